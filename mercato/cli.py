@@ -1,0 +1,170 @@
+"""`mercato`: set up, seed, run and measure the platform."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from mercato.topology import Topology, var_dir
+
+app = typer.Typer(
+    help="Mercato: an e-commerce platform of independent services behind one gateway.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+
+SERVICE_SETTINGS = {
+    "customers": "mercato.services.customers.settings:CustomersSettings",
+    "catalog": "mercato.services.catalog.settings:CatalogSettings",
+}
+
+
+def _settings(service: str):
+    module, _, name = SERVICE_SETTINGS[service].partition(":")
+    return getattr(__import__(module, fromlist=[name]), name)()
+
+
+def _progress() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+
+
+@app.command()
+def migrate(
+    services: Annotated[list[str] | None, typer.Argument(help="Default: every service.")] = None,
+) -> None:
+    """Bring each service's own database to its latest schema."""
+    from mercato.platform.migrations import upgrade
+
+    for service in services or list(SERVICE_SETTINGS):
+        upgrade(service, _settings(service).database_url)
+        console.print(f"[green]✓[/] {service} migrated")
+
+
+@app.command()
+def seed() -> None:
+    """Load the demo catalog (skipped when the catalog already has products)."""
+    from mercato.platform.db import Database
+    from mercato.services.catalog.main import image_store
+    from mercato.services.catalog.seed import seed_demo_catalog
+
+    settings = _settings("catalog")
+
+    async def _seed() -> None:
+        db = Database(settings.database_url)
+        try:
+            with _progress() as progress:
+                report = await seed_demo_catalog(db, image_store(settings), progress=progress)
+        finally:
+            await db.dispose()
+        if report.skipped:
+            console.print("[yellow]•[/] catalog already has products; demo seed skipped")
+        else:
+            console.print(
+                f"[green]✓[/] seeded {report.products} products, {report.variants} variants, "
+                f"{report.categories} categories, {report.images} images"
+            )
+
+    asyncio.run(_seed())
+
+
+@app.command()
+def serve(service: str) -> None:
+    """Run one service in the foreground (what `mercato up` starts for each service)."""
+    import uvicorn
+
+    settings = _settings(service)
+    uvicorn.run(
+        Topology.from_env().service(service).app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        server_header=False,
+        proxy_headers=False,
+        # Longer than Envoy's upstream idle timeout, so Envoy never reuses a connection we just closed.
+        timeout_keep_alive=75,
+        timeout_graceful_shutdown=10,
+    )
+
+
+@app.command("gateway-config")
+def gateway_config() -> None:
+    """Print the Envoy configuration generated from the route table and the topology."""
+    import json
+
+    from mercato.gateway.envoy import build_config
+    from mercato.gateway.settings import GatewaySettings
+
+    console.print_json(json.dumps(build_config(Topology.from_env(), GatewaySettings())))
+
+
+def _print_urls(topology: Topology) -> None:
+    table = Table(title="Mercato is running", title_style="bold green", show_lines=False)
+    table.add_column("what")
+    table.add_column("URL")
+    table.add_row("API gateway (the public door)", topology.gateway_url)
+    table.add_row("  products", f"{topology.gateway_url}/api/v1/products")
+    table.add_row("  categories", f"{topology.gateway_url}/api/v1/categories")
+    for name, service in topology.services.items():
+        table.add_row(f"{name} OpenAPI docs (private)", f"{service.url}/docs")
+    table.add_row("Envoy admin (private)", f"http://127.0.0.1:{topology.envoy_admin_port}")
+    console.print(table)
+    console.print("Press Ctrl-C to stop.")
+
+
+@app.command()
+def up(
+    seed_demo: Annotated[
+        bool, typer.Option("--seed/--no-seed", help="Seed the demo catalog if empty.")
+    ] = True,
+) -> None:
+    """Set up and run the whole platform: migrate, seed, start Envoy and every service, print the URLs."""
+    from mercato.gateway.envoy import envoy_command, write_config
+    from mercato.gateway.settings import GatewaySettings
+    from mercato.supervisor import ProcessSpec, run
+
+    topology = Topology.from_env()
+    migrate(None)
+    if seed_demo:
+        seed()
+    config = write_config(topology, GatewaySettings(), var_dir() / "gateway" / "envoy.json")
+    env = {"MERCATO_VAR_DIR": str(var_dir()), "MERCATO_PORT_OFFSET": str(topology.offset)}
+    specs = [
+        ProcessSpec(
+            name=name,
+            argv=[sys.executable, "-m", "mercato", "serve", name],
+            env=env,
+            ready_url=f"{service.url}/readyz",
+        )
+        for name, service in topology.services.items()
+    ]
+    specs.append(
+        ProcessSpec(
+            name="gateway",
+            argv=envoy_command(config),
+            env=env,
+            ready_url=f"http://127.0.0.1:{topology.envoy_admin_port}/ready",
+        )
+    )
+    sys.exit(asyncio.run(run(specs, on_ready=lambda: _print_urls(topology))))
+
+
+def main() -> None:
+    os.environ.setdefault("MERCATO_VAR_DIR", str(var_dir()))
+    app()

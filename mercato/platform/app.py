@@ -1,0 +1,185 @@
+"""The application factory every service uses: same middleware, errors, health and lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from mercato.platform.db import Database
+from mercato.platform.errors import install_problem_handlers, problem_response
+from mercato.platform.idempotency import purge_expired_keys
+from mercato.platform.logging import configure_logging, request_id_var
+from mercato.platform.settings import ServiceSettings
+
+log = logging.getLogger("mercato.http")
+
+PeriodicTask = tuple[float, Callable[[FastAPI], Awaitable[None]]]  # (every seconds, task)
+
+
+class RequestContextMiddleware:
+    """Request id, body size limit and one access-log line per request, as plain ASGI (no overhead
+    of BaseHTTPMiddleware on the hot path)."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope["headers"])
+        request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:128] or uuid.uuid4().hex
+        token = request_id_var.set(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        declared = headers.get(b"content-length")
+        if declared and declared.isdigit() and int(declared) > self.max_body_bytes:
+            response = problem_response(
+                413,
+                "Request body too large",
+                f"The body may be at most {self.max_body_bytes} bytes.",
+                slug="payload-too-large",
+                headers={"x-request-id": request_id},
+            )
+            await response(scope, receive, send)
+            request_id_var.reset(token)
+            return
+
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    raise HTTPException(413, f"The body may be at most {self.max_body_bytes} bytes.")
+            return message
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        finally:
+            if scope["path"] not in ("/healthz", "/readyz"):
+                log.info(
+                    "request",
+                    extra={
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "status": status,
+                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                    },
+                )
+            request_id_var.reset(token)
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.db
+
+
+async def _unit_of_work(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_database(request).unit_of_work() as session:
+        yield session
+
+
+async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
+    async with get_database(request).read() as session:
+        yield session
+
+
+# scope="function": the transaction ends before the response is sent, so a client never sees a
+# success whose commit then failed.
+UnitOfWork = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]
+ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+
+
+def _health_router() -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/healthz", summary="Liveness: the process answers")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/readyz", summary="Readiness: the process can reach its database")
+    async def readyz(request: Request):
+        try:
+            await asyncio.wait_for(get_database(request).ping(), timeout=2)
+        except Exception as exc:  # any failure means "not ready", and says why
+            return problem_response(503, "Not ready", f"database unreachable: {type(exc).__name__}")
+        return {"status": "ready"}
+
+    return router
+
+
+async def _purge_idempotency_keys(app: FastAPI) -> None:
+    async with app.state.db.unit_of_work() as session:
+        await purge_expired_keys(session)
+
+
+async def _every(app: FastAPI, seconds: float, task: Callable[[FastAPI], Awaitable[None]]) -> None:
+    while True:
+        await asyncio.sleep(seconds)
+        try:
+            await task(app)
+        except Exception:
+            log.exception("periodic task failed", extra={"task": task.__name__})
+
+
+def create_app(
+    *,
+    settings: ServiceSettings,
+    title: str,
+    description: str,
+    routers: Sequence[APIRouter],
+    periodic: Sequence[PeriodicTask] = (),
+    on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(settings.service_name, settings.log_level)
+        app.state.settings = settings
+        app.state.db = Database(
+            settings.database_url, echo=settings.database_echo, pool_size=settings.database_pool_size
+        )
+        if on_startup:
+            await on_startup(app)
+        tasks = [
+            asyncio.create_task(_every(app, seconds, task))
+            for seconds, task in [(600.0, _purge_idempotency_keys), *periodic]
+        ]
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            for task in tasks:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await app.state.db.dispose()
+
+    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.include_router(_health_router())
+    for router in routers:
+        app.include_router(router)
+    return app

@@ -1,0 +1,107 @@
+"""Async SQLAlchemy 2 engines and the unit of work: the one place where a transaction commits.
+
+SQLite (embedded profile) and PostgreSQL (scale-out profile) run the same code. SQLite needs two
+things to be correct under concurrency:
+
+* Writes start with `BEGIN IMMEDIATE` on a single writer connection. A deferred transaction that
+  reads and then writes can fail with SQLITE_BUSY when two of them try to upgrade their locks at once;
+  taking the write lock up front and queueing writers in-process avoids both that and the busy-wait
+  back-off of SQLite's own lock retries.
+* Reads use a separate pool of connections in WAL mode, so they never wait for the writer.
+
+PostgreSQL uses one pool for both; its row locks and READ COMMITTED re-checks make the conditional
+updates used for stock reservations safe.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from mercato.platform.errors import Problem
+
+
+def _sqlite_engine(url: str, *, begin: str, pool_size: int, echo: bool) -> AsyncEngine:
+    engine = create_async_engine(
+        url, echo=echo, pool_size=pool_size, max_overflow=0, pool_timeout=60, pool_pre_ping=False
+    )
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take over BEGIN from the driver, so we choose its kind (the SQLAlchemy aiosqlite recipe).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=10000",
+            "cache_size=-16000",
+        ):
+            cursor.execute(f"PRAGMA {pragma}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql(begin)
+
+    return engine
+
+
+class Database:
+    """One service's database: a writer for units of work, readers for queries."""
+
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+        self.url = make_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            if self.url.database and self.url.database != ":memory:":
+                Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+            self.writer = _sqlite_engine(url, begin="BEGIN IMMEDIATE", pool_size=1, echo=echo)
+            self.reader = _sqlite_engine(url, begin="BEGIN", pool_size=pool_size, echo=echo)
+        else:
+            self.writer = self.reader = create_async_engine(
+                url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+            )
+        self._writes = async_sessionmaker(self.writer, expire_on_commit=False, autoflush=False)
+        self._reads = async_sessionmaker(self.reader, expire_on_commit=False, autoflush=False)
+
+    @asynccontextmanager
+    async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
+        """A write transaction: commits if the block succeeds, rolls back if it raises."""
+        async with self._writes() as session:
+            try:
+                yield session
+            except Problem as problem:
+                # A refusal that must still be recorded (e.g. revoking a token family on reuse).
+                await (session.commit() if problem.keep_changes else session.rollback())
+                raise
+            except BaseException:
+                await session.rollback()
+                raise
+            else:
+                await session.commit()
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A read-only snapshot; never commits."""
+        async with self._reads() as session:
+            try:
+                yield session
+            finally:
+                await session.rollback()
+
+    async def ping(self) -> None:
+        async with self.reader.connect() as connection:
+            await connection.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        await self.writer.dispose()
+        if self.reader is not self.writer:
+            await self.reader.dispose()

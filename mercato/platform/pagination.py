@@ -1,0 +1,65 @@
+"""Cursor pagination: `?limit=&cursor=` in, `{"data": [...], "next_cursor": ...}` out.
+
+A cursor is the keyset position after the last row of a page, signed with the service's cursor secret:
+clients treat it as opaque, a tampered or truncated one is a clean 400, and it stays valid while rows
+are inserted (unlike offsets, which skip or repeat rows).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+from typing import Annotated, Any, Generic, TypeVar
+
+import orjson
+from fastapi import Query
+from pydantic import BaseModel
+
+from mercato.platform.errors import BadRequest
+
+DEFAULT_LIMIT = 20
+MAX_LIMIT = 100
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    data: list[T]
+    next_cursor: str | None = None
+
+
+def _sign(payload: bytes, secret: str) -> str:
+    digest = hmac.new(secret.encode(), payload, hashlib.sha256).digest()[:12]
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def encode_cursor(position: dict[str, Any], secret: str) -> str:
+    payload = orjson.dumps(position)
+    body = base64.urlsafe_b64encode(payload).decode().rstrip("=")
+    return f"{body}.{_sign(payload, secret)}"
+
+
+def decode_cursor(cursor: str, secret: str) -> dict[str, Any]:
+    invalid = BadRequest(
+        "The cursor is not valid; use the next_cursor of a previous page.",
+        errors={"cursor": "is not a valid cursor"},
+    )
+    body, _, signature = cursor.partition(".")
+    if not body or not signature or len(cursor) > 512:
+        raise invalid
+    try:
+        payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
+    except ValueError:
+        raise invalid from None
+    if not hmac.compare_digest(signature, _sign(payload, secret)):
+        raise invalid
+    position = orjson.loads(payload)
+    if not isinstance(position, dict):
+        raise invalid
+    return position
+
+
+Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-100.")]
+CursorParam = Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page.")]

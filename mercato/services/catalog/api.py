@@ -1,0 +1,168 @@
+"""Catalog HTTP routes: public browsing, internal reservations for orders, merchandising writes."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request, Response
+
+from mercato.platform.app import ReadSession, UnitOfWork
+from mercato.platform.errors import BadRequest, NotFound
+from mercato.platform.etag import cacheable_json
+from mercato.platform.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from mercato.services.catalog import service
+from mercato.services.catalog.schemas import (
+    CategoryTree,
+    ProductDetail,
+    ProductIn,
+    ProductSummary,
+    ReservationIn,
+    ReservationOut,
+    StockAdjustmentIn,
+    StockOut,
+    VariantInfo,
+)
+from mercato.services.catalog.settings import CatalogSettings
+from mercato.services.catalog.storage import EXTENSIONS
+
+public = APIRouter(prefix="/api/v1", tags=["catalog"])
+internal = APIRouter(prefix="/internal", tags=["internal (service to service; never routed by the gateway)"])
+merchandising = APIRouter(
+    prefix="/admin/v1", tags=["merchandising (staff; gateway routes it with staff auth)"]
+)
+
+
+def _settings(request: Request) -> CatalogSettings:
+    return request.app.state.settings
+
+
+@public.get("/categories", response_model=CategoryTree)
+async def categories(request: Request, session: ReadSession) -> Response:
+    """The category tree, roots first, each with its children."""
+    return cacheable_json(request, await service.category_tree(session), max_age=60)
+
+
+@public.get("/products", response_model=Page[ProductSummary])
+async def products(
+    request: Request,
+    session: ReadSession,
+    category: Annotated[
+        str | None, Query(max_length=200, description="Category id or slug; includes sub-categories.")
+    ] = None,
+    limit: Limit = 20,
+    cursor: CursorParam = None,
+) -> Response:
+    """Products with their price range and availability, in a stable order."""
+    secret = _settings(request).cursor_secret.get_secret_value()
+    position = decode_cursor(cursor, secret) if cursor else {}
+    if position and position.get("category") != category:
+        raise BadRequest(
+            "This cursor belongs to another listing.", errors={"cursor": "is for another category"}
+        )
+    rows = await service.list_products(
+        session,
+        category=category,
+        after=position.get("after"),
+        limit=limit + 1,
+        image_base_url=_settings(request).image_base_url,
+    )
+    next_cursor = (
+        encode_cursor({"after": rows[limit - 1].id, "category": category}, secret)
+        if len(rows) > limit
+        else None
+    )
+    return cacheable_json(request, Page[ProductSummary](data=rows[:limit], next_cursor=next_cursor))
+
+
+@public.get("/products/{id_or_slug}", response_model=ProductDetail)
+async def product(
+    request: Request, session: ReadSession, id_or_slug: Annotated[str, Path(max_length=200)]
+) -> Response:
+    """A product with its variants (SKU, attributes, price, units available) and images."""
+    detail = await service.product_detail(
+        session, id_or_slug, image_base_url=_settings(request).image_base_url
+    )
+    return cacheable_json(request, detail)
+
+
+@public.get("/images/{key}", response_class=Response, responses={200: {"content": {"image/*": {}}}})
+async def image(
+    request: Request, key: Annotated[str, Path(pattern=r"^[0-9a-f]{32}\.[a-z]{3,4}$")]
+) -> Response:
+    """An image by its content-addressed key: immutable, cacheable for a year."""
+    found = await request.app.state.images.get(key) if key.rsplit(".", 1)[1] in EXTENSIONS.values() else None
+    if found is None:
+        raise NotFound("There is no such image.")
+    data, content_type = found
+    headers = {"Cache-Control": "public, max-age=31536000, immutable", "ETag": f'"{key}"'}
+    if content_type == "image/svg+xml":
+        headers["Content-Security-Policy"] = (
+            "default-src 'none'; style-src 'unsafe-inline'"  # no scripts in SVGs
+        )
+    return Response(data, media_type=content_type, headers=headers)
+
+
+# --- internal -----------------------------------------------------------------------------------
+
+
+@internal.get("/variants", response_model=list[VariantInfo])
+async def variants(
+    request: Request, session: ReadSession, sku: Annotated[list[str], Query(min_length=1, max_length=100)]
+) -> list[VariantInfo]:
+    """Price and availability of SKUs, for pricing a cart. Unknown SKUs are simply absent."""
+    return await service.variant_infos(session, sku, image_base_url=_settings(request).image_base_url)
+
+
+@internal.post(
+    "/reservations",
+    status_code=201,
+    response_model=ReservationOut,
+    responses={
+        200: {"description": "Replay of an existing reservation with the same key"},
+        409: {"description": "Not enough stock; `unavailable` lists the short SKUs"},
+    },
+)
+async def reserve(
+    body: ReservationIn, request: Request, session: UnitOfWork, response: Response
+) -> ReservationOut:
+    """Hold stock for all lines or none, for `ttl_seconds`; it returns to stock unless committed."""
+    settings = _settings(request)
+    reservation, created = await service.reserve(
+        session,
+        body,
+        default_ttl=settings.reservation_ttl_seconds,
+        max_ttl=settings.reservation_max_ttl_seconds,
+    )
+    response.status_code = 201 if created else 200
+    return reservation
+
+
+@internal.get("/reservations/{reservation_id}", response_model=ReservationOut)
+async def get_reservation(reservation_id: str, session: ReadSession) -> ReservationOut:
+    return await service.get_reservation(session, reservation_id)
+
+
+@internal.post("/reservations/{reservation_id}/commit", response_model=ReservationOut)
+async def commit(reservation_id: str, session: UnitOfWork) -> ReservationOut:
+    """The order is paid: the units leave stock for good. Repeating it is harmless."""
+    return await service.commit_reservation(session, reservation_id)
+
+
+@internal.post("/reservations/{reservation_id}/release", response_model=ReservationOut)
+async def release(reservation_id: str, session: UnitOfWork) -> ReservationOut:
+    """The order failed: the units return to stock. Repeating it is harmless."""
+    return await service.release_reservation(session, reservation_id)
+
+
+# --- merchandising --------------------------------------------------------------------------------
+
+
+@merchandising.post("/products", status_code=201, response_model=ProductDetail)
+async def create_product(body: ProductIn, request: Request, session: UnitOfWork) -> ProductDetail:
+    return await service.create_product(session, body, image_base_url=_settings(request).image_base_url)
+
+
+@merchandising.post("/inventory/{sku}/adjustments", response_model=StockOut)
+async def adjust_stock(sku: str, body: StockAdjustmentIn, session: UnitOfWork) -> StockOut:
+    """Add or remove units on hand (a delivery, a count correction, damage), with a reason."""
+    return await service.adjust_stock(session, sku, body)

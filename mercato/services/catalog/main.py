@@ -1,0 +1,46 @@
+"""The catalog service: products, variants, categories, prices, images, inventory and reservations."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from fastapi import FastAPI
+
+from mercato.platform.app import create_app
+from mercato.services.catalog.api import internal, merchandising, public
+from mercato.services.catalog.service import expire_due
+from mercato.services.catalog.settings import CatalogSettings
+from mercato.services.catalog.storage import ImageStore, LocalImageStore, S3ImageStore
+
+
+def image_store(settings: CatalogSettings) -> ImageStore:
+    if settings.image_store == "s3":
+        return S3ImageStore(
+            bucket=settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
+        )
+    assert settings.image_dir is not None
+    return LocalImageStore(settings.image_dir)
+
+
+async def expire_reservations(app: FastAPI) -> None:
+    async with app.state.db.unit_of_work() as session:
+        await expire_due(session, datetime.now(UTC))
+
+
+def build_app(settings: CatalogSettings | None = None) -> FastAPI:
+    settings = settings or CatalogSettings()
+
+    async def on_startup(app: FastAPI) -> None:
+        app.state.images = image_store(settings)
+
+    return create_app(
+        settings=settings,
+        title="Mercato catalog",
+        description="Categories, products with variants, prices, images, inventory and stock reservations.",
+        routers=[public, internal, merchandising],
+        periodic=[(settings.expiry_sweep_seconds, expire_reservations)],
+        on_startup=on_startup,
+    )
+
+
+app = build_app()

@@ -1,0 +1,200 @@
+"""Every query the catalog service makes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.services.catalog.models import (
+    Category,
+    Image,
+    Inventory,
+    Product,
+    Reservation,
+    ReservationLine,
+    Variant,
+)
+
+# --- reads ---------------------------------------------------------------------------------------
+
+
+async def all_categories(session: AsyncSession) -> list[Category]:
+    return list(await session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+async def products_page(
+    session: AsyncSession, *, category_ids: Sequence[str] | None, after: str | None, limit: int
+) -> list[Product]:
+    query = select(Product).where(Product.status == "active").order_by(Product.id).limit(limit)
+    if category_ids is not None:
+        query = query.where(Product.category_id.in_(category_ids))
+    if after:
+        query = query.where(Product.id > after)
+    return list(await session.scalars(query))
+
+
+async def product_by_id_or_slug(session: AsyncSession, id_or_slug: str) -> Product | None:
+    return await session.scalar(
+        select(Product).where(
+            or_(Product.id == id_or_slug, Product.slug == id_or_slug), Product.status == "active"
+        )
+    )
+
+
+async def variants_with_stock(session: AsyncSession, product_ids: Sequence[str]) -> list[tuple[Variant, int]]:
+    """Variants of the given products with the units available now."""
+    rows = await session.execute(
+        select(Variant, func.coalesce(Inventory.on_hand - Inventory.reserved, 0))
+        .outerjoin(Inventory, Inventory.sku == Variant.sku)
+        .where(Variant.product_id.in_(product_ids))
+        .order_by(Variant.product_id, Variant.position)
+    )
+    return [(variant, available) for variant, available in rows]
+
+
+async def images_of(session: AsyncSession, product_ids: Sequence[str]) -> list[Image]:
+    return list(
+        await session.scalars(
+            select(Image).where(Image.product_id.in_(product_ids)).order_by(Image.product_id, Image.position)
+        )
+    )
+
+
+async def variant_infos(session: AsyncSession, skus: Sequence[str]) -> list[tuple[Variant, Product, int]]:
+    rows = await session.execute(
+        select(Variant, Product, func.coalesce(Inventory.on_hand - Inventory.reserved, 0))
+        .join(Product, Product.id == Variant.product_id)
+        .outerjoin(Inventory, Inventory.sku == Variant.sku)
+        .where(Variant.sku.in_(skus), Product.status == "active")
+    )
+    return [(variant, product, available) for variant, product, available in rows]
+
+
+async def count_products(session: AsyncSession) -> int:
+    return await session.scalar(select(func.count()).select_from(Product)) or 0
+
+
+# --- writes --------------------------------------------------------------------------------------
+
+
+async def add_all(session: AsyncSession, rows: Iterable[object]) -> None:
+    session.add_all(rows)
+    await session.flush()
+
+
+async def insert_many(session: AsyncSession, model: type, rows: list[dict[str, object]]) -> None:
+    if rows:
+        await session.execute(insert(model), rows)
+
+
+class DuplicateKey(Exception):
+    pass
+
+
+async def add_checked(session: AsyncSession, rows: Iterable[object]) -> None:
+    """Insert, turning a unique-constraint violation into DuplicateKey without spoiling the transaction."""
+    try:
+        async with session.begin_nested():
+            session.add_all(rows)
+            await session.flush()
+    except IntegrityError:
+        raise DuplicateKey from None
+
+
+async def category_by_slug(session: AsyncSession, slug: str) -> Category | None:
+    return await session.scalar(select(Category).where(Category.slug == slug))
+
+
+async def stock(session: AsyncSession, sku: str) -> Inventory | None:
+    return await session.get(Inventory, sku)
+
+
+async def adjust_on_hand(session: AsyncSession, sku: str, delta: int, now: datetime) -> bool:
+    """Change stock on hand, refusing to drop below what is reserved (or below zero)."""
+    result = await session.execute(
+        update(Inventory)
+        .where(Inventory.sku == sku, Inventory.on_hand + delta >= Inventory.reserved)
+        .values(on_hand=Inventory.on_hand + delta, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+# --- reservations --------------------------------------------------------------------------------
+
+
+async def reservation_by_key(session: AsyncSession, key: str) -> Reservation | None:
+    return await session.scalar(select(Reservation).where(Reservation.key == key))
+
+
+async def reservation_by_id(session: AsyncSession, reservation_id: str) -> Reservation | None:
+    return await session.get(Reservation, reservation_id)
+
+
+async def reservation_lines(session: AsyncSession, reservation_id: str) -> list[ReservationLine]:
+    return list(
+        await session.scalars(
+            select(ReservationLine)
+            .where(ReservationLine.reservation_id == reservation_id)
+            .order_by(ReservationLine.sku)
+        )
+    )
+
+
+async def take_stock(session: AsyncSession, sku: str, quantity: int, now: datetime) -> bool:
+    """Reserve units if, and only if, enough are available — one atomic conditional UPDATE, so two
+    concurrent reservations can never both take the last unit."""
+    result = await session.execute(
+        update(Inventory)
+        .where(Inventory.sku == sku, Inventory.on_hand - Inventory.reserved >= quantity)
+        .values(reserved=Inventory.reserved + quantity, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def return_stock(session: AsyncSession, sku: str, quantity: int, now: datetime) -> None:
+    await session.execute(
+        update(Inventory)
+        .where(Inventory.sku == sku)
+        .values(reserved=Inventory.reserved - quantity, updated_at=now)
+    )
+
+
+async def ship_stock(session: AsyncSession, sku: str, quantity: int, now: datetime) -> None:
+    """A committed reservation's units leave the warehouse: both on_hand and reserved go down."""
+    await session.execute(
+        update(Inventory)
+        .where(Inventory.sku == sku)
+        .values(on_hand=Inventory.on_hand - quantity, reserved=Inventory.reserved - quantity, updated_at=now)
+    )
+
+
+async def set_reservation_status(
+    session: AsyncSession, reservation_id: str, *, expected: str, status: str, now: datetime
+) -> bool:
+    """Move a reservation on only from the state we read: the winner of a race does the stock work."""
+    result = await session.execute(
+        update(Reservation)
+        .where(Reservation.id == reservation_id, Reservation.status == expected)
+        .values(status=status, updated_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def expired_reservation_ids(
+    session: AsyncSession, now: datetime, *, skus: Sequence[str] | None = None, limit: int = 500
+) -> list[str]:
+    query = (
+        select(Reservation.id)
+        .where(Reservation.status == "active", Reservation.expires_at <= now)
+        .order_by(Reservation.expires_at)
+        .limit(limit)
+    )
+    if skus is not None:
+        query = query.where(
+            Reservation.id.in_(select(ReservationLine.reservation_id).where(ReservationLine.sku.in_(skus)))
+        )
+    return list(await session.scalars(query))

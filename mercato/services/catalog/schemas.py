@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from mercato.contracts.money import Currency, Money
+
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
+Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+# --- public reads ------------------------------------------------------------------------------
+
+
+class CategoryNode(BaseModel):
+    id: str
+    slug: str
+    name: str
+    children: list[CategoryNode] = []
+
+
+class CategoryTree(BaseModel):
+    data: list[CategoryNode]
+
+
+class CategoryRef(BaseModel):
+    id: str
+    slug: str
+    name: str
+
+
+class ImageOut(BaseModel):
+    id: str
+    url: str
+    alt: str
+    content_type: str
+
+
+class PriceRange(BaseModel):
+    min: Money
+    max: Money
+
+
+class ProductSummary(BaseModel):
+    id: str
+    slug: str
+    name: str
+    brand: str
+    category: CategoryRef
+    price_range: PriceRange
+    available: bool
+    image: ImageOut | None
+
+
+class VariantOut(BaseModel):
+    id: str
+    sku: str
+    attributes: dict[str, str]
+    price: Money
+    available: int = Field(description="Units that can be bought now (on hand minus reserved).")
+
+
+class ProductDetail(BaseModel):
+    id: str
+    slug: str
+    name: str
+    brand: str
+    description: str
+    category: CategoryRef
+    breadcrumbs: list[CategoryRef]
+    price_range: PriceRange
+    available: bool
+    variants: list[VariantOut]
+    images: list[ImageOut]
+    attributes: dict[str, list[str]] = Field(description="Every value each attribute takes, for pickers.")
+    updated_at: datetime
+
+
+# --- internal: the orders service ----------------------------------------------------------------
+
+
+class ReservationLineIn(Input):
+    sku: Sku
+    quantity: Annotated[int, Field(ge=1, le=1000)]
+
+
+class ReservationIn(Input):
+    key: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+        description="The caller's idempotency key (e.g. the order id): a repeat returns the same reservation."
+    )
+    lines: Annotated[list[ReservationLineIn], Field(min_length=1, max_length=100)]
+    ttl_seconds: Annotated[int, Field(ge=1)] | None = None
+
+
+class ReservationLineOut(BaseModel):
+    sku: str
+    quantity: int
+
+
+class ReservationOut(BaseModel):
+    id: str
+    key: str
+    status: str
+    expires_at: datetime
+    lines: list[ReservationLineOut]
+
+
+class VariantInfo(BaseModel):
+    """What the orders service needs to price and check a cart line."""
+
+    sku: str
+    variant_id: str
+    product_id: str
+    product_name: str
+    product_slug: str
+    attributes: dict[str, str]
+    price: Money
+    available: int
+    image_url: str | None
+
+
+# --- merchandising writes (routed by the gateway under /admin/v1 once staff auth exists) ----------
+
+
+class VariantIn(Input):
+    sku: Sku
+    attributes: dict[
+        Annotated[str, StringConstraints(min_length=1, max_length=40)],
+        Annotated[str, StringConstraints(min_length=1, max_length=80)],
+    ] = {}
+    price_amount: Annotated[int, Field(ge=0, le=100_000_000)]
+    stock: Annotated[int, Field(ge=0, le=10_000_000)] = 0
+
+
+class ProductIn(Input):
+    slug: Slug
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    brand: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+    description: Annotated[str, StringConstraints(max_length=10_000)] = ""
+    category: Slug
+    currency: Currency = "EUR"
+    variants: Annotated[list[VariantIn], Field(min_length=1, max_length=500)]
+
+
+class StockAdjustmentIn(Input):
+    delta: Annotated[int, Field(ge=-10_000_000, le=10_000_000)]
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class StockOut(BaseModel):
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int

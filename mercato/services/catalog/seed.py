@@ -1,0 +1,115 @@
+"""Load the demo catalog (demo_catalog.py) into the catalog database and image store.
+
+Ids are derived from the data, so every machine seeds the same ids and links stay valid across
+re-seeds. Seeding an already populated catalog does nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rich.progress import Progress
+
+from mercato.platform.db import Database
+from mercato.platform.ids import new_id
+from mercato.services.catalog import repository as repo
+from mercato.services.catalog.demo_catalog import demo_catalog
+from mercato.services.catalog.models import Category, Image, Inventory, Product, Variant
+from mercato.services.catalog.storage import ImageStore, content_key
+
+EPOCH_MS = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
+
+
+@dataclass(frozen=True)
+class SeedReport:
+    skipped: bool
+    categories: int = 0
+    products: int = 0
+    variants: int = 0
+    images: int = 0
+
+
+def _id(prefix: str, index: int, natural_key: str) -> str:
+    return new_id(prefix, at_ms=EPOCH_MS + index, entropy=hashlib.sha256(natural_key.encode()).digest()[:10])
+
+
+async def seed_demo_catalog(
+    db: Database, images: ImageStore, *, progress: Progress | None = None
+) -> SeedReport:
+    categories, products = demo_catalog()
+    async with db.unit_of_work() as session:
+        if await repo.count_products(session):
+            return SeedReport(skipped=True)
+        category_ids = {c.slug: _id("cat", i, c.slug) for i, c in enumerate(categories)}
+        await repo.add_all(
+            session,
+            [
+                Category(
+                    id=category_ids[c.slug],
+                    slug=c.slug,
+                    name=c.name,
+                    position=c.position,
+                    parent_id=category_ids[c.parent_slug] if c.parent_slug else None,
+                )
+                for c in categories
+            ],
+        )
+        task = progress.add_task("Seeding demo catalog", total=len(products)) if progress else None
+        now = datetime.now(UTC)
+        rows: dict[type, list[dict[str, object]]] = {Product: [], Variant: [], Inventory: [], Image: []}
+        for index, seed in enumerate(products):
+            product_id = _id("prod", index, seed.slug)
+            rows[Product].append(
+                dict(
+                    id=product_id,
+                    slug=seed.slug,
+                    name=seed.name,
+                    brand=seed.brand,
+                    description=seed.description,
+                    category_id=category_ids[seed.category_slug],
+                    status="active",
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
+            for position, variant in enumerate(seed.variants):
+                rows[Variant].append(
+                    dict(
+                        id=_id("var", index * 100 + position, variant.sku),
+                        product_id=product_id,
+                        sku=variant.sku,
+                        attributes=variant.attributes,
+                        price_amount=variant.price_amount,
+                        currency=seed.currency,
+                        position=position,
+                    )
+                )
+                rows[Inventory].append(
+                    dict(sku=variant.sku, on_hand=variant.stock, reserved=0, updated_at=now)
+                )
+            for position, image in enumerate(seed.images):
+                key = content_key(image.data, image.content_type)
+                await images.put(key, image.data, image.content_type)
+                rows[Image].append(
+                    dict(
+                        id=_id("img", index * 100 + position, image.filename),
+                        product_id=product_id,
+                        storage_key=key,
+                        content_type=image.content_type,
+                        alt=image.alt,
+                        position=position,
+                    )
+                )
+            if task is not None and progress is not None:
+                progress.advance(task)
+        for model, batch in rows.items():  # parents before children
+            await repo.insert_many(session, model, batch)
+    return SeedReport(
+        skipped=False,
+        categories=len(categories),
+        products=len(products),
+        variants=len(rows[Variant]),
+        images=len(rows[Image]),
+    )

@@ -1,0 +1,124 @@
+"""Customers HTTP routes: thin; they parse, call a use case, and shape the answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from mercato.platform.app import ReadSession, UnitOfWork
+from mercato.platform.auth import CurrentCustomer
+from mercato.platform.idempotency import IdempotencyKey, idempotent
+from mercato.platform.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from mercato.services.customers import service
+from mercato.services.customers.credentials import Passwords, TokenIssuer
+from mercato.services.customers.schemas import (
+    AddressIn,
+    AddressOut,
+    CustomerExport,
+    CustomerOut,
+    ProfilePatch,
+    RefreshIn,
+    RegisterIn,
+    TokenIn,
+    TokenOut,
+)
+
+router = APIRouter(prefix="/api/v1")
+jwks_router = APIRouter(tags=["auth"])
+
+
+def _passwords(request: Request) -> Passwords:
+    return request.app.state.passwords
+
+
+def _issuer(request: Request) -> TokenIssuer:
+    return request.app.state.issuer
+
+
+PasswordsDep = Annotated[Passwords, Depends(_passwords)]
+IssuerDep = Annotated[TokenIssuer, Depends(_issuer)]
+
+
+@router.post("/customers", status_code=201, response_model=CustomerOut, tags=["customers"])
+async def register(
+    body: RegisterIn, session: UnitOfWork, passwords: PasswordsDep, idempotency_key: IdempotencyKey = None
+) -> Response:
+    """Create an account. The password is stored as an argon2id hash and never echoed."""
+    return await idempotent(
+        session,
+        scope="POST /customers",
+        key=idempotency_key,
+        request=body.model_dump(exclude={"password"}),  # no password material in the key store
+        run=lambda: service.register(session, passwords, body),
+    )
+
+
+@router.post("/auth/token", response_model=TokenOut, tags=["auth"])
+async def token(body: TokenIn, session: UnitOfWork, passwords: PasswordsDep, issuer: IssuerDep) -> TokenOut:
+    """Sign in with e-mail and password: a short-lived access token and a rotating refresh token."""
+    return await service.sign_in(session, passwords, issuer, body.email, body.password)
+
+
+@router.post("/auth/refresh", response_model=TokenOut, tags=["auth"])
+async def refresh(body: RefreshIn, session: UnitOfWork, issuer: IssuerDep) -> TokenOut:
+    """Exchange a refresh token for a new pair; the presented one stops working."""
+    return await service.refresh(session, issuer, body.refresh_token)
+
+
+@router.get("/me", response_model=CustomerOut, tags=["me"])
+async def me(customer_id: CurrentCustomer, session: ReadSession) -> CustomerOut:
+    return await service.profile(session, customer_id)
+
+
+@router.patch("/me", response_model=CustomerOut, tags=["me"])
+async def update_me(body: ProfilePatch, customer_id: CurrentCustomer, session: UnitOfWork) -> CustomerOut:
+    """Change name, phone, preferences and communication opt-ins; omitted fields stay as they are."""
+    return await service.update_profile(session, customer_id, body)
+
+
+@router.delete("/me", status_code=204, tags=["me"])
+async def erase_me(customer_id: CurrentCustomer, session: UnitOfWork) -> Response:
+    """Close the account now and erase personal data (GDPR Art. 17)."""
+    await service.erase(session, customer_id)
+    return Response(status_code=204)
+
+
+@router.get("/me/export", response_model=CustomerExport, tags=["me"])
+async def export_me(customer_id: CurrentCustomer, session: ReadSession) -> CustomerExport:
+    """Everything held about the caller, as JSON (GDPR Art. 20)."""
+    return await service.export(session, customer_id)
+
+
+@router.get("/me/addresses", response_model=Page[AddressOut], tags=["me"])
+async def addresses(
+    request: Request,
+    customer_id: CurrentCustomer,
+    session: ReadSession,
+    limit: Limit = 20,
+    cursor: CursorParam = None,
+) -> Page[AddressOut]:
+    secret = request.app.state.settings.cursor_secret.get_secret_value()
+    after = decode_cursor(cursor, secret).get("after") if cursor else None
+    rows = await service.list_addresses(session, customer_id, after=after, limit=limit + 1)
+    next_cursor = encode_cursor({"after": rows[limit - 1].id}, secret) if len(rows) > limit else None
+    return Page[AddressOut](data=rows[:limit], next_cursor=next_cursor)
+
+
+@router.post("/me/addresses", status_code=201, response_model=AddressOut, tags=["me"])
+async def add_address(body: AddressIn, customer_id: CurrentCustomer, session: UnitOfWork) -> AddressOut:
+    return await service.add_address(session, customer_id, body)
+
+
+@router.delete("/me/addresses/{address_id}", status_code=204, tags=["me"])
+async def delete_address(address_id: str, customer_id: CurrentCustomer, session: UnitOfWork) -> Response:
+    await service.delete_address(session, customer_id, address_id)
+    return Response(status_code=204)
+
+
+@jwks_router.get("/.well-known/jwks.json")
+@jwks_router.get("/api/v1/.well-known/jwks.json", include_in_schema=False)
+async def jwks(issuer: IssuerDep, response: Response) -> dict:
+    """Public keys that verify shopper access tokens (the gateway fetches and caches them)."""
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return issuer.jwks

@@ -1,0 +1,170 @@
+"""Passwords (argon2id) and access tokens (EdDSA JWTs) with the JWKS that verifies them."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import secrets
+import time
+from functools import cached_property
+from pathlib import Path
+
+import anyio
+import jwt
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from mercato.services.customers.settings import CustomersSettings
+
+COMMON_PASSWORDS = frozenset(
+    {
+        "password",
+        "password1",
+        "password123",
+        "passw0rd",
+        "123456789",
+        "1234567890",
+        "12345678910",
+        "qwertyuiop",
+        "qwerty123",
+        "iloveyou1",
+        "1q2w3e4r5t",
+        "letmein123",
+        "welcome123",
+        "sunshine1",
+        "football1",
+        "baseball1",
+        "starwars1",
+        "trustno1",
+        "princess1",
+        "dragon123",
+        "monkey1234",
+        "abc1234567",
+        "changeme123",
+        "administrator",
+        "0987654321",
+        "1111111111",
+        "aaaaaaaaaa",
+        "qwertyuiop123",
+        "mercato123",
+        "password12",
+        "zaq12wsxcde",
+    }
+)
+
+
+def password_problems(password: str, *, email: str) -> str | None:
+    """Why a password is too weak, or None. NIST 800-63B: length and a deny-list, no composition rules."""
+    if len(password) < 10:
+        return "must be at least 10 characters"
+    if len(password) > 128:
+        return "must be at most 128 characters"
+    lowered = password.lower()
+    if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
+        return "is too common or too simple"
+    local_part = email.split("@", 1)[0].lower()
+    if len(local_part) >= 4 and local_part in lowered:
+        return "must not contain your e-mail address"
+    return None
+
+
+class Passwords:
+    def __init__(self, settings: CustomersSettings) -> None:
+        self._hasher = PasswordHasher(
+            time_cost=settings.argon2_time_cost,
+            memory_cost=settings.argon2_memory_kib,
+            parallelism=settings.argon2_parallelism,
+            type=Type.ID,
+        )
+        # Verifying against this when the e-mail is unknown keeps login time the same either way.
+        self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
+
+    async def hash(self, password: str) -> str:
+        return await anyio.to_thread.run_sync(self._hasher.hash, password)
+
+    async def verify(self, password_hash: str | None, password: str) -> bool:
+        def _verify() -> bool:
+            try:
+                return (
+                    self._hasher.verify(password_hash or self._dummy, password) and password_hash is not None
+                )
+            except (VerificationError, InvalidHashError):
+                return False
+
+        return await anyio.to_thread.run_sync(_verify)
+
+    def needs_rehash(self, password_hash: str) -> bool:
+        return self._hasher.check_needs_rehash(password_hash)
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode().rstrip("=")
+
+
+def _public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
+    raw = public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    jwk = {"crv": "Ed25519", "kty": "OKP", "x": _b64url(raw)}
+    # RFC 7638 thumbprint: a stable key id derived from the key itself.
+    thumbprint = hashlib.sha256(json.dumps(jwk, separators=(",", ":"), sort_keys=True).encode()).digest()
+    return {**jwk, "kid": _b64url(thumbprint), "alg": "EdDSA", "use": "sig"}
+
+
+def _load_or_create_key(settings: CustomersSettings) -> Ed25519PrivateKey:
+    if settings.signing_key_pem is not None:
+        pem = settings.signing_key_pem.get_secret_value().encode()
+    else:
+        path: Path = settings.signing_key_file  # type: ignore[assignment]
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            new_key = Ed25519PrivateKey.generate().private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            path.touch(mode=0o600)
+            path.write_bytes(new_key)
+        pem = path.read_bytes()
+    key = serialization.load_pem_private_key(pem, password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError("the customers signing key must be an Ed25519 private key")
+    return key
+
+
+class TokenIssuer:
+    def __init__(self, settings: CustomersSettings) -> None:
+        self.settings = settings
+        self._key = _load_or_create_key(settings)
+        self._jwk = _public_jwk(self._key.public_key())
+
+    @cached_property
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        keys = [self._jwk]
+        for pem in self.settings.previous_public_keys_pem:
+            public = serialization.load_pem_public_key(pem.encode())
+            if isinstance(public, Ed25519PublicKey):
+                keys.append(_public_jwk(public))
+        return {"keys": keys}
+
+    def access_token(self, customer_id: str) -> str:
+        now = int(time.time())
+        claims = {
+            "iss": self.settings.jwt_issuer,
+            "aud": self.settings.jwt_audience,
+            "sub": customer_id,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.settings.access_token_ttl_seconds,
+            "jti": secrets.token_urlsafe(12),
+        }
+        return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self._jwk["kid"]})
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """(token for the client, hash to store)."""
+    token = "rt_" + secrets.token_urlsafe(32)
+    return token, refresh_token_hash(token)
+
+
+def refresh_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

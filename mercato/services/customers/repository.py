@@ -1,0 +1,106 @@
+"""Every query the customers service makes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.services.customers.models import Address, Customer, RefreshToken
+
+
+class EmailTaken(Exception):
+    pass
+
+
+async def add_customer(session: AsyncSession, customer: Customer) -> None:
+    session.add(customer)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError:
+        raise EmailTaken from None
+
+
+async def customer_by_email(session: AsyncSession, email: str) -> Customer | None:
+    return await session.scalar(select(Customer).where(Customer.email == email, Customer.status == "active"))
+
+
+async def active_customer(session: AsyncSession, customer_id: str) -> Customer | None:
+    return await session.scalar(
+        select(Customer).where(Customer.id == customer_id, Customer.status == "active")
+    )
+
+
+async def addresses(
+    session: AsyncSession, customer_id: str, *, after: str | None, limit: int
+) -> list[Address]:
+    query = select(Address).where(Address.customer_id == customer_id).order_by(Address.id).limit(limit)
+    if after:
+        query = query.where(Address.id > after)
+    return list(await session.scalars(query))
+
+
+async def add_address(session: AsyncSession, address: Address) -> None:
+    if address.is_default:
+        await session.execute(
+            update(Address).where(Address.customer_id == address.customer_id).values(is_default=False)
+        )
+    session.add(address)
+    await session.flush()
+
+
+async def delete_address(session: AsyncSession, customer_id: str, address_id: str) -> bool:
+    result = await session.execute(
+        delete(Address).where(Address.id == address_id, Address.customer_id == customer_id)
+    )
+    return result.rowcount == 1
+
+
+async def delete_all_addresses(session: AsyncSession, customer_id: str) -> None:
+    await session.execute(delete(Address).where(Address.customer_id == customer_id))
+
+
+async def add_refresh_token(session: AsyncSession, token: RefreshToken) -> None:
+    session.add(token)
+    await session.flush()
+
+
+async def refresh_token_by_hash(session: AsyncSession, token_hash: str) -> RefreshToken | None:
+    return await session.scalar(select(RefreshToken).where(RefreshToken.token_hash == token_hash))
+
+
+async def mark_refresh_token_used(session: AsyncSession, token_id: str, now: datetime) -> bool:
+    """Atomically: only one of two concurrent refreshes with the same token wins."""
+    result = await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.id == token_id, RefreshToken.used_at.is_(None), RefreshToken.revoked_at.is_(None))
+        .values(used_at=now)
+    )
+    return result.rowcount == 1
+
+
+async def revoke_family(session: AsyncSession, family_id: str, now: datetime) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.family_id == family_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def revoke_all_for(session: AsyncSession, customer_id: str, now: datetime) -> None:
+    await session.execute(
+        update(RefreshToken)
+        .where(RefreshToken.customer_id == customer_id, RefreshToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+
+
+async def sessions_of(session: AsyncSession, customer_id: str) -> list[RefreshToken]:
+    return list(
+        await session.scalars(
+            select(RefreshToken).where(RefreshToken.customer_id == customer_id).order_by(RefreshToken.id)
+        )
+    )

@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+[1-9][0-9]{6,14}$")]
+Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RegisterIn(Input):
+    email: EmailStr
+    password: Annotated[str, Field(min_length=1, max_length=1024)]
+    name: Name
+
+
+class TokenIn(Input):
+    email: Annotated[str, Field(max_length=320)]
+    password: Annotated[str, Field(max_length=1024)]
+
+
+class RefreshIn(Input):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"  # noqa: S105
+    expires_in: int
+
+
+class Preferences(BaseModel):
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    newsletter: bool = False
+
+
+class Communication(BaseModel):
+    """Which channels the customer agreed to be contacted on."""
+
+    email: bool = True
+    sms: bool = False
+    push: bool = False
+
+
+class PreferencesPatch(Input):
+    language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] | None = None
+    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    newsletter: bool | None = None
+
+
+class CommunicationPatch(Input):
+    email: bool | None = None
+    sms: bool | None = None
+    push: bool | None = None
+
+
+class ProfilePatch(Input):
+    name: Name | None = None
+    phone: Phone | None = None
+    preferences: PreferencesPatch | None = None
+    communication: CommunicationPatch | None = None
+
+
+class CustomerOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    phone: str | None
+    preferences: Preferences
+    communication: Communication
+    created_at: datetime
+
+
+class AddressIn(Input):
+    name: Name
+    line1: Line
+    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
+    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
+    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
+    country: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
+    phone: Phone | None = None
+    is_default: bool = False
+
+
+class AddressOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    name: str
+    line1: str
+    line2: str | None
+    city: str
+    postal_code: str
+    region: str | None
+    country: str
+    phone: str | None
+    is_default: bool
+    created_at: datetime
+
+
+class CustomerExport(BaseModel):
+    """GDPR Art. 20: everything the customers service holds about the caller."""
+
+    exported_at: datetime
+    customer: CustomerOut
+    addresses: list[AddressOut]
+    sessions: list[dict[str, datetime | None]]

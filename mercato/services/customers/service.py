@@ -1,0 +1,203 @@
+"""Customers use cases: registration, sign-in with rotating refresh tokens, profile, address book."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.platform.errors import Conflict, NotFound, Unauthorized, UnprocessableEntity
+from mercato.platform.ids import new_id
+from mercato.services.customers import repository as repo
+from mercato.services.customers.credentials import (
+    Passwords,
+    TokenIssuer,
+    new_refresh_token,
+    password_problems,
+    refresh_token_hash,
+)
+from mercato.services.customers.models import Address, Customer, RefreshToken
+from mercato.services.customers.schemas import (
+    AddressIn,
+    AddressOut,
+    Communication,
+    CustomerExport,
+    CustomerOut,
+    Preferences,
+    ProfilePatch,
+    RegisterIn,
+    TokenOut,
+)
+
+INVALID_CREDENTIALS = "The e-mail address or password is not correct."
+
+
+def customer_out(customer: Customer) -> CustomerOut:
+    return CustomerOut(
+        id=customer.id,
+        email=customer.email,
+        name=customer.name,
+        phone=customer.phone,
+        preferences=Preferences(
+            language=customer.language, currency=customer.currency, newsletter=customer.newsletter
+        ),
+        communication=Communication(
+            email=customer.opt_in_email, sms=customer.opt_in_sms, push=customer.opt_in_push
+        ),
+        created_at=customer.created_at,
+    )
+
+
+async def register(session: AsyncSession, passwords: Passwords, data: RegisterIn) -> CustomerOut:
+    email = data.email.lower()
+    if problem := password_problems(data.password, email=email):
+        raise UnprocessableEntity(f"The password {problem}.", errors={"password": problem})
+    customer = Customer(
+        id=new_id("cus"),
+        email=email,
+        password_hash=await passwords.hash(data.password),
+        name=data.name,
+        created_at=datetime.now(UTC),
+    )
+    try:
+        await repo.add_customer(session, customer)
+    except repo.EmailTaken:
+        raise Conflict(
+            "An account with this e-mail address already exists.", errors={"email": "is already registered"}
+        ) from None
+    return customer_out(customer)
+
+
+async def _issue_tokens(
+    session: AsyncSession, issuer: TokenIssuer, customer_id: str, *, family_id: str | None = None
+) -> TokenOut:
+    token, token_hash = new_refresh_token()
+    now = datetime.now(UTC)
+    await repo.add_refresh_token(
+        session,
+        RefreshToken(
+            id=new_id("rt"),
+            token_hash=token_hash,
+            family_id=family_id or new_id("rtf"),
+            customer_id=customer_id,
+            issued_at=now,
+            expires_at=now + timedelta(days=issuer.settings.refresh_token_ttl_days),
+        ),
+    )
+    return TokenOut(
+        access_token=issuer.access_token(customer_id),
+        refresh_token=token,
+        expires_in=issuer.settings.access_token_ttl_seconds,
+    )
+
+
+async def sign_in(
+    session: AsyncSession, passwords: Passwords, issuer: TokenIssuer, email: str, password: str
+) -> TokenOut:
+    customer = await repo.customer_by_email(session, email.strip().lower())
+    if not await passwords.verify(customer.password_hash if customer else None, password) or customer is None:
+        raise Unauthorized(INVALID_CREDENTIALS)
+    if passwords.needs_rehash(customer.password_hash):
+        customer.password_hash = await passwords.hash(password)
+    return await _issue_tokens(session, issuer, customer.id)
+
+
+async def refresh(session: AsyncSession, issuer: TokenIssuer, refresh_token: str) -> TokenOut:
+    """Rotate: the presented token is spent and a new one of the same family is issued.
+
+    Presenting a spent token means it was copied (or a client raced itself): the whole family — every
+    session descended from that sign-in — is revoked, so a thief's copy and the victim's both stop."""
+    now = datetime.now(UTC)
+    stored = await repo.refresh_token_by_hash(session, refresh_token_hash(refresh_token))
+    if stored is None or stored.revoked_at is not None or stored.expires_at.replace(tzinfo=UTC) <= now:
+        raise Unauthorized("The refresh token is not valid; sign in again.")
+    if not await repo.mark_refresh_token_used(session, stored.id, now):
+        await repo.revoke_family(session, stored.family_id, now)
+        raise Unauthorized(
+            "This refresh token was already used; every session of this sign-in has been revoked.",
+            keep_changes=True,
+        )
+    return await _issue_tokens(session, issuer, stored.customer_id, family_id=stored.family_id)
+
+
+async def _require(session: AsyncSession, customer_id: str) -> Customer:
+    customer = await repo.active_customer(session, customer_id)
+    if customer is None:
+        raise Unauthorized("This account no longer exists.")
+    return customer
+
+
+async def profile(session: AsyncSession, customer_id: str) -> CustomerOut:
+    return customer_out(await _require(session, customer_id))
+
+
+async def update_profile(session: AsyncSession, customer_id: str, patch: ProfilePatch) -> CustomerOut:
+    customer = await _require(session, customer_id)
+    changes = patch.model_dump(exclude_unset=True)
+    for field in ("name", "phone"):
+        if field in changes:
+            setattr(customer, field, changes[field])
+    for field, value in (changes.get("preferences") or {}).items():
+        if value is not None:
+            setattr(customer, field, value)
+    for channel, value in (changes.get("communication") or {}).items():
+        if value is not None:
+            setattr(customer, f"opt_in_{channel}", value)
+    customer.updated_at = datetime.now(UTC)
+    await session.flush()
+    return customer_out(customer)
+
+
+async def list_addresses(
+    session: AsyncSession, customer_id: str, *, after: str | None, limit: int
+) -> list[AddressOut]:
+    await _require(session, customer_id)
+    rows = await repo.addresses(session, customer_id, after=after, limit=limit)
+    return [AddressOut.model_validate(row) for row in rows]
+
+
+async def add_address(session: AsyncSession, customer_id: str, data: AddressIn) -> AddressOut:
+    await _require(session, customer_id)
+    address = Address(
+        id=new_id("adr"), customer_id=customer_id, created_at=datetime.now(UTC), **data.model_dump()
+    )
+    await repo.add_address(session, address)
+    return AddressOut.model_validate(address)
+
+
+async def delete_address(session: AsyncSession, customer_id: str, address_id: str) -> None:
+    await _require(session, customer_id)
+    # Someone else's address and a missing one look the same: 404, so ids can't be probed.
+    if not await repo.delete_address(session, customer_id, address_id):
+        raise NotFound("No such address in your address book.")
+
+
+async def export(session: AsyncSession, customer_id: str) -> CustomerExport:
+    customer = await _require(session, customer_id)
+    addresses = await repo.addresses(session, customer_id, after=None, limit=10_000)
+    sessions = await repo.sessions_of(session, customer_id)
+    return CustomerExport(
+        exported_at=datetime.now(UTC),
+        customer=customer_out(customer),
+        addresses=[AddressOut.model_validate(a) for a in addresses],
+        sessions=[
+            {"issued_at": s.issued_at, "expires_at": s.expires_at, "revoked_at": s.revoked_at}
+            for s in sessions
+        ],
+    )
+
+
+async def erase(session: AsyncSession, customer_id: str) -> None:
+    """GDPR Art. 17: close the account now and remove personal data; the id stays for referential history."""
+    customer = await _require(session, customer_id)
+    now = datetime.now(UTC)
+    customer.status = "erased"
+    customer.email = f"erased+{customer.id.lower()}@invalid"
+    customer.name = ""
+    customer.phone = None
+    customer.password_hash = "!"  # noqa: S105 - matches no password
+    customer.opt_in_email = customer.opt_in_sms = customer.opt_in_push = customer.newsletter = False
+    customer.erased_at = customer.updated_at = now
+    await repo.delete_all_addresses(session, customer_id)
+    await repo.revoke_all_for(session, customer_id, now)
+    await session.flush()

@@ -1,0 +1,71 @@
+"""The whole local topology in one place: which processes `mercato up` runs, on which ports, at which URLs.
+
+Everything else (service settings defaults, the Envoy config, the supervisor, the end-to-end tests)
+reads ports and URLs from here. `MERCATO_PORT_OFFSET` shifts every port at once, so a test run can
+start a second, isolated platform next to a developer's running one.
+
+Ports stay clear of the machine-wide services a developer may already run (PostgreSQL 5432,
+RabbitMQ 5672, NATS 4222, Redis 6379).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Service:
+    """A business service: one process, one private port, one database."""
+
+    name: str
+    port: int
+    app: str  # import path of the ASGI application
+
+    @property
+    def url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+
+@dataclass(frozen=True)
+class Topology:
+    offset: int = 0
+
+    @classmethod
+    def from_env(cls) -> Topology:
+        return cls(offset=int(os.environ.get("MERCATO_PORT_OFFSET", "0")))
+
+    def _port(self, base: int) -> int:
+        return base + self.offset
+
+    # --- the public door ---------------------------------------------------------------------
+    @property
+    def gateway_port(self) -> int:
+        return self._port(8080)
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{HOST}:{self.gateway_port}"
+
+    @property
+    def envoy_admin_port(self) -> int:
+        return self._port(9901)
+
+    # --- private services --------------------------------------------------------------------
+    @property
+    def services(self) -> dict[str, Service]:
+        return {
+            "customers": Service("customers", self._port(8101), "mercato.services.customers.main:app"),
+            "catalog": Service("catalog", self._port(8102), "mercato.services.catalog.main:app"),
+        }
+
+    def service(self, name: str) -> Service:
+        return self.services[name]
+
+
+def var_dir() -> Path:
+    """Where the embedded profile keeps its state: SQLite files, keys, images, logs."""
+    return Path(os.environ.get("MERCATO_VAR_DIR", "var")).resolve()

@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from mercato.services.catalog.main import build_app
+from mercato.services.catalog.settings import CatalogSettings
+
+
+@pytest.fixture
+async def catalog(databases, backend, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
+    """The catalog app in-process on a real, freshly migrated database, with categories in place."""
+    settings = CatalogSettings(
+        environment="test",
+        database_url=await databases.fresh("catalog", backend),
+        image_dir=tmp_path / "images",
+        cursor_secret="test-cursor-secret",
+        expiry_sweep_seconds=3600,  # tests trigger expiry themselves
+    )
+    app = build_app(settings)
+    async with app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://catalog") as client:
+            client.app = app  # type: ignore[attr-defined]
+            from tests.catalog.factories import add_categories
+
+            await add_categories(app)
+            yield client

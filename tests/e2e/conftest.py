@@ -1,0 +1,95 @@
+"""The real platform, as `make up` runs it: `mercato up` in a subprocess — Envoy and every service as
+its own process — on its own ports and state directory, on each database backend of this run."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from mercato.topology import Topology
+from tests.conftest import BACKENDS
+
+PORT_OFFSETS = {"sqlite": 20000, "postgresql": 21000}
+
+
+@dataclass
+class Platform:
+    topology: Topology
+    var_dir: Path
+    process: subprocess.Popen
+    log: Path
+
+    @property
+    def gateway(self) -> str:
+        return self.topology.gateway_url
+
+    def service_url(self, name: str) -> str:
+        return self.topology.service(name).url
+
+
+def _wait_until_serving(platform: Platform, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if platform.process.poll() is not None:
+            raise RuntimeError(f"mercato up exited early:\n{platform.log.read_text()[-4000:]}")
+        try:
+            products = httpx.get(f"{platform.gateway}/api/v1/products", timeout=1)
+            if products.status_code == 200 and "Mercato is running" in platform.log.read_text():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"the platform did not come up:\n{platform.log.read_text()[-4000:]}")
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def platform(request, tmp_path_factory, databases) -> Iterator[Platform]:
+    backend = request.param
+    var_dir = tmp_path_factory.mktemp(f"platform-{backend}")
+    topology = Topology(offset=PORT_OFFSETS[backend])
+    env = os.environ | {
+        "MERCATO_VAR_DIR": str(var_dir),
+        "MERCATO_PORT_OFFSET": str(topology.offset),
+        "MERCATO_GATEWAY_ACCESS_LOG": "false",
+    }
+    if backend == "postgresql":
+        import asyncio
+
+        for service in topology.services:
+            url = asyncio.run(databases.fresh(service, backend))
+            env[f"MERCATO_{service.upper()}_DATABASE_URL"] = url
+    log = var_dir / "mercato-up.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mercato", "up"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    platform = Platform(topology=topology, var_dir=var_dir, process=process, log=log)
+    try:
+        _wait_until_serving(platform)
+        yield platform
+    finally:
+        process.send_signal(signal.SIGINT)  # what Ctrl-C does
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+@pytest.fixture
+def gateway(platform) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=platform.gateway, timeout=10) as client:
+        yield client
