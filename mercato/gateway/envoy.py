@@ -40,9 +40,9 @@ METADATA_NAMESPACE = "mercato"
 RATE_LIMIT_KEY = "rate_limit_class"
 # Buckets refill every second, so a rejected client can retry one second later.
 RATE_LIMIT_FILL_SECONDS = 1
-# Shorter than uvicorn's 5 s keep-alive: Envoy must close an idle upstream connection before the
-# service does, or a request can race the service's close and fail with a reset.
-UPSTREAM_IDLE_TIMEOUT = "4s"
+# Shorter than the services' 75 s keep-alive (`mercato serve`): Envoy must close an idle upstream
+# connection before the service does, or a request can race the service's close and fail with a reset.
+UPSTREAM_IDLE_TIMEOUT = "60s"
 MAX_DOWNSTREAM_CONNECTIONS = 10_000
 
 _TYPE = "type.googleapis.com/envoy."
