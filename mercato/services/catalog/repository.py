@@ -74,6 +74,13 @@ async def variant_infos(session: AsyncSession, skus: Sequence[str]) -> list[tupl
     return [(variant, product, available) for variant, product, available in rows]
 
 
+async def available_units(session: AsyncSession, skus: Sequence[str]) -> dict[str, int]:
+    rows = await session.execute(
+        select(Inventory.sku, Inventory.on_hand - Inventory.reserved).where(Inventory.sku.in_(skus))
+    )
+    return {sku: available for sku, available in rows}
+
+
 async def count_products(session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(Product)) or 0
 

@@ -100,6 +100,13 @@ def _price_range(variants: list[tuple[Variant, int]]) -> PriceRange:
     )
 
 
+async def _first_images(session: AsyncSession, product_ids: list[str]) -> dict[str, Image]:
+    first: dict[str, Image] = {}
+    for image in await repo.images_of(session, product_ids):
+        first.setdefault(image.product_id, image)
+    return first
+
+
 async def list_products(
     session: AsyncSession, *, category: str | None, after: str | None, limit: int, image_base_url: str
 ) -> list[ProductSummary]:
@@ -117,9 +124,7 @@ async def list_products(
     variants: dict[str, list[tuple[Variant, int]]] = defaultdict(list)
     for variant, available in await repo.variants_with_stock(session, ids):
         variants[variant.product_id].append((variant, available))
-    first_image: dict[str, Image] = {}
-    for image in await repo.images_of(session, ids):
-        first_image.setdefault(image.product_id, image)
+    first_image = await _first_images(session, ids)
     return [
         ProductSummary(
             id=p.id,
@@ -176,9 +181,7 @@ async def product_detail(session: AsyncSession, id_or_slug: str, *, image_base_u
 
 async def variant_infos(session: AsyncSession, skus: list[str], *, image_base_url: str) -> list[VariantInfo]:
     rows = await repo.variant_infos(session, skus)
-    first_image: dict[str, Image] = {}
-    for image in await repo.images_of(session, list({product.id for _, product, _ in rows})):
-        first_image.setdefault(image.product_id, image)
+    first_image = await _first_images(session, list({product.id for _, product, _ in rows}))
     return [
         VariantInfo(
             sku=variant.sku,
@@ -208,15 +211,19 @@ def _merged(data: ReservationIn) -> dict[str, int]:
     return dict(sorted(quantities.items()))
 
 
-async def _reservation_out(session: AsyncSession, reservation: Reservation) -> ReservationOut:
-    lines = await repo.reservation_lines(session, reservation.id)
+def _reservation_view(reservation: Reservation, lines: dict[str, int]) -> ReservationOut:
     return ReservationOut(
         id=reservation.id,
         key=reservation.key,
         status=reservation.status,
         expires_at=reservation.expires_at,
-        lines=[ReservationLineOut(sku=line.sku, quantity=line.quantity) for line in lines],
+        lines=[ReservationLineOut(sku=sku, quantity=quantity) for sku, quantity in lines.items()],
     )
+
+
+async def _reservation_out(session: AsyncSession, reservation: Reservation) -> ReservationOut:
+    lines = await repo.reservation_lines(session, reservation.id)
+    return _reservation_view(reservation, {line.sku: line.quantity for line in lines})
 
 
 async def _replay(session: AsyncSession, key: str, wanted: dict[str, int]) -> ReservationOut:
@@ -257,33 +264,30 @@ async def reserve(
     except repo.DuplicateKey:
         return await _replay(session, data.key, wanted), False
 
-    known = {info.sku for info in await variant_infos(session, list(wanted), image_base_url="")}
-    if unknown := [sku for sku in wanted if sku not in known]:
-        raise UnprocessableEntity(
-            "Some SKUs do not exist.", errors={f"lines.{sku}": "is not a known SKU" for sku in unknown}
-        )
-
     short = [
         sku for sku, quantity in wanted.items() if not await repo.take_stock(session, sku, quantity, now)
     ]
     if short and await expire_due(session, now, skus=short):
         short = [sku for sku in short if not await repo.take_stock(session, sku, wanted[sku], now)]
-    if short:
-        available = {
-            info.sku: info.available for info in await variant_infos(session, short, image_base_url="")
-        }
+    if short:  # only now find out why: the happy path costs no extra query
+        available = await repo.available_units(session, short)
+        if unknown := [sku for sku in short if sku not in available]:
+            raise UnprocessableEntity(
+                "Some SKUs do not exist.", errors={f"lines.{sku}": "is not a known SKU" for sku in unknown}
+            )
         raise Conflict(
             "Not enough stock for some items.",
             slug="out-of-stock",
             unavailable=[
-                {"sku": sku, "requested": wanted[sku], "available": available.get(sku, 0)} for sku in short
+                {"sku": sku, "requested": wanted[sku], "available": available[sku]} for sku in short
             ],
         )
-    await repo.add_all(
+    await repo.insert_many(
         session,
-        [ReservationLine(reservation_id=reservation.id, sku=sku, quantity=q) for sku, q in wanted.items()],
+        ReservationLine,
+        [{"reservation_id": reservation.id, "sku": sku, "quantity": q} for sku, q in wanted.items()],
     )
-    return await _reservation_out(session, reservation), True
+    return _reservation_view(reservation, wanted), True
 
 
 async def _end(session: AsyncSession, reservation_id: str, target: ReservationStatus) -> ReservationOut:
