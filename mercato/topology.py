@@ -65,6 +65,16 @@ class Topology:
     def service(self, name: str) -> Service:
         return self.services[name]
 
+    # --- local stand-ins for external providers (same wire protocol as the real ones) ----------
+    @property
+    def payment_sandbox_port(self) -> int:
+        """The Stripe-compatible payment provider sandbox (not behind the gateway, like Stripe)."""
+        return self._port(8110)
+
+    @property
+    def payment_sandbox_url(self) -> str:
+        return f"http://{HOST}:{self.payment_sandbox_port}"
+
 
 def var_dir() -> Path:
     """Where the embedded profile keeps its state: SQLite files, keys, images, logs."""
