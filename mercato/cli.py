@@ -25,6 +25,8 @@ console = Console()
 SERVICE_SETTINGS = {
     "customers": "mercato.services.customers.settings:CustomersSettings",
     "catalog": "mercato.services.catalog.settings:CatalogSettings",
+    "orders": "mercato.services.orders.settings:OrdersSettings",
+    "payments": "mercato.services.payments.settings:PaymentsSettings",
 }
 
 
@@ -124,6 +126,7 @@ def _print_urls(topology: Topology) -> None:
     for name, service in topology.services.items():
         table.add_row(f"{name} OpenAPI docs (private)", f"{service.url}/docs")
     table.add_row("Envoy admin (private)", f"http://127.0.0.1:{topology.envoy_admin_port}")
+    table.add_row("payment provider sandbox (Stripe API)", topology.payment_sandbox_url)
     console.print(table)
     console.print("Press Ctrl-C to stop.")
 
@@ -145,14 +148,23 @@ def up(
         seed()
     config = write_config(topology, GatewaySettings(), var_dir() / "gateway" / "envoy.json")
     env = {"MERCATO_VAR_DIR": str(var_dir()), "MERCATO_PORT_OFFSET": str(topology.offset)}
+    sandbox_env = env | {"MERCATO_PAYMENT_SANDBOX_WEBHOOK_URL": f"{topology.gateway_url}/webhooks/stripe"}
     specs = [
         ProcessSpec(
-            name=name,
-            argv=[sys.executable, "-m", "mercato", "serve", name],
-            env=env,
-            ready_url=f"{service.url}/readyz",
-        )
-        for name, service in topology.services.items()
+            name="payment-sandbox",
+            argv=[sys.executable, "-m", "mercato.sandbox.payments"],
+            env=sandbox_env,
+            ready_url=f"{topology.payment_sandbox_url}/_sandbox/health",
+        ),
+        *(
+            ProcessSpec(
+                name=name,
+                argv=[sys.executable, "-m", "mercato", "serve", name],
+                env=env,
+                ready_url=f"{service.url}/readyz",
+            )
+            for name, service in topology.services.items()
+        ),
     ]
     specs.append(
         ProcessSpec(
@@ -163,6 +175,31 @@ def up(
         )
     )
     sys.exit(asyncio.run(run(specs, on_ready=lambda: _print_urls(topology))))
+
+
+bench = typer.Typer(
+    help="Benchmarks against a running platform (start it with `make up`).", no_args_is_help=True
+)
+app.add_typer(bench, name="bench")
+
+
+@bench.command("checkout")
+def bench_checkout(
+    customers: Annotated[int, typer.Option(help="Concurrent virtual customers.")] = 20,
+    duration: Annotated[float, typer.Option(help="Seconds to run.")] = 20.0,
+    rate: Annotated[
+        float | None, typer.Option(help="Checkouts/s to offer (open loop); default: flat out.")
+    ] = None,
+) -> None:
+    """Customers buying through the gateway: checkouts/s, latency percentiles, SQL statements per checkout."""
+    from mercato.bench.checkout import print_result, run_checkout_bench
+
+    result = asyncio.run(
+        run_checkout_bench(
+            customers=customers, duration_s=duration, rate=rate, topology=Topology.from_env(), console=console
+        )
+    )
+    print_result(result, customers=customers, rate=rate, console=console)
 
 
 def main() -> None:

@@ -60,6 +60,8 @@ class Topology:
         return {
             "customers": Service("customers", self._port(8101), "mercato.services.customers.main:app"),
             "catalog": Service("catalog", self._port(8102), "mercato.services.catalog.main:app"),
+            "orders": Service("orders", self._port(8103), "mercato.services.orders.main:app"),
+            "payments": Service("payments", self._port(8104), "mercato.services.payments.main:app"),
         }
 
     def service(self, name: str) -> Service:

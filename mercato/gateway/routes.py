@@ -43,4 +43,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/categories", "catalog", "public"),
     Route("/api/v1/products", "catalog", "public"),
     Route("/api/v1/images/", "catalog", "public"),
+    # orders: the shopper's cart, checkout and purchase history
+    Route("/api/v1/cart", "orders", "shopper"),
+    Route("/api/v1/checkout", "orders", "shopper", exact=True),
+    Route("/api/v1/orders", "orders", "shopper"),
+    # payments: the provider's webhooks (authenticated by their Stripe-Signature, not by a token)
+    Route("/webhooks/stripe", "payments", "public", exact=True),
 )

@@ -12,6 +12,7 @@ from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import PlainTextResponse
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -20,6 +21,7 @@ from mercato.platform.db import Database
 from mercato.platform.errors import install_problem_handlers, problem_response
 from mercato.platform.idempotency import purge_expired_keys
 from mercato.platform.logging import configure_logging, request_id_var
+from mercato.platform.metrics import Metrics
 from mercato.platform.settings import ServiceSettings
 
 log = logging.getLogger("mercato.http")
@@ -31,9 +33,10 @@ class RequestContextMiddleware:
     """Request id, body size limit and one access-log line per request, as plain ASGI (no overhead
     of BaseHTTPMiddleware on the hot path)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,7 +82,8 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, limited_receive, send_with_id)
         finally:
-            if scope["path"] not in ("/healthz", "/readyz"):
+            if scope["path"] not in ("/healthz", "/readyz", "/metrics"):
+                self.metrics.inc("mercato_http_requests_total", method=scope["method"], status=str(status))
                 log.info(
                     "request",
                     extra={
@@ -118,6 +122,17 @@ def _health_router() -> APIRouter:
     @router.get("/healthz", summary="Liveness: the process answers")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @router.get("/metrics", summary="Counters in Prometheus text format", response_class=PlainTextResponse)
+    async def metrics(request: Request) -> str:
+        registry: Metrics = request.app.state.metrics
+        statements = registry.counters["mercato_sql_statements_total"]
+        statements.clear()
+        statements[()] = get_database(request).statements
+        registry.help.setdefault(
+            "mercato_sql_statements_total", "SQL statements sent to this service's database"
+        )
+        return registry.render()
 
     @router.get("/readyz", summary="Readiness: the process can reach its database")
     async def readyz(request: Request):
@@ -177,8 +192,11 @@ def create_app(
             await app.state.db.dispose()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    app.state.metrics = Metrics()
     install_problem_handlers(app)
-    app.add_middleware(RequestContextMiddleware, max_body_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, metrics=app.state.metrics
+    )
     app.include_router(_health_router())
     for router in routers:
         app.include_router(router)

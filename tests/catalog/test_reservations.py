@@ -116,3 +116,11 @@ async def test_200_concurrent_reservations_for_50_units_never_oversell(catalog):
     assert statuses.count(409) == 150
     assert all(r.json()["title"] for r in responses if r.status_code == 409)  # clean problem+json
     assert await available(catalog, sku) == 0
+
+
+async def test_a_reservation_can_be_ended_by_the_key_it_was_made_with(catalog):
+    sku = (await create_product(catalog, stock=3))["variants"][0]["sku"]
+    await reserve(catalog, key="ord_by_key", lines=[(sku, 3)])
+    assert (await catalog.get("/internal/reservations/ord_by_key")).json()["status"] == "active"
+    assert (await catalog.post("/internal/reservations/ord_by_key/release")).json()["status"] == "released"
+    assert await available(catalog, sku) == 3

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from mercato.topology import Topology
 from tests.conftest import BACKENDS
@@ -34,6 +36,43 @@ class Platform:
 
     def service_url(self, name: str) -> str:
         return self.topology.service(name).url
+
+    @property
+    def sandbox(self) -> str:
+        return self.topology.payment_sandbox_url
+
+    def token_for(self, customer_id: str) -> dict[str, str]:
+        """A valid shopper token for any customer id, signed with the platform's own key (as customers
+        would sign it): lets load tests skip a hundred argon2 sign-ins."""
+        key = serialization.load_pem_private_key(
+            (self.var_dir / "keys" / "customers-ed25519.pem").read_bytes(), password=None
+        )
+        kid = httpx.get(f"{self.gateway}/.well-known/jwks.json").json()["keys"][0]["kid"]
+        now = int(time.time())
+        claims = {
+            "iss": "mercato-customers",
+            "aud": "mercato-shop",
+            "sub": customer_id,
+            "iat": now,
+            "exp": now + 600,
+        }
+        return {"Authorization": f"Bearer {jwt.encode(claims, key, algorithm='EdDSA', headers={'kid': kid})}"}
+
+    def card(self, number: str = "4242424242424242") -> str:
+        """Tokenise a test card directly at the provider, as the browser does: Mercato never sees it."""
+        response = httpx.post(
+            f"{self.sandbox}/v1/payment_methods",
+            headers={"Authorization": "Bearer pk_test_mercato_sandbox"},
+            data={
+                "type": "card",
+                "card[number]": number,
+                "card[exp_month]": "12",
+                "card[exp_year]": "2030",
+                "card[cvc]": "123",
+            },
+        )
+        assert response.status_code == 200, response.text
+        return response.json()["id"]
 
 
 def _wait_until_serving(platform: Platform, timeout: float = 90) -> None:
@@ -60,6 +99,11 @@ def platform(request, tmp_path_factory, databases) -> Iterator[Platform]:
         "MERCATO_VAR_DIR": str(var_dir),
         "MERCATO_PORT_OFFSET": str(topology.offset),
         "MERCATO_GATEWAY_ACCESS_LOG": "false",
+        # Short enough for tests to see timeouts and recovery quickly:
+        "MERCATO_PAYMENTS_PROVIDER_TIMEOUT_SECONDS": "2",
+        "MERCATO_ORDERS_RECONCILE_AFTER_SECONDS": "3",
+        "MERCATO_ORDERS_RECONCILE_EVERY_SECONDS": "0.5",
+        "MERCATO_ORDERS_CRASH_HOOK_FILE": str(var_dir / "crash-orders-after-capture"),
     }
     if backend == "postgresql":
         import asyncio

@@ -155,3 +155,11 @@ def test_no_service_imports_another():
     result = subprocess.run([lint_imports, "--no-cache"], capture_output=True, text=True, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "KEPT" in result.stdout and "BROKEN" not in result.stdout
+
+
+async def test_metrics_count_requests_and_sql_statements(kernel_app):
+    await kernel_app.post("/things", json={"name": "m"}, headers={"Idempotency-Key": "metrics"})
+    text = (await kernel_app.get("/metrics")).text
+    assert 'mercato_http_requests_total{method="POST",status="201"} 1' in text
+    statements = next(line for line in text.splitlines() if line.startswith("mercato_sql_statements_total"))
+    assert int(statements.split()[-1]) >= 2  # the key's claim and its stored response

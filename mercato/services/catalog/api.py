@@ -139,6 +139,7 @@ async def reserve(
 
 @internal.get("/reservations/{reservation_id}", response_model=ReservationOut)
 async def get_reservation(reservation_id: str, session: ReadSession) -> ReservationOut:
+    """A reservation by its id or by the key it was made with (e.g. the order id); likewise below."""
     return await service.get_reservation(session, reservation_id)
 
 

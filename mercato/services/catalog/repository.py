@@ -137,8 +137,10 @@ async def reservation_by_key(session: AsyncSession, key: str) -> Reservation | N
     return await session.scalar(select(Reservation).where(Reservation.key == key))
 
 
-async def reservation_by_id(session: AsyncSession, reservation_id: str) -> Reservation | None:
-    return await session.get(Reservation, reservation_id)
+async def reservation_by_id_or_key(session: AsyncSession, id_or_key: str) -> Reservation | None:
+    return await session.scalar(
+        select(Reservation).where(or_(Reservation.id == id_or_key, Reservation.key == id_or_key))
+    )
 
 
 async def reservation_lines(session: AsyncSession, reservation_id: str) -> list[ReservationLine]:

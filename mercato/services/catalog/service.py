@@ -291,7 +291,7 @@ async def reserve(
 
 
 async def _end(session: AsyncSession, reservation_id: str, target: ReservationStatus) -> ReservationOut:
-    reservation = await repo.reservation_by_id(session, reservation_id)
+    reservation = await repo.reservation_by_id_or_key(session, reservation_id)
     if reservation is None:
         raise NotFound("There is no such reservation.")
     if check_transition(reservation.status, target):
@@ -316,7 +316,7 @@ async def release_reservation(session: AsyncSession, reservation_id: str) -> Res
 
 
 async def get_reservation(session: AsyncSession, reservation_id: str) -> ReservationOut:
-    reservation = await repo.reservation_by_id(session, reservation_id)
+    reservation = await repo.reservation_by_id_or_key(session, reservation_id)
     if reservation is None:
         raise NotFound("There is no such reservation.")
     return await _reservation_out(session, reservation)

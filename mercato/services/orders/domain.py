@@ -1,0 +1,53 @@
+"""The order state machine (DESIGN.md): which transitions exist, and who may ask for them.
+
+    pending_payment → placed → confirmed → processing → shipped → delivered
+    cancelled (before shipping) → refunded;  returned (after delivery) → refunded
+
+`pending_payment` is the durable record of a checkout in flight; if checkout cannot complete, the order
+becomes `failed`: it was never placed, is never shown in a customer's history, and exists only so
+that a retried request gets the same answer and operators can see what happened.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from mercato.platform.errors import Conflict
+
+
+class OrderState(StrEnum):
+    PENDING_PAYMENT = "pending_payment"
+    FAILED = "failed"
+    PLACED = "placed"
+    CONFIRMED = "confirmed"
+    PROCESSING = "processing"
+    SHIPPED = "shipped"
+    DELIVERED = "delivered"
+    CANCELLED = "cancelled"
+    RETURNED = "returned"
+    REFUNDED = "refunded"
+
+
+TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
+    OrderState.PENDING_PAYMENT: frozenset({OrderState.PLACED, OrderState.FAILED}),
+    OrderState.PLACED: frozenset({OrderState.CONFIRMED, OrderState.PROCESSING, OrderState.CANCELLED}),
+    OrderState.CONFIRMED: frozenset({OrderState.PROCESSING, OrderState.CANCELLED}),
+    OrderState.PROCESSING: frozenset({OrderState.SHIPPED, OrderState.CANCELLED}),
+    OrderState.SHIPPED: frozenset({OrderState.DELIVERED}),
+    OrderState.DELIVERED: frozenset({OrderState.RETURNED}),
+    OrderState.CANCELLED: frozenset({OrderState.REFUNDED}),
+    OrderState.RETURNED: frozenset({OrderState.REFUNDED}),
+    OrderState.FAILED: frozenset(),
+    OrderState.REFUNDED: frozenset(),
+}
+
+HIDDEN_FROM_CUSTOMERS = frozenset({OrderState.FAILED})
+
+
+def check_transition(current: str, target: OrderState) -> None:
+    if target not in TRANSITIONS[OrderState(current)]:
+        raise Conflict(
+            f"An order that is {current} cannot become {target}.",
+            slug="illegal-state-change",
+            state=current,
+        )

@@ -1,0 +1,40 @@
+"""The orders service: carts, checkout, the order state machine and purchase history."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mercato.platform.app import create_app
+from mercato.services.orders.api import router
+from mercato.services.orders.clients import Catalog, Payments
+from mercato.services.orders.service import Deps, reconcile
+from mercato.services.orders.settings import OrdersSettings
+
+
+async def reconcile_stuck_orders(app: FastAPI) -> None:
+    await reconcile(app.state.deps)
+
+
+def build_app(settings: OrdersSettings | None = None) -> FastAPI:
+    settings = settings or OrdersSettings()
+
+    async def on_startup(app: FastAPI) -> None:
+        timeout = settings.call_timeout_seconds
+        app.state.deps = Deps(
+            db=app.state.db,
+            catalog=Catalog(settings.catalog_url, timeout=timeout),
+            payments=Payments(settings.payments_url, timeout=timeout),
+            settings=settings,
+        )
+
+    return create_app(
+        settings=settings,
+        title="Mercato orders",
+        description="Server-side carts, checkout, the order state machine and purchase history.",
+        routers=[router],
+        periodic=[(settings.reconcile_every_seconds, reconcile_stuck_orders)],
+        on_startup=on_startup,
+    )
+
+
+app = build_app()

@@ -1,0 +1,656 @@
+"""Orders use cases: the cart, checkout (the synchronous path), history, cancel and return, and the
+reconciler that finishes or undoes checkouts a crash interrupted.
+
+Checkout never holds a database transaction open across a call to another service. It writes the
+order as `pending_payment` first — the durable record that a checkout is in flight — then reserves
+stock, captures payment, commits the reservation, and finally places the order together with its
+OrderPlaced event in one transaction. Each failure compensates the steps before it; if the process
+dies half-way, the reconciler finds the pending order and completes or compensates it, asking the
+other services (which are all idempotent by order id) what really happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import signal
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.contracts.events import OrderLineSnapshot, OrderPlaced, OrderStatusChanged
+from mercato.contracts.money import Money
+from mercato.platform.clients import RemoteProblem
+from mercato.platform.db import Database
+from mercato.platform.errors import (
+    Conflict,
+    NotFound,
+    PaymentRequired,
+    Problem,
+    ServiceUnavailable,
+    UnprocessableEntity,
+)
+from mercato.platform.ids import new_id
+from mercato.platform.outbox import record_event
+from mercato.services.orders import repository as repo
+from mercato.services.orders.clients import Catalog, Payments
+from mercato.services.orders.domain import OrderState, check_transition
+from mercato.services.orders.models import CartLine, Order, OrderLine, OrderStateChange
+from mercato.services.orders.schemas import (
+    CartItemIn,
+    CartLineOut,
+    CartOut,
+    CheckoutIn,
+    OrderLineOut,
+    OrderOut,
+    OrderSummary,
+    PaymentSummary,
+    StateChangeOut,
+)
+from mercato.services.orders.settings import OrdersSettings
+
+log = logging.getLogger("mercato.orders")
+
+
+@dataclass(frozen=True)
+class Deps:
+    db: Database
+    catalog: Catalog
+    payments: Payments
+    settings: OrdersSettings
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _shipping(subtotal: int, settings: OrdersSettings) -> int:
+    return 0 if subtotal == 0 or subtotal >= settings.free_shipping_from else settings.shipping_flat_amount
+
+
+# --- cart ----------------------------------------------------------------------------------------
+
+
+def _cart_view(
+    lines: list[CartLine], variants: dict[str, dict[str, Any]], settings: OrdersSettings
+) -> CartOut:
+    out, subtotal, currency = [], 0, "EUR"
+    for line in lines:
+        variant = variants.get(line.sku)
+        price = Money.model_validate(variant["price"]) if variant else None
+        if price:
+            currency = price.currency
+            subtotal += price.amount * line.quantity
+        available = variant["available"] if variant else 0
+        out.append(
+            CartLineOut(
+                sku=line.sku,
+                product_id=variant["product_id"] if variant else None,
+                name=variant["product_name"] if variant else None,
+                attributes=variant["attributes"] if variant else {},
+                image_url=variant["image_url"] if variant else None,
+                quantity=line.quantity,
+                unit_price=price,
+                line_total=Money(amount=price.amount * line.quantity, currency=price.currency)
+                if price
+                else None,
+                available=available,
+                purchasable=variant is not None and available >= line.quantity,
+            )
+        )
+    shipping = _shipping(subtotal, settings)
+    return CartOut(
+        lines=out,
+        subtotal=Money(amount=subtotal, currency=currency),
+        shipping=Money(amount=shipping, currency=currency),
+        total=Money(amount=subtotal + shipping, currency=currency),
+        item_count=sum(line.quantity for line in lines),
+        purchasable=bool(out) and all(line.purchasable for line in out),
+    )
+
+
+async def cart(deps: Deps, customer_id: str) -> CartOut:
+    async with deps.db.read() as session:
+        lines = await repo.cart_lines(session, customer_id)
+    return _cart_view(lines, await deps.catalog.variants([line.sku for line in lines]), deps.settings)
+
+
+async def _variant(deps: Deps, sku: str) -> dict[str, Any]:
+    variant = (await deps.catalog.variants([sku])).get(sku)
+    if variant is None:
+        raise UnprocessableEntity(
+            f"There is no product with SKU {sku}.", errors={"sku": "is not a known SKU"}
+        )
+    return variant
+
+
+def _check_quantity(deps: Deps, quantity: int, variant: dict[str, Any]) -> None:
+    if quantity > deps.settings.max_line_quantity:
+        raise UnprocessableEntity(
+            f"At most {deps.settings.max_line_quantity} of one item per order.",
+            errors={"quantity": f"must be at most {deps.settings.max_line_quantity}"},
+        )
+    if quantity > variant["available"]:
+        raise Conflict(
+            f"Only {variant['available']} of {variant['sku']} can be bought right now.",
+            slug="out-of-stock",
+            unavailable=[{"sku": variant["sku"], "requested": quantity, "available": variant["available"]}],
+        )
+
+
+async def add_item(deps: Deps, customer_id: str, item: CartItemIn) -> CartOut:
+    variant = await _variant(deps, item.sku)
+    async with deps.db.unit_of_work() as session:
+        if await repo.cart_line(session, customer_id, item.sku) is None and (
+            await repo.count_cart_lines(session, customer_id) >= deps.settings.max_cart_lines
+        ):
+            raise UnprocessableEntity(f"A cart holds at most {deps.settings.max_cart_lines} different items.")
+        quantity = await _add_quantity(session, customer_id, item.sku, item.quantity)
+        _check_quantity(deps, quantity, variant)  # raising rolls the addition back
+    return await cart(deps, customer_id)
+
+
+async def _add_quantity(session: AsyncSession, customer_id: str, sku: str, quantity: int) -> int:
+    """Insert or increase atomically (two tabs adding the same item at once both count)."""
+    dialect = session.get_bind().dialect.name
+    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CartLine)
+    statement = insert.values(customer_id=customer_id, sku=sku, quantity=quantity, added_at=_now())
+    statement = statement.on_conflict_do_update(
+        index_elements=[CartLine.customer_id, CartLine.sku],
+        set_={"quantity": CartLine.quantity + statement.excluded.quantity},
+    ).returning(CartLine.quantity)
+    return (await session.execute(statement)).scalar_one()
+
+
+async def set_quantity(deps: Deps, customer_id: str, sku: str, quantity: int) -> CartOut:
+    variant = await _variant(deps, sku)
+    _check_quantity(deps, quantity, variant)
+    async with deps.db.unit_of_work() as session:
+        line = await repo.cart_line(session, customer_id, sku)
+        if line is None:
+            raise NotFound(f"{sku} is not in your cart.")
+        line.quantity = quantity
+    return await cart(deps, customer_id)
+
+
+async def remove_item(deps: Deps, customer_id: str, sku: str) -> None:
+    async with deps.db.unit_of_work() as session:
+        if not await repo.remove_cart_lines(session, customer_id, [sku]):
+            raise NotFound(f"{sku} is not in your cart.")
+
+
+# --- order views ---------------------------------------------------------------------------------
+
+
+def order_view(order: Order, lines: Iterable[OrderLine], history: Iterable[OrderStateChange]) -> OrderOut:
+    def money(amount: int) -> Money:
+        return Money(amount=amount, currency=order.currency)
+
+    return OrderOut(
+        id=order.id,
+        state=order.state,
+        lines=[
+            OrderLineOut(
+                sku=line.sku,
+                product_id=line.product_id,
+                name=line.product_name,
+                attributes=line.attributes,
+                image_url=line.image_url,
+                quantity=line.quantity,
+                unit_price=money(line.unit_price),
+                line_total=money(line.unit_price * line.quantity),
+            )
+            for line in lines
+        ],
+        subtotal=money(order.subtotal),
+        shipping=money(order.shipping),
+        total=money(order.total),
+        shipping_address=order.shipping_address,
+        payment=PaymentSummary(
+            status=order.payment_status,
+            card_brand=order.card_brand,
+            card_last4=order.card_last4,
+            amount=money(order.total),
+            refunded=money(order.refunded),
+        ),
+        history=[StateChangeOut(state=h.to_state, at=h.at, reason=h.reason) for h in history],
+        created_at=order.created_at,
+        placed_at=order.placed_at,
+    )
+
+
+async def _load_view(deps: Deps, order_id: str) -> OrderOut:
+    async with deps.db.read() as session:
+        order = await repo.order(session, order_id)
+        assert order is not None
+        return order_view(
+            order, await repo.lines_of(session, order_id), await repo.history_of(session, order_id)
+        )
+
+
+async def get_order(deps: Deps, customer_id: str, order_id: str) -> OrderOut:
+    async with deps.db.read() as session:
+        order = await repo.customer_order(session, customer_id, order_id)
+        if order is None:  # someone else's order looks exactly like a missing one
+            raise NotFound("There is no such order.")
+        return order_view(
+            order, await repo.lines_of(session, order_id), await repo.history_of(session, order_id)
+        )
+
+
+async def list_orders(deps: Deps, customer_id: str, *, before: str | None, limit: int) -> list[OrderSummary]:
+    async with deps.db.read() as session:
+        rows = await repo.customer_orders(session, customer_id, before=before, limit=limit)
+    return [
+        OrderSummary(
+            id=o.id,
+            state=o.state,
+            total=Money(amount=o.total, currency=o.currency),
+            item_count=count,
+            created_at=o.created_at,
+            placed_at=o.placed_at,
+        )
+        for o, count in rows
+    ]
+
+
+# --- checkout ------------------------------------------------------------------------------------
+
+
+def _fingerprint(body: CheckoutIn) -> str:
+    return hashlib.sha256(orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _stored_problem(status: int, problem: Problem) -> dict[str, Any]:
+    return {
+        "status": status,
+        "slug": problem.slug,
+        "title": problem.title,
+        "detail": problem.detail,
+        "errors": problem.errors,
+        "extensions": problem.extensions,
+    }
+
+
+def _replayed_problem(order: Order) -> Problem:
+    stored = order.failure or {}
+    problem = {402: PaymentRequired, 409: Conflict}.get(order.failure_status or 503, ServiceUnavailable)(
+        stored.get("detail"), errors=stored.get("errors"), **(stored.get("extensions") or {})
+    )
+    if stored.get("slug"):
+        problem.slug = stored["slug"]
+    return problem
+
+
+async def _replay(deps: Deps, order: Order, fingerprint: str) -> tuple[int, OrderOut]:
+    if order.request_hash != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used for a different checkout.",
+            errors={"Idempotency-Key": "was used for a different request"},
+        )
+    if order.state == OrderState.FAILED:
+        raise _replayed_problem(order)
+    view = await _load_view(deps, order.id)
+    return (202 if order.state == OrderState.PENDING_PAYMENT else 201), view
+
+
+async def checkout(deps: Deps, customer_id: str, key: str, body: CheckoutIn) -> tuple[int, OrderOut]:
+    """Returns (201, placed order), or (202, pending order) when the outcome is being finalised."""
+    fingerprint = _fingerprint(body)
+    async with deps.db.read() as session:
+        existing = await repo.order_by_key(session, customer_id, key)
+        lines = [] if existing else await repo.cart_lines(session, customer_id)
+    if existing:
+        return await _replay(deps, existing, fingerprint)
+    if not lines:
+        raise UnprocessableEntity("Your cart is empty.", errors={"cart": "is empty"})
+
+    variants = await deps.catalog.variants([line.sku for line in lines])
+    if gone := [line.sku for line in lines if line.sku not in variants]:
+        raise Conflict(
+            "Some items in your cart are no longer sold.",
+            slug="out-of-stock",
+            unavailable=[{"sku": sku, "requested": 0, "available": 0} for sku in gone],
+        )
+    currencies = {variants[line.sku]["price"]["currency"] for line in lines}
+    if len(currencies) != 1:
+        raise Conflict("All items of one order must be priced in one currency.")
+
+    now = _now()
+    order_id = new_id("ord")
+    order_lines = [
+        OrderLine(
+            order_id=order_id,
+            sku=line.sku,
+            product_id=variants[line.sku]["product_id"],
+            product_name=variants[line.sku]["product_name"],
+            attributes=variants[line.sku]["attributes"],
+            image_url=variants[line.sku]["image_url"],
+            unit_price=variants[line.sku]["price"]["amount"],
+            quantity=line.quantity,
+        )
+        for line in lines
+    ]
+    subtotal = sum(line.unit_price * line.quantity for line in order_lines)
+    shipping = _shipping(subtotal, deps.settings)
+    order = Order(
+        id=order_id,
+        customer_id=customer_id,
+        state=OrderState.PENDING_PAYMENT,
+        currency=currencies.pop(),
+        subtotal=subtotal,
+        shipping=shipping,
+        total=subtotal + shipping,
+        shipping_address=body.shipping_address.model_dump(mode="json"),
+        payment_method=body.payment_method,
+        idempotency_key=key,
+        request_hash=fingerprint,
+        refunded=0,
+        created_at=now,
+        updated_at=now,
+    )
+    async with deps.db.unit_of_work() as session:
+        try:
+            await repo.add_order(
+                session,
+                order,
+                order_lines,
+                OrderStateChange(
+                    order_id=order_id,
+                    from_state=None,
+                    to_state=OrderState.PENDING_PAYMENT,
+                    reason="checkout",
+                    at=now,
+                ),
+            )
+        except repo.DuplicateKey:
+            existing = await repo.order_by_key(session, customer_id, key)
+    if existing:  # a concurrent request with the same key got there first
+        return await _replay(deps, existing, fingerprint)
+    return await _complete(deps, order, order_lines)
+
+
+async def _complete(deps: Deps, order: Order, lines: list[OrderLine]) -> tuple[int, OrderOut]:
+    quantities = {line.sku: line.quantity for line in lines}
+    try:
+        await deps.catalog.reserve(
+            key=order.id, lines=quantities, ttl_seconds=deps.settings.reservation_ttl_seconds
+        )
+    except RemoteProblem as problem:
+        if problem.status not in (409, 422):
+            raise
+        out_of_stock = Conflict(
+            "Some items sold out while you were checking out.",
+            slug="out-of-stock",
+            unavailable=problem.body.get("unavailable", []),
+        )
+        await _fail(deps, order, 409, out_of_stock)
+        raise out_of_stock from None
+    except ServiceUnavailable:
+        raise await _abandon(deps, order, "the catalog did not answer") from None
+
+    try:
+        payment = await deps.payments.pay(
+            order_id=order.id,
+            customer_id=order.customer_id,
+            amount=Money(amount=order.total, currency=order.currency),
+            payment_method=order.payment_method,
+        )
+    except RemoteProblem as problem:
+        if problem.status != 402:
+            raise await _abandon(deps, order, f"payments refused the request ({problem.status})") from None
+        await _release(deps, order.id)
+        declined = PaymentRequired(
+            problem.detail, errors=problem.errors, decline_code=problem.body.get("decline_code")
+        )
+        await _fail(deps, order, 402, declined)
+        raise declined from None
+    except ServiceUnavailable:
+        raise await _abandon(deps, order, "the payment did not complete") from None
+
+    _crash_if_armed(deps.settings)
+    try:
+        await deps.catalog.commit(order.id)
+    except RemoteProblem:  # the reservation ran out while paying: undo the payment
+        raise await _abandon(
+            deps, order, "the stock reservation expired during payment", status=409
+        ) from None
+    except ServiceUnavailable:
+        log.warning(
+            "reservation commit unconfirmed; the reconciler will finish", extra={"order_id": order.id}
+        )
+        return 202, order_view(order, lines, [])
+    return 201, await _place(deps, order, lines, payment, reason="paid")
+
+
+def _crash_if_armed(settings: OrdersSettings) -> None:
+    """Test hook: die here, between capture and commit, as a power cut would."""
+    if settings.crash_hook_file and settings.crash_hook_file.exists():
+        settings.crash_hook_file.unlink()
+        os.kill(os.getpid(), signal.SIGKILL)
+
+
+async def _place(
+    deps: Deps, order: Order, lines: list[OrderLine], payment: dict[str, Any], *, reason: str
+) -> OrderOut:
+    """The checkout's one decisive transaction: the order is placed, its event staged, its cart emptied."""
+    now = _now()
+    card = payment.get("card") or {}
+    async with deps.db.unit_of_work() as session:
+        placed = await repo.move(
+            session,
+            order.id,
+            expected=OrderState.PENDING_PAYMENT,
+            state=OrderState.PLACED,
+            now=now,
+            reason=reason,
+            placed_at=now,
+            payment_status=payment["status"],
+            card_brand=card.get("brand"),
+            card_last4=card.get("last4"),
+        )
+        if placed:
+            await record_event(
+                session,
+                OrderPlaced(
+                    order_id=order.id,
+                    customer_id=order.customer_id,
+                    total=Money(amount=order.total, currency=order.currency),
+                    placed_at=now,
+                    lines=tuple(
+                        OrderLineSnapshot(
+                            sku=line.sku,
+                            product_id=line.product_id,
+                            name=line.product_name,
+                            quantity=line.quantity,
+                            unit_price=Money(amount=line.unit_price, currency=order.currency),
+                        )
+                        for line in lines
+                    ),
+                ),
+                aggregate_type="order",
+                aggregate_id=order.id,
+            )
+            await repo.remove_cart_lines(session, order.customer_id, [line.sku for line in lines])
+    if not placed:  # the reconciler finished it meanwhile
+        return await _load_view(deps, order.id)
+    order.state, order.placed_at, order.payment_status = OrderState.PLACED, now, payment["status"]
+    order.card_brand, order.card_last4, order.updated_at = card.get("brand"), card.get("last4"), now
+    history = [
+        OrderStateChange(to_state=OrderState.PENDING_PAYMENT, at=order.created_at, reason="checkout"),
+        OrderStateChange(to_state=OrderState.PLACED, at=now, reason=reason),
+    ]
+    return order_view(order, lines, history)
+
+
+async def _fail(
+    deps: Deps, order: Order, status: int, problem: Problem, *, reason: str | None = None
+) -> None:
+    async with deps.db.unit_of_work() as session:
+        await repo.move(
+            session,
+            order.id,
+            expected=OrderState.PENDING_PAYMENT,
+            state=OrderState.FAILED,
+            now=_now(),
+            reason=reason or problem.detail[:200],
+            failure_status=status,
+            failure=_stored_problem(status, problem),
+        )
+
+
+async def _release(deps: Deps, order_id: str) -> bool:
+    try:
+        await deps.catalog.release(order_id)
+    except RemoteProblem as problem:
+        return problem.status == 404  # never reserved: nothing to release
+    except ServiceUnavailable:
+        return False
+    return True
+
+
+async def _abandon(deps: Deps, order: Order, why: str, *, status: int = 503) -> Problem:
+    """Undo payment and reservation, then fail the order. If that can't be done now, the order stays
+    pending and the reconciler finishes the job. Returns the problem to answer the client with."""
+    problem: Problem = (
+        Conflict("Some items sold out while you were paying; you have not been charged.", slug="out-of-stock")
+        if status == 409
+        else ServiceUnavailable(
+            f"Checkout could not complete: {why}. You have not been charged; please try again."
+        )
+    )
+    try:
+        await deps.payments.void(order.id)
+    except (RemoteProblem, ServiceUnavailable):
+        log.warning("could not void payment; the reconciler will", extra={"order_id": order.id})
+        return problem
+    if await _release(deps, order.id):
+        await _fail(deps, order, status, problem, reason=why)
+    return problem
+
+
+# --- recovery ------------------------------------------------------------------------------------
+
+
+async def reconcile(deps: Deps) -> int:
+    """Finish or undo checkouts that have been pending too long (the process died mid-way, or a
+    service was down), and refunds of cancelled orders that did not go through. Returns how many."""
+    cutoff = _now() - timedelta(seconds=deps.settings.reconcile_after_seconds)
+    async with deps.db.read() as session:
+        pending = await repo.stuck_orders(session, [OrderState.PENDING_PAYMENT], updated_before=cutoff)
+        cancelled = await repo.stuck_orders(session, [OrderState.CANCELLED], updated_before=cutoff)
+    done = 0
+    for order in pending:
+        try:
+            await _recover(deps, order)
+            done += 1
+        except (Problem, ServiceUnavailable) as error:
+            log.warning("could not recover order yet", extra={"order_id": order.id, "error": str(error)})
+    for order in cancelled:
+        try:
+            await _refund_cancelled(deps, order)
+            done += 1
+        except (Problem, ServiceUnavailable) as error:
+            log.warning(
+                "could not refund cancelled order yet", extra={"order_id": order.id, "error": str(error)}
+            )
+    return done
+
+
+async def _recover(deps: Deps, order: Order) -> None:
+    try:
+        payment: dict[str, Any] | None = await deps.payments.resolve(order.id)
+    except RemoteProblem as problem:
+        if problem.status != 404:
+            raise
+        payment = None
+    async with deps.db.read() as session:
+        lines = await repo.lines_of(session, order.id)
+    if payment and payment["status"] in ("captured", "partially_refunded"):
+        try:  # idempotent by key: returns the reservation made before the crash
+            await deps.catalog.reserve(
+                key=order.id,
+                lines={line.sku: line.quantity for line in lines},
+                ttl_seconds=deps.settings.reservation_ttl_seconds,
+            )
+            await deps.catalog.commit(order.id)
+        except RemoteProblem:
+            await _abandon(deps, order, "stock was gone when the interrupted checkout resumed", status=409)
+            return
+        await _place(deps, order, lines, payment, reason="completed by the reconciler after an interruption")
+        log.info("recovered interrupted checkout", extra={"order_id": order.id})
+        return
+    await _abandon(deps, order, "the checkout was interrupted before payment completed")
+
+
+# --- after the sale ------------------------------------------------------------------------------
+
+
+async def _transition(deps: Deps, order: Order, target: OrderState, reason: str, **values: Any) -> bool:
+    check_transition(order.state, target)
+    now = _now()
+    async with deps.db.unit_of_work() as session:
+        moved = await repo.move(
+            session, order.id, expected=order.state, state=target, now=now, reason=reason, **values
+        )
+        if moved:
+            await record_event(
+                session,
+                OrderStatusChanged(
+                    order_id=order.id,
+                    customer_id=order.customer_id,
+                    from_state=order.state,
+                    to_state=target,
+                    reason=reason,
+                    changed_at=now,
+                ),
+                aggregate_type="order",
+                aggregate_id=order.id,
+            )
+    if not moved:
+        raise Conflict("The order changed meanwhile; reload it and try again.")
+    order.state = target
+    return moved
+
+
+async def _owned(deps: Deps, customer_id: str, order_id: str) -> Order:
+    async with deps.db.read() as session:
+        order = await repo.customer_order(session, customer_id, order_id)
+    if order is None:
+        raise NotFound("There is no such order.")
+    return order
+
+
+async def cancel(deps: Deps, customer_id: str, order_id: str) -> OrderOut:
+    """Cancel before shipping; the payment is refunded (or the refund retried until it succeeds)."""
+    order = await _owned(deps, customer_id, order_id)
+    await _transition(deps, order, OrderState.CANCELLED, "cancelled by the customer")
+    try:
+        await _refund_cancelled(deps, order)
+    except (Problem, ServiceUnavailable):
+        log.warning("refund after cancellation deferred to the reconciler", extra={"order_id": order.id})
+    return await _load_view(deps, order.id)
+
+
+async def _refund_cancelled(deps: Deps, order: Order) -> None:
+    payment = await deps.payments.refund(order.id, refund_key="cancellation", reason="order_cancelled")
+    await _transition(
+        deps,
+        order,
+        OrderState.REFUNDED,
+        "refunded after cancellation",
+        payment_status=payment["status"],
+        refunded=payment["refunded"]["amount"],
+    )
+
+
+async def request_return(deps: Deps, customer_id: str, order_id: str) -> OrderOut:
+    order = await _owned(deps, customer_id, order_id)
+    await _transition(deps, order, OrderState.RETURNED, "return requested by the customer")
+    return await _load_view(deps, order.id)

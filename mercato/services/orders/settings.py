@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import model_validator
+
+from mercato.platform.settings import ServiceSettings, service_config
+from mercato.topology import Topology
+
+
+class OrdersSettings(ServiceSettings):
+    model_config = service_config("orders")
+
+    service_name: str = "orders"
+    catalog_url: str = ""
+    payments_url: str = ""
+    # Longer than the slowest provider call, so a checkout in flight is not yet "stuck".
+    call_timeout_seconds: float = 15.0
+    reconcile_after_seconds: float = 60.0
+    reconcile_every_seconds: float = 5.0
+    reservation_ttl_seconds: int = 900
+    shipping_flat_amount: int = 495
+    free_shipping_from: int = 5000
+    max_line_quantity: int = 99
+    max_cart_lines: int = 50
+    # Tests only: when this file exists, the process kills itself between capture and commit.
+    crash_hook_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _siblings(self) -> OrdersSettings:
+        topology = Topology.from_env()
+        self.catalog_url = self.catalog_url or topology.service("catalog").url
+        self.payments_url = self.payments_url or topology.service("payments").url
+        if self.crash_hook_file and self.environment == "production":
+            raise ValueError("the crash hook is for tests and refuses to run in production")
+        return self

@@ -1,0 +1,28 @@
+"""The payments service: the boundary to the payment provider, with an append-only payment record."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from mercato.platform.app import create_app
+from mercato.services.payments.api import internal, webhooks
+from mercato.services.payments.provider import Provider
+from mercato.services.payments.settings import PaymentsSettings
+
+
+def build_app(settings: PaymentsSettings | None = None) -> FastAPI:
+    settings = settings or PaymentsSettings()
+
+    async def on_startup(app: FastAPI) -> None:
+        app.state.provider = Provider(settings)
+
+    return create_app(
+        settings=settings,
+        title="Mercato payments",
+        description="Authorise, capture, void and refund through the payment provider; append-only records.",
+        routers=[internal, webhooks],
+        on_startup=on_startup,
+    )
+
+
+app = build_app()

@@ -1,0 +1,124 @@
+"""The payment provider, through the official Stripe SDK. Pointed at the local sandbox by default
+(`stripe_api_base`), at Stripe itself by keys alone.
+
+Every mutating call carries an idempotency key derived from the order, so a retry — by us, by the
+reconciler after a crash, by the SDK — reaches the same PaymentIntent and never charges twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+
+from mercato.services.payments.settings import PaymentsSettings
+
+
+class Declined(Exception):
+    def __init__(self, *, code: str, message: str, intent_id: str | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.intent_id = intent_id
+
+
+class ProviderUnavailable(Exception):
+    """The provider did not answer or failed: the outcome of the call is unknown."""
+
+
+def authorise_key(order_id: str) -> str:
+    return f"mercato:{order_id}:authorise"
+
+
+class Provider:
+    def __init__(self, settings: PaymentsSettings) -> None:
+        self.client = stripe.StripeClient(
+            settings.stripe_api_key.get_secret_value(),
+            base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,
+            http_client=stripe.HTTPXClient(timeout=settings.provider_timeout_seconds),
+            max_network_retries=0,  # our callers retry with the same idempotency keys
+        )
+        self.webhook_secret = settings.stripe_webhook_secret.get_secret_value()
+
+    async def _call(self, coroutine: Any) -> Any:
+        try:
+            return await coroutine
+        except stripe.CardError as error:
+            intent = error.error.payment_intent if error.error else None
+            raise Declined(
+                code=(error.error.decline_code if error.error else None) or error.code or "card_declined",
+                message=error.user_message or "The card was declined.",
+                intent_id=getattr(intent, "id", None),
+            ) from error
+        except stripe.InvalidRequestError as error:
+            if error.param == "payment_method" or error.code == "resource_missing":
+                raise Declined(
+                    code="invalid_payment_method", message="The payment method is not usable.", intent_id=None
+                ) from error
+            raise
+        except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as error:
+            raise ProviderUnavailable(str(error)) from error
+
+    async def authorise(
+        self, *, order_id: str, amount: int, currency: str, payment_method: str, description: str | None
+    ) -> stripe.PaymentIntent:
+        """Create and confirm a manual-capture PaymentIntent: the funds are held, not yet taken."""
+        params: dict[str, Any] = {
+            "amount": amount,
+            "currency": currency.lower(),
+            "payment_method": payment_method,
+            "confirm": True,
+            "capture_method": "manual",
+            "metadata": {"order_id": order_id},
+            "expand": ["payment_method"],
+        }
+        if description:
+            params["description"] = description
+        return await self._call(
+            self.client.v1.payment_intents.create_async(
+                params=params, options={"idempotency_key": authorise_key(order_id)}
+            )
+        )
+
+    async def capture(self, intent_id: str, *, order_id: str) -> stripe.PaymentIntent:
+        return await self._call(
+            self.client.v1.payment_intents.capture_async(
+                intent_id, options={"idempotency_key": f"mercato:{order_id}:capture"}
+            )
+        )
+
+    async def cancel(self, intent_id: str, *, order_id: str) -> stripe.PaymentIntent:
+        return await self._call(
+            self.client.v1.payment_intents.cancel_async(
+                intent_id,
+                params={"cancellation_reason": "abandoned"},
+                options={"idempotency_key": f"mercato:{order_id}:cancel"},
+            )
+        )
+
+    async def refund(self, intent_id: str, *, amount: int, key: str, reason: str) -> stripe.Refund:
+        metadata = {"reason": reason[:200]}
+        return await self._call(
+            self.client.v1.refunds.create_async(
+                params={"payment_intent": intent_id, "amount": amount, "metadata": metadata},
+                options={"idempotency_key": key},
+            )
+        )
+
+    async def intent(self, intent_id: str) -> stripe.PaymentIntent:
+        return await self._call(self.client.v1.payment_intents.retrieve_async(intent_id))
+
+    async def all_intents(self) -> list[stripe.PaymentIntent]:
+        """Every PaymentIntent the provider holds for this account (for reconciliation)."""
+        intents, after = [], None
+        while True:
+            params: dict[str, Any] = {"limit": 100} | ({"starting_after": after} if after else {})
+            page = await self._call(self.client.v1.payment_intents.list_async(params=params))
+            intents.extend(page.data)
+            if not page.has_more or not page.data:
+                return intents
+            after = page.data[-1].id
+
+    def verify_webhook(self, payload: bytes, signature: str) -> stripe.Event:
+        """Raises ValueError or stripe.SignatureVerificationError when the event is not genuine."""
+        return stripe.Webhook.construct_event(payload, signature, self.webhook_secret)

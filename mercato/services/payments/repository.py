@@ -1,0 +1,73 @@
+"""Every query the payments service makes. Records are only ever inserted."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.services.payments.models import Payment, PaymentRecord, ProviderEvent
+
+
+async def payment_for_order(session: AsyncSession, order_id: str) -> Payment | None:
+    return await session.scalar(select(Payment).where(Payment.order_id == order_id))
+
+
+async def payment_by_intent(session: AsyncSession, intent_id: str) -> Payment | None:
+    return await session.scalar(select(Payment).where(Payment.provider_intent_id == intent_id))
+
+
+async def all_payments(session: AsyncSession) -> list[Payment]:
+    return list(await session.scalars(select(Payment).order_by(Payment.id)))
+
+
+async def add_payment(session: AsyncSession, payment: Payment) -> bool:
+    """False if the order already has a payment (a concurrent first attempt won)."""
+    try:
+        async with session.begin_nested():
+            session.add(payment)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def append_records(session: AsyncSession, records: Iterable[PaymentRecord]) -> None:
+    session.add_all(records)
+    await session.flush()
+
+
+async def records_for(session: AsyncSession, order_id: str) -> list[PaymentRecord]:
+    return list(
+        await session.scalars(
+            select(PaymentRecord).where(PaymentRecord.order_id == order_id).order_by(PaymentRecord.id)
+        )
+    )
+
+
+async def has_record(session: AsyncSession, order_id: str, kind: str, provider_ref: str) -> bool:
+    found = await session.scalar(
+        select(PaymentRecord.id).where(
+            PaymentRecord.order_id == order_id,
+            PaymentRecord.kind == kind,
+            PaymentRecord.provider_ref == provider_ref,
+        )
+    )
+    return found is not None
+
+
+async def record_with_key(session: AsyncSession, request_key: str) -> PaymentRecord | None:
+    return await session.scalar(select(PaymentRecord).where(PaymentRecord.request_key == request_key))
+
+
+async def claim_event(session: AsyncSession, event: ProviderEvent) -> bool:
+    """False if this provider event was handled before."""
+    try:
+        async with session.begin_nested():
+            session.add(event)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True

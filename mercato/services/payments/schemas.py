@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from mercato.contracts.money import Money
+
+OrderId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class Input(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PaymentIn(Input):
+    order_id: OrderId
+    customer_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    amount: Money
+    payment_method: Annotated[
+        str,
+        StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,96}$"),
+        Field(description="A provider token (pm_…) made by the client; never a card number."),
+    ]
+    description: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
+class RefundIn(Input):
+    refund_key: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+        description="Unique per refund the caller intends: repeating it never refunds twice."
+    )
+    amount: Annotated[int, Field(ge=1)] | None = Field(default=None, description="Default: all that is left.")
+    reason: Annotated[str, StringConstraints(max_length=200)] = "requested_by_customer"
+
+
+class CardOut(BaseModel):
+    brand: str | None
+    last4: str | None
+
+
+class RecordOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    kind: str
+    amount: int
+    currency: str
+    provider_ref: str | None
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+class PaymentOut(BaseModel):
+    id: str
+    order_id: str
+    status: str
+    amount: Money
+    captured: Money
+    refunded: Money
+    card: CardOut
+    provider_intent_id: str | None
+    decline_code: str | None
+    records: list[RecordOut] = []

@@ -1,0 +1,339 @@
+"""Payments use cases: authorise and capture, void, refund, resolve after a crash, webhooks.
+
+Provider calls happen between short transactions, never inside one: a database transaction is not
+held open (on SQLite: the write lock) while the network is slow. The first transaction claims the
+order's payment row; if we crash after that, `resolve` asks the provider what happened, using the
+same idempotency key, and records it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+import stripe
+
+from mercato.contracts.money import Money
+from mercato.platform.db import Database
+from mercato.platform.errors import (
+    Conflict,
+    NotFound,
+    PaymentRequired,
+    ServiceUnavailable,
+    UnprocessableEntity,
+)
+from mercato.platform.ids import new_id
+from mercato.services.payments import repository as repo
+from mercato.services.payments.models import Payment, PaymentRecord, ProviderEvent
+from mercato.services.payments.provider import Declined, Provider, ProviderUnavailable
+from mercato.services.payments.schemas import CardOut, PaymentIn, PaymentOut, RecordOut, RefundIn
+
+
+class PaymentStatus(StrEnum):
+    PENDING = "pending"  # claimed; the provider's answer is not recorded yet
+    AUTHORISED = "authorised"
+    CAPTURED = "captured"
+    DECLINED = "declined"
+    VOIDED = "voided"
+    PARTIALLY_REFUNDED = "partially_refunded"
+    REFUNDED = "refunded"
+
+
+SETTLED = {PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED, PaymentStatus.REFUNDED}
+
+
+def payment_out(payment: Payment, records: list[PaymentRecord] | None = None) -> PaymentOut:
+    def money(amount: int) -> Money:
+        return Money(amount=amount, currency=payment.currency)
+
+    return PaymentOut(
+        id=payment.id,
+        order_id=payment.order_id,
+        status=payment.status,
+        amount=money(payment.amount),
+        captured=money(payment.captured_amount),
+        refunded=money(payment.refunded_amount),
+        card=CardOut(brand=payment.card_brand, last4=payment.card_last4),
+        provider_intent_id=payment.provider_intent_id,
+        decline_code=payment.decline_code,
+        records=[RecordOut.model_validate(r) for r in records or []],
+    )
+
+
+def _record(
+    payment: Payment,
+    kind: str,
+    amount: int,
+    provider_ref: str | None,
+    *,
+    request_key: str | None = None,
+    **detail: Any,
+) -> PaymentRecord:
+    return PaymentRecord(
+        request_key=request_key,
+        payment_id=payment.id,
+        order_id=payment.order_id,
+        kind=kind,
+        amount=amount,
+        currency=payment.currency,
+        provider_ref=provider_ref,
+        detail=detail,
+        created_at=datetime.now(UTC),
+    )
+
+
+def _declined(payment: Payment) -> PaymentRequired:
+    return PaymentRequired(
+        "The card was declined. Try another payment method.",
+        decline_code=payment.decline_code,
+        errors={"payment_method": f"was declined ({payment.decline_code})"},
+    )
+
+
+async def _load(db: Database, order_id: str) -> Payment:
+    async with db.read() as session:
+        payment = await repo.payment_for_order(session, order_id)
+    if payment is None:
+        raise NotFound("This order has no payment.")
+    return payment
+
+
+async def _apply_intent(db: Database, order_id: str, intent: stripe.PaymentIntent) -> Payment:
+    """Record what the provider says happened to the order's intent (idempotent)."""
+    async with db.unit_of_work() as session:
+        payment = await repo.payment_for_order(session, order_id)
+        assert payment is not None
+        records = []
+        if payment.status == PaymentStatus.PENDING:
+            method = intent.payment_method
+            card = getattr(method, "card", None) if not isinstance(method, str) else None
+            payment.provider_intent_id = intent.id
+            payment.card_brand = getattr(card, "brand", None)
+            payment.card_last4 = getattr(card, "last4", None)
+            records.append(_record(payment, "intent_created", intent.amount, intent.id))
+            if intent.status in ("requires_capture", "succeeded"):
+                records.append(_record(payment, "authorised", intent.amount, intent.id))
+                payment.status = PaymentStatus.AUTHORISED
+        if intent.status == "succeeded" and payment.status == PaymentStatus.AUTHORISED:
+            payment.captured_amount = intent.amount_received
+            payment.status = PaymentStatus.CAPTURED
+            records.append(_record(payment, "captured", intent.amount_received, _charge_id(intent)))
+        if intent.status == "canceled" and payment.status in (
+            PaymentStatus.AUTHORISED,
+            PaymentStatus.PENDING,
+        ):
+            payment.status = PaymentStatus.VOIDED
+            records.append(_record(payment, "voided", intent.amount, intent.id))
+        if records:
+            payment.updated_at = datetime.now(UTC)
+            await repo.append_records(session, records)
+        return payment
+
+
+def _charge_id(intent: stripe.PaymentIntent) -> str | None:
+    charge = intent.latest_charge
+    return charge if isinstance(charge, str) or charge is None else charge.id
+
+
+async def _apply_decline(db: Database, order_id: str, declined: Declined) -> Payment:
+    async with db.unit_of_work() as session:
+        payment = await repo.payment_for_order(session, order_id)
+        assert payment is not None
+        if payment.status == PaymentStatus.PENDING:
+            payment.status = PaymentStatus.DECLINED
+            payment.decline_code = declined.code
+            payment.provider_intent_id = declined.intent_id
+            payment.updated_at = datetime.now(UTC)
+            await repo.append_records(
+                session,
+                [_record(payment, "failed", payment.amount, declined.intent_id, decline_code=declined.code)],
+            )
+        return payment
+
+
+async def _authorise(db: Database, provider: Provider, payment: Payment) -> Payment:
+    """Ask the provider (again, with the same idempotency key) and record its answer."""
+    try:
+        intent = await provider.authorise(
+            order_id=payment.order_id,
+            amount=payment.amount,
+            currency=payment.currency,
+            payment_method=payment.payment_method,
+            description=f"Mercato order {payment.order_id}",
+        )
+    except Declined as declined:
+        return await _apply_decline(db, payment.order_id, declined)
+    except ProviderUnavailable as error:
+        raise ServiceUnavailable(
+            "The payment provider did not answer; the payment is unconfirmed."
+        ) from error
+    return await _apply_intent(db, payment.order_id, intent)
+
+
+async def pay(db: Database, provider: Provider, data: PaymentIn) -> tuple[PaymentOut, bool]:
+    """Authorise and capture the order's amount. Returns (payment, created). Repeating it for the same
+    order returns the same payment; it never charges twice."""
+    now = datetime.now(UTC)
+    async with db.unit_of_work() as session:
+        payment = Payment(
+            id=new_id("pay"),
+            order_id=data.order_id,
+            customer_id=data.customer_id,
+            amount=data.amount.amount,
+            currency=data.amount.currency,
+            payment_method=data.payment_method,
+            status=PaymentStatus.PENDING,
+            captured_amount=0,
+            refunded_amount=0,
+            created_at=now,
+            updated_at=now,
+        )
+        created = await repo.add_payment(session, payment)
+        if not created:
+            payment = await repo.payment_for_order(session, data.order_id)
+            assert payment is not None
+            if (payment.amount, payment.currency, payment.payment_method) != (
+                data.amount.amount,
+                data.amount.currency,
+                data.payment_method,
+            ):
+                raise Conflict("This order already has a payment with other details.")
+
+    if payment.status == PaymentStatus.PENDING:
+        payment = await _authorise(db, provider, payment)
+    if payment.status == PaymentStatus.AUTHORISED:
+        try:
+            intent = await provider.capture(payment.provider_intent_id or "", order_id=payment.order_id)
+        except ProviderUnavailable as error:
+            raise ServiceUnavailable("The payment provider did not confirm the capture.") from error
+        payment = await _apply_intent(db, payment.order_id, intent)
+    if payment.status == PaymentStatus.DECLINED:
+        raise _declined(payment)
+    if payment.status not in SETTLED:
+        raise Conflict(f"The payment is {payment.status} and cannot be captured.")
+    return payment_out(payment), created
+
+
+async def resolve(db: Database, provider: Provider, order_id: str) -> PaymentOut:
+    """Find out what really happened to an order's payment, e.g. after a crash mid-checkout."""
+    payment = await _load(db, order_id)
+    if payment.status == PaymentStatus.PENDING:
+        payment = await _authorise(db, provider, payment)
+    elif payment.status == PaymentStatus.AUTHORISED and payment.provider_intent_id:
+        try:
+            payment = await _apply_intent(db, order_id, await provider.intent(payment.provider_intent_id))
+        except ProviderUnavailable as error:
+            raise ServiceUnavailable("The payment provider did not answer.") from error
+    return payment_out(payment)
+
+
+async def void(db: Database, provider: Provider, order_id: str) -> PaymentOut | None:
+    """Undo whatever the order's payment got to: release a hold, or refund a capture. None if there
+    was no payment at all. Used when checkout fails after payment started."""
+    try:
+        current = await resolve(db, provider, order_id)
+    except NotFound:
+        return None
+    if current.status == PaymentStatus.AUTHORISED:
+        payment = await _load(db, order_id)
+        try:
+            intent = await provider.cancel(payment.provider_intent_id or "", order_id=order_id)
+        except ProviderUnavailable as error:
+            raise ServiceUnavailable("The payment provider did not confirm the void.") from error
+        return payment_out(await _apply_intent(db, order_id, intent))
+    if current.status in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
+        return await refund(db, provider, order_id, RefundIn(refund_key="void", reason="checkout_failed"))
+    return current
+
+
+async def refund(db: Database, provider: Provider, order_id: str, data: RefundIn) -> PaymentOut:
+    payment = await _load(db, order_id)
+    if payment.status not in SETTLED:
+        raise Conflict(f"A {payment.status} payment cannot be refunded.")
+    remaining = payment.captured_amount - payment.refunded_amount
+    amount = data.amount or remaining
+    key = f"mercato:{order_id}:refund:{data.refund_key}"
+    async with db.read() as session:
+        if await repo.record_with_key(session, key):
+            return payment_out(payment)  # this refund was made before: the same answer, no second refund
+    if amount > remaining:
+        raise UnprocessableEntity(
+            f"At most {remaining} can be refunded.",
+            errors={"amount": f"exceeds the {remaining} left to refund"},
+        )
+    try:
+        provider_refund = await provider.refund(
+            payment.provider_intent_id or "", amount=amount, key=key, reason=data.reason
+        )
+    except ProviderUnavailable as error:
+        raise ServiceUnavailable("The payment provider did not confirm the refund.") from error
+    except Declined as declined:
+        raise Conflict(f"The provider refused the refund: {declined.message}") from None
+    return payment_out(
+        await _apply_refund(
+            db, order_id, provider_refund.id, provider_refund.amount, data.reason, request_key=key
+        )
+    )
+
+
+async def _apply_refund(
+    db: Database, order_id: str, refund_id: str, amount: int, reason: str, *, request_key: str | None = None
+) -> Payment:
+    async with db.unit_of_work() as session:
+        payment = await repo.payment_for_order(session, order_id)
+        assert payment is not None
+        if not await repo.has_record(session, order_id, "refunded", refund_id):  # a replay records nothing
+            payment.refunded_amount += amount
+            payment.status = (
+                PaymentStatus.REFUNDED
+                if payment.refunded_amount >= payment.captured_amount
+                else PaymentStatus.PARTIALLY_REFUNDED
+            )
+            payment.updated_at = datetime.now(UTC)
+            await repo.append_records(
+                session,
+                [_record(payment, "refunded", amount, refund_id, request_key=request_key, reason=reason)],
+            )
+        return payment
+
+
+async def payment_with_records(db: Database, order_id: str) -> PaymentOut:
+    async with db.read() as session:
+        payment = await repo.payment_for_order(session, order_id)
+        if payment is None:
+            raise NotFound("This order has no payment.")
+        return payment_out(payment, await repo.records_for(session, order_id))
+
+
+async def handle_provider_event(db: Database, event: stripe.Event) -> None:
+    """Apply a verified webhook once: disputes, and refunds made outside Mercato (e.g. the dashboard)."""
+    obj = event.data.object.to_dict()
+    async with db.unit_of_work() as session:
+        if not await repo.claim_event(
+            session, ProviderEvent(id=event.id, type=event.type, received_at=datetime.now(UTC))
+        ):
+            return
+        intent_id = obj.get("payment_intent") if event.type.startswith("charge.") else obj.get("id")
+        payment = await repo.payment_by_intent(session, intent_id) if intent_id else None
+        if payment is None:
+            return
+        if event.type == "charge.dispute.created":
+            await repo.append_records(
+                session,
+                [_record(payment, "disputed", obj.get("amount", 0), obj.get("id"), reason=obj.get("reason"))],
+            )
+        elif event.type == "charge.refunded":
+            refunded = obj.get("amount_refunded", 0)
+            if refunded > payment.refunded_amount:
+                delta = refunded - payment.refunded_amount
+                payment.refunded_amount = refunded
+                payment.status = (
+                    PaymentStatus.REFUNDED
+                    if refunded >= payment.captured_amount
+                    else PaymentStatus.PARTIALLY_REFUNDED
+                )
+                payment.updated_at = datetime.now(UTC)
+                await repo.append_records(
+                    session, [_record(payment, "refunded", delta, event.id, source="provider")]
+                )
