@@ -202,6 +202,39 @@ def bench_checkout(
     print_result(result, customers=customers, rate=rate, console=console)
 
 
+payments_cli = typer.Typer(help="Payments operations.", no_args_is_help=True)
+app.add_typer(payments_cli, name="payments")
+
+
+@payments_cli.command("reconcile")
+def payments_reconcile() -> None:
+    """Compare payment records with the provider; list every difference (exit 1 if there are any)."""
+    from mercato.platform.db import Database
+    from mercato.services.payments.provider import Provider
+    from mercato.services.payments.reconcile import reconcile
+
+    settings = _settings("payments")
+
+    async def _run():
+        db = Database(settings.database_url)
+        try:
+            return await reconcile(db, Provider(settings))
+        finally:
+            await db.dispose()
+
+    differences = asyncio.run(_run())
+    if not differences:
+        console.print("[green]✓[/] payment records and the provider agree")
+        return
+    table = Table(title=f"{len(differences)} differences between Mercato and the payment provider")
+    for column in ("order", "intent", "problem", "Mercato", "provider"):
+        table.add_column(column)
+    for d in differences:
+        table.add_row(d.order_id or "-", d.intent_id or "-", d.problem, d.ours, d.provider)
+    console.print(table)
+    raise typer.Exit(1)
+
+
 def main() -> None:
     os.environ.setdefault("MERCATO_VAR_DIR", str(var_dir()))
     app()

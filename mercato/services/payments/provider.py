@@ -119,6 +119,12 @@ class Provider:
                 return intents
             after = page.data[-1].id
 
+    async def refunded_amount(self, intent_id: str) -> int:
+        refunds = await self._call(
+            self.client.v1.refunds.list_async(params={"payment_intent": intent_id, "limit": 100})
+        )
+        return sum(refund.amount for refund in refunds.data if refund.status == "succeeded")
+
     def verify_webhook(self, payload: bytes, signature: str) -> stripe.Event:
         """Raises ValueError or stripe.SignatureVerificationError when the event is not genuine."""
         return stripe.Webhook.construct_event(payload, signature, self.webhook_secret)

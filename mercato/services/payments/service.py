@@ -99,15 +99,21 @@ async def _load(db: Database, order_id: str) -> Payment:
     return payment
 
 
-async def _apply_intent(db: Database, order_id: str, intent: stripe.PaymentIntent) -> Payment:
+def _card_of(intent: stripe.PaymentIntent) -> Any:
+    method = intent.payment_method  # expanded only in the authorise call's answer
+    return None if method is None or isinstance(method, str) else getattr(method, "card", None)
+
+
+async def _apply_intent(
+    db: Database, order_id: str, intent: stripe.PaymentIntent, card: Any = None
+) -> Payment:
     """Record what the provider says happened to the order's intent (idempotent)."""
+    card = card or _card_of(intent)
     async with db.unit_of_work() as session:
         payment = await repo.payment_for_order(session, order_id)
         assert payment is not None
         records = []
         if payment.status == PaymentStatus.PENDING:
-            method = intent.payment_method
-            card = getattr(method, "card", None) if not isinstance(method, str) else None
             payment.provider_intent_id = intent.id
             payment.card_brand = getattr(card, "brand", None)
             payment.card_last4 = getattr(card, "last4", None)
@@ -152,8 +158,12 @@ async def _apply_decline(db: Database, order_id: str, declined: Declined) -> Pay
         return payment
 
 
-async def _authorise(db: Database, provider: Provider, payment: Payment) -> Payment:
-    """Ask the provider (again, with the same idempotency key) and record its answer."""
+async def _authorise(db: Database, provider: Provider, payment: Payment, *, capture: bool = False) -> Payment:
+    """Ask the provider (again, with the same idempotency key) and record its answer.
+
+    With `capture`, an authorised intent is captured straight away and both facts are recorded in one
+    transaction. Without it (recovery), the intent's current state is fetched: a replayed create
+    answers as it did the first time, which may be long out of date."""
     try:
         intent = await provider.authorise(
             order_id=payment.order_id,
@@ -162,13 +172,18 @@ async def _authorise(db: Database, provider: Provider, payment: Payment) -> Paym
             payment_method=payment.payment_method,
             description=f"Mercato order {payment.order_id}",
         )
+        card = _card_of(intent)
+        if capture and intent.status == "requires_capture":
+            intent = await provider.capture(intent.id, order_id=payment.order_id)
+        elif not capture:
+            intent = await provider.intent(intent.id)
     except Declined as declined:
         return await _apply_decline(db, payment.order_id, declined)
     except ProviderUnavailable as error:
         raise ServiceUnavailable(
             "The payment provider did not answer; the payment is unconfirmed."
         ) from error
-    return await _apply_intent(db, payment.order_id, intent)
+    return await _apply_intent(db, payment.order_id, intent, card)
 
 
 async def pay(db: Database, provider: Provider, data: PaymentIn) -> tuple[PaymentOut, bool]:
@@ -201,7 +216,7 @@ async def pay(db: Database, provider: Provider, data: PaymentIn) -> tuple[Paymen
                 raise Conflict("This order already has a payment with other details.")
 
     if payment.status == PaymentStatus.PENDING:
-        payment = await _authorise(db, provider, payment)
+        payment = await _authorise(db, provider, payment, capture=True)
     if payment.status == PaymentStatus.AUTHORISED:
         try:
             intent = await provider.capture(payment.provider_intent_id or "", order_id=payment.order_id)
@@ -306,8 +321,14 @@ async def payment_with_records(db: Database, order_id: str) -> PaymentOut:
         return payment_out(payment, await repo.records_for(session, order_id))
 
 
+HANDLED_EVENTS = frozenset({"charge.dispute.created", "charge.refunded"})
+
+
 async def handle_provider_event(db: Database, event: stripe.Event) -> None:
-    """Apply a verified webhook once: disputes, and refunds made outside Mercato (e.g. the dashboard)."""
+    """Apply a verified webhook once: disputes, and refunds made outside Mercato (e.g. the dashboard).
+    Intent events only confirm what checkout recorded synchronously, so they are acknowledged unread."""
+    if event.type not in HANDLED_EVENTS:
+        return
     obj = event.data.object.to_dict()
     async with db.unit_of_work() as session:
         if not await repo.claim_event(
