@@ -10,10 +10,12 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
-from fastapi import Query
+from fastapi import Depends, Query, Request
 from pydantic import BaseModel
 
 from mercato.platform.errors import BadRequest
@@ -63,3 +65,29 @@ def decode_cursor(cursor: str, secret: str) -> dict[str, Any]:
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-100.")]
 CursorParam = Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page.")]
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    """A route's view of `?limit=&cursor=`: fetch `fetch` rows from `position`, then call `page`."""
+
+    limit: int
+    position: dict[str, Any]
+    secret: str
+
+    @property
+    def fetch(self) -> int:
+        return self.limit + 1  # one more than shown tells whether a next page exists
+
+    def page(self, rows: list[T], position_after: Callable[[T], dict[str, Any]]) -> Page[T]:
+        more = len(rows) > self.limit
+        next_cursor = encode_cursor(position_after(rows[self.limit - 1]), self.secret) if more else None
+        return Page[T](data=rows[: self.limit], next_cursor=next_cursor)
+
+
+def _page_request(request: Request, limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None) -> PageRequest:
+    secret = request.app.state.settings.cursor_secret.get_secret_value()
+    return PageRequest(limit=limit, position=decode_cursor(cursor, secret) if cursor else {}, secret=secret)
+
+
+Paging = Annotated[PageRequest, Depends(_page_request)]

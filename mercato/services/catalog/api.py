@@ -9,7 +9,7 @@ from fastapi import APIRouter, Path, Query, Request, Response
 from mercato.platform.app import ReadSession, UnitOfWork
 from mercato.platform.errors import BadRequest, NotFound
 from mercato.platform.etag import cacheable_json
-from mercato.platform.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from mercato.platform.pagination import Page, Paging
 from mercato.services.catalog import service
 from mercato.services.catalog.schemas import (
     CategoryTree,
@@ -46,32 +46,23 @@ async def categories(request: Request, session: ReadSession) -> Response:
 async def products(
     request: Request,
     session: ReadSession,
+    paging: Paging,
     category: Annotated[
         str | None, Query(max_length=200, description="Category id or slug; includes sub-categories.")
     ] = None,
-    limit: Limit = 20,
-    cursor: CursorParam = None,
 ) -> Response:
     """Products with their price range and availability, in a stable order."""
-    secret = _settings(request).cursor_secret.get_secret_value()
-    position = decode_cursor(cursor, secret) if cursor else {}
-    if position and position.get("category") != category:
-        raise BadRequest(
-            "This cursor belongs to another listing.", errors={"cursor": "is for another category"}
-        )
+    if paging.position and paging.position.get("category") != category:
+        raise BadRequest("This cursor is for another listing.", errors={"cursor": "is for another category"})
     rows = await service.list_products(
         session,
         category=category,
-        after=position.get("after"),
-        limit=limit + 1,
+        after=paging.position.get("after"),
+        limit=paging.fetch,
         image_base_url=_settings(request).image_base_url,
     )
-    next_cursor = (
-        encode_cursor({"after": rows[limit - 1].id, "category": category}, secret)
-        if len(rows) > limit
-        else None
-    )
-    return cacheable_json(request, Page[ProductSummary](data=rows[:limit], next_cursor=next_cursor))
+    page = paging.page(rows, lambda last: {"after": last.id, "category": category})
+    return cacheable_json(request, page)
 
 
 @public.get("/products/{id_or_slug}", response_model=ProductDetail)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from mercato.platform.app import ReadSession, UnitOfWork
 from mercato.platform.auth import CurrentCustomer
 from mercato.platform.idempotency import IdempotencyKey, idempotent
-from mercato.platform.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from mercato.platform.pagination import Page, Paging
 from mercato.services.customers import service
 from mercato.services.customers.credentials import Passwords, TokenIssuer
 from mercato.services.customers.schemas import (
@@ -91,18 +91,11 @@ async def export_me(customer_id: CurrentCustomer, session: ReadSession) -> Custo
 
 
 @router.get("/me/addresses", response_model=Page[AddressOut], tags=["me"])
-async def addresses(
-    request: Request,
-    customer_id: CurrentCustomer,
-    session: ReadSession,
-    limit: Limit = 20,
-    cursor: CursorParam = None,
-) -> Page[AddressOut]:
-    secret = request.app.state.settings.cursor_secret.get_secret_value()
-    after = decode_cursor(cursor, secret).get("after") if cursor else None
-    rows = await service.list_addresses(session, customer_id, after=after, limit=limit + 1)
-    next_cursor = encode_cursor({"after": rows[limit - 1].id}, secret) if len(rows) > limit else None
-    return Page[AddressOut](data=rows[:limit], next_cursor=next_cursor)
+async def addresses(customer_id: CurrentCustomer, session: ReadSession, paging: Paging) -> Page[AddressOut]:
+    rows = await service.list_addresses(
+        session, customer_id, after=paging.position.get("after"), limit=paging.fetch
+    )
+    return paging.page(rows, lambda last: {"after": last.id})
 
 
 @router.post("/me/addresses", status_code=201, response_model=AddressOut, tags=["me"])

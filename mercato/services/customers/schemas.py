@@ -5,9 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
 
+from mercato.contracts.addresses import Phone, PostalAddress
+
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+[1-9][0-9]{6,14}$")]
-Line = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class Input(BaseModel):
@@ -79,15 +79,7 @@ class CustomerOut(BaseModel):
     created_at: datetime
 
 
-class AddressIn(Input):
-    name: Name
-    line1: Line
-    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
-    country: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
-    phone: Phone | None = None
+class AddressIn(PostalAddress):
     is_default: bool = False
 
 

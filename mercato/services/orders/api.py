@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from mercato.platform.auth import CurrentCustomer
 from mercato.platform.errors import BadRequest
-from mercato.platform.pagination import CursorParam, Limit, Page, decode_cursor, encode_cursor
+from mercato.platform.pagination import Page, Paging
 from mercato.services.orders import service
 from mercato.services.orders.schemas import (
     CartItemIn,
@@ -90,19 +90,12 @@ async def checkout(
 
 
 @router.get("/orders", response_model=Page[OrderSummary], tags=["orders"])
-async def orders(
-    request: Request,
-    customer_id: CurrentCustomer,
-    deps: DepsDep,
-    limit: Limit = 20,
-    cursor: CursorParam = None,
-) -> Page[OrderSummary]:
+async def orders(customer_id: CurrentCustomer, deps: DepsDep, paging: Paging) -> Page[OrderSummary]:
     """My orders, newest first."""
-    secret = request.app.state.settings.cursor_secret.get_secret_value()
-    before = decode_cursor(cursor, secret).get("before") if cursor else None
-    rows = await service.list_orders(deps, customer_id, before=before, limit=limit + 1)
-    next_cursor = encode_cursor({"before": rows[limit - 1].id}, secret) if len(rows) > limit else None
-    return Page[OrderSummary](data=rows[:limit], next_cursor=next_cursor)
+    rows = await service.list_orders(
+        deps, customer_id, before=paging.position.get("before"), limit=paging.fetch
+    )
+    return paging.page(rows, lambda last: {"before": last.id})
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, tags=["orders"])

@@ -5,10 +5,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from mercato.contracts.addresses import PostalAddress
 from mercato.contracts.money import Money
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
 
 class Input(BaseModel):
@@ -46,19 +46,8 @@ class CartOut(BaseModel):
     purchasable: bool
 
 
-class ShippingAddress(Input):
-    name: Text
-    line1: Text
-    line2: Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)] | None = None
-    city: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-    postal_code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=20)]
-    region: Annotated[str, StringConstraints(strip_whitespace=True, max_length=100)] | None = None
-    country: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
-    phone: Annotated[str, StringConstraints(pattern=r"^\+[1-9][0-9]{6,14}$")] | None = None
-
-
 class CheckoutIn(Input):
-    shipping_address: ShippingAddress
+    shipping_address: PostalAddress
     payment_method: Annotated[
         str,
         StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,96}$"),
