@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -127,6 +128,9 @@ def _print_urls(topology: Topology) -> None:
         table.add_row(f"{name} OpenAPI docs (private)", f"{service.url}/docs")
     table.add_row("Envoy admin (private)", f"http://127.0.0.1:{topology.envoy_admin_port}")
     table.add_row("payment provider sandbox (Stripe API)", topology.payment_sandbox_url)
+    table.add_row(
+        "event broker (NATS JetStream)", f"{topology.broker_url}  (monitor :{topology.broker_monitor_port})"
+    )
     console.print(table)
     console.print("Press Ctrl-C to stop.")
 
@@ -149,7 +153,25 @@ def up(
     config = write_config(topology, GatewaySettings(), var_dir() / "gateway" / "envoy.json")
     env = {"MERCATO_VAR_DIR": str(var_dir()), "MERCATO_PORT_OFFSET": str(topology.offset)}
     sandbox_env = env | {"MERCATO_PAYMENT_SANDBOX_WEBHOOK_URL": f"{topology.gateway_url}/webhooks/stripe"}
+    broker_store = var_dir() / "nats"
     specs = [
+        ProcessSpec(
+            name="broker",
+            argv=[
+                str(Path(sys.executable).parent / "nats-server"),
+                "-a",
+                "127.0.0.1",
+                "-p",
+                str(topology.broker_port),
+                "--http_port",
+                str(topology.broker_monitor_port),
+                "-js",
+                "-sd",
+                str(broker_store),
+            ],
+            env=env,
+            ready_url=f"http://127.0.0.1:{topology.broker_monitor_port}/healthz?js-enabled-only=true",
+        ),
         ProcessSpec(
             name="payment-sandbox",
             argv=[sys.executable, "-m", "mercato.sandbox.payments"],

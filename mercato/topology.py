@@ -67,6 +67,19 @@ class Topology:
     def service(self, name: str) -> Service:
         return self.services[name]
 
+    # --- the event broker (embedded NATS JetStream from pip; clear of a system NATS on 4222) ------
+    @property
+    def broker_port(self) -> int:
+        return self._port(4322)
+
+    @property
+    def broker_url(self) -> str:
+        return f"nats://{HOST}:{self.broker_port}"
+
+    @property
+    def broker_monitor_port(self) -> int:
+        return self._port(8322)
+
     # --- local stand-ins for external providers (same wire protocol as the real ones) ----------
     @property
     def payment_sandbox_port(self) -> int:

@@ -21,6 +21,10 @@ from sqlalchemy.engine import make_url
 
 from mercato.platform.migrations import upgrade
 
+# In-process service tests run without a broker; tests that need one start a real NATS themselves,
+# and the end-to-end platform turns it back on for its processes.
+os.environ.setdefault("MERCATO_BROKER_ENABLED", "false")
+
 PG_URL = os.environ.get("MERCATO_TEST_DATABASE_URL")  # e.g. postgresql+asyncpg://postgres@127.0.0.1/postgres
 BACKENDS = ["sqlite", *(["postgresql"] if PG_URL else [])]
 

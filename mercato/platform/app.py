@@ -17,11 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from mercato.platform.broker import BrokerPublisher, BrokerSettings
 from mercato.platform.db import Database
 from mercato.platform.errors import install_problem_handlers, problem_response
 from mercato.platform.idempotency import purge_expired_keys
 from mercato.platform.logging import configure_logging, request_id_var
 from mercato.platform.metrics import Metrics
+from mercato.platform.relay import Relay
 from mercato.platform.settings import ServiceSettings
 
 log = logging.getLogger("mercato.http")
@@ -132,7 +134,16 @@ def _health_router() -> APIRouter:
         registry.help.setdefault(
             "mercato_sql_statements_total", "SQL statements sent to this service's database"
         )
-        return registry.render()
+        text = registry.render()
+        if request.app.state.relay:
+            pending, age = await request.app.state.relay.lag()
+            text += (
+                "# HELP mercato_outbox_pending Events committed but not yet published to the broker\n"
+                f"# TYPE mercato_outbox_pending gauge\nmercato_outbox_pending {pending}\n"
+                "# HELP mercato_outbox_lag_seconds Age of the oldest unpublished event\n"
+                f"# TYPE mercato_outbox_lag_seconds gauge\nmercato_outbox_lag_seconds {age:.3f}\n"
+            )
+        return text
 
     @router.get("/readyz", summary="Readiness: the process can reach its database")
     async def readyz(request: Request):
@@ -181,6 +192,11 @@ def create_app(
             asyncio.create_task(_every(app, seconds, task))
             for seconds, task in [(600.0, _purge_idempotency_keys), *periodic]
         ]
+        broker = BrokerSettings()
+        publisher = BrokerPublisher(broker) if broker.enabled else None
+        app.state.relay = Relay(app.state.db, publisher) if publisher else None
+        if app.state.relay:
+            tasks.append(asyncio.create_task(app.state.relay.run()))
         try:
             yield
         finally:
@@ -189,6 +205,8 @@ def create_app(
             for task in tasks:
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            if publisher:
+                await publisher.close()
             await app.state.db.dispose()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)

@@ -20,6 +20,8 @@ from cryptography.hazmat.primitives import serialization
 from mercato.topology import Topology
 from tests.conftest import BACKENDS
 
+# Every fixed test port stays below 32768, where the kernel never hands out ephemeral client ports.
+# Offsets in use: 14000 gateway, 15000/15010 sandbox, 16000 payments, 20000/21000 here.
 PORT_OFFSETS = {"sqlite": 20000, "postgresql": 21000}
 
 
@@ -99,6 +101,7 @@ def platform(request, tmp_path_factory, databases) -> Iterator[Platform]:
         "MERCATO_VAR_DIR": str(var_dir),
         "MERCATO_PORT_OFFSET": str(topology.offset),
         "MERCATO_GATEWAY_ACCESS_LOG": "false",
+        "MERCATO_BROKER_ENABLED": "true",
         # Short enough for tests to see timeouts and recovery quickly:
         "MERCATO_PAYMENTS_PROVIDER_TIMEOUT_SECONDS": "2",
         "MERCATO_ORDERS_RECONCILE_AFTER_SECONDS": "3",

@@ -32,7 +32,7 @@ from mercato.gateway.routes import ROUTES, Route
 from mercato.gateway.settings import GatewaySettings
 from mercato.topology import HOST, Topology
 
-TOPOLOGY = Topology(offset=31000)
+TOPOLOGY = Topology(offset=14000)  # every port below 32768: clear of ephemeral client ports
 SETTINGS = GatewaySettings(auth_rate_per_second=1, auth_burst=5, max_request_bytes=64 * 1024)
 KEY = Ed25519PrivateKey.generate()
 KID = "test-key-1"
@@ -136,10 +136,11 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
     workdir = tmp_path_factory.mktemp("gateway")
     envoy = start_envoy(TOPOLOGY, SETTINGS, workdir)
-    servers = [ThreadingHTTPServer((HOST, s.port), Upstream) for s in TOPOLOGY.services.values()]
-    for server in servers:
-        threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+    servers: list[ThreadingHTTPServer] = []
+    try:  # everything started is stopped, even if a later step fails (no orphaned Envoy)
+        for service in TOPOLOGY.services.values():
+            servers.append(ThreadingHTTPServer((HOST, service.port), Upstream))
+            threading.Thread(target=servers[-1].serve_forever, daemon=True).start()
         gw = Gateway(TOPOLOGY.gateway_url, workdir / "envoy.log")
         # Customers came up after Envoy, so the start-up JWKS fetch failed: wait until Envoy has
         # fetched it again, now that customers answers.

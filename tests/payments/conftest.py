@@ -13,7 +13,7 @@ from mercato.services.payments.main import build_app
 from mercato.services.payments.settings import PaymentsSettings
 from mercato.topology import Topology
 
-SANDBOX_TOPOLOGY = Topology(offset=33000)
+SANDBOX_TOPOLOGY = Topology(offset=16000)  # port 24110: below the ephemeral range
 
 
 @pytest.fixture(scope="session")

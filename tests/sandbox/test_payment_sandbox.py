@@ -30,8 +30,8 @@ from mercato.topology import HOST, Topology
 SECRET_KEY = "sk_test_mercato_sandbox"
 PUBLISHABLE_KEY = "pk_test_mercato_sandbox"
 WEBHOOK_SECRET = "whsec_mercato_sandbox"
-TOPOLOGY = Topology(offset=32000)
-RESTART_TOPOLOGY = Topology(offset=32010)
+TOPOLOGY = Topology(offset=15000)  # ports below the ephemeral range (32768+)
+RESTART_TOPOLOGY = Topology(offset=15010)
 VISA = "4242424242424242"
 
 
