@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
@@ -52,6 +53,12 @@ def _sqlite_engine(url: str, *, begin: str, pool_size: int, echo: bool) -> Async
         connection.exec_driver_sql(begin)
 
     return engine
+
+
+def insert_or_merge(session: AsyncSession, target: Any) -> Any:
+    """An INSERT that accepts ON CONFLICT clauses, in the session's dialect (SQLite or PostgreSQL)."""
+    dialect = session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
 
 
 class Database:

@@ -17,10 +17,10 @@ import orjson
 from fastapi import Header
 from pydantic import BaseModel
 from sqlalchemy import delete, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from mercato.platform.db import insert_or_merge
 from mercato.platform.errors import BadRequest, Conflict
 from mercato.platform.tables import idempotency_keys
 
@@ -39,11 +39,6 @@ IdempotencyKey = Annotated[
 def _fingerprint(request: BaseModel | dict[str, Any] | None) -> str:
     data = request.model_dump(mode="json") if isinstance(request, BaseModel) else request
     return hashlib.sha256(orjson.dumps(data, option=orjson.OPT_SORT_KEYS)).hexdigest()
-
-
-def _insert(session: AsyncSession):
-    dialect = session.get_bind().dialect.name
-    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(idempotency_keys)
 
 
 async def idempotent(
@@ -68,7 +63,7 @@ async def idempotent(
 
     fingerprint = _fingerprint(request)
     claimed = await session.execute(
-        _insert(session)
+        insert_or_merge(session, idempotency_keys)
         .values(scope=scope, key=key, request_hash=fingerprint, created_at=datetime.now(UTC))
         .on_conflict_do_nothing()
     )

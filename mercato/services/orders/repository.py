@@ -9,6 +9,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.platform.db import insert_or_merge
 from mercato.services.orders.domain import HIDDEN_FROM_CUSTOMERS
 from mercato.services.orders.models import CartLine, Order, OrderLine, OrderStateChange
 
@@ -33,9 +34,18 @@ async def count_cart_lines(session: AsyncSession, customer_id: str) -> int:
     return await session.scalar(select(func.count()).where(CartLine.customer_id == customer_id)) or 0
 
 
-async def add_cart_line(session: AsyncSession, line: CartLine) -> None:
-    session.add(line)
-    await session.flush()
+async def add_to_cart_line(
+    session: AsyncSession, customer_id: str, sku: str, quantity: int, now: datetime
+) -> int:
+    """Insert or increase atomically (two tabs adding the same item at once both count); the new quantity."""
+    statement = insert_or_merge(session, CartLine).values(
+        customer_id=customer_id, sku=sku, quantity=quantity, added_at=now
+    )
+    statement = statement.on_conflict_do_update(
+        index_elements=[CartLine.customer_id, CartLine.sku],
+        set_={"quantity": CartLine.quantity + statement.excluded.quantity},
+    ).returning(CartLine.quantity)
+    return (await session.execute(statement)).scalar_one()
 
 
 async def remove_cart_lines(session: AsyncSession, customer_id: str, skus: Sequence[str]) -> int:

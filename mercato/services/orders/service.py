@@ -21,8 +21,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.events import OrderLineSnapshot, OrderPlaced, OrderStatusChanged
 from mercato.contracts.money import Money
@@ -151,21 +149,9 @@ async def add_item(deps: Deps, customer_id: str, item: CartItemIn) -> CartOut:
             await repo.count_cart_lines(session, customer_id) >= deps.settings.max_cart_lines
         ):
             raise UnprocessableEntity(f"A cart holds at most {deps.settings.max_cart_lines} different items.")
-        quantity = await _add_quantity(session, customer_id, item.sku, item.quantity)
+        quantity = await repo.add_to_cart_line(session, customer_id, item.sku, item.quantity, _now())
         _check_quantity(deps, quantity, variant)  # raising rolls the addition back
     return await cart(deps, customer_id)
-
-
-async def _add_quantity(session: AsyncSession, customer_id: str, sku: str, quantity: int) -> int:
-    """Insert or increase atomically (two tabs adding the same item at once both count)."""
-    dialect = session.get_bind().dialect.name
-    insert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(CartLine)
-    statement = insert.values(customer_id=customer_id, sku=sku, quantity=quantity, added_at=_now())
-    statement = statement.on_conflict_do_update(
-        index_elements=[CartLine.customer_id, CartLine.sku],
-        set_={"quantity": CartLine.quantity + statement.excluded.quantity},
-    ).returning(CartLine.quantity)
-    return (await session.execute(statement)).scalar_one()
 
 
 async def set_quantity(deps: Deps, customer_id: str, sku: str, quantity: int) -> CartOut:
