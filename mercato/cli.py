@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
@@ -28,6 +29,13 @@ SERVICE_SETTINGS = {
     "catalog": "mercato.services.catalog.settings:CatalogSettings",
     "orders": "mercato.services.orders.settings:OrdersSettings",
     "payments": "mercato.services.payments.settings:PaymentsSettings",
+    "notifications": "mercato.services.notifications.settings:NotificationsSettings",
+}
+
+# Every service that consumes events, by the module holding its `handlers`.
+CONSUMERS = {
+    "catalog": "mercato.services.catalog.consumers",
+    "notifications": "mercato.services.notifications.consumers",
 }
 
 
@@ -72,7 +80,9 @@ def seed() -> None:
         db = Database(settings.database_url)
         try:
             with _progress() as progress:
-                report = await seed_demo_catalog(db, image_store(settings), progress=progress)
+                report = await seed_demo_catalog(
+                    db, image_store(settings), progress=progress, image_base_url=settings.image_base_url
+                )
         finally:
             await db.dispose()
         if report.skipped:
@@ -128,9 +138,18 @@ def _print_urls(topology: Topology) -> None:
         table.add_row(f"{name} OpenAPI docs (private)", f"{service.url}/docs")
     table.add_row("Envoy admin (private)", f"http://127.0.0.1:{topology.envoy_admin_port}")
     table.add_row("payment provider sandbox (Stripe API)", topology.payment_sandbox_url)
-    table.add_row(
-        "event broker (NATS JetStream)", f"{topology.broker_url}  (monitor :{topology.broker_monitor_port})"
-    )
+    table.add_row("e-mail sink: every e-mail sent (web view)", topology.mail_sink_web_url)
+    table.add_row("SMS sandbox: every SMS sent (Twilio API)", topology.sms_sandbox_url)
+    from mercato.platform.broker import BrokerSettings
+
+    broker = BrokerSettings()
+    if broker.url:
+        table.add_row(f"event broker ({broker.kind})", broker.url.split("@")[-1])
+    else:
+        table.add_row(
+            "event broker (NATS JetStream)",
+            f"{topology.broker_url}  (monitor :{topology.broker_monitor_port})",
+        )
     console.print(table)
     console.print("Press Ctrl-C to stop.")
 
@@ -140,13 +159,20 @@ def up(
     seed_demo: Annotated[
         bool, typer.Option("--seed/--no-seed", help="Seed the demo catalog if empty.")
     ] = True,
+    without: Annotated[
+        list[str] | None,
+        typer.Option(help="Don't start this process (e.g. to run it yourself in a debugger); repeatable."),
+    ] = None,
 ) -> None:
     """Set up and run the whole platform: migrate, seed, start Envoy and every service, print the URLs."""
     from mercato.gateway.envoy import envoy_command, write_config
     from mercato.gateway.settings import GatewaySettings
+    from mercato.platform.broker import BrokerSettings
     from mercato.supervisor import ProcessSpec, run
 
     topology = Topology.from_env()
+    broker_settings = BrokerSettings()
+    embedded_broker = not broker_settings.url  # the default: NATS from pip, run here
     migrate(None)
     if seed_demo:
         seed()
@@ -154,6 +180,8 @@ def up(
     env = {"MERCATO_VAR_DIR": str(var_dir()), "MERCATO_PORT_OFFSET": str(topology.offset)}
     sandbox_env = env | {"MERCATO_PAYMENT_SANDBOX_WEBHOOK_URL": f"{topology.gateway_url}/webhooks/stripe"}
     broker_store = var_dir() / "nats"
+    if not embedded_broker:
+        _broker_setup_or_warn()
     specs = [
         ProcessSpec(
             name="broker",
@@ -171,12 +199,25 @@ def up(
             ],
             env=env,
             ready_url=f"http://127.0.0.1:{topology.broker_monitor_port}/healthz?js-enabled-only=true",
+            then=_declare_subscriptions,
         ),
         ProcessSpec(
             name="payment-sandbox",
             argv=[sys.executable, "-m", "mercato.sandbox.payments"],
             env=sandbox_env,
             ready_url=f"{topology.payment_sandbox_url}/_sandbox/health",
+        ),
+        ProcessSpec(
+            name="mail-sink",
+            argv=[sys.executable, "-m", "mercato.sandbox.mail"],
+            env=env,
+            ready_url=f"{topology.mail_sink_web_url}/_sandbox/health",
+        ),
+        ProcessSpec(
+            name="sms-sandbox",
+            argv=[sys.executable, "-m", "mercato.sandbox.sms"],
+            env=env,
+            ready_url=f"{topology.sms_sandbox_url}/_sandbox/health",
         ),
         *(
             ProcessSpec(
@@ -188,6 +229,11 @@ def up(
             for name, service in topology.services.items()
         ),
     ]
+    skipped = set(without or ()) | (set() if embedded_broker else {"broker"})
+    unknown = skipped - {spec.name for spec in specs} - {"gateway"}
+    if unknown:
+        console.print(f"[red]✗[/] --without: no process named {', '.join(sorted(unknown))}")
+        raise typer.Exit(2)
     specs.append(
         ProcessSpec(
             name="gateway",
@@ -196,7 +242,165 @@ def up(
             ready_url=f"http://127.0.0.1:{topology.envoy_admin_port}/ready",
         )
     )
+    specs = [spec for spec in specs if spec.name not in skipped]
     sys.exit(asyncio.run(run(specs, on_ready=lambda: _print_urls(topology))))
+
+
+def _all_subscriptions():
+    import importlib
+
+    return [
+        subscription
+        for module in CONSUMERS.values()
+        for subscription in importlib.import_module(module).handlers.subscriptions()
+    ]
+
+
+async def _declare_subscriptions() -> None:
+    from mercato.platform.broker import Broker, BrokerSettings
+
+    broker = Broker(BrokerSettings())
+    try:
+        await broker.start()
+        await broker.declare(_all_subscriptions())
+    finally:
+        await broker.stop()
+
+
+def _broker_setup_or_warn() -> None:
+    try:
+        asyncio.run(_declare_subscriptions())
+        console.print("[green]✓[/] broker subscriptions declared")
+    except Exception as exc:
+        console.print(
+            f"[yellow]•[/] broker not reachable ({type(exc).__name__}); consumers declare their own "
+            "subscriptions when they connect"
+        )
+
+
+broker_cli = typer.Typer(help="The event broker.", no_args_is_help=True)
+app.add_typer(broker_cli, name="broker")
+
+
+@broker_cli.command("setup")
+def broker_setup() -> None:
+    """Declare the event stream (or exchange) and every service's durable subscription, so events
+    published before a consumer first runs wait for it. Idempotent; `mercato up` runs it."""
+    from mercato.platform.broker import BrokerSettings
+
+    asyncio.run(_declare_subscriptions())
+    settings = BrokerSettings()
+    table = Table(title=f"Subscriptions on {settings.kind} ({settings.namespace})")
+    for column in ("subscription", "events"):
+        table.add_column(column)
+    for subscription in _all_subscriptions():
+        table.add_row(subscription.name, ", ".join(subscription.event_types))
+    console.print(table)
+
+
+events_cli = typer.Typer(help="Events: dead letters and the AsyncAPI document.", no_args_is_help=True)
+app.add_typer(events_cli, name="events")
+dead_letters_cli = typer.Typer(
+    help="Events a consumer failed on after every retry: list, inspect, replay.", no_args_is_help=True
+)
+events_cli.add_typer(dead_letters_cli, name="dead-letters")
+
+
+def _internal(service: str, method: str, path: str, **kwargs):
+    import httpx
+
+    url = Topology.from_env().service(service).url
+    try:
+        response = httpx.request(method, f"{url}{path}", timeout=60, trust_env=False, **kwargs)
+    except httpx.HTTPError as exc:
+        console.print(f"[red]✗[/] {service} is not reachable at {url} ({type(exc).__name__}); is it running?")
+        raise typer.Exit(2) from None
+    if response.status_code >= 400:
+        body = response.json() if response.headers.get("content-type", "").endswith("json") else {}
+        console.print(f"[red]✗[/] {service}: {body.get('detail') or response.text[:300]}")
+        raise typer.Exit(1)
+    return response.json()
+
+
+ServiceOption = Annotated[
+    list[str] | None, typer.Option("--service", "-s", help="Default: every consuming service.")
+]
+
+
+@dead_letters_cli.command("list")
+def dead_letters_list(
+    service: ServiceOption = None,
+    status: Annotated[str, typer.Option(help="dead, replayed or all")] = "dead",
+) -> None:
+    """Dead letters of every consuming service (or those named), newest first."""
+    table = Table(title="Dead letters")
+    for column in ("service", "id", "event", "handler", "attempts", "error", "status", "since"):
+        table.add_column(column, overflow="fold", no_wrap=column == "id")
+    count = 0
+    for name in service or list(CONSUMERS):
+        for row in _internal(name, "GET", "/internal/dead-letters", params={"status": status})["data"]:
+            count += 1
+            table.add_row(
+                name,
+                row["id"],
+                f"{row['event_type']} {row['event_id']}",
+                row["handler"],
+                str(row["attempts"]),
+                row["error"][:120],
+                row["status"],
+                row["created_at"][:19],
+            )
+    console.print(table if count else "[green]✓[/] no dead letters")
+
+
+def _owner_of(dead_letter_id: str, services: list[str] | None) -> str:
+    """The consuming service that holds a dead letter (ids are unique across services)."""
+    import httpx
+
+    for name in services or list(CONSUMERS):
+        url = Topology.from_env().service(name).url
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/internal/dead-letters/{dead_letter_id}", trust_env=False).status_code == 200:
+                return name
+    console.print(f"[red]✗[/] no running service holds dead letter {dead_letter_id}")
+    raise typer.Exit(1)
+
+
+@dead_letters_cli.command("show")
+def dead_letters_show(dead_letter_id: str, service: ServiceOption = None) -> None:
+    """One dead letter: its event envelope and the full error."""
+    owner = _owner_of(dead_letter_id, service)
+    console.print_json(data=_internal(owner, "GET", f"/internal/dead-letters/{dead_letter_id}"))
+
+
+@dead_letters_cli.command("replay")
+def dead_letters_replay(
+    dead_letter_id: Annotated[str | None, typer.Argument(help="One dead letter; omit with --all.")] = None,
+    service: ServiceOption = None,
+    all_: Annotated[bool, typer.Option("--all", help="Replay every dead letter.")] = False,
+    handler: Annotated[str | None, typer.Option(help="With --all: only this handler's.")] = None,
+) -> None:
+    """Run the handler again, after you fixed what made it fail; a success takes effect once."""
+    if bool(dead_letter_id) == all_:
+        console.print("[red]✗[/] give one dead letter id, or --all")
+        raise typer.Exit(2)
+    if dead_letter_id:
+        owner = _owner_of(dead_letter_id, service)
+        result = _internal(owner, "POST", f"/internal/dead-letters/{dead_letter_id}/replay")
+        note = "" if result["took_effect"] else " (it had already taken effect)"
+        console.print(f"[green]✓[/] {owner}: {dead_letter_id} replayed{note}")
+        return
+    failed = 0
+    for name in service or list(CONSUMERS):
+        params = {"handler": handler} if handler else {}
+        report = _internal(name, "POST", "/internal/dead-letters/replay", params=params)
+        for replayed in report["replayed"]:
+            console.print(f"[green]✓[/] {name}: {replayed} replayed")
+        for failed_id, error in report["failed"].items():
+            failed += 1
+            console.print(f"[red]✗[/] {name}: {failed_id} failed again: {error}")
+    if failed:
+        raise typer.Exit(1)
 
 
 bench = typer.Typer(

@@ -16,7 +16,7 @@ import contextlib
 import os
 import signal
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +47,7 @@ class ProcessSpec:
     env: dict[str, str] = field(default_factory=dict)  # added to os.environ
     ready_url: str | None = None  # GET until it answers 200; None = ready once started
     cwd: str | None = None
+    then: Callable[[], Awaitable[None]] | None = None  # run once, when the process is first ready
 
 
 class _ChildProtocol(asyncio.subprocess.SubprocessStreamProtocol):
@@ -80,6 +81,7 @@ class _Child:
     readiness: asyncio.Task[None] | None = None
     task: asyncio.Task[None] | None = None  # the _supervise loop
     tail: deque[str] = field(default_factory=lambda: deque(maxlen=TAIL_LINES))
+    then_done: bool = False
 
     @property
     def name(self) -> str:
@@ -253,6 +255,12 @@ class Supervisor:
                             break
                     await asyncio.sleep(READY_POLL_INTERVAL)
             self._note(child, "ready")
+        if child.spec.then is not None and not child.then_done:
+            child.then_done = True
+            try:
+                await child.spec.then()
+            except Exception as exc:  # reported, not fatal: the platform still runs
+                self._note(child, f"setup after start failed: {type(exc).__name__}: {exc}")
         child.ready.set()
 
     async def _all_ready(self) -> None:

@@ -62,6 +62,9 @@ class Topology:
             "catalog": Service("catalog", self._port(8102), "mercato.services.catalog.main:app"),
             "orders": Service("orders", self._port(8103), "mercato.services.orders.main:app"),
             "payments": Service("payments", self._port(8104), "mercato.services.payments.main:app"),
+            "notifications": Service(
+                "notifications", self._port(8105), "mercato.services.notifications.main:app"
+            ),
         }
 
     def service(self, name: str) -> Service:
@@ -89,6 +92,29 @@ class Topology:
     @property
     def payment_sandbox_url(self) -> str:
         return f"http://{HOST}:{self.payment_sandbox_port}"
+
+    @property
+    def sms_sandbox_port(self) -> int:
+        """The Twilio-compatible SMS provider sandbox (the official twilio SDK talks to it)."""
+        return self._port(8111)
+
+    @property
+    def sms_sandbox_url(self) -> str:
+        return f"http://{HOST}:{self.sms_sandbox_port}"
+
+    @property
+    def mail_sink_smtp_port(self) -> int:
+        """The SMTP sink that accepts every e-mail and keeps it in a Maildir under var/mail."""
+        return self._port(8125)
+
+    @property
+    def mail_sink_web_port(self) -> int:
+        """A small web view (and JSON API) of the mails the sink received."""
+        return self._port(8126)
+
+    @property
+    def mail_sink_web_url(self) -> str:
+        return f"http://{HOST}:{self.mail_sink_web_port}"
 
 
 def var_dir() -> Path:

@@ -3,6 +3,11 @@
 On the wire every event is an envelope — `event_id` (UUID), `type`, `version`, `occurred_at`,
 `traceparent` (W3C trace context) — around a payload, the event model's fields. New fields may be
 added to a payload within a version; removing or changing one needs a new version.
+
+Each event belongs to an aggregate (`order`, `product`, `customer`, `payment`); the broker subject is
+`<namespace>.<aggregate>.<type>`, and events of one aggregate are published in the order they
+happened. Product and customer events carry the whole state a consumer needs (event-carried state
+transfer), so no consumer ever has to call back, let alone read another service's database.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from mercato.contracts.money import Money
 
@@ -20,6 +25,7 @@ class Event(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     type: ClassVar[str]
+    aggregate: ClassVar[str]
     version: ClassVar[int] = 1
 
     def envelope(
@@ -35,9 +41,14 @@ class Event(BaseModel):
         }
 
 
-class OrderLineSnapshot(BaseModel):
+class _Snapshot(BaseModel):
     model_config = ConfigDict(frozen=True)
 
+
+# --- orders ---------------------------------------------------------------------------------------
+
+
+class OrderLineSnapshot(_Snapshot):
     sku: str
     product_id: str
     name: str
@@ -46,7 +57,10 @@ class OrderLineSnapshot(BaseModel):
 
 
 class OrderPlaced(Event):
+    """An order was paid for and written; the customer should get a confirmation."""
+
     type: ClassVar[str] = "OrderPlaced"
+    aggregate: ClassVar[str] = "order"
 
     order_id: str
     customer_id: str
@@ -56,7 +70,11 @@ class OrderPlaced(Event):
 
 
 class OrderStatusChanged(Event):
+    """An order moved from one state to another (confirmed, processing, shipped, delivered,
+    cancelled, returned, refunded)."""
+
     type: ClassVar[str] = "OrderStatusChanged"
+    aggregate: ClassVar[str] = "order"
 
     order_id: str
     customer_id: str
@@ -64,3 +82,169 @@ class OrderStatusChanged(Event):
     to_state: str
     reason: str | None = None
     changed_at: datetime
+    carrier: str | None = Field(default=None, description="Set when the order was shipped.")
+    tracking_number: str | None = Field(default=None, description="Set when the order was shipped.")
+
+
+# --- catalog --------------------------------------------------------------------------------------
+
+
+class VariantSnapshot(_Snapshot):
+    variant_id: str
+    sku: str
+    attributes: dict[str, str]
+    price: Money
+    available: int = Field(description="Units on hand minus units reserved.")
+
+
+class _ProductState(Event):
+    product_id: str
+    slug: str
+    name: str
+    brand: str
+    description: str
+    category_id: str
+    category_path: tuple[str, ...] = Field(description="Category slugs from the root down to the product's.")
+    status: str = Field(description="active | archived")
+    variants: tuple[VariantSnapshot, ...]
+    image_url: str | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ProductCreated(_ProductState):
+    """A product was added to the catalog; the payload is the whole product."""
+
+    type: ClassVar[str] = "ProductCreated"
+    aggregate: ClassVar[str] = "product"
+
+
+class ProductUpdated(_ProductState):
+    """A product (or one of its variants, prices or images) changed; the payload is the whole product."""
+
+    type: ClassVar[str] = "ProductUpdated"
+    aggregate: ClassVar[str] = "product"
+
+
+class ProductDeleted(Event):
+    """A product was removed from the catalog."""
+
+    type: ClassVar[str] = "ProductDeleted"
+    aggregate: ClassVar[str] = "product"
+
+    product_id: str
+    deleted_at: datetime
+
+
+class InventoryChanged(Event):
+    """The stock of one SKU changed (adjustment, sale, restock after a cancellation)."""
+
+    type: ClassVar[str] = "InventoryChanged"
+    aggregate: ClassVar[str] = "product"
+
+    product_id: str
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    reason: str
+    changed_at: datetime
+
+
+# --- customers ------------------------------------------------------------------------------------
+
+
+class OptIns(_Snapshot):
+    email: bool
+    sms: bool
+    push: bool
+
+
+class CustomerRegistered(Event):
+    """A shopper created an account. Carries the contact details and opt-ins notifications need."""
+
+    type: ClassVar[str] = "CustomerRegistered"
+    aggregate: ClassVar[str] = "customer"
+
+    customer_id: str
+    email: str
+    name: str
+    phone: str | None
+    language: str
+    opt_ins: OptIns
+    registered_at: datetime
+
+
+class CustomerUpdated(Event):
+    """A shopper changed their contact details, language or communication opt-ins."""
+
+    type: ClassVar[str] = "CustomerUpdated"
+    aggregate: ClassVar[str] = "customer"
+
+    customer_id: str
+    email: str
+    name: str
+    phone: str | None
+    language: str
+    opt_ins: OptIns
+    updated_at: datetime
+
+
+class CustomerErased(Event):
+    """A shopper's personal data was erased (GDPR): every consumer must forget what it kept of them."""
+
+    type: ClassVar[str] = "CustomerErased"
+    aggregate: ClassVar[str] = "customer"
+
+    customer_id: str
+    erased_at: datetime
+
+
+# --- payments -------------------------------------------------------------------------------------
+
+
+class PaymentCaptured(Event):
+    """Money for an order was captured by the payment provider."""
+
+    type: ClassVar[str] = "PaymentCaptured"
+    aggregate: ClassVar[str] = "payment"
+
+    payment_id: str
+    order_id: str
+    customer_id: str
+    amount: Money
+    captured_at: datetime
+
+
+class PaymentRefunded(Event):
+    """Money for an order was refunded (in full or in part)."""
+
+    type: ClassVar[str] = "PaymentRefunded"
+    aggregate: ClassVar[str] = "payment"
+
+    payment_id: str
+    order_id: str
+    customer_id: str
+    amount: Money = Field(description="This refund.")
+    total_refunded: Money = Field(description="Everything refunded for the order so far.")
+    reason: str | None = None
+    refunded_at: datetime
+
+
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.type: cls
+    for cls in (
+        OrderPlaced,
+        OrderStatusChanged,
+        ProductCreated,
+        ProductUpdated,
+        ProductDeleted,
+        InventoryChanged,
+        CustomerRegistered,
+        CustomerUpdated,
+        CustomerErased,
+        PaymentCaptured,
+        PaymentRefunded,
+    )
+}
+"""Every event type by name: what consumers parse and the AsyncAPI document lists."""

@@ -17,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from mercato.platform.broker import BrokerPublisher, BrokerSettings
+from mercato.platform import tracing
+from mercato.platform.broker import BrokerSettings, EventPublisher
+from mercato.platform.consumers import EventConsumer, Handlers
 from mercato.platform.db import Database
 from mercato.platform.errors import install_problem_handlers, problem_response
 from mercato.platform.idempotency import purge_expired_keys
@@ -47,6 +49,9 @@ class RequestContextMiddleware:
         headers = dict(scope["headers"])
         request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:128] or uuid.uuid4().hex
         token = request_id_var.set(request_id)
+        trace_token = tracing.traceparent_var.set(
+            tracing.child_of(headers.get(b"traceparent", b"").decode("latin-1"))
+        )
         started = time.perf_counter()
         status = 500
 
@@ -61,6 +66,7 @@ class RequestContextMiddleware:
             )
             await response(scope, receive, send)
             request_id_var.reset(token)
+            tracing.traceparent_var.reset(trace_token)
             return
 
         received = 0
@@ -96,6 +102,7 @@ class RequestContextMiddleware:
                     },
                 )
             request_id_var.reset(token)
+            tracing.traceparent_var.reset(trace_token)
 
 
 def get_database(request: Request) -> Database:
@@ -178,7 +185,13 @@ def create_app(
     routers: Sequence[APIRouter],
     periodic: Sequence[PeriodicTask] = (),
     on_startup: Callable[[FastAPI], Awaitable[None]] | None = None,
+    on_shutdown: Callable[[FastAPI], Awaitable[None]] | None = None,
+    handlers: Handlers | None = None,
+    publishes: bool = True,
 ) -> FastAPI:
+    """A service application. With `handlers`, it also consumes events (and serves its dead letters
+    under `/internal/dead-letters`); a service that `publishes` relays its outbox to the broker."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level)
@@ -193,13 +206,22 @@ def create_app(
             for seconds, task in [(600.0, _purge_idempotency_keys), *periodic]
         ]
         broker = BrokerSettings()
-        publisher = BrokerPublisher(broker) if broker.enabled else None
-        app.state.relay = Relay(app.state.db, publisher) if publisher else None
+        publisher = EventPublisher(broker) if broker.enabled and publishes else None
+        app.state.relay = Relay(app.state.db, publisher, service=settings.service_name) if publisher else None
         if app.state.relay:
             tasks.append(asyncio.create_task(app.state.relay.run()))
+        app.state.consumer = None
+        if handlers is not None:
+            app.state.consumer = EventConsumer(
+                handlers=handlers, db=app.state.db, app=app, broker_settings=broker, metrics=app.state.metrics
+            )
+            if broker.enabled:
+                app.state.consumer.start()
         try:
             yield
         finally:
+            if app.state.consumer:
+                await app.state.consumer.stop()
             for task in tasks:
                 task.cancel()
             for task in tasks:
@@ -207,6 +229,8 @@ def create_app(
                     await task
             if publisher:
                 await publisher.close()
+            if on_shutdown:
+                await on_shutdown(app)
             await app.state.db.dispose()
 
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
@@ -218,4 +242,8 @@ def create_app(
     app.include_router(_health_router())
     for router in routers:
         app.include_router(router)
+    if handlers is not None:
+        from mercato.platform.dead_letters import router as dead_letters_router  # it imports this module
+
+        app.include_router(dead_letters_router)
     return app

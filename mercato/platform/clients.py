@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 
+from mercato.platform import tracing
 from mercato.platform.errors import Problem, ServiceUnavailable
 from mercato.platform.logging import request_id_var
 
@@ -38,6 +39,8 @@ class ServiceClient:
 
     async def request(self, method: str, path: str, **kwargs: Any) -> Any:
         headers = kwargs.pop("headers", {}) | ({"x-request-id": rid} if (rid := request_id_var.get()) else {})
+        if trace := tracing.current():
+            headers["traceparent"] = tracing.child_of(trace)
         try:
             response = await self.http.request(method, path, headers=headers, **kwargs)
         except httpx.HTTPError as exc:

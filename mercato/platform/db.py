@@ -15,7 +15,7 @@ updates used for stock reservations safe.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -55,6 +55,12 @@ def _sqlite_engine(url: str, *, begin: str, pool_size: int, echo: bool) -> Async
     return engine
 
 
+def after_commit(session: AsyncSession, callback: Callable[[], Any]) -> None:
+    """Run `callback` once the unit of work of `session` has committed (never if it rolls back):
+    for effects outside the database, such as waking a dispatcher."""
+    session.info.setdefault("after_commit", []).append(callback)
+
+
 def insert_or_merge(session: AsyncSession, target: Any) -> Any:
     """An INSERT that accepts ON CONFLICT clauses, in the session's dialect (SQLite or PostgreSQL)."""
     dialect = session.get_bind().dialect.name
@@ -80,6 +86,7 @@ class Database:
         self.statements = 0
         for engine in {self.writer, self.reader}:
             event.listen(engine.sync_engine, "before_cursor_execute", self._count_statement)
+        self.on_outbox_commit: Callable[[], Any] | None = None  # set by the relay, to wake it
         self._writes = async_sessionmaker(self.writer, expire_on_commit=False, autoflush=False)
         self._reads = async_sessionmaker(self.reader, expire_on_commit=False, autoflush=False)
 
@@ -101,6 +108,10 @@ class Database:
                 raise
             else:
                 await session.commit()
+                if session.info.pop("outbox", False) and self.on_outbox_commit:
+                    self.on_outbox_commit()
+                for callback in session.info.pop("after_commit", ()):
+                    callback()
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.events import Event
+from mercato.platform import tracing
 from mercato.platform.tables import outbox
 
 
@@ -14,17 +15,23 @@ async def record_event(
     session: AsyncSession,
     event: Event,
     *,
-    aggregate_type: str,
     aggregate_id: str,
+    aggregate_type: str | None = None,
     traceparent: str | None = None,
 ) -> None:
-    """Stage `event` for publication; it is published only if the surrounding transaction commits."""
-    envelope = event.envelope(traceparent=traceparent)
+    """Stage `event` for publication; it is published only if the surrounding transaction commits.
+
+    `aggregate_id` orders events: those of one aggregate are published in the order they were recorded.
+    The event continues the current trace (the request's or the consumed event's) unless
+    `traceparent` says otherwise.
+    """
+    envelope = event.envelope(traceparent=traceparent or tracing.child_of(tracing.current()))
+    session.info["outbox"] = True  # wakes the relay once the transaction commits
     await session.execute(
         outbox.insert().values(
             event_id=envelope["event_id"],
             event_type=event.type,
-            aggregate_type=aggregate_type,
+            aggregate_type=aggregate_type or event.aggregate,
             aggregate_id=aggregate_id,
             envelope=envelope,
             created_at=datetime.now(UTC),

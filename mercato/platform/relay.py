@@ -2,38 +2,118 @@
 as far as the broker can tell.
 
 It reads unpublished outbox rows in position order, publishes each with its event id as the
-broker's dedup id (`Nats-Msg-Id`), then marks the batch published. A crash between publishing and
-marking re-publishes those rows on restart; the broker drops the duplicates (and consumers dedup by
-event id besides). A failed publish stops the batch, so no later event of an aggregate overtakes an
-earlier one, and is retried with exponential backoff. Nothing is ever lost: a row stays until the
-broker has acknowledged it.
+broker's dedup id (`Nats-Msg-Id` on NATS; the message id elsewhere), then marks the batch published.
+A crash between publishing and marking re-publishes those rows on restart; NATS drops the duplicates
+and consumers dedup by event id besides. A failed publish stops the batch, so no later event of an
+aggregate overtakes an earlier one, and is retried with exponential backoff. Nothing is ever lost: a
+row stays until the broker has acknowledged it.
+
+It wakes as soon as a unit of work that recorded events commits (and polls besides, for rows written
+by another process). With several replicas of a service, only the holder of the relay lease relays —
+a PostgreSQL advisory lock, or a file lock next to a SQLite database — so order per aggregate holds;
+when the holder dies, its lock goes with it and another replica takes over.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import fcntl
 import logging
+import os
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from typing import Any
 
 import orjson
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 
-from mercato.platform.broker import subject
+from mercato.platform.broker import OutboundEvent
 from mercato.platform.db import Database
 from mercato.platform.tables import outbox
 
 log = logging.getLogger("mercato.relay")
 
-Publish = Callable[[str, bytes, dict[str, str]], Awaitable[None]]
+Publish = Callable[[OutboundEvent], Awaitable[None]]
+
+ADVISORY_LOCK_KEY = 0x6D65726361746F  # "mercato": one relay per database
+
+
+class RelayLease:
+    """Who may relay this database's outbox: one process at a time."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._connection: Any = None
+        self._file: int | None = None
+
+    async def acquire(self) -> bool:
+        """True while this process holds the lease (taking it if free)."""
+        if self.db.is_sqlite:
+            return self._acquire_file_lock()
+        if self._connection is not None:
+            try:
+                await self._connection.execute(text("SELECT 1"))
+                return True
+            except Exception:
+                await self.release()  # the session (and its lock) is gone
+        connection = await self.db.writer.connect()
+        try:
+            held = (
+                await connection.execute(
+                    text("SELECT pg_try_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY}
+                )
+            ).scalar()
+            await connection.commit()
+        except BaseException:
+            await connection.close()
+            raise
+        if not held:
+            await connection.close()
+            return False
+        self._connection = connection
+        return True
+
+    def _acquire_file_lock(self) -> bool:
+        if self._file is not None:
+            return True
+        database = self.db.url.database
+        if not database or database == ":memory:":
+            return True
+        fd = os.open(f"{database}.relay-lease", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        self._file = fd
+        return True
+
+    async def release(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            with contextlib.suppress(Exception):
+                await connection.execute(text("SELECT pg_advisory_unlock_all()"))
+            with contextlib.suppress(Exception):
+                await connection.close()
+        fd, self._file = self._file, None
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the flock
 
 
 class Relay:
-    def __init__(self, db: Database, publish: Publish, *, batch_size: int = 200) -> None:
+    def __init__(self, db: Database, publish: Publish, *, batch_size: int = 500, service: str = "") -> None:
         self.db = db
         self.publish = publish
         self.batch_size = batch_size
         self.failures = 0  # consecutive, for the backoff
+        self.lease = RelayLease(db)
+        # Tests only: when this file exists, die halfway through a batch (published, not yet marked).
+        # `{service}` in the path picks one service's relay.
+        hook = os.environ.get("MERCATO_RELAY_CRASH_HOOK_FILE")
+        self.crash_hook = hook.replace("{service}", service) if hook else None
+        self.wakeup = asyncio.Event()
+        db.on_outbox_commit = self.wakeup.set
 
     async def relay_once(self) -> int:
         """Publish one batch; returns how many rows were published."""
@@ -45,6 +125,7 @@ class Relay:
                         outbox.c.event_id,
                         outbox.c.event_type,
                         outbox.c.aggregate_type,
+                        outbox.c.aggregate_id,
                         outbox.c.envelope,
                     )
                     .where(outbox.c.published_at.is_(None))
@@ -57,17 +138,24 @@ class Relay:
         published: list[int] = []
         error: Exception | None = None
         for row in rows:
-            headers = {"Nats-Msg-Id": row.event_id, "event-type": row.event_type}
-            if traceparent := row.envelope.get("traceparent"):
-                headers["traceparent"] = traceparent
+            headers = {"traceparent": row.envelope["traceparent"]} if row.envelope.get("traceparent") else {}
             try:
                 await self.publish(
-                    subject(row.aggregate_type, row.event_type), orjson.dumps(row.envelope), headers
+                    OutboundEvent(
+                        event_id=row.event_id,
+                        event_type=row.event_type,
+                        aggregate_type=row.aggregate_type,
+                        aggregate_id=row.aggregate_id,
+                        body=orjson.dumps(row.envelope),
+                        headers=headers,
+                    )
                 )
             except Exception as exc:  # the broker is down or refused: keep order, retry later
                 error = exc
                 break
             published.append(row.position)
+            if self.crash_hook and len(published) * 2 >= len(rows) > 1:
+                self._maybe_crash(len(published))
         async with self.db.unit_of_work() as session:
             if published:
                 await session.execute(
@@ -87,23 +175,38 @@ class Relay:
             raise error
         return len(published)
 
-    async def run(self, *, idle_seconds: float = 0.2, max_backoff: float = 30.0) -> None:
-        """Relay forever: straight on while there is a backlog, a short nap when idle, backoff on errors."""
-        while True:
-            try:
-                count = await self.relay_once()
-                self.failures = 0
-                if count < self.batch_size:
-                    await asyncio.sleep(idle_seconds)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                self.failures += 1
-                delay = min(max_backoff, 0.5 * 2 ** (self.failures - 1))
-                log.warning(
-                    "relay could not publish; retrying", extra={"error": str(exc), "retry_in_s": delay}
-                )
-                await asyncio.sleep(delay)
+    def _maybe_crash(self, published: int) -> None:
+        if self.crash_hook and os.path.exists(self.crash_hook):
+            os.remove(self.crash_hook)  # once: the restarted process must get past this point
+            log.error("crash hook: exiting mid-batch, before marking", extra={"published": published})
+            os._exit(137)
+
+    async def run(self, *, idle_seconds: float = 0.5, max_backoff: float = 30.0) -> None:
+        """Relay forever while holding the lease: straight on while there is a backlog, woken by
+        commits (or a poll) when idle, backoff on errors."""
+        try:
+            while True:
+                try:
+                    if not await self.lease.acquire():
+                        await asyncio.sleep(idle_seconds * 4)  # another replica relays
+                        continue
+                    self.wakeup.clear()
+                    count = await self.relay_once()
+                    self.failures = 0
+                    if count < self.batch_size:
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(self.wakeup.wait(), idle_seconds)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    self.failures += 1
+                    delay = min(max_backoff, 0.5 * 2 ** (self.failures - 1))
+                    log.warning(
+                        "relay could not publish; retrying", extra={"error": str(exc), "retry_in_s": delay}
+                    )
+                    await asyncio.sleep(delay)
+        finally:
+            await self.lease.release()
 
     async def lag(self) -> tuple[int, float]:
         """(unpublished events, age in seconds of the oldest one): the outbox lag."""

@@ -45,3 +45,32 @@ outbox = Table(
     Column("last_error", String(500), nullable=True),
     Index("ix_outbox_unpublished", "published_at", "position"),
 )
+
+# The inbox of a consuming service: one row per (event, handler) that took effect, written in the same
+# transaction as the effect, so a redelivered event is recognised and skipped.
+inbox = Table(
+    "inbox",
+    platform_metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("handler", String(100), primary_key=True),
+    Column("processed_at", DateTime(timezone=True), nullable=False, index=True),
+)
+
+# Dead letters: events a handler failed on after every retry. They wait here, with the error, for an
+# operator to fix the cause and replay them (`mercato events dead-letters …`).
+dead_letters = Table(
+    "dead_letters",
+    platform_metadata,
+    Column("id", String(40), primary_key=True),
+    Column("event_id", String(36), nullable=False),
+    Column("event_type", String(100), nullable=False),
+    Column("handler", String(100), nullable=False),
+    Column("envelope", JSON, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("error", String(2000), nullable=False),
+    Column("status", String(16), nullable=False),  # dead | replayed
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ux_dead_letters_event_handler", "event_id", "handler", unique=True),
+    Index("ix_dead_letters_status", "status", "created_at"),
+)

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -21,7 +21,8 @@ from mercato.topology import Topology
 from tests.conftest import BACKENDS
 
 # Every fixed test port stays below 32768, where the kernel never hands out ephemeral client ports.
-# Offsets in use: 14000 gateway, 15000/15010 sandbox, 16000 payments, 20000/21000 here.
+# Offsets in use: 14000 gateway, 15000/15010 sandbox, 16000 payments, 17000/17100 mail/SMS sandboxes,
+# 20000/21000 here, 22000/23000 the event platforms (tests/e2e/events.py).
 PORT_OFFSETS = {"sqlite": 20000, "postgresql": 21000}
 
 
@@ -31,6 +32,7 @@ class Platform:
     var_dir: Path
     process: subprocess.Popen
     log: Path
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def gateway(self) -> str:
@@ -92,12 +94,8 @@ def _wait_until_serving(platform: Platform, timeout: float = 90) -> None:
     raise TimeoutError(f"the platform did not come up:\n{platform.log.read_text()[-4000:]}")
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
-def platform(request, tmp_path_factory, databases) -> Iterator[Platform]:
-    backend = request.param
-    var_dir = tmp_path_factory.mktemp(f"platform-{backend}")
-    topology = Topology(offset=PORT_OFFSETS[backend])
-    env = os.environ | {
+def platform_env(var_dir: Path, topology: Topology) -> dict[str, str]:
+    return os.environ | {
         "MERCATO_VAR_DIR": str(var_dir),
         "MERCATO_PORT_OFFSET": str(topology.offset),
         "MERCATO_GATEWAY_ACCESS_LOG": "false",
@@ -107,33 +105,55 @@ def platform(request, tmp_path_factory, databases) -> Iterator[Platform]:
         "MERCATO_ORDERS_RECONCILE_AFTER_SECONDS": "3",
         "MERCATO_ORDERS_RECONCILE_EVERY_SECONDS": "0.5",
         "MERCATO_ORDERS_CRASH_HOOK_FILE": str(var_dir / "crash-orders-after-capture"),
+        "MERCATO_RELAY_CRASH_HOOK_FILE": str(var_dir / "crash-relay-mid-batch-{service}"),
     }
+
+
+def start_platform(var_dir: Path, topology: Topology, env: dict[str, str], *args: str) -> Platform:
+    log = var_dir / "mercato-up.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "mercato", "up", *args],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    platform = Platform(topology=topology, var_dir=var_dir, process=process, log=log, env=env)
+    try:
+        _wait_until_serving(platform)
+    except BaseException:
+        stop_platform(platform)
+        raise
+    return platform
+
+
+def stop_platform(platform: Platform) -> None:
+    platform.process.send_signal(signal.SIGINT)  # what Ctrl-C does
+    try:
+        platform.process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(platform.process.pid, signal.SIGKILL)
+        platform.process.wait()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def platform(request, tmp_path_factory, databases) -> Iterator[Platform]:
+    backend = request.param
+    var_dir = tmp_path_factory.mktemp(f"platform-{backend}")
+    topology = Topology(offset=PORT_OFFSETS[backend])
+    env = platform_env(var_dir, topology)
     if backend == "postgresql":
         import asyncio
 
         for service in topology.services:
             url = asyncio.run(databases.fresh(service, backend))
             env[f"MERCATO_{service.upper()}_DATABASE_URL"] = url
-    log = var_dir / "mercato-up.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mercato", "up"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    platform = Platform(topology=topology, var_dir=var_dir, process=process, log=log)
+    platform = start_platform(var_dir, topology, env)
     try:
-        _wait_until_serving(platform)
         yield platform
     finally:
-        process.send_signal(signal.SIGINT)  # what Ctrl-C does
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_platform(platform)
 
 
 @pytest.fixture

@@ -3,57 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import socket
-import subprocess
+import contextlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import nats
+import orjson
 import pytest
 from sqlalchemy import select
 
 from mercato.contracts.events import OrderStatusChanged
-from mercato.platform.broker import BrokerPublisher, BrokerSettings
+from mercato.platform.broker import BrokerSettings, EventPublisher, OutboundEvent
 from mercato.platform.db import Database
 from mercato.platform.outbox import record_event
 from mercato.platform.relay import Relay
 from mercato.platform.tables import outbox
-
-NATS_SERVER = Path(__import__("sys").executable).parent / "nats-server"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class NatsServer:
-    def __init__(self, store: Path) -> None:
-        self.port, self.store, self.process = _free_port(), store, None
-
-    @property
-    def url(self) -> str:
-        return f"nats://127.0.0.1:{self.port}"
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [NATS_SERVER, "-a", "127.0.0.1", "-p", str(self.port), "-js", "-sd", str(self.store)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            with socket.socket() as sock:
-                if sock.connect_ex(("127.0.0.1", self.port)) == 0:
-                    return
-            __import__("time").sleep(0.05)
-
-    def stop(self) -> None:
-        if self.process:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
+from tests.platform.brokers import NatsServer
 
 
 @pytest.fixture
@@ -117,7 +82,7 @@ async def _unpublished(db: Database) -> int:
 
 async def test_events_are_published_in_order_with_their_id_and_marked(outbox_db, nats_server):
     await _stage(outbox_db, 5)
-    publisher = BrokerPublisher(BrokerSettings(url=nats_server.url))
+    publisher = EventPublisher(BrokerSettings(url=nats_server.url))
     try:
         assert await Relay(outbox_db, publisher).relay_once() == 5
     finally:
@@ -131,16 +96,21 @@ async def test_events_are_published_in_order_with_their_id_and_marked(outbox_db,
 
 async def test_a_relay_that_died_before_marking_does_not_duplicate(outbox_db, nats_server):
     await _stage(outbox_db, 3)
-    publisher = BrokerPublisher(BrokerSettings(url=nats_server.url))
+    publisher = EventPublisher(BrokerSettings(url=nats_server.url))
     try:
         marked_nothing = Relay(outbox_db, publisher)
         async with outbox_db.read() as session:  # publish exactly as the relay does, then "die"
             rows = (await session.execute(select(outbox).order_by(outbox.c.position))).all()
         for row in rows:
             await publisher(
-                f"mercato.order.{row.event_type}",
-                __import__("orjson").dumps(row.envelope),
-                {"Nats-Msg-Id": row.event_id},
+                OutboundEvent(
+                    event_id=row.event_id,
+                    event_type=row.event_type,
+                    aggregate_type=row.aggregate_type,
+                    aggregate_id=row.aggregate_id,
+                    body=orjson.dumps(row.envelope),
+                    headers={},
+                )
             )
         assert await marked_nothing.relay_once() == 3  # after restart: published again...
     finally:
@@ -151,7 +121,7 @@ async def test_a_relay_that_died_before_marking_does_not_duplicate(outbox_db, na
 async def test_the_broker_being_down_loses_nothing(outbox_db, nats_server):
     await _stage(outbox_db, 4)
     nats_server.stop()
-    publisher = BrokerPublisher(BrokerSettings(url=nats_server.url))
+    publisher = EventPublisher(BrokerSettings(url=nats_server.url))
     relay = Relay(outbox_db, publisher)
     try:
         with pytest.raises(Exception):  # noqa: B017 - any connection error
@@ -178,3 +148,28 @@ async def test_the_broker_being_down_loses_nothing(outbox_db, nats_server):
         "3",
         "4",
     ]
+
+
+async def test_only_one_replica_relays_and_another_takes_over_when_it_stops(outbox_db, nats_server):
+    """Two relays on one database (two replicas of a service): one holds the lease, so events of an
+    aggregate cannot be published out of order by two publishers at once."""
+    publisher = EventPublisher(BrokerSettings(url=nats_server.url))
+    first, second = Relay(outbox_db, publisher), Relay(outbox_db, publisher)
+    try:
+        assert await first.lease.acquire() is True
+        assert await second.lease.acquire() is False
+        await _stage(outbox_db, 2)
+        runner = asyncio.create_task(second.run(idle_seconds=0.05))
+        await asyncio.sleep(0.5)
+        assert await _unpublished(outbox_db) == 2  # the second replica waits
+        await first.lease.release()  # the first one stops (or dies: its lock goes with it)
+        for _ in range(100):
+            if await _unpublished(outbox_db) == 0:
+                break
+            await asyncio.sleep(0.1)
+        runner.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await runner
+    finally:
+        await publisher.close()
+    assert await _unpublished(outbox_db) == 0

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from mercato.platform.app import create_app
 from mercato.services.catalog.api import internal, merchandising, public
+from mercato.services.catalog.consumers import handlers
 from mercato.services.catalog.service import expire_due
 from mercato.services.catalog.settings import CatalogSettings
 from mercato.services.catalog.storage import ImageStore, LocalImageStore, S3ImageStore
@@ -40,6 +41,7 @@ def build_app(settings: CatalogSettings | None = None) -> FastAPI:
         routers=[public, internal, merchandising],
         periodic=[(settings.expiry_sweep_seconds, expire_reservations)],
         on_startup=on_startup,
+        handlers=handlers,
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -88,6 +89,38 @@ async def count_products(session: AsyncSession) -> int:
 # --- writes --------------------------------------------------------------------------------------
 
 
+class StockLevel(NamedTuple):
+    """A SKU's stock right after a change, with its product (what InventoryChanged reports)."""
+
+    sku: str
+    product_id: str
+    on_hand: int
+    reserved: int
+
+    @property
+    def available(self) -> int:
+        return self.on_hand - self.reserved
+
+
+async def _change_stock(
+    session: AsyncSession, sku: str, values: dict[str, Any], *conditions: Any
+) -> StockLevel | None:
+    """One UPDATE of a SKU's stock that also answers with the new level and the SKU's product (RETURNING:
+    no read before or after). None if no row matched: an unknown SKU, or a condition refused it."""
+    # Not correlated on purpose: SQLite's RETURNING renders columns unqualified, so a correlated
+    # `variants.sku = inventory.sku` would come out as `sku = sku`, true for every variant.
+    product_id = select(Variant.product_id).where(Variant.sku == sku).scalar_subquery()
+    row = (
+        await session.execute(
+            update(Inventory)
+            .where(Inventory.sku == sku, *conditions)
+            .values(**values)
+            .returning(product_id, Inventory.on_hand, Inventory.reserved)
+        )
+    ).first()
+    return None if row is None else StockLevel(sku, *row)
+
+
 async def add_all(session: AsyncSession, rows: Iterable[object]) -> None:
     session.add_all(rows)
     await session.flush()
@@ -116,18 +149,14 @@ async def category_by_slug(session: AsyncSession, slug: str) -> Category | None:
     return await session.scalar(select(Category).where(Category.slug == slug))
 
 
-async def stock(session: AsyncSession, sku: str) -> Inventory | None:
-    return await session.get(Inventory, sku)
-
-
-async def adjust_on_hand(session: AsyncSession, sku: str, delta: int, now: datetime) -> bool:
+async def adjust_on_hand(session: AsyncSession, sku: str, delta: int, now: datetime) -> StockLevel | None:
     """Change stock on hand, refusing to drop below what is reserved (or below zero)."""
-    result = await session.execute(
-        update(Inventory)
-        .where(Inventory.sku == sku, Inventory.on_hand + delta >= Inventory.reserved)
-        .values(on_hand=Inventory.on_hand + delta, updated_at=now)
+    return await _change_stock(
+        session,
+        sku,
+        {"on_hand": Inventory.on_hand + delta, "updated_at": now},
+        Inventory.on_hand + delta >= Inventory.reserved,
     )
-    return result.rowcount == 1
 
 
 # --- reservations --------------------------------------------------------------------------------
@@ -153,31 +182,31 @@ async def reservation_lines(session: AsyncSession, reservation_id: str) -> list[
     )
 
 
-async def take_stock(session: AsyncSession, sku: str, quantity: int, now: datetime) -> bool:
+async def take_stock(session: AsyncSession, sku: str, quantity: int, now: datetime) -> StockLevel | None:
     """Reserve units if, and only if, enough are available — one atomic conditional UPDATE, so two
-    concurrent reservations can never both take the last unit."""
-    result = await session.execute(
-        update(Inventory)
-        .where(Inventory.sku == sku, Inventory.on_hand - Inventory.reserved >= quantity)
-        .values(reserved=Inventory.reserved + quantity, updated_at=now)
-    )
-    return result.rowcount == 1
-
-
-async def return_stock(session: AsyncSession, sku: str, quantity: int, now: datetime) -> None:
-    await session.execute(
-        update(Inventory)
-        .where(Inventory.sku == sku)
-        .values(reserved=Inventory.reserved - quantity, updated_at=now)
+    concurrent reservations can never both take the last unit. None if they were not."""
+    return await _change_stock(
+        session,
+        sku,
+        {"reserved": Inventory.reserved + quantity, "updated_at": now},
+        Inventory.on_hand - Inventory.reserved >= quantity,
     )
 
 
-async def ship_stock(session: AsyncSession, sku: str, quantity: int, now: datetime) -> None:
+async def return_stock(session: AsyncSession, sku: str, quantity: int, now: datetime) -> StockLevel | None:
+    return await _change_stock(session, sku, {"reserved": Inventory.reserved - quantity, "updated_at": now})
+
+
+async def ship_stock(session: AsyncSession, sku: str, quantity: int, now: datetime) -> StockLevel | None:
     """A committed reservation's units leave the warehouse: both on_hand and reserved go down."""
-    await session.execute(
-        update(Inventory)
-        .where(Inventory.sku == sku)
-        .values(on_hand=Inventory.on_hand - quantity, reserved=Inventory.reserved - quantity, updated_at=now)
+    return await _change_stock(
+        session,
+        sku,
+        {
+            "on_hand": Inventory.on_hand - quantity,
+            "reserved": Inventory.reserved - quantity,
+            "updated_at": now,
+        },
     )
 
 

@@ -1,7 +1,8 @@
 """Load the demo catalog (demo_catalog.py) into the catalog database and image store.
 
 Ids are derived from the data, so every machine seeds the same ids and links stay valid across
-re-seeds. Seeding an already populated catalog does nothing.
+re-seeds. Seeding an already populated catalog does nothing. Every product is announced with a
+ProductCreated event in the seeding transaction, so consumers (search) can build from the stream.
 """
 
 from __future__ import annotations
@@ -12,11 +13,15 @@ from datetime import UTC, datetime
 
 from rich.progress import Progress
 
+from mercato.contracts.events import ProductCreated
 from mercato.platform.db import Database
 from mercato.platform.ids import new_id
+from mercato.platform.outbox import record_event
 from mercato.services.catalog import repository as repo
 from mercato.services.catalog.demo_catalog import demo_catalog
 from mercato.services.catalog.models import Category, Image, Inventory, Product, Variant
+from mercato.services.catalog.service import Categories, product_state
+from mercato.services.catalog.settings import CatalogSettings
 from mercato.services.catalog.storage import ImageStore, content_key
 
 EPOCH_MS = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
@@ -35,32 +40,40 @@ def _id(prefix: str, index: int, natural_key: str) -> str:
     return new_id(prefix, at_ms=EPOCH_MS + index, entropy=hashlib.sha256(natural_key.encode()).digest()[:10])
 
 
+DEFAULT_IMAGE_BASE_URL: str = CatalogSettings.model_fields["image_base_url"].default
+
+
 async def seed_demo_catalog(
-    db: Database, images: ImageStore, *, progress: Progress | None = None
+    db: Database,
+    images: ImageStore,
+    *,
+    progress: Progress | None = None,
+    image_base_url: str = DEFAULT_IMAGE_BASE_URL,
 ) -> SeedReport:
     categories, products = demo_catalog()
     async with db.unit_of_work() as session:
         if await repo.count_products(session):
             return SeedReport(skipped=True)
         category_ids = {c.slug: _id("cat", i, c.slug) for i, c in enumerate(categories)}
-        await repo.add_all(
-            session,
-            [
-                Category(
-                    id=category_ids[c.slug],
-                    slug=c.slug,
-                    name=c.name,
-                    position=c.position,
-                    parent_id=category_ids[c.parent_slug] if c.parent_slug else None,
-                )
-                for c in categories
-            ],
-        )
+        category_rows = [
+            Category(
+                id=category_ids[c.slug],
+                slug=c.slug,
+                name=c.name,
+                position=c.position,
+                parent_id=category_ids[c.parent_slug] if c.parent_slug else None,
+            )
+            for c in categories
+        ]
+        await repo.add_all(session, category_rows)
+        tree = Categories(category_rows)
         task = progress.add_task("Seeding demo catalog", total=len(products)) if progress else None
         now = datetime.now(UTC)
         rows: dict[type, list[dict[str, object]]] = {Product: [], Variant: [], Inventory: [], Image: []}
+        events: list[ProductCreated] = []
         for index, seed in enumerate(products):
             product_id = _id("prod", index, seed.slug)
+            first_variant, first_image = len(rows[Variant]), len(rows[Image])
             rows[Product].append(
                 dict(
                     id=product_id,
@@ -102,10 +115,25 @@ async def seed_demo_catalog(
                         position=position,
                     )
                 )
+            events.append(
+                product_state(
+                    ProductCreated,
+                    Product(**rows[Product][-1]),  # transient: only to describe what was inserted
+                    categories=tree,
+                    variants=[
+                        (Variant(**row), variant.stock)
+                        for row, variant in zip(rows[Variant][first_variant:], seed.variants, strict=True)
+                    ],
+                    first_image=Image(**rows[Image][first_image]) if seed.images else None,
+                    image_base_url=image_base_url,
+                )
+            )
             if task is not None and progress is not None:
                 progress.advance(task)
         for model, batch in rows.items():  # parents before children
             await repo.insert_many(session, model, batch)
+        for event in events:
+            await record_event(session, event, aggregate_id=event.product_id)
     return SeedReport(
         skipped=False,
         categories=len(categories),

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.contracts.events import InventoryChanged, ProductCreated, ProductUpdated, VariantSnapshot
 from mercato.contracts.money import Money
 from mercato.platform.errors import Conflict, NotFound, UnprocessableEntity
 from mercato.platform.ids import new_id
+from mercato.platform.outbox import record_event
 from mercato.services.catalog import repository as repo
 from mercato.services.catalog.domain import ReservationStatus, check_transition
 from mercato.services.catalog.models import (
@@ -141,13 +146,34 @@ async def list_products(
     ]
 
 
+@dataclass(frozen=True)
+class LoadedProduct:
+    """A product with everything its detail view and its event snapshot show."""
+
+    product: Product
+    categories: Categories
+    variants: list[tuple[Variant, int]]  # with the units available now
+    images: list[Image]
+
+
+async def _load(session: AsyncSession, product: Product) -> LoadedProduct:
+    return LoadedProduct(
+        product=product,
+        categories=Categories(await repo.all_categories(session)),
+        variants=await repo.variants_with_stock(session, [product.id]),
+        images=await repo.images_of(session, [product.id]),
+    )
+
+
 async def product_detail(session: AsyncSession, id_or_slug: str, *, image_base_url: str) -> ProductDetail:
     product = await repo.product_by_id_or_slug(session, id_or_slug)
     if product is None:
         raise NotFound(f"There is no product {id_or_slug!r}.")
-    categories = Categories(await repo.all_categories(session))
-    variants = await repo.variants_with_stock(session, [product.id])
-    images = await repo.images_of(session, [product.id])
+    return _detail_view(await _load(session, product), image_base_url)
+
+
+def _detail_view(loaded: LoadedProduct, image_base_url: str) -> ProductDetail:
+    product, categories, variants, images = loaded.product, loaded.categories, loaded.variants, loaded.images
     attributes: dict[str, list[str]] = defaultdict(list)
     for variant, _ in variants:
         for name, value in variant.attributes.items():
@@ -200,7 +226,101 @@ async def variant_infos(session: AsyncSession, skus: list[str], *, image_base_ur
     ]
 
 
+# --- events --------------------------------------------------------------------------------------
+
+ProductState = TypeVar("ProductState", ProductCreated, ProductUpdated)
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite hands timestamps back without their zone; they were stored as UTC."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def product_state(
+    event: type[ProductState],
+    product: Product,
+    *,
+    categories: Categories,
+    variants: Sequence[tuple[Variant, int]],
+    first_image: Image | None,
+    image_base_url: str,
+) -> ProductState:
+    """The whole product as a ProductCreated/ProductUpdated payload: the one place snapshots are built.
+
+    `variants` are the product's, in display order, each with the units available now."""
+    return event(
+        product_id=product.id,
+        slug=product.slug,
+        name=product.name,
+        brand=product.brand,
+        description=product.description,
+        category_id=product.category_id,
+        category_path=tuple(ref.slug for ref in categories.breadcrumbs(product.category_id)),
+        status=product.status,
+        variants=tuple(
+            VariantSnapshot(
+                variant_id=variant.id,
+                sku=variant.sku,
+                attributes=variant.attributes,
+                price=Money(amount=variant.price_amount, currency=variant.currency),
+                available=max(available, 0),
+            )
+            for variant, available in variants
+        ),
+        image_url=_image_out(first_image, image_base_url).url if first_image else None,
+        created_at=_aware(product.created_at),
+        updated_at=_aware(product.updated_at),
+    )
+
+
+async def _record_product_state(
+    session: AsyncSession, event: type[ProductState], loaded: LoadedProduct, *, image_base_url: str
+) -> None:
+    await record_event(
+        session,
+        product_state(
+            event,
+            loaded.product,
+            categories=loaded.categories,
+            variants=loaded.variants,
+            first_image=loaded.images[0] if loaded.images else None,
+            image_base_url=image_base_url,
+        ),
+        aggregate_id=loaded.product.id,
+    )
+
+
+# Why a SKU's stock changed, as InventoryChanged.reason says it.
+ADJUSTED, SOLD, RESERVED, RELEASED, EXPIRED = "adjustment", "sale", "reserved", "released", "expired"
+RESTOCKED = "restocked"
+
+
+async def _record_inventory(
+    session: AsyncSession, level: repo.StockLevel, reason: str, now: datetime
+) -> None:
+    await record_event(
+        session,
+        InventoryChanged(
+            product_id=level.product_id,
+            sku=level.sku,
+            on_hand=level.on_hand,
+            reserved=level.reserved,
+            available=level.available,
+            reason=reason,
+            changed_at=now,
+        ),
+        aggregate_id=level.product_id,
+    )
+
+
 # --- reservations --------------------------------------------------------------------------------
+#
+# InventoryChanged is published whenever a SKU's units on hand change (a sale, an adjustment), and
+# when a reservation, its release or its expiry changes only `reserved` but that flips the SKU between
+# in stock and sold out (`available` reaching 0, or leaving it). Consumers filter on `available > 0`,
+# so that is what they need to hear; every other reservation moves `available` for minutes at most
+# and is left out, which keeps reserving free of outbox writes on the checkout path. The new stock
+# levels come back from the UPDATE itself (RETURNING), so an event costs its INSERT and nothing else.
 
 
 def _merged(data: ReservationIn) -> dict[str, int]:
@@ -264,11 +384,9 @@ async def reserve(
     except repo.DuplicateKey:
         return await _replay(session, data.key, wanted), False
 
-    short = [
-        sku for sku, quantity in wanted.items() if not await repo.take_stock(session, sku, quantity, now)
-    ]
+    short = await _take_stock(session, wanted, list(wanted), now)
     if short and await expire_due(session, now, skus=short):
-        short = [sku for sku in short if not await repo.take_stock(session, sku, wanted[sku], now)]
+        short = await _take_stock(session, wanted, short, now)
     if short:  # only now find out why: the happy path costs no extra query
         available = await repo.available_units(session, short)
         if unknown := [sku for sku in short if sku not in available]:
@@ -290,21 +408,57 @@ async def reserve(
     return _reservation_view(reservation, wanted), True
 
 
+async def _take_stock(
+    session: AsyncSession, wanted: dict[str, int], skus: list[str], now: datetime
+) -> list[str]:
+    """Reserve each SKU's units; returns the SKUs that fell short (the caller then refuses, and the whole
+    transaction, events included, rolls back). A sell-out is recorded as it happens, so that an expiry
+    that puts the SKU back in stock later in this transaction is told after it, as it happened."""
+    short = []
+    for sku in skus:
+        level = await repo.take_stock(session, sku, wanted[sku], now)
+        if level is None:
+            short.append(sku)
+        elif level.available == 0:
+            await _record_inventory(session, level, RESERVED, now)
+    return short
+
+
+async def _return_stock(
+    session: AsyncSession, lines: list[ReservationLine], reason: str, now: datetime
+) -> None:
+    """Put a released or expired reservation's units back; tell when that brings a SKU back in stock."""
+    for line in lines:
+        level = await repo.return_stock(session, line.sku, line.quantity, now)
+        if level is not None and level.available - line.quantity <= 0 < level.available:
+            await _record_inventory(session, level, reason, now)
+
+
+async def _ship_stock(session: AsyncSession, lines: list[ReservationLine], now: datetime) -> None:
+    """A committed reservation's units leave stock: on hand changes, so every SKU's change is told."""
+    for line in lines:
+        level = await repo.ship_stock(session, line.sku, line.quantity, now)
+        if level is not None:
+            await _record_inventory(session, level, SOLD, now)
+
+
 async def _end(session: AsyncSession, reservation_id: str, target: ReservationStatus) -> ReservationOut:
     reservation = await repo.reservation_by_id_or_key(session, reservation_id)
     if reservation is None:
         raise NotFound("There is no such reservation.")
+    lines = await repo.reservation_lines(session, reservation.id)  # never change once written
     if check_transition(reservation.status, target):
         now = datetime.now(UTC)
         if not await repo.set_reservation_status(
             session, reservation.id, expected=ReservationStatus.ACTIVE, status=target, now=now
         ):
             raise Conflict("The reservation changed concurrently; retry.")
-        move = repo.ship_stock if target == ReservationStatus.COMMITTED else repo.return_stock
-        for line in await repo.reservation_lines(session, reservation.id):
-            await move(session, line.sku, line.quantity, now)
+        if target == ReservationStatus.COMMITTED:
+            await _ship_stock(session, lines, now)
+        else:
+            await _return_stock(session, lines, RELEASED, now)
         reservation.status = target
-    return await _reservation_out(session, reservation)
+    return _reservation_view(reservation, {line.sku: line.quantity for line in lines})
 
 
 async def commit_reservation(session: AsyncSession, reservation_id: str) -> ReservationOut:
@@ -313,6 +467,46 @@ async def commit_reservation(session: AsyncSession, reservation_id: str) -> Rese
 
 async def release_reservation(session: AsyncSession, reservation_id: str) -> ReservationOut:
     return await _end(session, reservation_id, ReservationStatus.RELEASED)
+
+
+async def restock_cancelled_order(session: AsyncSession, order_id: str) -> str | None:
+    """An order was cancelled: its stock comes back. A reservation still held is released; a committed
+    one (the units had left on hand) is restocked. Returns what happened, None if nothing was held."""
+    reservation = await repo.reservation_by_key(session, order_id)  # orders reserves under the order id
+    if reservation is None:
+        return None
+    if reservation.status == ReservationStatus.ACTIVE:
+        await _end(session, reservation.id, ReservationStatus.RELEASED)
+        return ReservationStatus.RELEASED
+    if reservation.status != ReservationStatus.COMMITTED:
+        return None  # released, expired or restocked already: the units are back
+    now = datetime.now(UTC)
+    restocked = await repo.set_reservation_status(
+        session,
+        reservation.id,
+        expected=ReservationStatus.COMMITTED,
+        status=ReservationStatus.RESTOCKED,
+        now=now,
+    )
+    if not restocked:
+        raise Conflict("The reservation changed concurrently; retry.")
+    lines = await repo.reservation_lines(session, reservation.id)
+    movements = []
+    for line in lines:
+        level = await repo.adjust_on_hand(session, line.sku, line.quantity, now)
+        if level is not None:
+            await _record_inventory(session, level, RESTOCKED, now)
+        movements.append(
+            StockMovement(
+                id=new_id("stm"),
+                sku=line.sku,
+                delta=line.quantity,
+                reason=f"order {order_id} cancelled",
+                created_at=now,
+            )
+        )
+    await repo.add_all(session, movements)
+    return ReservationStatus.RESTOCKED
 
 
 async def get_reservation(session: AsyncSession, reservation_id: str) -> ReservationOut:
@@ -333,8 +527,7 @@ async def expire_due(session: AsyncSession, now: datetime, *, skus: list[str] | 
             status=ReservationStatus.EXPIRED,
             now=now,
         ):
-            for line in await repo.reservation_lines(session, reservation_id):
-                await repo.return_stock(session, line.sku, line.quantity, now)
+            await _return_stock(session, await repo.reservation_lines(session, reservation_id), EXPIRED, now)
             expired += 1
     return expired
 
@@ -380,25 +573,23 @@ async def create_product(session: AsyncSession, data: ProductIn, *, image_base_u
     await repo.add_all(
         session, [Inventory(sku=v.sku, on_hand=v.stock, reserved=0, updated_at=now) for v in data.variants]
     )
-    return await product_detail(session, product.id, image_base_url=image_base_url)
+    loaded = await _load(session, product)
+    # The snapshot carries each variant's initial stock: no InventoryChanged for it.
+    await _record_product_state(session, ProductCreated, loaded, image_base_url=image_base_url)
+    return _detail_view(loaded, image_base_url)
 
 
 async def adjust_stock(session: AsyncSession, sku: str, data: StockAdjustmentIn) -> StockOut:
     now = datetime.now(UTC)
-    if await repo.stock(session, sku) is None:
-        raise NotFound(f"There is no SKU {sku!r}.")
-    if not await repo.adjust_on_hand(session, sku, data.delta, now):
+    level = await repo.adjust_on_hand(session, sku, data.delta, now)
+    if level is None:  # only now find out why
+        if sku not in await repo.available_units(session, [sku]):
+            raise NotFound(f"There is no SKU {sku!r}.")
         raise Conflict("Stock on hand can't drop below the units reserved for orders.")
     await repo.add_all(
         session,
         [StockMovement(id=new_id("stm"), sku=sku, delta=data.delta, reason=data.reason, created_at=now)],
     )
-    inventory = await repo.stock(session, sku)
-    assert inventory is not None
-    await session.refresh(inventory)
-    return StockOut(
-        sku=sku,
-        on_hand=inventory.on_hand,
-        reserved=inventory.reserved,
-        available=inventory.on_hand - inventory.reserved,
-    )
+    if data.delta:
+        await _record_inventory(session, level, ADJUSTED, now)
+    return StockOut(sku=sku, on_hand=level.on_hand, reserved=level.reserved, available=level.available)

@@ -6,8 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.contracts.events import CustomerErased, CustomerRegistered, CustomerUpdated, OptIns
 from mercato.platform.errors import Conflict, NotFound, Unauthorized, UnprocessableEntity
 from mercato.platform.ids import new_id
+from mercato.platform.outbox import record_event
 from mercato.services.customers import repository as repo
 from mercato.services.customers.credentials import (
     Passwords,
@@ -48,6 +50,18 @@ def customer_out(customer: Customer) -> CustomerOut:
     )
 
 
+def _contact(customer: Customer) -> dict[str, object]:
+    """What customer events carry about a customer: what notifications need to reach them."""
+    return {
+        "customer_id": customer.id,
+        "email": customer.email,
+        "name": customer.name,
+        "phone": customer.phone,
+        "language": customer.language,
+        "opt_ins": OptIns(email=customer.opt_in_email, sms=customer.opt_in_sms, push=customer.opt_in_push),
+    }
+
+
 async def register(session: AsyncSession, passwords: Passwords, data: RegisterIn) -> CustomerOut:
     email = data.email.lower()
     if problem := password_problems(data.password, email=email):
@@ -65,6 +79,11 @@ async def register(session: AsyncSession, passwords: Passwords, data: RegisterIn
         raise Conflict(
             "An account with this e-mail address already exists.", errors={"email": "is already registered"}
         ) from None
+    await record_event(
+        session,
+        CustomerRegistered(**_contact(customer), registered_at=customer.created_at),
+        aggregate_id=customer.id,
+    )
     return customer_out(customer)
 
 
@@ -133,6 +152,7 @@ async def profile(session: AsyncSession, customer_id: str) -> CustomerOut:
 
 async def update_profile(session: AsyncSession, customer_id: str, patch: ProfilePatch) -> CustomerOut:
     customer = await _require(session, customer_id)
+    before = _contact(customer)
     changes = patch.model_dump(exclude_unset=True)
     for field in ("name", "phone"):
         if field in changes:
@@ -145,6 +165,12 @@ async def update_profile(session: AsyncSession, customer_id: str, patch: Profile
             setattr(customer, f"opt_in_{channel}", value)
     customer.updated_at = datetime.now(UTC)
     await session.flush()
+    if _contact(customer) != before:  # currency and newsletter are nobody else's business
+        await record_event(
+            session,
+            CustomerUpdated(**_contact(customer), updated_at=customer.updated_at),
+            aggregate_id=customer.id,
+        )
     return customer_out(customer)
 
 
@@ -201,3 +227,6 @@ async def erase(session: AsyncSession, customer_id: str) -> None:
     await repo.delete_all_addresses(session, customer_id)
     await repo.revoke_all_for(session, customer_id, now)
     await session.flush()
+    await record_event(
+        session, CustomerErased(customer_id=customer.id, erased_at=now), aggregate_id=customer.id
+    )

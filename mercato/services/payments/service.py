@@ -4,6 +4,9 @@ Provider calls happen between short transactions, never inside one: a database t
 held open (on SQLite: the write lock) while the network is slow. The first transaction claims the
 order's payment row; if we crash after that, `resolve` asks the provider what happened, using the
 same idempotency key, and records it.
+
+PaymentCaptured and PaymentRefunded are staged in the transaction that writes the `captured` or
+`refunded` record, so the stream tells exactly the money movements the audit trail holds: once each.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from enum import StrEnum
 from typing import Any
 
 import stripe
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.contracts.events import PaymentCaptured, PaymentRefunded
 from mercato.contracts.money import Money
 from mercato.platform.db import Database
 from mercato.platform.errors import (
@@ -24,6 +29,7 @@ from mercato.platform.errors import (
     UnprocessableEntity,
 )
 from mercato.platform.ids import new_id
+from mercato.platform.outbox import record_event
 from mercato.services.payments import repository as repo
 from mercato.services.payments.models import Payment, PaymentRecord, ProviderEvent
 from mercato.services.payments.provider import Declined, Provider, ProviderUnavailable
@@ -83,6 +89,24 @@ def _record(
     )
 
 
+async def _record_refunded(
+    session: AsyncSession, payment: Payment, amount: int, reason: str | None, now: datetime
+) -> None:
+    await record_event(
+        session,
+        PaymentRefunded(
+            payment_id=payment.id,
+            order_id=payment.order_id,
+            customer_id=payment.customer_id,
+            amount=Money(amount=amount, currency=payment.currency),
+            total_refunded=Money(amount=payment.refunded_amount, currency=payment.currency),
+            reason=reason,
+            refunded_at=now,
+        ),
+        aggregate_id=payment.id,
+    )
+
+
 def _declined(payment: Payment) -> PaymentRequired:
     return PaymentRequired(
         "The card was declined. Try another payment method.",
@@ -112,7 +136,7 @@ async def _apply_intent(
     async with db.unit_of_work() as session:
         payment = await repo.payment_for_order(session, order_id)
         assert payment is not None
-        records = []
+        records, captured = [], False
         if payment.status == PaymentStatus.PENDING:
             payment.provider_intent_id = intent.id
             payment.card_brand = getattr(card, "brand", None)
@@ -125,6 +149,7 @@ async def _apply_intent(
             payment.captured_amount = intent.amount_received
             payment.status = PaymentStatus.CAPTURED
             records.append(_record(payment, "captured", intent.amount_received, _charge_id(intent)))
+            captured = True
         if intent.status == "canceled" and payment.status in (
             PaymentStatus.AUTHORISED,
             PaymentStatus.PENDING,
@@ -134,6 +159,18 @@ async def _apply_intent(
         if records:
             payment.updated_at = datetime.now(UTC)
             await repo.append_records(session, records)
+        if captured:
+            await record_event(
+                session,
+                PaymentCaptured(
+                    payment_id=payment.id,
+                    order_id=payment.order_id,
+                    customer_id=payment.customer_id,
+                    amount=Money(amount=payment.captured_amount, currency=payment.currency),
+                    captured_at=payment.updated_at,
+                ),
+                aggregate_id=payment.id,
+            )
         return payment
 
 
@@ -310,6 +347,9 @@ async def _apply_refund(
                 session,
                 [_record(payment, "refunded", amount, refund_id, request_key=request_key, reason=reason)],
             )
+            # Also the refund that undoes a failed checkout (reason "checkout_failed"): its capture
+            # was published, and consumers adding up money must see it given back.
+            await _record_refunded(session, payment, amount, reason, payment.updated_at)
         return payment
 
 
@@ -358,3 +398,4 @@ async def handle_provider_event(db: Database, event: stripe.Event) -> None:
                 await repo.append_records(
                     session, [_record(payment, "refunded", delta, event.id, source="provider")]
                 )
+                await _record_refunded(session, payment, delta, None, payment.updated_at)

@@ -1,0 +1,142 @@
+"""The dispatcher: sends the messages consumers wrote, after their transaction committed.
+
+Woken right after each commit that wrote messages (and every few seconds besides), it claims due
+messages, sends them — e-mail over SMTP, SMS through Twilio — and records the outcome. A provider
+that is down is retried with exponential backoff up to `dispatch_max_attempts`; a permanent refusal
+(no such mailbox, invalid number) fails the message at once. Claims expire, so a message whose
+dispatcher died mid-send is sent again by another (with the same Message-ID).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
+
+from mercato.platform.db import Database
+from mercato.services.notifications import mail
+from mercato.services.notifications import repository as repo
+from mercato.services.notifications.mail import Mailer
+from mercato.services.notifications.models import Message
+from mercato.services.notifications.settings import NotificationsSettings
+
+log = logging.getLogger("mercato.notifications.dispatch")
+
+CLAIM_SECONDS = 60.0
+
+
+class SmsSender(Protocol):
+    async def send(self, *, to: str, body: str) -> str: ...
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        settings: NotificationsSettings,
+        mailer: Mailer,
+        sms: SmsSender,
+        sms_is_permanent: Any,
+        metrics: Any = None,
+        batch_size: int = 100,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.mailer = mailer
+        self.sms = sms
+        self.sms_is_permanent = sms_is_permanent
+        self.metrics = metrics
+        self.batch_size = batch_size
+        self.wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self.wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            self.wakeup.clear()
+            try:
+                sent = await self.dispatch_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("dispatch failed")
+                sent = 0
+            if sent < self.batch_size:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self.wakeup.wait(), self.settings.dispatch_interval_seconds)
+
+    async def dispatch_once(self) -> int:
+        """Send one batch of due messages; returns how many were handled."""
+        now = datetime.now(UTC)
+        async with self.db.read() as session:
+            due = await repo.due_messages(session, now, self.batch_size)
+        if not due:
+            return 0
+        claimed: list[Message] = []
+        async with self.db.unit_of_work() as session:
+            until = now + timedelta(seconds=CLAIM_SECONDS)
+            for message in due:
+                if await repo.claim(session, message, now=now, until=until):
+                    claimed.append(message)
+        outcomes = [(message, await self._send(message)) for message in claimed]
+        async with self.db.unit_of_work() as session:
+            for message, values in outcomes:
+                await repo.mark(session, message.id, **values)
+        return len(claimed)
+
+    async def _send(self, message: Message) -> dict[str, Any]:
+        attempt = message.attempts + 1
+        try:
+            if message.channel == "email":
+                provider_id = await self.mailer.send(
+                    self.mailer.build(
+                        message_id=message.id,
+                        to=message.to_address,
+                        subject=message.subject or "",
+                        text=message.body_text,
+                        html=message.body_html,
+                    )
+                )
+            else:
+                provider_id = await self.sms.send(to=message.to_address, body=message.body_text)
+        except Exception as exc:
+            permanent = mail.is_permanent(exc) if message.channel == "email" else self.sms_is_permanent(exc)
+            final = permanent or attempt >= self.settings.dispatch_max_attempts
+            delay = min(300.0, self.settings.dispatch_retry_base_seconds * 2 ** (attempt - 1))
+            self._count(message, "failed" if final else "retried")
+            log.warning(
+                "message not sent",
+                extra={
+                    "message_id": message.id,
+                    "channel": message.channel,
+                    "attempt": attempt,
+                    "final": final,
+                    "error": f"{type(exc).__name__}: {exc}"[:300],
+                },
+            )
+            return {
+                "status": "failed" if final else "pending",
+                "last_error": f"{type(exc).__name__}: {exc}"[:500],
+                "next_attempt_at": datetime.now(UTC) + timedelta(seconds=delay),
+            }
+        self._count(message, "sent")
+        return {
+            "status": "sent",
+            "provider_id": provider_id[:200],
+            "sent_at": datetime.now(UTC),
+            "last_error": None,
+        }
+
+    def _count(self, message: Message, outcome: str) -> None:
+        if self.metrics is not None:
+            self.metrics.inc(
+                "mercato_notifications_messages_total",
+                help_text="Messages handed to a provider, by channel, kind and outcome",
+                channel=message.channel,
+                kind=message.kind,
+                outcome=outcome,
+            )

@@ -1,0 +1,74 @@
+"""Notifications keeps only what it needs to write to people: their contact details and opt-ins (from
+customer events), a summary of their orders (from order events) and the log of every message."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Recipient(Base):
+    """A customer's contact details and communication opt-ins, as the customers service last said."""
+
+    __tablename__ = "recipients"
+
+    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320))
+    name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    language: Mapped[str] = mapped_column(String(8))
+    opt_in_email: Mapped[bool] = mapped_column(Boolean)
+    opt_in_sms: Mapped[bool] = mapped_column(Boolean)
+    opt_in_push: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OrderSummary(Base):
+    """What a message about an order shows: its lines and total, from OrderPlaced."""
+
+    __tablename__ = "order_summaries"
+
+    order_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    total_amount: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Message(Base):
+    """The sent log: every message, one row per (purpose, channel). `dedup_key` is unique, so one
+    order can never yield two confirmations, whatever the broker redelivers."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        Index("ix_messages_due", "status", "next_attempt_at"),
+        Index("ix_messages_customer", "customer_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    dedup_key: Mapped[str] = mapped_column(String(200), unique=True)
+    customer_id: Mapped[str] = mapped_column(String(40))
+    order_id: Mapped[str | None] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # order_confirmation, order_shipped, …
+    channel: Mapped[str] = mapped_column(String(8))  # email | sms
+    to_address: Mapped[str] = mapped_column(String(320))
+    subject: Mapped[str | None] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(12))  # pending | sent | failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    provider_id: Mapped[str | None] = mapped_column(String(200))  # SMTP Message-ID or Twilio SID
+    event_id: Mapped[str] = mapped_column(String(36))
+    event_occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

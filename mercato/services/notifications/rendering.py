@@ -1,0 +1,59 @@
+"""Messages from Jinja2 templates: for each kind, a subject, a text and an HTML body for e-mail, and an
+optional SMS text. HTML is autoescaped; the text and SMS templates are not (they are not HTML)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound, select_autoescape
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "CHF": "CHF ", "SEK": "kr ", "JPY": "¥"}
+_ZERO_DECIMAL = {"JPY", "KRW", "CLP", "VND"}
+
+
+def money(value: Any) -> str:
+    """€12.34 from {"amount": 1234, "currency": "EUR"} (integer minor units, never floats)."""
+    amount, currency = (value["amount"], value["currency"]) if isinstance(value, dict) else value
+    symbol = _SYMBOLS.get(currency, f"{currency} ")
+    if currency in _ZERO_DECIMAL:
+        return f"{symbol}{amount:,}"
+    return f"{symbol}{amount // 100:,}.{amount % 100:02d}"
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    sms: str | None
+
+
+class Renderer:
+    def __init__(self, *, shop_name: str, storefront_url: str) -> None:
+        self.defaults = {"shop_name": shop_name, "storefront_url": storefront_url.rstrip("/")}
+        loader = FileSystemLoader(TEMPLATES)
+        self.html = Environment(
+            loader=loader, autoescape=select_autoescape(["html.jinja"]), undefined=StrictUndefined
+        )
+        # text/plain and SMS bodies are never rendered as HTML: escaping would garble them
+        self.plain = Environment(loader=loader, autoescape=False, undefined=StrictUndefined)  # noqa: S701
+        for environment in (self.html, self.plain):
+            environment.filters["money"] = money
+
+    def render(self, kind: str, **context: Any) -> Rendered:
+        context = {**self.defaults, **context}
+        subject = " ".join(self.plain.get_template(f"{kind}.subject.jinja").render(context).split())
+        try:
+            sms = self.plain.get_template(f"{kind}.sms.jinja").render(context).strip()
+        except TemplateNotFound:
+            sms = None
+        return Rendered(
+            subject=subject,
+            text=self.plain.get_template(f"{kind}.txt.jinja").render(context).strip() + "\n",
+            html=self.html.get_template(f"{kind}.html.jinja").render({**context, "subject": subject}),
+            sms=sms,
+        )
