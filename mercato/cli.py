@@ -403,6 +403,23 @@ def dead_letters_replay(
         raise typer.Exit(1)
 
 
+@events_cli.command("asyncapi")
+def events_asyncapi(
+    output: Annotated[
+        Path | None, typer.Option("--output", "-o", help="Write it to this file; default: print it.")
+    ] = None,
+) -> None:
+    """The AsyncAPI document of every event and every subscription, generated from the code."""
+    from mercato.platform.asyncapi import asyncapi_json
+
+    document = asyncapi_json(_all_subscriptions())
+    if output is None:
+        sys.stdout.write(document)
+        return
+    output.write_text(document, encoding="utf-8")
+    console.print(f"[green]✓[/] wrote {output}")
+
+
 bench = typer.Typer(
     help="Benchmarks against a running platform (start it with `make up`).", no_args_is_help=True
 )
@@ -426,6 +443,34 @@ def bench_checkout(
         )
     )
     print_result(result, customers=customers, rate=rate, console=console)
+
+
+@bench.command("events")
+def bench_events(
+    rate: Annotated[float, typer.Option(help="Orders per second to place (open loop).")] = 10.0,
+    duration: Annotated[float, typer.Option(help="Seconds to order for.")] = 20.0,
+    customers: Annotated[int, typer.Option(help="Virtual customers taking turns.")] = 20,
+) -> None:
+    """Lag from OrderPlaced to the confirmation e-mail accepted by SMTP, at a steady order rate."""
+    from mercato.bench.events import print_lag, run_lag_bench
+
+    result = asyncio.run(
+        run_lag_bench(
+            rate=rate, duration_s=duration, customers=customers, topology=Topology.from_env(), console=console
+        )
+    )
+    print_lag(result, console)
+
+
+@bench.command("drain")
+def bench_drain(
+    events: Annotated[int, typer.Option(help="OrderPlaced events in the backlog.")] = 5000,
+    customers: Annotated[int, typer.Option(help="Customers they belong to.")] = 50,
+) -> None:
+    """Backlog drain after an outage (self-contained: own NATS, SMTP sink and database in a temp dir)."""
+    from mercato.bench.events import print_drain, run_drain_bench
+
+    print_drain(asyncio.run(run_drain_bench(events=events, customers=customers, console=console)), console)
 
 
 payments_cli = typer.Typer(help="Payments operations.", no_args_is_help=True)

@@ -223,8 +223,7 @@ class EventConsumer:
         if all(item.event is not None for item in work):
             try:
                 async with self.db.unit_of_work() as session:
-                    for item in work:
-                        await self._run(session, item, attempt=1)
+                    await self._run_batch(session, work)
                 self._count(work, "processed")
                 return
             except Exception as exc:
@@ -234,6 +233,27 @@ class EventConsumer:
                 log.info("batch failed; handling its events one by one", extra={"error": str(exc)})
         for item in work:
             await self._process_with_retries(item)
+
+    async def _run_batch(self, session: AsyncSession, work: list[_Work]) -> None:
+        """The fast path: one query for what already took effect, the handlers, one insert of the
+        inbox rows. (A concurrent duplicate makes that insert fail, and the batch is redone one by one.)"""
+        rows = await session.execute(
+            select(inbox.c.event_id, inbox.c.handler).where(
+                inbox.c.event_id.in_({item.envelope["event_id"] for item in work})
+            )
+        )
+        done = {(row.event_id, row.handler) for row in rows}
+        now = datetime.now(UTC)
+        claimed = []
+        for item in work:
+            key = (item.envelope["event_id"], item.handler.name)
+            if key in done:
+                continue  # a redelivery: this handler already took effect
+            done.add(key)
+            await self._handle(session, item, attempt=1)
+            claimed.append({"event_id": key[0], "handler": key[1], "processed_at": now})
+        if claimed:
+            await session.execute(inbox.insert(), claimed)
 
     async def _run(self, session: AsyncSession, item: _Work, *, attempt: int) -> bool:
         """Run one handler for one event inside `session`; False if it had already taken effect."""
@@ -245,8 +265,13 @@ class EventConsumer:
         )
         if claimed.rowcount == 0:
             return False  # a redelivery: this handler already took effect
+        await self._handle(session, item, attempt=attempt)
+        return True
+
+    async def _handle(self, session: AsyncSession, item: _Work, *, attempt: int) -> None:
         if item.event is None:
             raise ValueError(item.parse_error)
+        event_id = item.envelope["event_id"]
         token = tracing.traceparent_var.set(tracing.child_of(item.envelope.get("traceparent")))
         try:
             context = HandlerContext(
@@ -259,7 +284,6 @@ class EventConsumer:
             await item.handler.run(session, item.event, context)
         finally:
             tracing.traceparent_var.reset(token)
-        return True
 
     async def _process_with_retries(self, item: _Work, *, failed_attempts: int = 0, error: str = "") -> None:
         attempts = 1 if item.event is None else self.settings.max_attempts

@@ -15,6 +15,8 @@ updates used for stock reservations safe.
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -39,10 +41,10 @@ def _sqlite_engine(url: str, *, begin: str, pool_size: int, echo: bool) -> Async
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         for pragma in (
+            "busy_timeout=10000",
             "journal_mode=WAL",
             "synchronous=NORMAL",
             "foreign_keys=ON",
-            "busy_timeout=10000",
             "cache_size=-16000",
         ):
             cursor.execute(f"PRAGMA {pragma}")
@@ -76,6 +78,14 @@ class Database:
         if self.is_sqlite:
             if self.url.database and self.url.database != ":memory:":
                 Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+                # WAL is a property of the file: set it once, before the pools' first connections
+                # would race to set it (the loser gets "database is locked").
+                # (If the file can't be opened, readiness will say so; the constructor does not fail.)
+                with (
+                    contextlib.suppress(sqlite3.Error),
+                    contextlib.closing(sqlite3.connect(self.url.database, timeout=10)) as connection,
+                ):
+                    connection.execute("PRAGMA journal_mode=WAL")
             self.writer = _sqlite_engine(url, begin="BEGIN IMMEDIATE", pool_size=1, echo=echo)
             self.reader = _sqlite_engine(url, begin="BEGIN", pool_size=pool_size, echo=echo)
         else:

@@ -329,7 +329,7 @@ def test_auth_class_is_rate_limited_with_retry_after(gateway: Gateway) -> None:
 
 
 def test_gateway_is_ready_without_services_and_answers_503(tmp_path: Path) -> None:
-    topology = Topology(offset=31500)  # nothing listens on these service ports
+    topology = Topology(offset=18000)  # nothing listens on these service ports (all below 32768)
     envoy = start_envoy(topology, GatewaySettings(access_log=False), tmp_path)
     try:
         response = httpx.get(topology.gateway_url + "/api/v1/products", timeout=5)

@@ -76,16 +76,13 @@ class Dispatcher:
             due = await repo.due_messages(session, now, self.batch_size)
         if not due:
             return 0
-        claimed: list[Message] = []
         async with self.db.unit_of_work() as session:
-            until = now + timedelta(seconds=CLAIM_SECONDS)
-            for message in due:
-                if await repo.claim(session, message, now=now, until=until):
-                    claimed.append(message)
-        outcomes = [(message, await self._send(message)) for message in claimed]
-        async with self.db.unit_of_work() as session:
-            for message, values in outcomes:
-                await repo.mark(session, message.id, **values)
+            ids = await repo.claim(session, due, now=now, until=now + timedelta(seconds=CLAIM_SECONDS))
+        claimed = [message for message in due if message.id in ids]
+        outcomes = [{"message_id": message.id, **await self._send(message)} for message in claimed]
+        if outcomes:
+            async with self.db.unit_of_work() as session:
+                await repo.mark(session, outcomes)
         return len(claimed)
 
     async def _send(self, message: Message) -> dict[str, Any]:
@@ -119,16 +116,20 @@ class Dispatcher:
                 },
             )
             return {
-                "status": "failed" if final else "pending",
-                "last_error": f"{type(exc).__name__}: {exc}"[:500],
-                "next_attempt_at": datetime.now(UTC) + timedelta(seconds=delay),
+                "new_status": "failed" if final else "pending",
+                "new_provider_id": None,
+                "new_sent_at": None,
+                "new_last_error": f"{type(exc).__name__}: {exc}"[:500],
+                "new_next_attempt_at": datetime.now(UTC) + timedelta(seconds=delay),
             }
         self._count(message, "sent")
+        now = datetime.now(UTC)
         return {
-            "status": "sent",
-            "provider_id": provider_id[:200],
-            "sent_at": datetime.now(UTC),
-            "last_error": None,
+            "new_status": "sent",
+            "new_provider_id": provider_id[:200],
+            "new_sent_at": now,
+            "new_last_error": None,
+            "new_next_attempt_at": now,
         }
 
     def _count(self, message: Message, outcome: str) -> None:

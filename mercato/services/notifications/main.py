@@ -30,7 +30,7 @@ def build_app(settings: NotificationsSettings | None = None) -> FastAPI:
             account_sid=settings.twilio_account_sid,
             auth_token=settings.twilio_auth_token.get_secret_value(),
             from_number=settings.sms_from,
-            api_base_url=settings.twilio_api_base_url,
+            api_base_url=settings.twilio_api_base_url or None,
         )
         app.state.dispatcher = Dispatcher(
             db=app.state.db,

@@ -28,6 +28,9 @@ class Recipient(Base):
     opt_in_sms: Mapped[bool] = mapped_column(Boolean)
     opt_in_push: Mapped[bool] = mapped_column(Boolean)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # A tombstone: the customer was erased. The row stays (without their data) so that an older event
+    # arriving late, or a replayed dead letter, cannot bring them back.
+    erased: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
 
 class OrderSummary(Base):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import bindparam, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.platform.db import insert_or_merge
@@ -13,22 +13,43 @@ from mercato.services.notifications.models import Message, OrderSummary, Recipie
 
 
 async def upsert_recipient(session: AsyncSession, values: dict[str, Any]) -> None:
-    statement = insert_or_merge(session, Recipient)
+    statement = insert_or_merge(session, Recipient.__table__)
     await session.execute(
         statement.values(**values).on_conflict_do_update(
             index_elements=["customer_id"],
             set_={k: v for k, v in values.items() if k != "customer_id"},
-            where=Recipient.updated_at <= statement.excluded.updated_at,  # never go back in time
+            # never back in time, and never back from the dead
+            where=(Recipient.__table__.c.updated_at <= statement.excluded.updated_at)
+            & (Recipient.__table__.c.erased == false()),
         )
     )
 
 
-async def recipient(session: AsyncSession, customer_id: str) -> Recipient | None:
-    return await session.get(Recipient, customer_id)
+async def recipient(session: AsyncSession, customer_id: str) -> Any:
+    """The recipient row (columns as attributes), or None."""
+    table = Recipient.__table__
+    return (await session.execute(select(table).where(table.c.customer_id == customer_id))).one_or_none()
 
 
-async def delete_recipient(session: AsyncSession, customer_id: str) -> None:
-    await session.execute(delete(Recipient).where(Recipient.customer_id == customer_id))
+async def erase_recipient(session: AsyncSession, customer_id: str, at: datetime) -> None:
+    """Forget a customer's contact details, leaving a tombstone (see `Recipient.erased`)."""
+    values = {
+        "email": "(erased)",
+        "name": "",
+        "phone": None,
+        "language": "en",
+        "opt_in_email": False,
+        "opt_in_sms": False,
+        "opt_in_push": False,
+        "updated_at": at,
+        "erased": True,
+    }
+    statement = insert_or_merge(session, Recipient.__table__)
+    await session.execute(
+        statement.values(customer_id=customer_id, **values).on_conflict_do_update(
+            index_elements=["customer_id"], set_=values
+        )
+    )
 
 
 async def scrub_messages(session: AsyncSession, customer_id: str) -> None:
@@ -49,8 +70,10 @@ async def save_order_summary(session: AsyncSession, values: dict[str, Any]) -> N
     await session.execute(insert_or_merge(session, OrderSummary).values(**values).on_conflict_do_nothing())
 
 
-async def order_summary(session: AsyncSession, order_id: str) -> OrderSummary | None:
-    return await session.get(OrderSummary, order_id)
+async def order_summary(session: AsyncSession, order_id: str) -> Any:
+    """The order summary row (columns as attributes), or None."""
+    table = OrderSummary.__table__
+    return (await session.execute(select(table).where(table.c.order_id == order_id))).one_or_none()
 
 
 async def add_message(session: AsyncSession, values: dict[str, Any]) -> bool:
@@ -80,24 +103,39 @@ async def due_messages(session: AsyncSession, now: datetime, limit: int) -> list
     )
 
 
-async def claim(session: AsyncSession, message: Message, *, now: datetime, until: datetime) -> bool:
-    """Take a due message for sending (so another dispatcher replica does not send it too)."""
+async def claim(
+    session: AsyncSession, messages: list[Message], *, now: datetime, until: datetime
+) -> set[str]:
+    """Take due messages for sending (so another dispatcher replica does not send them too); returns
+    the ids this dispatcher got."""
+    table = Message.__table__
     result = await session.execute(
-        update(Message)
+        update(table)
         .where(
-            Message.id == message.id,
-            Message.status == message.status,
-            Message.next_attempt_at <= now,
-            Message.attempts == message.attempts,
+            table.c.id.in_([m.id for m in messages]),
+            table.c.status.in_(("pending", "sending")),
+            table.c.next_attempt_at <= now,
         )
-        .values(status="sending", next_attempt_at=until, attempts=Message.attempts + 1)
+        .values(status="sending", next_attempt_at=until, attempts=table.c.attempts + 1)
+        .returning(table.c.id)
     )
-    return result.rowcount == 1
+    return set(result.scalars())
 
 
-async def mark(session: AsyncSession, message_id: str, **values: Any) -> None:
+async def mark(session: AsyncSession, outcomes: list[dict[str, Any]]) -> None:
+    """Record each claimed message's outcome (one statement for the batch)."""
+    table = Message.__table__
     await session.execute(
-        update(Message).where(and_(Message.id == message_id, Message.status == "sending")).values(**values)
+        update(table)
+        .where(table.c.id == bindparam("message_id"), table.c.status == "sending")
+        .values(
+            status=bindparam("new_status"),
+            provider_id=bindparam("new_provider_id"),
+            sent_at=bindparam("new_sent_at"),
+            last_error=bindparam("new_last_error"),
+            next_attempt_at=bindparam("new_next_attempt_at"),
+        ),
+        outcomes,
     )
 
 

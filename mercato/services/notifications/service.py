@@ -58,7 +58,7 @@ async def remember_customer(session: AsyncSession, event: CustomerRegistered | C
 
 
 async def forget_customer(session: AsyncSession, event: CustomerErased) -> None:
-    await repo.delete_recipient(session, event.customer_id)
+    await repo.erase_recipient(session, event.customer_id, event.erased_at)
     await repo.scrub_messages(session, event.customer_id)
 
 
@@ -105,6 +105,8 @@ async def write_messages(
     recipient = await repo.recipient(session, customer_id)
     if recipient is None:
         raise RecipientUnknown(f"no contact details for customer {customer_id} yet")
+    if recipient.erased:
+        return []  # erased: we write to nobody
     rendered = renderer.render(kind, name=recipient.name, language=recipient.language, **context)
     now = datetime.now(UTC)
     common = {

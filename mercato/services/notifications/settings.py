@@ -25,7 +25,8 @@ class NotificationsSettings(ServiceSettings):
     mail_from: str = "Mercato <orders@mercato.localhost>"
 
     # SMS through the official twilio SDK: the local Twilio-compatible sandbox by default.
-    twilio_api_base_url: str | None = ""  # empty: the sandbox of the local topology; None: real Twilio
+    # "local" (default): the sandbox of the local topology; empty: Twilio itself.
+    twilio_api_base_url: str = "local"
     twilio_account_sid: str = SANDBOX_TWILIO_ACCOUNT_SID
     twilio_auth_token: SecretStr = SecretStr(SANDBOX_TWILIO_AUTH_TOKEN)
     sms_from: str = "+15005550006"
@@ -45,8 +46,10 @@ class NotificationsSettings(ServiceSettings):
         topology = Topology.from_env()
         if not self.smtp_port:
             self.smtp_port = topology.mail_sink_smtp_port
-        if self.twilio_api_base_url == "":
+        if self.twilio_api_base_url == "local":
+            if self.environment == "production":
+                raise ValueError(
+                    "MERCATO_NOTIFICATIONS_TWILIO_API_BASE_URL must not be the local sandbox in production"
+                )
             self.twilio_api_base_url = topology.sms_sandbox_url
-        if self.environment == "production" and self.twilio_api_base_url is not None:
-            raise ValueError("MERCATO_NOTIFICATIONS_TWILIO_API_BASE_URL points at a sandbox in production")
         return self

@@ -13,15 +13,16 @@ class PaymentsSettings(ServiceSettings):
     model_config = service_config("payments")
 
     service_name: str = "payments"
-    # The official Stripe SDK talks to this API base: the local sandbox by default, Stripe when unset.
-    stripe_api_base: str | None = ""
+    # The official Stripe SDK talks to this API base: "local" (default) is the sandbox of the local
+    # topology; empty means Stripe itself.
+    stripe_api_base: str = "local"
     stripe_api_key: SecretStr = SecretStr(SANDBOX_SECRET_KEY)
     stripe_webhook_secret: SecretStr = SecretStr(SANDBOX_WEBHOOK_SECRET)
     provider_timeout_seconds: float = 10.0
 
     @model_validator(mode="after")
     def _provider(self) -> PaymentsSettings:
-        if self.stripe_api_base == "":
+        if self.stripe_api_base == "local":
             self.stripe_api_base = Topology.from_env().payment_sandbox_url
         if self.environment == "production" and self.stripe_api_key.get_secret_value() == SANDBOX_SECRET_KEY:
             raise ValueError("MERCATO_PAYMENTS_STRIPE_API_KEY must be a real Stripe key in production")

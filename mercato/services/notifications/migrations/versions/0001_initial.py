@@ -68,6 +68,7 @@ def upgrade() -> None:
     sa.Column('opt_in_sms', sa.Boolean(), nullable=False),
     sa.Column('opt_in_push', sa.Boolean(), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('erased', sa.Boolean(), server_default='0', nullable=False),
     sa.PrimaryKeyConstraint('customer_id')
     )
     op.create_table('dead_letters',

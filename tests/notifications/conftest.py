@@ -1,0 +1,232 @@
+"""The notifications service in-process on a real database, writing through real providers: the SMTP
+sink and the Twilio-compatible SMS sandbox, each a real subprocess on its own ports.
+
+With the broker off (tests/conftest.py), a test hands events to the real consumer kernel itself —
+`Service.deliver(...)` is `app.state.consumer.on_deliveries(...)`: handlers, inbox, retries and dead
+letters all run — and the app's own dispatcher sends what they wrote, after commit, as in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from mercato.services.notifications.main import build_app
+from mercato.services.notifications.settings import NotificationsSettings
+from mercato.topology import HOST, Topology
+from tests.notifications.factories import delivery, envelope
+
+MAIL_TOPOLOGY = Topology(offset=17200)  # ports below the ephemeral range, clear of other tests
+SMS_TOPOLOGY = Topology(offset=17300)
+DEADLINE_SECONDS = 15.0
+
+T = TypeVar("T")
+
+
+async def eventually(
+    probe: Callable[[], Awaitable[T]],
+    done: Callable[[T], bool],
+    *,
+    timeout: float = DEADLINE_SECONDS,
+    what: str = "condition",
+) -> T:
+    """Poll `probe` until `done(result)`, or fail at the deadline with the last result."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await probe()
+        if done(result):
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} not reached within {timeout}s; last seen: {result!r}")
+        await asyncio.sleep(0.05)
+
+
+@dataclass
+class Provider:
+    """A provider stand-in run as a real process (`python -m <module>`)."""
+
+    module: str
+    topology: Topology
+    env: dict[str, str]
+    log_file: Path
+    web_url: str
+    ports: tuple[int, ...]
+    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        for port in self.ports:  # else the health probe below could find another run's stand-in
+            if not _port_free(port):
+                raise AssertionError(
+                    f"{self.module}: port {port} is in use (another test run on this offset?)"
+                )
+        env = {**os.environ, "MERCATO_PORT_OFFSET": str(self.topology.offset), **self.env}
+        with self.log_file.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", self.module], env=env, stdout=log, stderr=log
+            )
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"{self.module} exited:\n{self.log_file.read_text()}")
+            try:
+                if httpx.get(f"{self.web_url}/_sandbox/health", timeout=0.5).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)
+        raise AssertionError(f"{self.module} not ready:\n{self.log_file.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError:
+            return False
+        return True
+
+
+class MailSink(Provider):
+    @property
+    def smtp_port(self) -> int:
+        return self.topology.mail_sink_smtp_port
+
+    async def messages(self, to: str) -> list[dict[str, Any]]:
+        """The mails to `to`, newest first."""
+        async with httpx.AsyncClient(base_url=self.web_url) as client:
+            response = await client.get("/api/messages", params={"to": to})
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    async def wait_for(self, to: str, count: int = 1) -> list[dict[str, Any]]:
+        """Wait until `to` has at least `count` mails; returns them, newest first."""
+        return await eventually(
+            lambda: self.messages(to), lambda found: len(found) >= count, what=f"{count} mail(s) to {to}"
+        )
+
+
+class SmsSandbox(Provider):
+    async def messages(self, to: str) -> list[dict[str, Any]]:
+        async with httpx.AsyncClient(base_url=self.web_url) as client:
+            response = await client.get("/_sandbox/messages", params={"to": to})
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    async def wait_for(self, to: str, count: int = 1) -> list[dict[str, Any]]:
+        return await eventually(
+            lambda: self.messages(to), lambda found: len(found) >= count, what=f"{count} SMS to {to}"
+        )
+
+
+@pytest.fixture(scope="module")
+def mail_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
+    root = tmp_path_factory.mktemp("mail-sink")
+    sink = MailSink(
+        module="mercato.sandbox.mail",
+        topology=MAIL_TOPOLOGY,
+        env={"MERCATO_MAIL_SINK_MAILDIR": str(root / "maildir")},
+        log_file=root / "sink.log",
+        web_url=MAIL_TOPOLOGY.mail_sink_web_url,
+        ports=(MAIL_TOPOLOGY.mail_sink_smtp_port, MAIL_TOPOLOGY.mail_sink_web_port),
+    )
+    sink.start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="module")
+def sms_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SmsSandbox]:
+    root = tmp_path_factory.mktemp("sms-sandbox")
+    sandbox = SmsSandbox(
+        module="mercato.sandbox.sms",
+        topology=SMS_TOPOLOGY,
+        env={"MERCATO_SMS_SANDBOX_DATABASE": str(root / "sms.db")},
+        log_file=root / "sandbox.log",
+        web_url=SMS_TOPOLOGY.sms_sandbox_url,
+        ports=(SMS_TOPOLOGY.sms_sandbox_port,),
+    )
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
+@dataclass
+class Service:
+    """The running notifications app and what a test does with it."""
+
+    app: FastAPI
+    client: httpx.AsyncClient
+
+    async def deliver(self, *envelopes: dict[str, Any]) -> None:
+        """Hand envelopes to the consumer as one broker batch."""
+        await self.app.state.consumer.on_deliveries([delivery(e) for e in envelopes])
+
+    async def publish(self, *events: Any) -> list[dict[str, Any]]:
+        """Deliver each event in its own batch (as separate broker deliveries); returns the envelopes."""
+        sent = []
+        for event in events:
+            sent.append(envelope(event))
+            await self.deliver(sent[-1])
+        return sent
+
+    async def messages(self, **query: str) -> list[dict[str, Any]]:
+        """The sent log (GET /internal/messages), newest first."""
+        response = await self.client.get("/internal/messages", params=query)
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    async def settled(self, **query: str) -> list[dict[str, Any]]:
+        """The sent log once nothing in it is waiting to be sent any more."""
+        return await eventually(
+            lambda: self.messages(**query),
+            lambda rows: all(row["status"] not in ("pending", "sending") for row in rows),
+            what="every message sent",
+        )
+
+    async def dead_letters(self) -> list[dict[str, Any]]:
+        response = await self.client.get("/internal/dead-letters")
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+
+@pytest.fixture
+async def notifications(databases, backend, mail_sink, sms_sandbox) -> AsyncIterator[Service]:
+    settings = NotificationsSettings(
+        environment="test",
+        database_url=await databases.fresh("notifications", backend),
+        cursor_secret="test-cursor-secret",
+        smtp_port=mail_sink.smtp_port,
+        smtp_timeout_seconds=2,
+        twilio_api_base_url=sms_sandbox.web_url,
+        dispatch_interval_seconds=0.2,
+        dispatch_retry_base_seconds=0.2,
+    )
+    app = build_app(settings)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notifications") as client,
+    ):
+        yield Service(app, client)
