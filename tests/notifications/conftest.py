@@ -9,13 +9,9 @@ letters all run — and the app's own dispatcher sends what they wrote, after co
 from __future__ import annotations
 
 import asyncio
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -25,8 +21,9 @@ from fastapi import FastAPI
 
 from mercato.services.notifications.main import build_app
 from mercato.services.notifications.settings import NotificationsSettings
-from mercato.topology import HOST, Topology
+from mercato.topology import Topology
 from tests.notifications.factories import delivery, envelope
+from tests.sandbox.processes import StandIn
 
 MAIL_TOPOLOGY = Topology(offset=17200)  # ports below the ephemeral range, clear of other tests
 SMS_TOPOLOGY = Topology(offset=17300)
@@ -53,60 +50,28 @@ async def eventually(
         await asyncio.sleep(0.05)
 
 
-@dataclass
-class Provider:
-    """A provider stand-in run as a real process (`python -m <module>`)."""
+class Provider(StandIn):
+    """A provider stand-in run as a real process (`python -m <module>`) on the ports of `topology`."""
 
-    module: str
-    topology: Topology
-    env: dict[str, str]
-    log_file: Path
-    web_url: str
-    ports: tuple[int, ...]
-    process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
-
-    def start(self) -> None:
-        for port in self.ports:  # else the health probe below could find another run's stand-in
-            if not _port_free(port):
-                raise AssertionError(
-                    f"{self.module}: port {port} is in use (another test run on this offset?)"
-                )
-        env = {**os.environ, "MERCATO_PORT_OFFSET": str(self.topology.offset), **self.env}
-        with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", self.module], env=env, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"{self.module} exited:\n{self.log_file.read_text()}")
-            try:
-                if httpx.get(f"{self.web_url}/_sandbox/health", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"{self.module} not ready:\n{self.log_file.read_text()}")
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
-
-
-def _port_free(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((HOST, port))
-        except OSError:
-            return False
-        return True
+    def __init__(
+        self,
+        *,
+        module: str,
+        topology: Topology,
+        env: dict[str, str],
+        log_file: Path,
+        web_url: str,
+        ports: tuple[int, ...],
+    ) -> None:
+        super().__init__(
+            module=module,
+            env={"MERCATO_PORT_OFFSET": str(topology.offset), **env},
+            health_url=f"{web_url}/_sandbox/health",
+            log_file=log_file,
+            ports_to_check=ports,
+        )
+        self.topology = topology
+        self.web_url = web_url
 
 
 class MailSink(Provider):

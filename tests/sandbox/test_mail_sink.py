@@ -10,13 +10,8 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
-import os
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
@@ -27,16 +22,24 @@ import httpx
 import pytest
 
 from mercato.topology import HOST, Topology
+from tests.sandbox.processes import StandIn
 
 TOPOLOGY = Topology(offset=17000)  # ports below the ephemeral range (32768+), clear of other tests
 
 
-@dataclass
-class Sink:
-    topology: Topology
-    maildir: Path
-    log_file: Path
-    process: subprocess.Popen[bytes] | None = None
+class Sink(StandIn):
+    def __init__(self, topology: Topology, maildir: Path, log_file: Path) -> None:
+        super().__init__(
+            module="mercato.sandbox.mail",
+            env={
+                "MERCATO_PORT_OFFSET": str(topology.offset),
+                "MERCATO_MAIL_SINK_MAILDIR": str(maildir),
+            },
+            health_url=f"{topology.mail_sink_web_url}/_sandbox/health",
+            log_file=log_file,
+        )
+        self.topology = topology
+        self.maildir = maildir
 
     @property
     def url(self) -> str:
@@ -45,37 +48,6 @@ class Sink:
     @property
     def smtp_port(self) -> int:
         return self.topology.mail_sink_smtp_port
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "MERCATO_PORT_OFFSET": str(self.topology.offset),
-            "MERCATO_MAIL_SINK_MAILDIR": str(self.maildir),
-        }
-        with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "mercato.sandbox.mail"], env=env, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"mail sink exited:\n{self.log_file.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/_sandbox/health", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"mail sink not ready:\n{self.log_file.read_text()}")
-
-    def stop(self) -> None:
-        assert self.process is not None
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
     def messages(self, **query: Any) -> list[dict[str, Any]]:
         response = httpx.get(f"{self.url}/api/messages", params=query)
@@ -225,8 +197,7 @@ async def test_messages_survive_a_restart(sink: Sink) -> None:
     [before] = sink.messages(to=to)
     assert any(path.name.startswith(before["id"]) for path in sink.maildir_files())
 
-    sink.stop()
-    sink.start()
+    sink.restart()
 
     assert sink.messages(to=to) == [before]
     await _send(sink, _mail([to], "after the restart"))

@@ -8,9 +8,6 @@ signatures with `stripe.Webhook.construct_event`, the way Mercato's payments ser
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -26,6 +23,7 @@ import pytest
 import stripe
 
 from mercato.topology import HOST, Topology
+from tests.sandbox.processes import StandIn
 
 SECRET_KEY = "sk_test_mercato_sandbox"
 PUBLISHABLE_KEY = "pk_test_mercato_sandbox"
@@ -102,50 +100,28 @@ def _mentions(event: stripe.Event, object_id: str) -> bool:
 # --- the sandbox process ---------------------------------------------------------------------------
 
 
-@dataclass
-class Sandbox:
-    topology: Topology
-    state_file: Path
-    log_file: Path
-    webhook_url: str | None = None
-    process: subprocess.Popen[bytes] | None = None
+class Sandbox(StandIn):
+    def __init__(
+        self, topology: Topology, state_file: Path, log_file: Path, webhook_url: str | None = None
+    ) -> None:
+        env = {
+            "MERCATO_PORT_OFFSET": str(topology.offset),
+            "MERCATO_PAYMENT_SANDBOX_STATE_FILE": str(state_file),
+        }
+        if webhook_url:
+            env["MERCATO_PAYMENT_SANDBOX_WEBHOOK_URL"] = webhook_url
+        super().__init__(
+            module="mercato.sandbox.payments",
+            env=env,
+            health_url=f"{topology.payment_sandbox_url}/_sandbox/health",
+            log_file=log_file,
+        )
+        self.topology = topology
+        self.state_file = state_file
 
     @property
     def url(self) -> str:
         return self.topology.payment_sandbox_url
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "MERCATO_PORT_OFFSET": str(self.topology.offset),
-            "MERCATO_PAYMENT_SANDBOX_STATE_FILE": str(self.state_file),
-        }
-        if self.webhook_url:
-            env["MERCATO_PAYMENT_SANDBOX_WEBHOOK_URL"] = self.webhook_url
-        with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "mercato.sandbox.payments"], env=env, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"sandbox exited:\n{self.log_file.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/_sandbox/health", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"sandbox not ready:\n{self.log_file.read_text()}")
-
-    def stop(self) -> None:
-        assert self.process is not None
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
     def client(self, key: str = SECRET_KEY, **options: Any) -> stripe.StripeClient:
         return stripe.StripeClient(key, base_addresses={"api": self.url}, max_network_retries=0, **options)

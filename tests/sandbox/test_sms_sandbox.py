@@ -8,15 +8,10 @@ that the client tells permanent refusals from transient failures.
 
 from __future__ import annotations
 
-import os
 import re
 import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +25,7 @@ from twilio.rest import Client
 
 from mercato.services.notifications.sms import TwilioSms, is_permanent, redirect_url
 from mercato.topology import HOST, Topology
+from tests.sandbox.processes import StandIn
 
 ACCOUNT_SID = "AC" + "mercatosandbox".ljust(32, "0")
 AUTH_TOKEN = "mercato_sandbox_token"
@@ -37,47 +33,23 @@ SENDER = "+15005550006"
 TOPOLOGY = Topology(offset=17100)  # ports below the ephemeral range (32768+), clear of other tests
 
 
-@dataclass
-class Sandbox:
-    topology: Topology
-    database: Path
-    log_file: Path
-    process: subprocess.Popen[bytes] | None = None
+class Sandbox(StandIn):
+    def __init__(self, topology: Topology, database: Path, log_file: Path) -> None:
+        super().__init__(
+            module="mercato.sandbox.sms",
+            env={
+                "MERCATO_PORT_OFFSET": str(topology.offset),
+                "MERCATO_SMS_SANDBOX_DATABASE": str(database),
+            },
+            health_url=f"{topology.sms_sandbox_url}/_sandbox/health",
+            log_file=log_file,
+        )
+        self.topology = topology
+        self.database = database
 
     @property
     def url(self) -> str:
         return self.topology.sms_sandbox_url
-
-    def start(self) -> None:
-        env = {
-            **os.environ,
-            "MERCATO_PORT_OFFSET": str(self.topology.offset),
-            "MERCATO_SMS_SANDBOX_DATABASE": str(self.database),
-        }
-        with self.log_file.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "mercato.sandbox.sms"], env=env, stdout=log, stderr=log
-            )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise AssertionError(f"SMS sandbox exited:\n{self.log_file.read_text()}")
-            try:
-                if httpx.get(f"{self.url}/_sandbox/health", timeout=0.5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError(f"SMS sandbox not ready:\n{self.log_file.read_text()}")
-
-    def stop(self) -> None:
-        assert self.process is not None
-        self.process.terminate()
-        try:
-            self.process.wait(10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
 
     def stored(self, to: str) -> list[dict[str, Any]]:
         response = httpx.get(f"{self.url}/_sandbox/messages", params={"to": to})
@@ -245,8 +217,7 @@ async def test_sandbox_not_running_is_transient() -> None:
 async def test_messages_survive_a_restart(sandbox: Sandbox, sms: TwilioSms) -> None:
     to = _number()
     sid = await sms.send(to=to, body="kept")
-    sandbox.stop()
-    sandbox.start()
+    sandbox.restart()
     assert [message["sid"] for message in sandbox.stored(to)] == [sid]
     assert sandbox.sync_client().messages(sid).fetch().body == "kept"
 
