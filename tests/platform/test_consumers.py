@@ -209,9 +209,18 @@ async def test_a_stopped_consumer_catches_up_and_trace_context_flows_into_handle
     assert {r.trace_id for r in await effect_rows(db)} == {tracing.trace_id(trace)}
 
 
-async def test_a_consumer_started_while_the_broker_is_down_connects_when_it_is_back(db, broker):
-    if broker.nats is None:
-        pytest.skip("the machine's RabbitMQ is not ours to stop")
+@pytest.fixture
+def nats_broker(tmp_path):
+    """A NATS server this test may stop and start (the machine's RabbitMQ is not ours to stop; the
+    end-to-end tests cut RabbitMQ off behind a proxy instead)."""
+    nats = NatsServer(tmp_path / "jetstream")
+    nats.start()
+    yield SimpleNamespace(settings=settings_for("nats", nats), nats=nats)
+    nats.stop()
+
+
+async def test_a_consumer_started_while_the_broker_is_down_connects_when_it_is_back(db, nats_broker):
+    broker = nats_broker
     declaring = Broker(broker.settings)
     await declaring.start()
     await declaring.declare(make_handlers(set()).subscriptions())
