@@ -30,12 +30,14 @@ SERVICE_SETTINGS = {
     "orders": "mercato.services.orders.settings:OrdersSettings",
     "payments": "mercato.services.payments.settings:PaymentsSettings",
     "notifications": "mercato.services.notifications.settings:NotificationsSettings",
+    "search": "mercato.services.search.settings:SearchSettings",
 }
 
 # Every service that consumes events, by the module holding its `handlers`.
 CONSUMERS = {
     "catalog": "mercato.services.catalog.consumers",
     "notifications": "mercato.services.notifications.consumers",
+    "search": "mercato.services.search.consumers",
 }
 
 
@@ -471,6 +473,34 @@ def bench_drain(
     from mercato.bench.events import print_drain, run_drain_bench
 
     print_drain(asyncio.run(run_drain_bench(events=events, customers=customers, console=console)), console)
+
+
+@bench.command("search")
+def bench_search(
+    products: Annotated[int, typer.Option(help="Synthetic products to index.")] = 100_000,
+    queries: Annotated[int, typer.Option(help="Queries per kind.")] = 300,
+) -> None:
+    """The search index alone: build time, query latency with facets, update-to-visible lag."""
+    from mercato.bench.search_index import build_and_query
+
+    with _progress() as progress:
+        task = progress.add_task("Indexing synthetic products", total=products)
+        result = build_and_query(
+            products, queries=queries, on_progress=lambda done: progress.update(task, completed=done)
+        )
+    table = Table(title=f"Search index: {result.products:,} products, {result.index_bytes / 1e6:.1f} MB")
+    for column in ("measure", "p50", "p99"):
+        table.add_column(column, justify="right")
+    table.add_row("build (whole index)", f"{result.build_s:.1f} s", "")
+    for name, latency in (
+        ("one word + facets", result.one_word),
+        ("two words + facets", result.two_words),
+        ("two words, category, size, in stock + facets", result.filtered),
+        ("suggest", result.suggest),
+        ("update → visible", result.update_visible),
+    ):
+        table.add_row(name, f"{latency.p50:.1f} ms", f"{latency.p99:.1f} ms")
+    console.print(table)
 
 
 payments_cli = typer.Typer(help="Payments operations.", no_args_is_help=True)

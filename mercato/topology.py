@@ -65,6 +65,7 @@ class Topology:
             "notifications": Service(
                 "notifications", self._port(8105), "mercato.services.notifications.main:app"
             ),
+            "search": Service("search", self._port(8106), "mercato.services.search.main:app"),
         }
 
     def service(self, name: str) -> Service:

@@ -43,6 +43,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/categories", "catalog", "public"),
     Route("/api/v1/products", "catalog", "public"),
     Route("/api/v1/images/", "catalog", "public"),
+    # search: straight to the search service, not through catalog
+    Route("/api/v1/search", "search", "public"),
     # orders: the shopper's cart, checkout and purchase history
     Route("/api/v1/cart", "orders", "shopper"),
     Route("/api/v1/checkout", "orders", "shopper", exact=True),

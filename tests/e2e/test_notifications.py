@@ -24,6 +24,7 @@ import httpx
 import orjson
 import pytest
 
+from mercato.cli import _all_subscriptions
 from mercato.contracts.events import CustomerRegistered, OptIns
 from mercato.platform.broker import EventPublisher, OutboundEvent
 from mercato.platform.ids import new_id
@@ -143,8 +144,7 @@ def events(request, tmp_path_factory) -> Iterator[EventPlatform]:
             nats.stop()
         else:
             proxy.cut()
-            queues = [f"{settings.namespace}.{s}" for s in ("notifications.order", "notifications.customer")]
-            queues += [f"{settings.namespace}.{s}" for s in ("notifications.payment", "catalog.order")]
+            queues = [f"{settings.namespace}.{s.service}.{s.aggregate}" for s in _all_subscriptions()]
             asyncio.run(clean_rabbitmq(settings.namespace, queues))
 
 

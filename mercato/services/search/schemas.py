@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from mercato.contracts.money import Money
+
+
+class SearchHit(BaseModel):
+    id: str
+    slug: str
+    name: str
+    brand: str
+    category_path: list[str] = Field(description="Category slugs from the root down.")
+    price_range: dict[str, Money]
+    available: bool
+    image_url: str | None
+
+
+class CategoryFacet(BaseModel):
+    path: list[str]
+    count: int
+
+
+class ValueFacet(BaseModel):
+    value: str
+    count: int
+
+
+class PriceFacet(BaseModel):
+    min: int | None = Field(description="Inclusive, minor units; null: unbounded.")
+    max: int | None = Field(description="Exclusive, minor units; null: unbounded.")
+    count: int
+
+
+class SearchFacets(BaseModel):
+    categories: list[CategoryFacet]
+    attributes: dict[str, list[ValueFacet]]
+    price: list[PriceFacet]
+
+
+class SearchPage(BaseModel):
+    data: list[SearchHit]
+    total: int
+    facets: SearchFacets | None
+    next_cursor: str | None
+
+
+class Suggestion(BaseModel):
+    text: str
+    slug: str
+
+
+class SuggestionList(BaseModel):
+    data: list[Suggestion]
