@@ -503,6 +503,34 @@ def bench_search(
     console.print(table)
 
 
+search_cli = typer.Typer(help="Search operations.", no_args_is_help=True)
+app.add_typer(search_cli, name="search")
+
+
+@search_cli.command("rebuild")
+def search_rebuild() -> None:
+    """Rebuild the search index from catalog's products; searches keep working meanwhile."""
+    import time
+
+    _internal("search", "POST", "/internal/rebuild")
+    with _progress() as progress:
+        fetching = progress.add_task("Reading products from catalog", total=None)
+        indexing = progress.add_task("Indexing", total=None)
+        while True:
+            status = _internal("search", "GET", "/internal/rebuild")
+            progress.update(fetching, completed=status["fetched"])
+            if status["state"] in ("indexing", "done"):
+                progress.update(fetching, total=status["fetched"])
+                progress.update(indexing, total=status["fetched"], completed=status["indexed"])
+            if status["state"] in ("done", "failed"):
+                break
+            time.sleep(0.2)
+    if status["state"] == "failed":
+        console.print(f"[red]✗[/] rebuild failed: {status['error']}")
+        raise typer.Exit(1)
+    console.print(f"[green]✓[/] index rebuilt: {status['indexed']} products")
+
+
 payments_cli = typer.Typer(help="Payments operations.", no_args_is_help=True)
 app.add_typer(payments_cli, name="payments")
 

@@ -77,6 +77,13 @@ class HandlerContext:
         """Do something outside the database once this handler's transaction has committed."""
         after_commit(self.session, callback)
 
+    def before_commit(self, key: str, callback: Callable[[], Awaitable[None]]) -> None:
+        """Run `callback` once, after every handler of the batch ran and before its transaction commits
+        (registering the same `key` again in the batch keeps the first): for an effect outside the
+        database that must be done before the inbox says the events were handled — e.g. one commit of a
+        search index for a whole batch. If it raises, the batch is rolled back and retried."""
+        self.session.info.setdefault("before_commit", {}).setdefault(key, callback)
+
 
 HandlerFunction = Callable[[AsyncSession, Any, HandlerContext], Awaitable[None]]
 
@@ -254,6 +261,7 @@ class EventConsumer:
             claimed.append({"event_id": key[0], "handler": key[1], "processed_at": now})
         if claimed:
             await session.execute(inbox.insert(), claimed)
+        await _before_commit(session)
 
     async def _run(self, session: AsyncSession, item: _Work, *, attempt: int) -> bool:
         """Run one handler for one event inside `session`; False if it had already taken effect."""
@@ -266,6 +274,7 @@ class EventConsumer:
         if claimed.rowcount == 0:
             return False  # a redelivery: this handler already took effect
         await self._handle(session, item, attempt=attempt)
+        await _before_commit(session)
         return True
 
     async def _handle(self, session: AsyncSession, item: _Work, *, attempt: int) -> None:
@@ -398,6 +407,11 @@ class EventConsumer:
                 event_type=item.envelope["type"],
                 outcome=outcome,
             )
+
+
+async def _before_commit(session: AsyncSession) -> None:
+    for callback in session.info.pop("before_commit", {}).values():
+        await callback()
 
 
 def _describe(exc: BaseException) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 import uuid
 
@@ -50,3 +52,25 @@ def test_the_seeded_catalog_is_searchable_with_typos_and_facets(gateway):
     assert any("T-Shirt" in hit["name"] for hit in body["data"])
     assert body["facets"]["categories"]
     assert gateway.get("/api/v1/search/suggest", params={"q": "t-sh"}).json()["data"]
+
+
+def test_a_rebuild_from_catalog_swaps_the_index_while_searches_keep_answering(platform, gateway):
+    _wait_until_the_seed_is_indexed(gateway)
+    rebuild = subprocess.Popen(
+        [sys.executable, "-m", "mercato", "search", "rebuild"],
+        env=platform.env | {"COLUMNS": "200"},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    answered = 0
+    while rebuild.poll() is None:
+        assert gateway.get("/api/v1/search", params={"q": "shirt"}).status_code == 200
+        answered += 1
+        time.sleep(0.02)
+    output = rebuild.stdout.read()
+    assert rebuild.returncode == 0, output
+    assert "index rebuilt" in output and answered
+    products = gateway.get("/api/v1/products", params={"limit": 1}).json()
+    assert products["data"]
+    assert gateway.get("/api/v1/search").json()["total"] >= 228

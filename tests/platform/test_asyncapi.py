@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from mercato.cli import _all_subscriptions, app
+from mercato.cli import CONSUMERS, _all_subscriptions, app
 from mercato.contracts.events import EVENT_TYPES, OrderPlaced
 from mercato.platform.asyncapi import asyncapi_document, asyncapi_json
 from mercato.platform.broker import Subscription
@@ -149,7 +149,7 @@ def test_the_envelope_the_code_builds_has_the_documented_fields(document):
 
 def test_every_subscription_of_the_consuming_services_appears(document):
     subscriptions = _all_subscriptions()
-    assert {s.service for s in subscriptions} == {"catalog", "notifications"}
+    assert {s.service for s in subscriptions} == set(CONSUMERS) == {"catalog", "notifications", "search"}
     for subscription in subscriptions:
         channel = document["channels"][subscription.name]
         assert channel["address"] == f"mercato.{subscription.aggregate}.>"

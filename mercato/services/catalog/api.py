@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request, Response
 
+from mercato.contracts.events import ProductCreated
 from mercato.platform.app import ReadSession, UnitOfWork
 from mercato.platform.errors import BadRequest, NotFound
 from mercato.platform.etag import cacheable_json
@@ -94,6 +95,16 @@ async def image(
 
 
 # --- internal -----------------------------------------------------------------------------------
+
+
+@internal.get("/product-snapshots", response_model=Page[ProductCreated])
+async def product_snapshots(request: Request, session: ReadSession, paging: Paging) -> Page[ProductCreated]:
+    """Every active product as its events' snapshot, page by page: for consumers rebuilding their copy."""
+    after = paging.position.get("after")
+    snapshots = await service.product_snapshots(
+        session, after=after, limit=paging.fetch, image_base_url=_settings(request).image_base_url
+    )
+    return paging.page(snapshots, lambda snapshot: {"after": snapshot.product_id})
 
 
 @internal.get("/variants", response_model=list[VariantInfo])

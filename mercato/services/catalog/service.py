@@ -273,6 +273,33 @@ def product_state(
     )
 
 
+async def product_snapshots(
+    session: AsyncSession, *, after: str | None, limit: int, image_base_url: str
+) -> list[ProductCreated]:
+    """Every active product as the snapshot its events carry, in id order: what a consumer that lost
+    its copy (a search index rebuild) starts again from."""
+    products = await repo.products_page(session, category_ids=None, after=after, limit=limit)
+    if not products:
+        return []
+    ids = [p.id for p in products]
+    categories = Categories(await repo.all_categories(session))
+    variants: dict[str, list[tuple[Variant, int]]] = defaultdict(list)
+    for variant, available in await repo.variants_with_stock(session, ids):
+        variants[variant.product_id].append((variant, available))
+    first_images = await _first_images(session, ids)
+    return [
+        product_state(
+            ProductCreated,
+            product,
+            categories=categories,
+            variants=variants[product.id],
+            first_image=first_images.get(product.id),
+            image_base_url=image_base_url,
+        )
+        for product in products
+    ]
+
+
 async def _record_product_state(
     session: AsyncSession, event: type[ProductState], loaded: LoadedProduct, *, image_base_url: str
 ) -> None:

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
+from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from mercato.platform.errors import BadRequest
+from mercato.platform.errors import BadRequest, Conflict
 from mercato.platform.pagination import Paging, encode_cursor
 from mercato.services.search import service
 from mercato.services.search.index import Sort
-from mercato.services.search.schemas import SearchPage, SuggestionList
+from mercato.services.search.rebuild import rebuild_from_catalog
+from mercato.services.search.schemas import RebuildOut, SearchPage, SuggestionList
 
 public = APIRouter(prefix="/api/v1", tags=["search"])
+internal = APIRouter(prefix="/internal", tags=["internal (operators; never routed by the gateway)"])
 
 MAX_ATTRIBUTES, MAX_VALUES = 10, 20
 
@@ -70,3 +74,23 @@ async def suggest(
     limit: Annotated[int, Query(ge=1, le=20)] = 8,
 ) -> SuggestionList:
     return await service.suggest(request.app.state.index, q, limit)
+
+
+@internal.post(
+    "/rebuild", status_code=202, response_model=RebuildOut, summary="Rebuild the index from catalog"
+)
+async def start_rebuild(request: Request) -> RebuildOut:
+    """Starts a rebuild in the background (queries keep answering meanwhile); poll GET for progress."""
+    state = request.app.state
+    if state.rebuild.state in ("fetching", "indexing"):
+        raise Conflict("A rebuild is already running.", slug="rebuild-running")
+    state.rebuild_task = asyncio.create_task(
+        rebuild_from_catalog(state.index, state.settings.catalog_url, state.rebuild)
+    )
+    state.rebuild.state = "fetching"
+    return RebuildOut.model_validate(asdict(state.rebuild))
+
+
+@internal.get("/rebuild", response_model=RebuildOut, summary="Progress of the last rebuild")
+async def rebuild_status(request: Request) -> RebuildOut:
+    return RebuildOut.model_validate(asdict(request.app.state.rebuild))

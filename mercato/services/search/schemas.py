@@ -52,3 +52,10 @@ class Suggestion(BaseModel):
 
 class SuggestionList(BaseModel):
     data: list[Suggestion]
+
+
+class RebuildOut(BaseModel):
+    state: str = Field(description="idle, fetching, indexing, done or failed")
+    fetched: int
+    indexed: int
+    error: str | None

@@ -5,7 +5,7 @@ from pathlib import Path
 from pydantic import model_validator
 
 from mercato.platform.settings import ServiceSettings, service_config
-from mercato.topology import var_dir
+from mercato.topology import Topology, var_dir
 
 
 class SearchSettings(ServiceSettings):
@@ -13,9 +13,12 @@ class SearchSettings(ServiceSettings):
 
     service_name: str = "search"
     index_dir: Path | None = None  # default var/search: the Tantivy index (its own, per replica)
+    catalog_url: str = ""  # where a rebuild reads product snapshots; default: catalog in the topology
 
     @model_validator(mode="after")
     def _index_dir(self) -> SearchSettings:
         if self.index_dir is None:
             self.index_dir = var_dir() / "search"
+        if not self.catalog_url:
+            self.catalog_url = Topology.from_env().service("catalog").url
         return self

@@ -1,9 +1,9 @@
 """The asynchronous path end to end, on NATS JetStream and on RabbitMQ: orders succeed whatever is down
-after them, and every customer gets each message exactly once when things recover.
+after them, every customer gets each message exactly once when things recover, and search catches up.
 
-The platform runs as `mercato up --without notifications` against a broker the test controls — a
-nats-server it starts and stops, or the machine's RabbitMQ behind a TCP proxy it can cut — and the
-test runs the notifications process itself, so it can stop and start it.
+The platform runs as `mercato up --without notifications --without search` against a broker the test
+controls — a nats-server it starts and stops, or the machine's RabbitMQ behind a TCP proxy it can cut —
+and the test runs the notifications and search processes itself, so it can stop and start them.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import httpx
@@ -42,23 +42,23 @@ class EventPlatform:
     kind: str
     nats: NatsServer | None
     proxy: TcpProxy | None
-    notifications: subprocess.Popen | None = None
+    own: dict[str, subprocess.Popen] = field(default_factory=dict)  # processes the test runs itself
 
     @property
     def topology(self) -> Topology:
         return self.platform.topology
 
     # --- the parts a test switches off and on -------------------------------------------------------
-    def start_notifications(self) -> None:
-        log = (self.platform.var_dir / "notifications.log").open("ab")
-        self.notifications = subprocess.Popen(
-            [sys.executable, "-m", "mercato", "serve", "notifications"],
+    def start(self, name: str) -> None:
+        log = (self.platform.var_dir / f"{name}.log").open("ab")
+        self.own[name] = subprocess.Popen(
+            [sys.executable, "-m", "mercato", "serve", name],
             env=self.platform.env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        url = f"{self.topology.service('notifications').url}/readyz"
+        url = f"{self.topology.service(name).url}/readyz"
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -67,17 +67,23 @@ class EventPlatform:
             except httpx.HTTPError:
                 pass
             time.sleep(0.1)
-        raise TimeoutError("notifications did not start")
+        raise TimeoutError(f"{name} did not start")
+
+    def stop(self, name: str) -> None:
+        process = self.own.pop(name, None)
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+
+    def start_notifications(self) -> None:
+        self.start("notifications")
 
     def stop_notifications(self) -> None:
-        if self.notifications is not None:
-            self.notifications.send_signal(signal.SIGTERM)
-            try:
-                self.notifications.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.notifications.pid, signal.SIGKILL)
-                self.notifications.wait()
-            self.notifications = None
+        self.stop("notifications")
 
     def stop_broker(self) -> None:
         if self.nats:
@@ -132,13 +138,15 @@ def events(request, tmp_path_factory) -> Iterator[EventPlatform]:
         "MERCATO_CONSUMER_RETRY_BASE_SECONDS": "0.25",
         "MERCATO_NOTIFICATIONS_DISPATCH_RETRY_BASE_SECONDS": "0.2",
     }
-    platform = start_platform(var_dir, topology, env, "--without", "notifications")
+    platform = start_platform(var_dir, topology, env, "--without", "notifications", "--without", "search")
     event_platform = EventPlatform(platform, kind, nats, proxy)
     try:
-        event_platform.start_notifications()
+        event_platform.start("notifications")
+        event_platform.start("search")
         yield event_platform
     finally:
-        event_platform.stop_notifications()
+        for name in list(event_platform.own):
+            event_platform.stop(name)
         stop_platform(platform)
         if nats:
             nats.stop()
@@ -325,3 +333,39 @@ async def publish_registration(events: EventPlatform, customer_id: str, email: s
         )
     finally:
         await publisher.close()
+
+
+def test_with_search_down_browsing_works_and_search_catches_up_when_it_is_back(events, gateway):
+    deadline = time.monotonic() + 60  # search first works through the seed's 228 products
+    while gateway.get("/api/v1/search").json()["total"] < 228:
+        assert time.monotonic() < deadline, "the seeded catalog was not indexed"
+        time.sleep(0.2)
+    events.stop("search")
+    try:
+        down = gateway.get("/api/v1/search", params={"q": "shirt"})
+        assert down.status_code == 503
+        assert down.headers["content-type"].startswith("application/problem+json")
+        assert gateway.get("/api/v1/products").status_code == 200  # the shop still browses
+        assert gateway.get("/api/v1/products/classic-cotton-t-shirt").status_code == 200
+        word = f"quokka{uuid.uuid4().hex[:6]}"
+        created = httpx.post(
+            f"{events.platform.service_url('catalog')}/admin/v1/products",
+            json={
+                "slug": f"{word}-mug",
+                "name": f"{word.title()} Mug",
+                "brand": "Hearth",
+                "category": "women-tshirts",
+                "variants": [{"sku": f"MUG-{word[-6:].upper()}", "price_amount": 1299, "stock": 5}],
+            },
+        )
+        assert created.status_code == 201, created.text
+    finally:
+        events.start("search")
+    deadline = time.monotonic() + 15
+    while True:
+        hits = gateway.get("/api/v1/search", params={"q": word}).json()["data"]
+        if hits:
+            break
+        assert time.monotonic() < deadline, "search did not catch up from the broker"
+        time.sleep(0.1)
+    assert hits[0]["slug"] == f"{word}-mug"
