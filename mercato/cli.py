@@ -479,9 +479,30 @@ def bench_drain(
 def bench_search(
     products: Annotated[int, typer.Option(help="Synthetic products to index.")] = 100_000,
     queries: Annotated[int, typer.Option(help="Queries per kind.")] = 300,
+    lag: Annotated[
+        int,
+        typer.Option(
+            help="Instead: against a running platform, create N products and time each until searchable."
+        ),
+    ] = 0,
 ) -> None:
-    """The search index alone: build time, query latency with facets, update-to-visible lag."""
+    """The search index alone: build time, query latency with facets, update-to-visible lag
+    (`--lag N`: end to end through a running platform instead)."""
     from mercato.bench.search_index import build_and_query
+
+    if lag:
+        from mercato.bench.checkout import percentile
+        from mercato.bench.events import run_search_lag_bench
+
+        lags = asyncio.run(run_search_lag_bench(products=lag, topology=Topology.from_env(), console=console))
+        table = Table(
+            title=f"Product created in catalog → found by search through the gateway ({lag} products)"
+        )
+        for column in ("p50", "p90", "p99", "max"):
+            table.add_column(column, justify="right")
+        table.add_row(*(f"{percentile(lags, p):.1f} ms" for p in (50, 90, 99)), f"{max(lags):.1f} ms")
+        console.print(table)
+        return
 
     with _progress() as progress:
         task = progress.add_task("Indexing synthetic products", total=products)

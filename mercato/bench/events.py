@@ -305,3 +305,44 @@ def print_drain(result: DrainResult, console: Console) -> None:
         "e-mails accepted by SMTP", f"{result.send_s:.2f}", f"{result.events / result.send_s:,.0f} e-mails/s"
     )
     console.print(table)
+
+
+# --- search lag --------------------------------------------------------------------------------------
+
+
+async def run_search_lag_bench(*, products: int, topology: Topology, console: Console) -> list[float]:
+    """Products created through catalog one after another; for each, the time until a search through
+    the gateway finds it (catalog commit → outbox → broker → search's index commit → query)."""
+    catalog = topology.service("catalog").url
+    gateway = topology.gateway_url
+    lags: list[float] = []
+    async with httpx.AsyncClient(timeout=30, trust_env=False) as client:
+        category = (await client.get(f"{gateway}/api/v1/categories")).json()["data"][0]
+        while category["children"]:
+            category = category["children"][0]
+        with _progress(console) as progress:
+            task = progress.add_task("Products created until searchable", total=products)
+            for i in range(products):
+                word = f"benchlag{time.time_ns() % 10**9:09d}{i}"
+                response = await client.post(
+                    f"{catalog}/admin/v1/products",
+                    json={
+                        "slug": word,
+                        "name": f"{word} Lamp",
+                        "brand": "Bench",
+                        "category": category["slug"],
+                        "variants": [{"sku": f"BL-{word[-10:].upper()}", "price_amount": 1000, "stock": 1}],
+                    },
+                )
+                response.raise_for_status()
+                created = time.perf_counter()
+                while True:
+                    found = (await client.get(f"{gateway}/api/v1/search", params={"q": word})).json()
+                    if found["total"]:
+                        lags.append((time.perf_counter() - created) * 1000)
+                        break
+                    if time.perf_counter() - created > 10:
+                        raise TimeoutError(f"{word} not searchable after 10 s")
+                    await asyncio.sleep(0.005)
+                progress.advance(task)
+    return lags

@@ -1,0 +1,200 @@
+"""The Tantivy side of a product: the schema, the analyzers, and the one document a product becomes.
+
+What the index keeps per product (one document, keyed by product id):
+
+* the whole last snapshot (`state`, stored; see `state.py`) so an `InventoryChanged` can be folded into
+  it and the product re-indexed without asking catalog anything, and so an out-of-order redelivery can
+  be recognised;
+* searchable text: name (highest boost), a compact form of the name without separators ("T-Shirt" ->
+  "tshirt"), brand and category slugs, attribute values, description (lowest);
+* filter/sort/facet fields: the category path as a hierarchical facet, the minimum variant price (minor
+  units), attribute `key=value` pairs of all variants and of the in-stock ones, in-stock flag, creation
+  time.
+
+An archived or deleted product (or one with nothing to sell) is an invisible document holding only its
+state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+
+import orjson
+import tantivy
+
+from mercato.services.search.state import _State, _utc
+
+SCHEMA_VERSION = 1
+"""Bumped whenever the schema or the analysis changes: an index of another version needs a rebuild."""
+
+MAX_TOKEN_CHARS = 40  # longer tokens are dropped (the index drops them too)
+MAX_FILTER_CHARS = 200
+
+_TEXT = "mercato_text"  # simple tokens, long ones dropped, lowercased, ASCII-folded, English stemming
+_KEYWORD = "mercato_keyword"  # the whole value, lowercased
+
+
+def _text_analyzer() -> tantivy.TextAnalyzer:
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(MAX_TOKEN_CHARS + 1))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.ascii_fold())
+        .filter(tantivy.Filter.stemmer("english"))
+        .build()
+    )
+
+
+def _keyword_analyzer() -> tantivy.TextAnalyzer:
+    return tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw()).filter(tantivy.Filter.lowercase()).build()
+
+
+_STEM = _text_analyzer()
+_FOLD = (  # what the text analyzer does before stemming: query tokens and compact forms come from it
+    tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+    .filter(tantivy.Filter.lowercase())
+    .filter(tantivy.Filter.ascii_fold())
+    .build()
+)
+
+
+def _schema() -> tantivy.Schema:
+    b = tantivy.SchemaBuilder()
+    b.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
+    b.add_boolean_field("visible", indexed=True, fast=True)
+    # searchable text
+    b.add_text_field("name", tokenizer_name=_TEXT)
+    b.add_text_field("name_compact", tokenizer_name="raw", index_option="freq")
+    b.add_text_field("name_key", tokenizer_name="raw", index_option="basic")
+    b.add_text_field("brand", tokenizer_name=_TEXT)
+    b.add_text_field("category_text", tokenizer_name=_TEXT)
+    b.add_text_field("attribute_text", tokenizer_name=_TEXT)
+    b.add_text_field("description", tokenizer_name=_TEXT)
+    # filters, facets, sort
+    b.add_facet_field("category")
+    b.add_text_field("category_slugs", tokenizer_name="raw", index_option="basic")
+    b.add_text_field("attr", tokenizer_name=_KEYWORD, index_option="basic")
+    b.add_text_field("attr_live", tokenizer_name=_KEYWORD, index_option="basic")
+    b.add_text_field("attr_label", fast=True, tokenizer_name="raw", index_option="basic")
+    b.add_text_field("attr_live_label", fast=True, tokenizer_name="raw", index_option="basic")
+    b.add_integer_field("price", indexed=True, fast=True)
+    b.add_boolean_field("in_stock", indexed=True, fast=True)
+    b.add_integer_field("created", fast=True)
+    # suggestions
+    b.add_text_field("suggest_full", tokenizer_name="raw", index_option="basic")
+    b.add_text_field("suggest_words", tokenizer_name="raw", index_option="basic")
+    # stored: what a hit shows, and the snapshot events are folded into
+    b.add_bytes_field("hit", stored=True)
+    b.add_bytes_field("state", stored=True)
+    return b.build()
+
+
+SCHEMA = _schema()
+
+
+def _register(index: tantivy.Index) -> None:
+    index.register_tokenizer(_TEXT, _text_analyzer())
+    index.register_tokenizer(_KEYWORD, _keyword_analyzer())
+
+
+def _micros(moment: datetime) -> int:
+    return int(_utc(moment).timestamp() * 1_000_000)
+
+
+def _tokens(text: str) -> list[str]:
+    """Lowercased, ASCII-folded alphanumeric runs: "T-Shirt (Men's)" -> t, shirt, men, s."""
+    return _FOLD.analyze(text)
+
+
+def compact(text: str) -> str:
+    """The text without case, accents and anything but letters and digits: "T-Shirt" -> "tshirt"."""
+    return "".join(_tokens(text))
+
+
+def _attribute_key(key: str) -> str:
+    return key.strip().lower().replace("=", "-")[:MAX_FILTER_CHARS]
+
+
+def _attribute_pairs(attributes: Mapping[str, str]) -> list[tuple[str, str]]:
+    return [(_attribute_key(k), v.strip()) for k, v in attributes.items() if k.strip() and v.strip()]
+
+
+def _facet(path: Sequence[str]) -> tantivy.Facet:
+    parts = [p.replace("/", "-").replace("\\", "-") for p in path]
+    return tantivy.Facet.from_string("/" + "/".join(parts))
+
+
+def _document(state: _State) -> tantivy.Document:
+    doc = tantivy.Document()
+    doc.add_text("id", state.product_id)
+    doc.add_bytes("state", state.dump())
+    doc.add_boolean("visible", state.visible)
+    if not state.visible:  # archived, deleted, nothing to sell: kept only for the ordering guard
+        return doc
+    p = state.product
+    assert p is not None
+
+    tokens = _tokens(p.name)
+    doc.add_text("name", p.name)
+    compacts = {"".join(tokens[i : i + 2]) for i in range(len(tokens) - 1)}  # "t shirt" -> "tshirt"
+    compacts |= {compact(word) for word in p.name.split()}  # "Wi-Fi-Router" -> "wifirouter"
+    for value in sorted(c for c in compacts if c):
+        doc.add_text("name_compact", value)
+    key = "".join(tokens)
+    if key:
+        doc.add_text("name_key", key)
+        doc.add_text("suggest_full", key)
+    for suffix in sorted({"".join(tokens[i:]) for i in range(len(tokens))}):
+        doc.add_text("suggest_words", suffix)
+
+    doc.add_text("brand", p.brand)
+    doc.add_text("description", p.description)
+    category_words = [slug.replace("-", " ") for slug in p.category_path]
+    category_words += [compact(slug) for slug in p.category_path if "-" in slug]
+    doc.add_text("category_text", " ".join(category_words))
+    if p.category_path:
+        doc.add_facet("category", _facet([slug.lower() for slug in p.category_path]))
+    for slug in dict.fromkeys(s.lower() for s in p.category_path):
+        doc.add_text("category_slugs", slug)
+
+    values: dict[str, None] = {}
+    labels: dict[str, None] = {}
+    live_labels: dict[str, None] = {}
+    for variant in p.variants:
+        for k, v in _attribute_pairs(variant.attributes):
+            values[v] = None
+            labels[f"{k}={v}"] = None
+            if variant.available > 0:
+                live_labels[f"{k}={v}"] = None
+    doc.add_text("attribute_text", " ".join(values))
+    for label in labels:
+        doc.add_text("attr", label)
+        doc.add_text("attr_label", label)
+    for label in live_labels:
+        doc.add_text("attr_live", label)
+        doc.add_text("attr_live_label", label)
+
+    prices = [v.price.amount for v in p.variants]
+    in_stock = any(v.available > 0 for v in p.variants)
+    doc.add_integer("price", min(prices))
+    doc.add_boolean("in_stock", in_stock)
+    doc.add_integer("created", _micros(p.created_at))
+    doc.add_bytes(
+        "hit",
+        orjson.dumps(
+            {
+                "product_id": p.product_id,
+                "slug": p.slug,
+                "name": p.name,
+                "brand": p.brand,
+                "category_path": list(p.category_path),
+                "price": min(prices),
+                "price_max": max(prices),
+                "currency": p.variants[0].price.currency,
+                "in_stock": in_stock,
+                "image_url": p.image_url,
+            }
+        ),
+    )
+    return doc
