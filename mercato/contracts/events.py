@@ -160,33 +160,30 @@ class OptIns(_Snapshot):
     push: bool
 
 
-class CustomerRegistered(Event):
+class _CustomerContact(Event):
+    customer_id: str
+    email: str
+    name: str
+    phone: str | None
+    language: str
+    opt_ins: OptIns
+
+
+class CustomerRegistered(_CustomerContact):
     """A shopper created an account. Carries the contact details and opt-ins notifications need."""
 
     type: ClassVar[str] = "CustomerRegistered"
     aggregate: ClassVar[str] = "customer"
 
-    customer_id: str
-    email: str
-    name: str
-    phone: str | None
-    language: str
-    opt_ins: OptIns
     registered_at: datetime
 
 
-class CustomerUpdated(Event):
+class CustomerUpdated(_CustomerContact):
     """A shopper changed their contact details, language or communication opt-ins."""
 
     type: ClassVar[str] = "CustomerUpdated"
     aggregate: ClassVar[str] = "customer"
 
-    customer_id: str
-    email: str
-    name: str
-    phone: str | None
-    language: str
-    opt_ins: OptIns
     updated_at: datetime
 
 
