@@ -133,6 +133,7 @@ def _print_urls(topology: Topology) -> None:
     table = Table(title="Mercato is running", title_style="bold green", show_lines=False)
     table.add_column("what")
     table.add_column("URL")
+    table.add_row("storefront (the shop: open this)", topology.storefront_url)
     table.add_row("API gateway (the public door)", topology.gateway_url)
     table.add_row("  products", f"{topology.gateway_url}/api/v1/products")
     table.add_row("  categories", f"{topology.gateway_url}/api/v1/categories")
@@ -232,7 +233,7 @@ def up(
         ),
     ]
     skipped = set(without or ()) | (set() if embedded_broker else {"broker"})
-    unknown = skipped - {spec.name for spec in specs} - {"gateway"}
+    unknown = skipped - {spec.name for spec in specs} - {"gateway", "storefront"}
     if unknown:
         console.print(f"[red]✗[/] --without: no process named {', '.join(sorted(unknown))}")
         raise typer.Exit(2)
@@ -242,6 +243,14 @@ def up(
             argv=envoy_command(config),
             env=env,
             ready_url=f"http://127.0.0.1:{topology.envoy_admin_port}/ready",
+        )
+    )
+    specs.append(
+        ProcessSpec(
+            name="storefront",
+            argv=[sys.executable, "-m", "mercato.storefront"],
+            env=env,
+            ready_url=f"{topology.storefront_url}/healthz",
         )
     )
     specs = [spec for spec in specs if spec.name not in skipped]

@@ -54,6 +54,15 @@ class Topology:
     def envoy_admin_port(self) -> int:
         return self._port(9901)
 
+    # --- the web storefront (a client of the gateway, like a browser) ----------------------------
+    @property
+    def storefront_port(self) -> int:
+        return self._port(8000)
+
+    @property
+    def storefront_url(self) -> str:
+        return f"http://{HOST}:{self.storefront_port}"
+
     # --- private services --------------------------------------------------------------------
     @property
     def services(self) -> dict[str, Service]:

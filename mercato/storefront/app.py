@@ -1,0 +1,297 @@
+"""The storefront's routes: thin; they ask the gateway, shape the answer (pages.py), and render a template."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from mercato.storefront import pages
+from mercato.storefront.gateway import BadInput, Gateway, NotFound, Unavailable
+from mercato.storefront.settings import StorefrontSettings
+
+log = logging.getLogger("mercato.storefront")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
+IMAGE = re.compile(r"^[A-Za-z0-9_-]{1,200}\.[a-z0-9]{1,8}$")
+PARTS = {"catalog": "our product catalogue", "search": "search"}
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "strict-origin-when-cross-origin",
+    "x-frame-options": "DENY",
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+    ),
+}
+
+settings = StorefrontSettings()
+templates = pages.make_templates()
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.gateway = Gateway(settings.gateway_url, settings.gateway_timeout_seconds)
+    try:
+        yield
+    finally:
+        await app.state.gateway.aclose()
+
+
+app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+
+
+@app.middleware("http")
+async def security_headers(request: Request, call_next: Any) -> Response:
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def gw(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    context.setdefault("q", "")
+    context["base"] = settings.public_url.rstrip("/")
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+    response = render(request, "error.jinja", status_code, title=title, message=message, status=status_code)
+    if status_code == 503:
+        response.headers["retry-after"] = "30"
+    return response
+
+
+# --- errors: friendly pages, never a traceback ----------------------------------------------------
+@app.exception_handler(NotFound)
+@app.exception_handler(404)
+async def not_found(request: Request, exc: Exception) -> Response:
+    return error_page(request, 404, "Page not found", "We couldn't find what you were looking for.")
+
+
+@app.exception_handler(HTTPException)
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404:
+        return await not_found(request, exc)
+    return error_page(request, exc.status_code, "Something's not right", "That request didn't work.")
+
+
+@app.exception_handler(BadInput)
+async def bad_input(request: Request, exc: BadInput) -> Response:
+    return error_page(request, 400, "That link doesn't look right", "Try starting again from the home page.")
+
+
+@app.exception_handler(Unavailable)
+async def unavailable(request: Request, exc: Unavailable) -> Response:
+    log.warning("gateway unavailable: %s", exc)
+    part = PARTS.get(exc.part, "this part of the shop")
+    return error_page(
+        request, 503, "Back in a moment", f"Sorry, {part} is unavailable right now. Please try again shortly."
+    )
+
+
+@app.exception_handler(Exception)
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path)
+    return error_page(request, 500, "Something went wrong", "Sorry, that's our fault. Please try again.")
+
+
+# --- pages -------------------------------------------------------------------------------------
+@app.get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@app.get("/")
+async def home(request: Request) -> Response:
+    tree, featured = await asyncio.gather(
+        gw(request).categories(), gw(request).products(limit=settings.featured_count)
+    )
+    products = [pages.card(item) for item in featured["data"]]
+    return render(request, "home.jinja", categories=tree, products=products)
+
+
+def find_category(tree: list[dict[str, Any]], slug: str) -> dict[str, Any]:
+    for entry in pages.flatten(tree):
+        if entry["slug"] == slug:
+            return entry
+    raise NotFound("catalog", slug)
+
+
+@app.get("/c/{slug}")
+async def category(request: Request, slug: str) -> Response:
+    if not SLUG.match(slug):
+        raise NotFound("catalog", slug)
+    tree = await gw(request).categories()
+    entry = find_category(tree, slug)
+    filters = pages.Filters(request.query_params)
+    filters.category = slug
+    node = entry["trail"][-1]
+    context: dict[str, Any] = {"category": entry, "children": node.get("children") or [], "filters": filters}
+    try:
+        result = await gw(request).search(filters.api_params(settings.page_size))
+    except Unavailable:
+        # Search is down: the catalog still lists the category, without filters, sorted its own way.
+        listing = await gw(request).products(
+            category=slug, limit=settings.page_size, cursor=request.query_params.get("after")
+        )
+        nxt = listing.get("next_cursor")
+        return render(
+            request,
+            "listing.jinja",
+            **context,
+            degraded=True,
+            products=[pages.card(item) for item in listing["data"]],
+            next_url=f"/c/{slug}?after={nxt}" if nxt else None,
+        )
+    return render(request, "listing.jinja", **context, **listing_context(filters, result, tree, f"/c/{slug}"))
+
+
+def listing_context(
+    filters: pages.Filters, result: dict[str, Any], tree: list[dict[str, Any]], path: str
+) -> dict[str, Any]:
+    facets = result.get("facets") or {}
+    names = {entry["slug"]: entry["name"] for entry in pages.flatten(tree)}
+    hits = result.get("data") or []
+    currency = hits[0]["price_range"]["min"]["currency"] if hits and hits[0].get("price_range") else "EUR"
+    nxt = result.get("next_cursor")
+    return {
+        "products": [pages.card(hit) for hit in hits],
+        "total": result.get("total"),
+        "attribute_facets": {
+            name: (facets.get("attributes") or {}).get(name) or [] for name in pages.FILTER_ATTRIBUTES
+        },
+        "price_facets": pages.price_buckets(facets, currency),
+        "category_facets": [
+            {"slug": f["path"][-1], "label": pages.category_label(f["path"], names), "count": f["count"]}
+            for f in facets.get("categories") or []
+            if f.get("path")
+        ],
+        "sorts": pages.SORTS,
+        "next_url": f"{path}?{filters.page_params(cursor=nxt, with_category=path == '/search')}"
+        if nxt
+        else None,
+        "degraded": False,
+    }
+
+
+@app.get("/search")
+async def search(request: Request) -> Response:
+    filters = pages.Filters(request.query_params)
+    result_task = gw(request).search(filters.api_params(settings.page_size))
+    tree_task = gw(request).categories()
+    result, tree = await asyncio.gather(result_task, tree_task, return_exceptions=True)
+    if isinstance(result, BaseException):
+        raise result
+    if isinstance(tree, BaseException):
+        tree = []  # category names are a nicety here; slugs will do
+    context = listing_context(filters, result, tree, "/search")
+    return render(request, "search.jinja", filters=filters, q=filters.q, **context)
+
+
+@app.get("/suggest")
+async def suggest(request: Request, q: str = "") -> Response:
+    q = q.strip()[:200]
+    if not q:
+        return JSONResponse({"data": []})
+    try:
+        data = await gw(request).suggest(q)
+    except (Unavailable, BadInput):
+        return JSONResponse({"data": []}, status_code=503)
+    items = [{"text": item["text"], "url": f"/p/{item['slug']}"} for item in data if item.get("slug")]
+    return JSONResponse({"data": items}, headers={"cache-control": "public, max-age=60"})
+
+
+@app.get("/p/{slug}")
+async def product(
+    request: Request, slug: str, size: str | None = None, colour: str | None = None
+) -> Response:
+    if not SLUG.match(slug):
+        raise NotFound("catalog", slug)
+    item = await gw(request).product(slug)
+    variants = item.get("variants") or []
+    if size is None and colour is None:
+        first = next((v for v in variants if v.get("available")), variants[0] if variants else None)
+        if first:
+            size, colour = first["attributes"].get("size"), first["attributes"].get("colour")
+    variant = pages.pick_variant(item, size, colour)
+    base = settings.public_url.rstrip("/")
+    url = f"{base}/p/{item['slug']}"
+    stock = {
+        (v["attributes"].get("size"), v["attributes"].get("colour")): int(v.get("available") or 0)
+        for v in variants
+    }
+    return render(
+        request,
+        "product.jinja",
+        product=item,
+        canonical=url,
+        description=pages.meta_description(item.get("description") or item["name"]),
+        json_ld=pages.product_json_ld(item, url, base),
+        sizes=pages.option_values(item, "size"),
+        colours=pages.option_values(item, "colour"),
+        size=size,
+        colour=colour,
+        variant=variant,
+        stock=stock,
+        price=pages.format_money(variant["price"])
+        if variant
+        else pages.format_price_range(item["price_range"]),
+    )
+
+
+@app.get("/api/v1/images/{name}")
+async def image(request: Request, name: str) -> Response:
+    """Product images live behind the gateway; the browser fetches them from us, same origin."""
+    if not IMAGE.match(name):
+        raise NotFound("catalog", name)
+    upstream = await gw(request).image(name)
+    headers = {
+        "cache-control": upstream.headers.get("cache-control", "public, max-age=86400"),
+        "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    }
+    if etag := upstream.headers.get("etag"):
+        headers["etag"] = etag
+    media_type = upstream.headers.get("content-type", "application/octet-stream")
+    return Response(upstream.content, media_type=media_type, headers=headers)
+
+
+@app.get("/robots.txt")
+async def robots() -> Response:
+    base = settings.public_url.rstrip("/")
+    body = f"User-agent: *\nAllow: /\nDisallow: /search\nDisallow: /suggest\n\nSitemap: {base}/sitemap.xml\n"
+    return PlainTextResponse(body)
+
+
+@app.get("/sitemap.xml")
+async def sitemap(request: Request) -> Response:
+    base = settings.public_url.rstrip("/")
+    urls = [f"{base}/"]
+    urls += [f"{base}/c/{entry['slug']}" for entry in pages.flatten(await gw(request).categories())]
+    cursor: str | None = None
+    for _ in range(1000):  # at most 100k products in one sitemap (the protocol's limit is 50k URLs)
+        listing = await gw(request).products(limit=100, cursor=cursor)
+        urls += [f"{base}/p/{item['slug']}" for item in listing["data"]]
+        cursor = listing.get("next_cursor")
+        if not cursor:
+            break
+    body = "".join(f"<url><loc>{escape(url)}</loc></url>" for url in urls[:50_000])
+    xml = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{body}</urlset>\n'
+    )
+    return Response(xml, media_type="application/xml")

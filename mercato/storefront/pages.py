@@ -1,0 +1,248 @@
+"""Everything between the API's JSON and the templates: money, product cards, categories, facets, JSON-LD."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+
+# Currencies whose minor unit is not 1/100 (ISO 4217 exponent).
+EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "CHF": "CHF "}
+SORTS = {
+    "relevance": "Relevance",
+    "price_asc": "Price: low to high",
+    "price_desc": "Price: high to low",
+    "newest": "Newest",
+}
+
+HERE = Path(__file__).parent
+
+
+def decimal_string(money: dict[str, Any]) -> str:
+    """Integer minor units as a plain decimal string ("24.50"), by integer arithmetic only."""
+    amount, exponent = int(money["amount"]), EXPONENTS.get(money["currency"], 2)
+    sign, amount = ("-" if amount < 0 else ""), abs(amount)
+    if exponent == 0:
+        return f"{sign}{amount}"
+    major, minor = divmod(amount, 10**exponent)
+    return f"{sign}{major}.{minor:0{exponent}d}"
+
+
+def format_money(money: dict[str, Any] | None) -> str:
+    if not money:
+        return ""
+    number = decimal_string(money)
+    major, _, minor = number.partition(".")
+    grouped = f"{int(major):,}" + (f".{minor}" if minor else "")
+    symbol = SYMBOLS.get(money["currency"])
+    return f"{symbol}{grouped}" if symbol else f"{grouped} {money['currency']}"
+
+
+def format_price_range(price_range: dict[str, Any] | None) -> str:
+    if not price_range:
+        return ""
+    low, high = price_range.get("min"), price_range.get("max")
+    if low and high and low["amount"] != high["amount"]:
+        return f"from {format_money(low)}"
+    return format_money(low or high)
+
+
+def card(product: dict[str, Any]) -> dict[str, Any]:
+    """One product tile from either a catalog list item or a search hit (their shapes differ a little)."""
+    image = product.get("image") or {}
+    return {
+        "slug": product["slug"],
+        "name": product["name"],
+        "brand": product.get("brand") or "",
+        "price": format_price_range(product.get("price_range")),
+        "available": bool(product.get("available")),
+        "image_url": image.get("url") or product.get("image_url"),
+        "image_alt": image.get("alt") or product["name"],
+    }
+
+
+# --- categories ----------------------------------------------------------------------------------
+def flatten(tree: list[dict[str, Any]], trail: tuple[dict[str, Any], ...] = ()) -> list[dict[str, Any]]:
+    """Every category, depth-first, each with its `trail` (ancestors, itself last)."""
+    out: list[dict[str, Any]] = []
+    for node in tree:
+        here = (*trail, node)
+        out.append({"slug": node["slug"], "name": node["name"], "trail": here, "depth": len(trail)})
+        out.extend(flatten(node.get("children") or [], here))
+    return out
+
+
+def category_label(path: list[str], names: dict[str, str]) -> str:
+    return " \u203a ".join(names.get(slug, slug) for slug in path)
+
+
+# --- search filters and facets ---------------------------------------------------------------------
+FILTER_ATTRIBUTES = ("size", "colour")
+
+
+class Filters:
+    """The shopper's filters, read from the page's query string and turned into the search API's."""
+
+    def __init__(self, query: Any) -> None:
+        self.q = (query.get("q") or "").strip()[:200]
+        self.category = query.get("category") or None
+        self.attributes = {name: query.getlist(name)[:20] for name in FILTER_ATTRIBUTES}
+        self.price = query.get("price") or ""
+        self.in_stock = query.get("in_stock") in ("1", "true", "on")
+        sort = query.get("sort") or ""
+        self.sort = sort if sort in SORTS else ""
+        self.cursor = query.get("cursor") or None
+
+    def price_bounds(self) -> tuple[int | None, int | None]:
+        low, _, high = self.price.partition("-")
+        try:
+            return (int(low) if low else None, int(high) if high else None)
+        except ValueError:
+            return (None, None)
+
+    def api_params(self, limit: int) -> list[tuple[str, str]]:
+        params: list[tuple[str, str]] = [("q", self.q), ("limit", str(limit))]
+        if self.category:
+            params.append(("category", self.category))
+        for name, values in self.attributes.items():
+            params.extend((f"attr.{name}", value) for value in values)
+        low, high = self.price_bounds()
+        if low is not None:
+            params.append(("min_price", str(low)))
+        if high is not None:
+            params.append(("max_price", str(high - 1)))  # buckets are [min, max)
+        if self.in_stock:
+            params.append(("in_stock", "true"))
+        if self.sort:
+            params.append(("sort", self.sort))
+        if self.cursor:
+            params.append(("cursor", self.cursor))
+        return params
+
+    def page_params(self, *, cursor: str | None = None, with_category: bool = True) -> str:
+        """This page's query string (for the next page link), without the current cursor."""
+        params: list[tuple[str, str]] = []
+        if self.q:
+            params.append(("q", self.q))
+        if with_category and self.category:
+            params.append(("category", self.category))
+        for name, values in self.attributes.items():
+            params.extend((name, value) for value in values)
+        if self.price:
+            params.append(("price", self.price))
+        if self.in_stock:
+            params.append(("in_stock", "1"))
+        if self.sort:
+            params.append(("sort", self.sort))
+        if cursor:
+            params.append(("cursor", cursor))
+        return urlencode(params)
+
+    @property
+    def active(self) -> bool:
+        return bool(any(self.attributes.values()) or self.price or self.in_stock)
+
+
+def price_buckets(facets: dict[str, Any], currency: str = "EUR") -> list[dict[str, Any]]:
+    out = []
+    for bucket in facets.get("price") or []:
+        low, high, count = bucket.get("min"), bucket.get("max"), bucket.get("count", 0)
+        if not count:
+            continue
+        if low is None:
+            label = f"Under {format_money({'amount': high, 'currency': currency})}"
+        elif high is None:
+            label = f"{format_money({'amount': low, 'currency': currency})} and above"
+        else:
+            label = (
+                f"{format_money({'amount': low, 'currency': currency})} \u2013 "
+                f"{format_money({'amount': high, 'currency': currency})}"
+            )
+        value = f"{low if low is not None else ''}-{high if high is not None else ''}"
+        out.append({"value": value, "label": label, "count": count})
+    return out
+
+
+# --- the product page --------------------------------------------------------------------------------
+def pick_variant(product: dict[str, Any], size: str | None, colour: str | None) -> dict[str, Any] | None:
+    """The variant the picker points at: both attributes chosen, or the only variant there is."""
+    variants = product.get("variants") or []
+    if len(variants) == 1:
+        return variants[0]
+    for variant in variants:
+        attributes = variant.get("attributes") or {}
+        if attributes.get("size") == size and attributes.get("colour") == colour:
+            return variant
+    return None
+
+
+def option_values(product: dict[str, Any], name: str) -> list[str]:
+    values = (product.get("attributes") or {}).get(name)
+    if values:
+        return list(values)
+    seen: dict[str, None] = {}
+    for variant in product.get("variants") or []:
+        value = (variant.get("attributes") or {}).get(name)
+        if value:
+            seen.setdefault(value, None)
+    return list(seen)
+
+
+def availability(quantity: int) -> str:
+    return "https://schema.org/InStock" if quantity > 0 else "https://schema.org/OutOfStock"
+
+
+def product_json_ld(product: dict[str, Any], url: str, base: str) -> Markup:
+    offers = [
+        {
+            "@type": "Offer",
+            "sku": variant["sku"],
+            "price": decimal_string(variant["price"]),
+            "priceCurrency": variant["price"]["currency"],
+            "availability": availability(int(variant.get("available") or 0)),
+            "url": url,
+            "itemCondition": "https://schema.org/NewCondition",
+        }
+        for variant in product.get("variants") or []
+    ]
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "Product",
+        "name": product["name"],
+        "description": product.get("description") or "",
+        "url": url,
+        "image": [base + image["url"] for image in product.get("images") or []],
+        "offers": offers,
+    }
+    if product.get("brand"):
+        data["brand"] = {"@type": "Brand", "name": product["brand"]}
+    if len(offers) == 1:
+        data["sku"] = offers[0]["sku"]
+    # Inside <script>, "</" could end the element: escape it (and friends) as JSON allows.
+    text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+    return Markup(text.replace("&", "\\u0026"))  # noqa: S704 - JSON with every markup character escaped
+
+
+def meta_description(text: str, limit: int = 160) -> str:
+    text = " ".join((text or "").split())
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+# --- templates ---------------------------------------------------------------------------------------
+def make_templates() -> Jinja2Templates:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(enabled_extensions=("jinja", "html", "xml"), default=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["money"] = format_money
+    return Jinja2Templates(env=env)
