@@ -3,8 +3,11 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Debian's Chromium for the browser tests (Playwright drives it; no browser download at run time).
+CHROMIUM := /usr/bin/chromium
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup up test lint format bench clean
+.PHONY: setup up test lint format bench clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,10 +17,16 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)  ## create .venv and install Mercato with its development tools
 
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium chromium-driver
+
+browser: $(CHROMIUM)  ## install Debian's Chromium for the browser tests
+
 up: setup  ## migrate, seed the demo catalog, start Envoy and every service, print the URLs
 	$(BIN)/mercato up
 
-test: setup lint  ## set up and run every test (SQLite; PostgreSQL too when MERCATO_TEST_DATABASE_URL is set)
+test: setup browser lint  ## set up and run every test (SQLite; PostgreSQL too when MERCATO_TEST_DATABASE_URL is set)
 	$(BIN)/pytest
 
 lint: setup

@@ -21,6 +21,8 @@ from sqlalchemy.engine import make_url
 
 from mercato.platform.migrations import upgrade
 
+pytest_plugins = ["tests.platforms"]  # the real platform, for tests/e2e and tests/browser
+
 # In-process service tests run without a broker; tests that need one start a real NATS themselves,
 # and the end-to-end platform turns it back on for its processes.
 os.environ.setdefault("MERCATO_BROKER_ENABLED", "false")

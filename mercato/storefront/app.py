@@ -9,33 +9,37 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, PlainTextResponse, Response
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mercato.storefront import pages
+from mercato.storefront import pages, session, shop
 from mercato.storefront.gateway import BadInput, Gateway, NotFound, Unavailable
-from mercato.storefront.settings import StorefrontSettings
+from mercato.storefront.web import error_page, gw, render, settings
 
 log = logging.getLogger("mercato.storefront")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
 IMAGE = re.compile(r"^[A-Za-z0-9_-]{1,200}\.[a-z0-9]{1,8}$")
-PARTS = {"catalog": "our product catalogue", "search": "search"}
+PARTS = {
+    "catalog": "our product catalogue",
+    "search": "search",
+    "account": "your account",
+    "orders": "your cart and orders",
+}
 SECURITY_HEADERS = {
     "x-content-type-options": "nosniff",
     "referrer-policy": "strict-origin-when-cross-origin",
     "x-frame-options": "DENY",
     "content-security-policy": (
         "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
+        f"connect-src 'self' {settings.payment_sandbox_url.rstrip('/')}; "
         "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
     ),
 }
-
-settings = StorefrontSettings()
-templates = pages.make_templates()
 
 
 @asynccontextmanager
@@ -49,6 +53,25 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+app.include_router(shop.router)
+
+
+@app.middleware("http")
+async def session_cookies(request: Request, call_next: Any) -> Response:
+    """Every visitor gets a signed CSRF token; tokens refreshed (or revoked) during the request are
+    written back to the browser here."""
+    secret = settings.session_secret.get_secret_value()
+    token = request.cookies.get(session.CSRF_COOKIE)
+    fresh = not session.valid_csrf_token(secret, token)
+    request.state.csrf_token = session.new_csrf_token(secret) if fresh else token
+    response = await call_next(request)
+    if fresh:
+        response.set_cookie(session.CSRF_COOKIE, request.state.csrf_token, **session.cookie_options(request))
+    if getattr(request.state, "clear_tokens", False):
+        session.clear_tokens(request, response)
+    elif tokens := getattr(request.state, "new_tokens", None):
+        session.set_tokens(request, response, tokens, settings.refresh_cookie_days)
+    return response
 
 
 @app.middleware("http")
@@ -56,23 +79,6 @@ async def security_headers(request: Request, call_next: Any) -> Response:
     response = await call_next(request)
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
-    return response
-
-
-def gw(request: Request) -> Gateway:
-    return request.app.state.gateway
-
-
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
-    context.setdefault("q", "")
-    context["base"] = settings.public_url.rstrip("/")
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
-
-
-def error_page(request: Request, status_code: int, title: str, message: str) -> Response:
-    response = render(request, "error.jinja", status_code, title=title, message=message, status=status_code)
-    if status_code == 503:
-        response.headers["retry-after"] = "30"
     return response
 
 
@@ -88,6 +94,22 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
     if exc.status_code == 404:
         return await not_found(request, exc)
     return error_page(request, exc.status_code, "Something's not right", "That request didn't work.")
+
+
+@app.exception_handler(session.CsrfFailed)
+async def csrf_failed(request: Request, exc: Exception) -> Response:
+    return error_page(
+        request,
+        403,
+        "Please try that again",
+        "Your form expired or came from elsewhere. Go back, reload and retry.",
+    )
+
+
+@app.exception_handler(session.LoginRequired)
+async def login_required(request: Request, exc: Exception) -> Response:
+    target = request.url.path if request.method == "GET" else request.headers.get("referer", "")
+    return RedirectResponse(f"/login?{urlencode({'next': shop.local_path(target)})}", status_code=303)
 
 
 @app.exception_handler(BadInput)

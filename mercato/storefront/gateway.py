@@ -58,6 +58,30 @@ class Gateway:
             raise Unavailable(part, f"HTTP {response.status_code}")
         return response
 
+    async def send(
+        self,
+        part: str,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> httpx.Response:
+        """A call for the shopper's own things (cart, orders, account): 4xx answers are the caller's to
+        read; the service being down, slow, rate-limited or failing is `Unavailable`."""
+        sent = dict(headers or {})
+        if token:
+            sent["authorization"] = f"Bearer {token}"
+        try:
+            response = await self.client.request(method, path, json=json, params=params, headers=sent)
+        except httpx.HTTPError as exc:
+            raise Unavailable(part, type(exc).__name__) from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise Unavailable(part, f"HTTP {response.status_code}")
+        return response
+
     async def _json(self, part: str, path: str, params: Params | None = None) -> Any:
         response = await self._get(part, path, params)
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -236,6 +237,21 @@ def meta_description(text: str, limit: int = 160) -> str:
     return text[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
+def format_when(value: str | None) -> str:
+    """An API timestamp ("2024-05-01T12:34:56.789+00:00") as "2024-05-01 12:34 UTC"."""
+    if not value:
+        return ""
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def state_label(state: str) -> str:
+    return state.replace("_", " ").capitalize()
+
+
 # --- templates ---------------------------------------------------------------------------------------
 def make_templates() -> Jinja2Templates:
     env = Environment(
@@ -245,4 +261,6 @@ def make_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["money"] = format_money
+    env.filters["when"] = format_when
+    env.filters["state"] = state_label
     return Jinja2Templates(env=env)

@@ -29,9 +29,9 @@ from mercato.contracts.events import CustomerRegistered, OptIns
 from mercato.platform.broker import EventPublisher, OutboundEvent
 from mercato.platform.ids import new_id
 from mercato.topology import Topology
-from tests.e2e.conftest import Platform, platform_env, start_platform, stop_platform
 from tests.e2e.test_checkout import ADDRESS, _sku_with_stock
 from tests.platform.brokers import BROKERS, RABBITMQ_URL, NatsServer, TcpProxy, clean_rabbitmq, settings_for
+from tests.platforms import Platform, platform_env, start_platform, stop_platform
 
 PORT_OFFSETS = {"nats": 22000, "rabbitmq": 23000}
 

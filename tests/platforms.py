@@ -1,5 +1,8 @@
 """The real platform, as `make up` runs it: `mercato up` in a subprocess — Envoy and every service as
-its own process — on its own ports and state directory, on each database backend of this run."""
+its own process — on its own ports and state directory, on each database backend of this run.
+
+A pytest plugin (registered in tests/conftest.py), so the end-to-end tests (tests/e2e) and the browser
+tests (tests/browser) share one platform per backend."""
 
 from __future__ import annotations
 

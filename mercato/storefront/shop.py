@@ -1,0 +1,313 @@
+"""The shopper's own pages: register, sign in and out, cart, checkout, orders. Thin, like app.py:
+every POST is a plain HTML form (CSRF-checked), answered with a redirect or the same page with a message."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
+
+from mercato.storefront import session
+from mercato.storefront.gateway import NotFound
+from mercato.storefront.session import Shopper
+from mercato.storefront.web import error_page, gw, render, settings
+
+SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
+ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_]{1,100}$")
+ADDRESS_ID = re.compile(r"^[A-Za-z0-9_]{1,100}$")
+ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "region", "country", "phone")
+CANCELLABLE = {"placed", "confirmed", "processing"}
+
+
+async def csrf(request: Request) -> None:
+    await session.check_csrf(request, settings.session_secret.get_secret_value())
+
+
+router = APIRouter()
+posts = APIRouter(dependencies=[Depends(csrf)])
+
+
+def local_path(target: str | None) -> str:
+    """Only ever redirect within the shop."""
+    parts = urlsplit(target or "/")
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+def private(response: Response) -> Response:
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def field(form: Any, name: str, limit: int = 1024) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def problem(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+# --- register, sign in, sign out ----------------------------------------------------------------
+@router.get("/login")
+async def login_page(request: Request, next: str = "/") -> Response:
+    return private(render(request, "login.jinja", next=local_path(next), email=""))
+
+
+@posts.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    email, password, target = (
+        field(form, "email", 320),
+        field(form, "password"),
+        local_path(field(form, "next")),
+    )
+    response = await gw(request).send(
+        "account", "POST", "/api/v1/auth/token", json={"email": email, "password": password}
+    )
+    if response.status_code != 200:
+        return private(
+            render(
+                request,
+                "login.jinja",
+                401,
+                next=target,
+                email=email,
+                error="That e-mail and password don't match.",
+            )
+        )
+    request.state.new_tokens = response.json()
+    return redirect(target)
+
+
+@router.get("/register")
+async def register_page(request: Request, next: str = "/") -> Response:
+    return private(render(request, "register.jinja", next=local_path(next), values={}, errors={}))
+
+
+@posts.post("/register")
+async def register(request: Request) -> Response:
+    form = await request.form()
+    values = {name: field(form, name, 320) for name in ("name", "email")}
+    password, target = field(form, "password"), local_path(field(form, "next"))
+    response = await gw(request).send(
+        "account", "POST", "/api/v1/customers", json={**values, "password": password}
+    )
+    if response.status_code != 201:
+        body = problem(response)
+        errors = body.get("errors") if isinstance(body.get("errors"), dict) else {}
+        message = (
+            "An account with that e-mail already exists. Sign in instead?"
+            if response.status_code == 409
+            else str(body.get("detail") or "Please check the form.")
+        )
+        return private(
+            render(request, "register.jinja", 422, next=target, values=values, errors=errors, error=message)
+        )
+    tokens = await gw(request).send(
+        "account", "POST", "/api/v1/auth/token", json={"email": values["email"], "password": password}
+    )
+    if tokens.status_code != 200:
+        return redirect(f"/login?{urlencode({'next': target})}")
+    request.state.new_tokens = tokens.json()
+    return redirect(target)
+
+
+@posts.post("/logout")
+async def logout(request: Request) -> Response:
+    request.state.clear_tokens = True
+    return redirect("/")
+
+
+# --- cart ----------------------------------------------------------------------------------------
+def quantity(form: Any, default: int = 1) -> int:
+    try:
+        return max(0, min(99, int(field(form, "quantity", 4) or default)))
+    except ValueError:
+        return default
+
+
+@posts.post("/cart/items")
+async def add_to_cart(request: Request) -> Response:
+    form = await request.form()
+    sku = field(form, "sku", 64)
+    if not SKU.match(sku):
+        return error_page(
+            request, 400, "Please pick a size and colour", "Choose a variant, then add it to your cart."
+        )
+    response = await Shopper(request, gw(request)).send(
+        "orders", "POST", "/api/v1/cart/items", json={"sku": sku, "quantity": max(1, quantity(form))}
+    )
+    if response.status_code == 409:
+        return error_page(request, 409, "Sold out", "Sorry, that size and colour has just sold out.")
+    if response.status_code >= 400:
+        return error_page(request, 400, "That didn't work", "We couldn't add that to your cart.")
+    return redirect("/cart")
+
+
+@router.get("/cart")
+async def cart(request: Request) -> Response:
+    response = await Shopper(request, gw(request)).send("orders", "GET", "/api/v1/cart")
+    return private(render(request, "cart.jinja", cart=response.json()))
+
+
+@posts.post("/cart/items/{sku}")
+async def change_cart_item(request: Request, sku: str) -> Response:
+    if not SKU.match(sku):
+        raise NotFound("orders", sku)
+    form = await request.form()
+    count = quantity(form, default=0)
+    shopper = Shopper(request, gw(request))
+    if count == 0:
+        response = await shopper.send("orders", "DELETE", f"/api/v1/cart/items/{sku}")
+    else:
+        response = await shopper.send(
+            "orders", "PATCH", f"/api/v1/cart/items/{sku}", json={"quantity": count}
+        )
+    if response.status_code == 409:
+        return error_page(request, 409, "Not enough stock", "Sorry, we don't have that many left.")
+    return redirect("/cart")
+
+
+# --- checkout ------------------------------------------------------------------------------------
+async def checkout_page(
+    request: Request, shopper: Shopper, status_code: int = 200, **context: Any
+) -> Response:
+    cart_response = await shopper.send("orders", "GET", "/api/v1/cart")
+    book = await shopper.send("account", "GET", "/api/v1/me/addresses")
+    addresses = book.json().get("data", []) if book.status_code == 200 else []
+    context.setdefault("values", {})
+    return private(
+        render(
+            request,
+            "checkout.jinja",
+            status_code,
+            cart=cart_response.json(),
+            addresses=addresses,
+            # A fresh key each time the page is shown: a double submit of this form is one order.
+            idempotency_key=uuid.uuid4().hex,
+            sandbox_url=settings.payment_sandbox_url.rstrip("/"),
+            publishable_key=settings.payment_publishable_key,
+            **context,
+        )
+    )
+
+
+@router.get("/checkout")
+async def checkout(request: Request) -> Response:
+    shopper = Shopper(request, gw(request))
+    return await checkout_page(request, shopper)
+
+
+async def shipping_address(shopper: Shopper, form: Any) -> dict[str, Any] | None:
+    chosen = field(form, "address_id", 100)
+    if chosen and chosen != "new":
+        if not ADDRESS_ID.match(chosen):
+            return None
+        book = await shopper.send("account", "GET", "/api/v1/me/addresses")
+        for entry in book.json().get("data", []) if book.status_code == 200 else []:
+            if entry.get("id") == chosen:
+                return {name: entry.get(name) for name in ADDRESS_FIELDS if entry.get(name)}
+        return None
+    address = {name: field(form, name, 200) for name in ADDRESS_FIELDS}
+    return {name: value for name, value in address.items() if value}
+
+
+@posts.post("/checkout")
+async def place_order(request: Request) -> Response:
+    form = await request.form()
+    shopper = Shopper(request, gw(request))
+    values = {name: field(form, name, 200) for name in ADDRESS_FIELDS}
+    address = await shipping_address(shopper, form)
+    payment_method, key = field(form, "payment_method", 100), field(form, "idempotency_key", 255)
+    if not address:
+        return await checkout_page(
+            request, shopper, 422, values=values, error="Please choose or enter an address."
+        )
+    if not payment_method.startswith("pm_") or not key:
+        return await checkout_page(
+            request, shopper, 422, values=values, error="Please enter your card details."
+        )
+    response = await shopper.send(
+        "orders",
+        "POST",
+        "/api/v1/checkout",
+        json={"shipping_address": address, "payment_method": payment_method},
+        headers={"Idempotency-Key": key},
+    )
+    if response.status_code in (200, 201, 202):
+        if field(form, "address_id") in ("", "new") and field(form, "save_address"):
+            await shopper.send("account", "POST", "/api/v1/me/addresses", json=address)
+        return redirect(f"/orders/{response.json()['id']}")
+    if response.status_code == 402:
+        error = "Your card was declined, and nothing was charged. Please try another card."
+    elif response.status_code == 409:
+        error = (
+            "Sorry, something in your cart has just sold out, and nothing was charged. "
+            "Please review your cart."
+        )
+    elif response.status_code == 422:
+        error = "Please check your address: " + "; ".join(
+            f"{name.rsplit('.', 1)[-1]} {message}"
+            for name, message in (problem(response).get("errors") or {}).items()
+        )
+    else:
+        error = "Sorry, we couldn't place your order. Nothing was charged."
+    return await checkout_page(request, shopper, response.status_code, values=values, error=error)
+
+
+# --- orders ----------------------------------------------------------------------------------------
+@router.get("/orders")
+async def orders(request: Request, cursor: str | None = None) -> Response:
+    params = {"limit": 20} | ({"cursor": cursor[:500]} if cursor else {})
+    response = await Shopper(request, gw(request)).send("orders", "GET", "/api/v1/orders", params=params)
+    if response.status_code != 200:
+        return error_page(request, 400, "That link doesn't look right", "Try your order history again.")
+    listing = response.json()
+    return private(
+        render(request, "orders.jinja", orders=listing["data"], next_cursor=listing.get("next_cursor"))
+    )
+
+
+async def order_or_404(request: Request, shopper: Shopper, order_id: str) -> dict[str, Any]:
+    if not ORDER_ID.match(order_id):
+        raise NotFound("orders", order_id)
+    response = await shopper.send("orders", "GET", f"/api/v1/orders/{order_id}")
+    if response.status_code != 200:
+        raise NotFound("orders", order_id)
+    return response.json()
+
+
+@router.get("/orders/{order_id}")
+async def order(request: Request, order_id: str) -> Response:
+    shopper = Shopper(request, gw(request))
+    found = await order_or_404(request, shopper, order_id)
+    return private(render(request, "order.jinja", order=found, cancellable=found["state"] in CANCELLABLE))
+
+
+@posts.post("/orders/{order_id}/cancel")
+async def cancel_order(request: Request, order_id: str) -> Response:
+    shopper = Shopper(request, gw(request))
+    found = await order_or_404(request, shopper, order_id)
+    response = await shopper.send("orders", "POST", f"/api/v1/orders/{order_id}/cancel")
+    if response.status_code >= 400:
+        message = "Sorry, this order can no longer be cancelled: it is on its way."
+        return private(render(request, "order.jinja", 409, order=found, cancellable=False, error=message))
+    return redirect(f"/orders/{order_id}")
+
+
+router.include_router(posts)

@@ -1,0 +1,34 @@
+"""What every route shares: the settings, the templates, rendering a page, the gateway client."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request, Response
+
+from mercato.storefront import pages
+from mercato.storefront.gateway import Gateway
+from mercato.storefront.session import signed_in
+from mercato.storefront.settings import StorefrontSettings
+
+settings = StorefrontSettings()
+templates = pages.make_templates()
+
+
+def gw(request: Request) -> Gateway:
+    return request.app.state.gateway
+
+
+def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+    context.setdefault("q", "")
+    context["base"] = settings.public_url.rstrip("/")
+    context["csrf_token"] = getattr(request.state, "csrf_token", "")
+    context["signed_in"] = signed_in(request) and not getattr(request.state, "clear_tokens", False)
+    return templates.TemplateResponse(request, template, context, status_code=status_code)
+
+
+def error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+    response = render(request, "error.jinja", status_code, title=title, message=message, status=status_code)
+    if status_code == 503:
+        response.headers["retry-after"] = "30"
+    return response
