@@ -119,48 +119,39 @@ async def write_messages(
         "next_attempt_at": now,
         "attempts": 0,
     }
+    channels = [
+        # (channel, address, wanted, why not, subject, text, html)
+        (
+            "email",
+            recipient.email,
+            recipient.opt_in_email,
+            "e-mail",
+            rendered.subject,
+            rendered.text,
+            rendered.html,
+        ),
+    ]
+    if rendered.sms and recipient.phone:
+        channels.append(("sms", recipient.phone, recipient.opt_in_sms, "SMS", None, rendered.sms, None))
     written = []
-    email_wanted = recipient.opt_in_email
-    if (
-        await repo.add_message(
+    for channel, address, wanted, name, subject, text, html in channels:
+        inserted = await repo.add_message(
             session,
             {
                 **common,
                 "id": new_id("msg"),
-                "dedup_key": f"{purpose}:email",
-                "channel": "email",
-                "to_address": recipient.email,
-                "subject": rendered.subject,
-                "body_text": rendered.text,
-                "body_html": rendered.html,
-                "status": "pending" if email_wanted else "skipped",
-                "last_error": None if email_wanted else "the customer opted out of e-mail",
+                "dedup_key": f"{purpose}:{channel}",
+                "channel": channel,
+                "to_address": address,
+                "subject": subject,
+                "body_text": text,
+                "body_html": html,
+                "status": "pending" if wanted else "skipped",
+                "last_error": None if wanted else f"the customer opted out of {name}",
             },
         )
-        and email_wanted
-    ):
-        written.append("email")
-    if rendered.sms and recipient.phone:
-        sms_wanted = recipient.opt_in_sms
-        if (
-            await repo.add_message(
-                session,
-                {
-                    **common,
-                    "id": new_id("msg"),
-                    "dedup_key": f"{purpose}:sms",
-                    "channel": "sms",
-                    "to_address": recipient.phone,
-                    "subject": None,
-                    "body_text": rendered.sms,
-                    "body_html": None,
-                    "status": "pending" if sms_wanted else "skipped",
-                    "last_error": None if sms_wanted else "the customer opted out of SMS",
-                },
-            )
-            and sms_wanted
-        ):
-            written.append("sms")
+        if inserted and wanted:
+            written.append(channel)
     return written
 
 
