@@ -36,6 +36,7 @@ SERVICE_SETTINGS = {
 # Every service that consumes events, by the module holding its `handlers`.
 CONSUMERS = {
     "catalog": "mercato.services.catalog.consumers",
+    "customers": "mercato.services.customers.consumers",
     "notifications": "mercato.services.notifications.consumers",
     "search": "mercato.services.search.consumers",
 }
@@ -129,17 +130,20 @@ def gateway_config() -> None:
     console.print_json(json.dumps(build_config(Topology.from_env(), GatewaySettings())))
 
 
-def _print_urls(topology: Topology) -> None:
+def _print_urls(topology: Topology, *, staff: tuple[str, str] | None = None) -> None:
     table = Table(title="Mercato is running", title_style="bold green", show_lines=False)
     table.add_column("what")
     table.add_column("URL")
     table.add_row("storefront (the shop: open this)", topology.storefront_url)
+    table.add_row("admin app (the back office, staff only)", topology.admin_url)
     table.add_row("API gateway (the public door)", topology.gateway_url)
     table.add_row("  products", f"{topology.gateway_url}/api/v1/products")
     table.add_row("  categories", f"{topology.gateway_url}/api/v1/categories")
     for name, service in topology.services.items():
         table.add_row(f"{name} OpenAPI docs (private)", f"{service.url}/docs")
     table.add_row("Envoy admin (private)", f"http://127.0.0.1:{topology.envoy_admin_port}")
+    if staff:
+        table.add_row(*staff)
     table.add_row("payment provider sandbox (Stripe API)", topology.payment_sandbox_url)
     table.add_row("e-mail sink: every e-mail sent (web view)", topology.mail_sink_web_url)
     table.add_row("SMS sandbox: every SMS sent (Twilio API)", topology.sms_sandbox_url)
@@ -179,6 +183,7 @@ def up(
     migrate(None)
     if seed_demo:
         seed()
+    staff = _seed_initial_admin()  # development: the back office's first admin
     config = write_config(topology, GatewaySettings(), var_dir() / "gateway" / "envoy.json")
     env = {"MERCATO_VAR_DIR": str(var_dir()), "MERCATO_PORT_OFFSET": str(topology.offset)}
     sandbox_env = env | {"MERCATO_PAYMENT_SANDBOX_WEBHOOK_URL": f"{topology.gateway_url}/webhooks/stripe"}
@@ -233,7 +238,7 @@ def up(
         ),
     ]
     skipped = set(without or ()) | (set() if embedded_broker else {"broker"})
-    unknown = skipped - {spec.name for spec in specs} - {"gateway", "storefront"}
+    unknown = skipped - {spec.name for spec in specs} - {"gateway", "storefront", "admin"}
     if unknown:
         console.print(f"[red]✗[/] --without: no process named {', '.join(sorted(unknown))}")
         raise typer.Exit(2)
@@ -253,8 +258,16 @@ def up(
             ready_url=f"{topology.storefront_url}/healthz",
         )
     )
+    specs.append(
+        ProcessSpec(
+            name="admin",
+            argv=[sys.executable, "-m", "mercato.admin"],
+            env=env,
+            ready_url=f"http://127.0.0.1:{topology.admin_port}/healthz",
+        )
+    )
     specs = [spec for spec in specs if spec.name not in skipped]
-    sys.exit(asyncio.run(run(specs, on_ready=lambda: _print_urls(topology))))
+    sys.exit(asyncio.run(run(specs, on_ready=lambda: _print_urls(topology, staff=staff))))
 
 
 def _all_subscriptions():
@@ -533,6 +546,35 @@ def bench_search(
     console.print(table)
 
 
+@bench.command("storefront")
+def bench_storefront(
+    pages: Annotated[int, typer.Option(help="Page loads in Chromium, cold cache and warm cache each.")] = 50,
+    requests: Annotated[
+        int, typer.Option(help="Requests per target for TTFB over a warm connection (httpx).")
+    ] = 500,
+    url: Annotated[
+        str | None, typer.Option(help="Storefront base URL; default: the topology's (MERCATO_PORT_OFFSET).")
+    ] = None,
+) -> None:
+    """The product page: TTFB over a warm connection and in Chromium, LCP in Chromium (cold and warm)."""
+    from mercato.bench.storefront import CHROMIUM, print_result, run_storefront_bench
+
+    try:
+        import playwright  # noqa: F401 - a development dependency: say so plainly if it is missing
+    except ImportError:
+        console.print("[red]✗[/] needs Playwright: pip install -e '.[dev]' (or `make setup`)")
+        raise typer.Exit(2) from None
+    if not Path(CHROMIUM).exists():
+        console.print(f"[red]✗[/] needs Chromium at {CHROMIUM}: `make browser` installs Debian's")
+        raise typer.Exit(2)
+    result = asyncio.run(
+        run_storefront_bench(
+            pages=pages, requests=requests, storefront_url=url, topology=Topology.from_env(), console=console
+        )
+    )
+    print_result(result, console)
+
+
 search_cli = typer.Typer(help="Search operations.", no_args_is_help=True)
 app.add_typer(search_cli, name="search")
 
@@ -592,6 +634,149 @@ def payments_reconcile() -> None:
         table.add_row(d.order_id or "-", d.intent_id or "-", d.problem, d.ours, d.provider)
     console.print(table)
     raise typer.Exit(1)
+
+
+staff_cli = typer.Typer(
+    help="Staff accounts of the back office (in the customers database; every change is audited as `cli`).",
+    no_args_is_help=True,
+)
+app.add_typer(staff_cli, name="staff")
+
+
+def _staff_unit_of_work(work):
+    """Run `work(session, realm)` in one unit of work on the customers database; a refusal (a Problem)
+    is printed and exits 1."""
+    from mercato.platform.db import Database
+    from mercato.platform.errors import Problem
+    from mercato.services.customers.staff.credentials import StaffRealm
+
+    settings = _settings("customers")
+
+    async def _run():
+        db = Database(settings.database_url)
+        try:
+            async with db.unit_of_work() as session:
+                return await work(session, StaffRealm.from_settings(settings))
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(_run())
+    except Problem as problem:
+        console.print(f"[red]✗[/] {problem.detail}")
+        raise typer.Exit(1) from None
+
+
+def _staff_member(email_or_id: str):
+    """The staff use case `action(session, [realm,] staff_id, actor=…)` applied to a staff member named
+    by e-mail or id, as the command-line actor."""
+    from mercato.platform.errors import NotFound
+    from mercato.services.customers.staff.service import command_line_actor, find_member
+
+    def run(action, *, with_realm: bool = False):
+        async def work(session, realm):
+            member = await find_member(session, email_or_id)
+            if member is None:
+                raise NotFound(f"No staff member {email_or_id}.")
+            args = (realm, member.id) if with_realm else (member.id,)
+            return await action(session, *args, actor=command_line_actor())
+
+        return _staff_unit_of_work(work)
+
+    return run
+
+
+@staff_cli.command("create")
+def staff_create(
+    email: str,
+    role: Annotated[
+        list[str], typer.Option("--role", "-r", help="merchandising, operations, support, admin; repeatable.")
+    ],
+    name: Annotated[str, typer.Option(help="Their name, as colleagues see it.")],
+) -> None:
+    """Create a staff member with a temporary password, printed once."""
+    from pydantic import ValidationError
+
+    from mercato.services.customers.staff.schemas import StaffIn
+    from mercato.services.customers.staff.service import command_line_actor, create_staff
+
+    try:
+        data = StaffIn(email=email, name=name, roles=role)
+    except ValidationError as exc:
+        problems = "; ".join(f"{error['loc'][0]}: {error['msg']}" for error in exc.errors())
+        console.print(f"[red]✗[/] {problems}")
+        raise typer.Exit(2) from None
+    created = _staff_unit_of_work(
+        lambda session, realm: create_staff(session, realm, data, actor=command_line_actor())
+    )
+    console.print(f"[green]✓[/] {created.id} {created.email} ({', '.join(created.roles)})")
+    console.print(f"  temporary password: [bold]{created.temporary_password}[/]  (shown once)")
+    console.print("  At first sign-in they choose their own password and enrol TOTP in an authenticator app.")
+
+
+@staff_cli.command("list")
+def staff_list() -> None:
+    """Every staff member: roles, status, second factor, lockout, last sign-in."""
+    from mercato.services.customers.staff.service import list_staff
+
+    members = _staff_unit_of_work(lambda session, _realm: list_staff(session, after=None, limit=100_000))
+    table = Table(title=f"{len(members)} staff")
+    for column in ("id", "e-mail", "name", "roles", "status", "TOTP", "last sign-in"):
+        table.add_column(column, no_wrap=column == "id")
+    for m in members:
+        status = "locked" if m.locked_until else "active" if m.active else "disabled"
+        totp = f"yes ({m.recovery_codes_remaining} recovery codes)" if m.mfa_enrolled else "not enrolled"
+        last = f"{m.last_login_at:%Y-%m-%d %H:%M}" if m.last_login_at else "never"
+        table.add_row(m.id, m.email, m.name, ", ".join(m.roles), status, totp, last)
+    console.print(table)
+
+
+@staff_cli.command("unlock")
+def staff_unlock(email_or_id: str) -> None:
+    """Lift a lockout after too many failed sign-ins."""
+    from mercato.services.customers.staff.service import unlock
+
+    member = _staff_member(email_or_id)(unlock)
+    console.print(f"[green]✓[/] {member.email} unlocked")
+
+
+@staff_cli.command("reset-mfa")
+def staff_reset_mfa(email_or_id: str) -> None:
+    """For a lost phone: forget the authenticator and recovery codes; the next sign-in enrols anew."""
+    from mercato.services.customers.staff.service import reset_mfa
+
+    member = _staff_member(email_or_id)(reset_mfa)
+    console.print(
+        f"[green]✓[/] {member.email}: second factor reset, sessions ended; they enrol at next sign-in"
+    )
+
+
+@staff_cli.command("reset-password")
+def staff_reset_password(email_or_id: str) -> None:
+    """For a forgotten password: a temporary one, printed once, replaced at the next sign-in."""
+    from mercato.services.customers.staff.service import reset_password
+
+    result = _staff_member(email_or_id)(reset_password, with_realm=True)
+    console.print(f"[green]✓[/] temporary password: [bold]{result.temporary_password}[/]  (shown once)")
+
+
+def _seed_initial_admin() -> tuple[str, str] | None:
+    """Development: with no staff yet, create an admin; the row `mercato up` prints about it."""
+    from mercato.services.customers.staff.service import ensure_initial_admin
+
+    settings = _settings("customers")
+    if settings.environment != "development":
+        return None
+    created = _staff_unit_of_work(ensure_initial_admin)
+    if created is None:
+        email = settings.staff_initial_admin_email
+        return ("staff sign-in (password lost? mercato staff reset-password)", email)
+    email, password = created
+    return (
+        "staff sign-in: one-time password (at first sign-in, choose your own and enrol TOTP in an "
+        "authenticator app)",
+        f"{email}\n{password}",
+    )
 
 
 def main() -> None:

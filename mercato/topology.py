@@ -63,6 +63,17 @@ class Topology:
     def storefront_url(self) -> str:
         return f"http://{HOST}:{self.storefront_port}"
 
+    # --- the admin app (back office; a client of the gateway's admin routes) ------------------------
+    @property
+    def admin_port(self) -> int:
+        return self._port(8001)
+
+    @property
+    def admin_url(self) -> str:
+        # "localhost", not 127.0.0.1: browsers keep cookies per host name, not per port, so a different
+        # host name is what keeps the back office's cookies and the shop's apart on one machine.
+        return f"http://localhost:{self.admin_port}"
+
     # --- private services --------------------------------------------------------------------
     @property
     def services(self) -> dict[str, Service]:

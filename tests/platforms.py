@@ -6,11 +6,14 @@ tests (tests/browser) share one platform per backend."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,12 +23,14 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 
+from mercato.contracts.staff import STAFF_CLAIMS_HEADER
 from mercato.topology import Topology
 from tests.conftest import BACKENDS
 
 # Every fixed test port stays below 32768, where the kernel never hands out ephemeral client ports.
 # Offsets in use: 14000 gateway, 15000/15010 sandbox, 16000 payments, 17000/17100 mail/SMS sandboxes,
-# 20000/21000 here, 22000/23000 the event platforms (tests/e2e/events.py).
+# 20000/21000 here, 22000/23000 the event platforms (tests/e2e/events.py), 11000 the storefront with
+# search stopped (tests/browser/test_search_down.py).
 PORT_OFFSETS = {"sqlite": 20000, "postgresql": 21000}
 
 
@@ -64,6 +69,28 @@ class Platform:
             "exp": now + 600,
         }
         return {"Authorization": f"Bearer {jwt.encode(claims, key, algorithm='EdDSA', headers={'kid': kid})}"}
+
+    def staff_headers(self, *roles: str) -> dict[str, str]:
+        """What the gateway forwards for a signed-in staff member with MFA: for test set-up that calls a
+        service on its private port (the gateway's admin door has its own tests)."""
+        claims = {"sub": "stf_00000000000000000000000000", "roles": list(roles or ("admin",)), "mfa": True}
+        encoded = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+        return {STAFF_CLAIMS_HEADER: encoded}
+
+    def available(self, sku: str) -> int:
+        variants = httpx.get(f"{self.service_url('catalog')}/internal/variants", params={"sku": sku}).json()
+        return variants[0]["available"]
+
+    def set_stock(self, sku: str, stock: int) -> None:
+        """Make exactly `stock` units of `sku` available, as a merchandiser's stock count would."""
+        available = self.available(sku)
+        if available != stock:
+            adjusted = httpx.post(
+                f"{self.service_url('catalog')}/admin/v1/inventory/{sku}/adjustments",
+                json={"delta": stock - available, "reason": "count"},
+                headers=self.staff_headers("merchandising") | {"Idempotency-Key": uuid.uuid4().hex},
+            )
+            assert adjusted.status_code in (200, 201), adjusted.text
 
     def card(self, number: str = "4242424242424242") -> str:
         """Tokenise a test card directly at the provider, as the browser does: Mercato never sees it."""

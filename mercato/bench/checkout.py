@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from mercato.bench import setup_staff_headers
 from mercato.topology import Topology
 
 PASSWORD = "bench mark password 1"  # noqa: S105 - throwaway benchmark accounts
@@ -76,7 +77,8 @@ async def _stock_up(
     for sku in skus[:skus_wanted]:
         response = await client.post(
             f"{catalog}/admin/v1/inventory/{sku}/adjustments",
-            json={"delta": 1_000_000, "reason": "benchmark stock"},
+            json={"delta": 1_000_000, "reason": "received", "note": "benchmark stock"},
+            headers=setup_staff_headers() | {"Idempotency-Key": uuid.uuid4().hex},
         )
         response.raise_for_status()
     return skus[:skus_wanted]

@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mercato.bench import setup_staff_headers
 from mercato.bench.checkout import ADDRESS, _sign_up, _stock_up, percentile
 from mercato.topology import Topology
 
@@ -331,8 +332,15 @@ async def run_search_lag_bench(*, products: int, topology: Topology, console: Co
                         "name": f"{word} Lamp",
                         "brand": "Bench",
                         "category": category["slug"],
-                        "variants": [{"sku": f"BL-{word[-10:].upper()}", "price_amount": 1000, "stock": 1}],
+                        "variants": [
+                            {
+                                "sku": f"BL-{word[-10:].upper()}",
+                                "price": {"amount": 1000, "currency": "EUR"},
+                                "stock": 1,
+                            }
+                        ],
                     },
+                    headers=setup_staff_headers(),
                 )
                 response.raise_for_status()
                 created = time.perf_counter()

@@ -4,7 +4,7 @@ On the wire every event is an envelope — `event_id` (UUID), `type`, `version`,
 `traceparent` (W3C trace context) — around a payload, the event model's fields. New fields may be
 added to a payload within a version; removing or changing one needs a new version.
 
-Each event belongs to an aggregate (`order`, `product`, `customer`, `payment`); the broker subject is
+Each event belongs to an aggregate (`order`, `product`, `customer`, `payment`, `staff`); the broker subject is
 `<namespace>.<aggregate>.<type>`, and events of one aggregate are published in the order they
 happened. Product and customer events carry the whole state a consumer needs (event-carried state
 transfer), so no consumer ever has to call back, let alone read another service's database.
@@ -105,7 +105,7 @@ class _ProductState(Event):
     description: str
     category_id: str
     category_path: tuple[str, ...] = Field(description="Category slugs from the root down to the product's.")
-    status: str = Field(description="active | archived")
+    status: str = Field(description="active | draft | archived: only active products are for sale")
     variants: tuple[VariantSnapshot, ...]
     image_url: str | None
     created_at: datetime
@@ -228,6 +228,26 @@ class PaymentRefunded(Event):
     refunded_at: datetime
 
 
+# --- staff ----------------------------------------------------------------------------------------
+
+
+class StaffActionRecorded(Event):
+    """A staff member did something through the admin API: the audit trail's unit, written in the same
+    transaction as the action itself, wherever it happened; customers keeps the audit log."""
+
+    type: ClassVar[str] = "StaffActionRecorded"
+    aggregate: ClassVar[str] = "staff"
+
+    staff_id: str
+    action: str = Field(description="What was done, e.g. `product.update`, `order.ship`, `refund.create`.")
+    target_type: str | None = Field(default=None, description="The kind of thing acted on, e.g. `product`.")
+    target_id: str | None = None
+    source_ip: str | None = Field(default=None, description="The client address the gateway saw.")
+    service: str = Field(description="The service that performed the action.")
+    details: dict[str, str | int | float | bool | None] = Field(default_factory=dict)
+    occurred_at: datetime
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.type: cls
     for cls in (
@@ -242,6 +262,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CustomerErased,
         PaymentCaptured,
         PaymentRefunded,
+        StaffActionRecorded,
     )
 }
 """Every event type by name: what consumers parse and the AsyncAPI document lists."""

@@ -4,17 +4,26 @@
 policy can be read (and reviewed) on its own. The HTTP filter chain runs in this order, and the order
 is the security argument:
 
-1. header_mutation strips any client-sent `x-mercato-customer-id`. It must run before jwt_authn,
-   which is the only thing allowed to set that header; stripping later (e.g. with the route's
-   `request_headers_to_remove`, applied by the router) would also remove the verified value.
-2. local_ratelimit rejects floods before any work is spent on them (including bad-token floods).
-3. jwt_authn verifies the bearer token on "shopper" routes and copies `sub` into the header.
-4. buffer enforces the request body limit.
-5. router forwards to the service's cluster.
+1. header_mutation strips any client-sent `x-mercato-customer-id` and `x-mercato-staff-claims`.
+   It must run before jwt_authn, which is the only thing allowed to set those headers; stripping
+   later (e.g. with the route's `request_headers_to_remove`, applied by the router) would also remove
+   the verified value.
+2. the admin allowlist (RBAC on the TCP peer address) refuses the back office ("staff" and
+   "staff-login" routes) to any address outside `GatewaySettings.admin_allowlist`. For an outsider
+   the admin door does not exist: nothing else runs, not even the rate limiter, so admin paths are no
+   way to drain the buckets that insiders and shoppers share.
+3. local_ratelimit rejects floods before any work is spent on them (including bad-token floods).
+4. jwt_authn verifies the bearer token: a shopper token on "shopper" routes (its `sub` becomes
+   `x-mercato-customer-id`), a staff token on "staff" routes (its payload becomes
+   `x-mercato-staff-claims` and, for the next filter, dynamic metadata). Each realm has its own key
+   and audience, so neither token is accepted on the other's routes.
+5. the staff MFA check (RBAC on that metadata) refuses a staff token without `mfa: true`.
+6. buffer enforces the request body limit.
+7. router forwards to the service's cluster.
 
-Every reply Envoy makes itself (401, 404, 413, 429, 503, ...) is rewritten by `local_reply_config`
-into an RFC 9457 problem document, the same shape the services answer with. Upstream replies are
-not local replies, so they pass through untouched.
+Every reply Envoy makes itself (401, 403, 404, 413, 429, 503, ...) is rewritten by
+`local_reply_config` into an RFC 9457 problem document, the same shape the services answer with.
+Upstream replies are not local replies, so they pass through untouched.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from mercato.contracts.staff import STAFF_AUDIENCE, STAFF_CLAIMS_HEADER
 from mercato.gateway.routes import ROUTES, RateLimitClass, Route
 from mercato.gateway.settings import GatewaySettings
 from mercato.platform.errors import PROBLEM_BASE, PROBLEM_JSON
@@ -35,6 +45,20 @@ CUSTOMER_HEADER = "x-mercato-customer-id"
 JWT_PROVIDER = "customers"
 JWKS_SERVICE = "customers"
 JWKS_PATH = "/.well-known/jwks.json"
+# The staff realm: customers publishes the staff key's JWKS on a private path, which Envoy fetches
+# straight from the customers cluster (the public route table never exposes /internal).
+STAFF_JWT_PROVIDER = "staff"
+STAFF_JWKS_PATH = "/internal/staff/jwks.json"
+JWT_AUTHN_FILTER = "envoy.filters.http.jwt_authn"
+STAFF_PAYLOAD_METADATA_KEY = "staff_payload"  # the verified staff payload, in jwt_authn's metadata
+ADMIN_ALLOWLIST_FILTER = "mercato.admin_allowlist"
+STAFF_MFA_FILTER = "mercato.staff_mfa"
+# RBAC names the policy that denied a request in its response code details; the local reply mappers
+# (and the access log's `details`) tell the two refusals apart by it.
+OUTSIDE_ALLOWLIST_POLICY = "outside-admin-allowlist"
+NO_SECOND_FACTOR_POLICY = "second-factor-missing"
+RBAC_DENIED_DETAILS = "rbac_access_denied_matched_policy[{policy}]"
+JWT_DENIED_DETAILS_PREFIX = "jwt_authn_access_denied"
 INTERNAL_PREFIX = "/internal"
 METADATA_NAMESPACE = "mercato"
 RATE_LIMIT_KEY = "rate_limit_class"
@@ -51,7 +75,12 @@ HEADER_MUTATION_TYPE = _TYPE + "extensions.filters.http.header_mutation.v3.Heade
 LOCAL_RATELIMIT_TYPE = _TYPE + "extensions.filters.http.local_ratelimit.v3.LocalRateLimit"
 JWT_AUTHN_TYPE = _TYPE + "extensions.filters.http.jwt_authn.v3.JwtAuthentication"
 JWT_PER_ROUTE_TYPE = _TYPE + "extensions.filters.http.jwt_authn.v3.PerRouteConfig"
+RBAC_TYPE = _TYPE + "extensions.filters.http.rbac.v3.RBAC"
+RBAC_PER_ROUTE_TYPE = _TYPE + "extensions.filters.http.rbac.v3.RBACPerRoute"
+CEL_FILTER_TYPE = _TYPE + "extensions.access_loggers.filters.cel.v3.ExpressionFilter"
 BUFFER_TYPE = _TYPE + "extensions.filters.http.buffer.v3.Buffer"
+BUFFER_FILTER = "envoy.filters.http.buffer"
+BUFFER_PER_ROUTE_TYPE = _TYPE + "extensions.filters.http.buffer.v3.BufferPerRoute"
 ROUTER_TYPE = _TYPE + "extensions.filters.http.router.v3.Router"
 STDOUT_LOG_TYPE = _TYPE + "extensions.access_loggers.stream.v3.StdoutAccessLog"
 HTTP_OPTIONS_TYPE = _TYPE + "extensions.upstreams.http.v3.HttpProtocolOptions"
@@ -64,6 +93,7 @@ DOWNSTREAM_CONNECTIONS_TYPE = (
 PROBLEMS: dict[int, tuple[str, str]] = {
     400: ("bad-request", "Bad request"),
     401: ("unauthorized", "Authentication required"),
+    403: ("forbidden", "Forbidden"),
     404: ("not-found", "Not found"),
     408: ("request-timeout", "Request timeout"),
     413: ("payload-too-large", "Request body too large"),
@@ -77,10 +107,15 @@ PROBLEMS: dict[int, tuple[str, str]] = {
 # connection error); the full reason stays in the access log's `details`.
 PROBLEM_DETAILS: dict[int, str] = {
     400: "The request is malformed (e.g. an invalid header or path encoding).",
+    403: "The gateway refused this request.",
     404: "No public API route matches this path.",
     429: "Rate limit exceeded; retry after the number of seconds in Retry-After.",
     503: "The service behind this route is unavailable; retry later.",
 }
+OUTSIDE_ALLOWLIST_DETAIL = "The back office cannot be reached from this network address."
+NO_SECOND_FACTOR_DETAIL = (
+    "A second factor is required: sign in to the back office again and confirm with your one-time code."
+)
 
 
 def _duration(seconds: float) -> str:
@@ -103,7 +138,63 @@ def _path_match(route: Route) -> Config:
     return {"path_separated_prefix": route.prefix}
 
 
-def _envoy_route(route: Route) -> Config:
+def _jwt_per_route(route: Route) -> Config:
+    if route.auth in ("shopper", "staff"):
+        return {"@type": JWT_PER_ROUTE_TYPE, "requirement_name": route.auth}
+    return {"@type": JWT_PER_ROUTE_TYPE, "disabled": True}
+
+
+def _deny_when(policy: str, principal: Config) -> Config:
+    """An RBAC per-route config that refuses requests whose principal matches, naming `policy`."""
+    rules = {
+        "action": "DENY",
+        "policies": {policy: {"permissions": [{"any": True}], "principals": [principal]}},
+    }
+    return {"@type": RBAC_PER_ROUTE_TYPE, "rbac": {"rules": rules}}
+
+
+def _outside_allowlist(settings: GatewaySettings) -> Config:
+    """Matches a TCP peer outside the admin allowlist (every peer, if the list is empty).
+
+    `direct_remote_ip` is the address of the connection itself. `remote_ip` would be the client
+    address the connection manager derives from `x-forwarded-for` (today the same, with
+    `use_remote_address` and no trusted hops, but one `xff_num_trusted_hops` away from being whatever a
+    client writes in a header). The admin app calls the gateway server-side and may append its user's
+    browser address to `x-forwarded-for`; that is audit information, never a key to the door.
+    """
+    cidrs = [
+        {"direct_remote_ip": {"address_prefix": str(net.network_address), "prefix_len": net.prefixlen}}
+        for net in settings.admin_allowlist
+    ]
+    if not cidrs:
+        return {"any": True}
+    return {"not_id": {"or_ids": {"ids": cidrs}}}
+
+
+def _without_second_factor() -> Config:
+    """Matches a request whose verified staff payload lacks `mfa: true` (missing, false or not a bool)."""
+    mfa_is_true = {
+        "metadata": {
+            "filter": JWT_AUTHN_FILTER,
+            "path": [{"key": STAFF_PAYLOAD_METADATA_KEY}, {"key": "mfa"}],
+            "value": {"bool_match": True},
+        }
+    }
+    return {"not_id": mfa_is_true}
+
+
+def _envoy_route(route: Route, settings: GatewaySettings) -> Config:
+    per_filter: Config = {JWT_AUTHN_FILTER: _jwt_per_route(route)}
+    if route.auth in ("staff", "staff-login"):
+        outsider = _outside_allowlist(settings)
+        per_filter[ADMIN_ALLOWLIST_FILTER] = _deny_when(OUTSIDE_ALLOWLIST_POLICY, outsider)
+    if route.auth == "staff":
+        per_filter[STAFF_MFA_FILTER] = _deny_when(NO_SECOND_FACTOR_POLICY, _without_second_factor())
+    if route.uploads:
+        per_filter[BUFFER_FILTER] = {
+            "@type": BUFFER_PER_ROUTE_TYPE,
+            "buffer": {"max_request_bytes": settings.max_upload_bytes},
+        }
     entry: Config = {
         "name": f"{route.service}:{route.prefix}",
         "match": _path_match(route),
@@ -112,13 +203,7 @@ def _envoy_route(route: Route) -> Config:
             # Safe for any method: the request never reached the service.
             "retry_policy": {"retry_on": "reset-before-request", "num_retries": 1},
         },
-        "typed_per_filter_config": {
-            "envoy.filters.http.jwt_authn": (
-                {"@type": JWT_PER_ROUTE_TYPE, "requirement_name": "shopper"}
-                if route.auth == "shopper"
-                else {"@type": JWT_PER_ROUTE_TYPE, "disabled": True}
-            )
-        },
+        "typed_per_filter_config": per_filter,
     }
     if route.rate_limit != "default":
         entry["metadata"] = {"filter_metadata": {METADATA_NAMESPACE: {RATE_LIMIT_KEY: route.rate_limit}}}
@@ -136,18 +221,17 @@ def check_routes(routes: tuple[Route, ...], topology: Topology) -> None:
             raise ValueError(f"route {route.prefix!r} targets unknown service {route.service!r}")
 
 
-def route_config(routes: tuple[Route, ...]) -> Config:
+def route_config(routes: tuple[Route, ...], settings: GatewaySettings) -> Config:
     """The table's routes behind an explicit 404 for `/internal`; anything else unmatched is a 404 too."""
     internal = {
         "name": "internal-is-private",
         "match": {"path_separated_prefix": INTERNAL_PREFIX},
         "direct_response": {"status": 404},
     }
+    table = [_envoy_route(route, settings) for route in routes]
     return {
         "name": "public",
-        "virtual_hosts": [
-            {"name": "public", "domains": ["*"], "routes": [internal, *map(_envoy_route, routes)]}
-        ],
+        "virtual_hosts": [{"name": "public", "domains": ["*"], "routes": [internal, *table]}],
     }
 
 
@@ -155,19 +239,34 @@ def route_config(routes: tuple[Route, ...]) -> Config:
 
 
 def strip_identity_filter() -> Config:
-    """Remove the identity header the client may have sent; only jwt_authn may set it (see module doc).
+    """Remove the identity headers the client may have sent; only jwt_authn may set them (see module doc).
 
     Envoy 1.40's jwt_authn happens to drop its `claim_to_headers` headers by itself, even on routes
     where it is disabled. That is an implementation detail of one filter version; this filter makes
-    the guarantee explicit and independent of it.
+    the guarantee explicit and independent of it, on every route.
     """
     return {
         "name": "envoy.filters.http.header_mutation",
         "typed_config": {
             "@type": HEADER_MUTATION_TYPE,
-            "mutations": {"request_mutations": [{"remove": CUSTOMER_HEADER}]},
+            "mutations": {
+                "request_mutations": [{"remove": CUSTOMER_HEADER}, {"remove": STAFF_CLAIMS_HEADER}]
+            },
         },
     }
+
+
+def admin_allowlist_filter() -> Config:
+    """RBAC that enforces nothing by itself: the "staff" and "staff-login" routes carry its policy."""
+    return {"name": ADMIN_ALLOWLIST_FILTER, "typed_config": {"@type": RBAC_TYPE}}
+
+
+def staff_mfa_filter() -> Config:
+    """RBAC that enforces nothing by itself: the "staff" routes carry the `mfa: true` policy.
+
+    It must run after jwt_authn, whose verified payload (`payload_in_metadata`) it reads.
+    """
+    return {"name": STAFF_MFA_FILTER, "typed_config": {"@type": RBAC_TYPE}}
 
 
 def _token_bucket(rate_per_second: int, burst: int) -> Config:
@@ -231,44 +330,67 @@ def rate_limit_filter(settings: GatewaySettings) -> Config:
     }
 
 
+def _remote_jwks(topology: Topology, settings: GatewaySettings, path: str) -> Config:
+    service = topology.service(JWKS_SERVICE)
+    return {
+        "http_uri": {"uri": service.url + path, "cluster": JWKS_SERVICE, "timeout": "2s"},
+        "cache_duration": _duration(settings.jwks_cache_seconds),
+        "async_fetch": {"fast_listener": True, "failed_refetch_duration": "1s"},
+        "retry_policy": {
+            "num_retries": 3,
+            "retry_back_off": {"base_interval": "0.2s", "max_interval": "1s"},
+        },
+    }
+
+
 def jwt_filter(topology: Topology, settings: GatewaySettings) -> Config:
     """Verify customers-issued tokens against the customers JWKS on routes that ask for it.
 
-    The JWKS is fetched at start-up (`async_fetch`) without holding the listener back
+    Two providers, one per realm. Both trust the same issuer, but each has its own JWKS (the
+    shoppers' public one, the staff key's private one) and its own audience, so a shopper token is
+    refused on staff routes and a staff token on shopper routes, whichever check catches it first.
+
+    The JWKS are fetched at start-up (`async_fetch`) without holding the listener back
     (`fast_listener`): catalog must be reachable even while customers is still starting. A failed
     fetch is retried every `failed_refetch_duration` until it succeeds, so start-up order does not
     matter. `forward` stays false: the token is removed before the request reaches the service, which
-    trusts the header instead.
+    trusts the headers instead: the shopper's `sub`, or the staff token's whole payload, forwarded as
+    Envoy's (unpadded) base64url of the JSON payload, which `mercato.platform.staff` decodes.
     """
-    jwks = topology.service(JWKS_SERVICE)
-    provider = {
+    bearer = [{"name": "authorization", "value_prefix": "Bearer "}]
+    shopper = {
         "issuer": settings.jwt_issuer,
         "audiences": [settings.jwt_audience],
-        "from_headers": [{"name": "authorization", "value_prefix": "Bearer "}],
-        "remote_jwks": {
-            "http_uri": {"uri": jwks.url + JWKS_PATH, "cluster": JWKS_SERVICE, "timeout": "2s"},
-            "cache_duration": _duration(settings.jwks_cache_seconds),
-            "async_fetch": {"fast_listener": True, "failed_refetch_duration": "1s"},
-            "retry_policy": {
-                "num_retries": 3,
-                "retry_back_off": {"base_interval": "0.2s", "max_interval": "1s"},
-            },
-        },
+        "from_headers": bearer,
+        "remote_jwks": _remote_jwks(topology, settings, JWKS_PATH),
+        "forward": False,
         "claim_to_headers": [{"header_name": CUSTOMER_HEADER, "claim_name": "sub"}],
     }
+    staff = {
+        "issuer": settings.jwt_issuer,
+        "audiences": [STAFF_AUDIENCE],
+        "from_headers": bearer,
+        "remote_jwks": _remote_jwks(topology, settings, STAFF_JWKS_PATH),
+        "forward": False,
+        "forward_payload_header": STAFF_CLAIMS_HEADER,
+        "payload_in_metadata": STAFF_PAYLOAD_METADATA_KEY,
+    }
     return {
-        "name": "envoy.filters.http.jwt_authn",
+        "name": JWT_AUTHN_FILTER,
         "typed_config": {
             "@type": JWT_AUTHN_TYPE,
-            "providers": {JWT_PROVIDER: provider},
-            "requirement_map": {"shopper": {"provider_name": JWT_PROVIDER}},
+            "providers": {JWT_PROVIDER: shopper, STAFF_JWT_PROVIDER: staff},
+            "requirement_map": {
+                "shopper": {"provider_name": JWT_PROVIDER},
+                "staff": {"provider_name": STAFF_JWT_PROVIDER},
+            },
         },
     }
 
 
 def body_limit_filter(settings: GatewaySettings) -> Config:
     return {
-        "name": "envoy.filters.http.buffer",
+        "name": BUFFER_FILTER,
         "typed_config": {"@type": BUFFER_TYPE, "max_request_bytes": settings.max_request_bytes},
     }
 
@@ -309,19 +431,42 @@ def _status_is(status: int) -> Config:
     }
 
 
+def _details_match(expression: str) -> Config:
+    """A filter on the reply's response code details (the reason Envoy recorded for it), as CEL."""
+    return {
+        "extension_filter": {
+            "name": "envoy.access_loggers.extension_filters.cel",
+            "typed_config": {"@type": CEL_FILTER_TYPE, "expression": expression},
+        }
+    }
+
+
+def _refused_by(policy: str, detail: str) -> Config:
+    details = RBAC_DENIED_DETAILS.format(policy=policy)
+    return {
+        "filter": _details_match(f"response.code_details == '{details}'"),
+        "body": {"inline_string": detail},
+        "body_format_override": _problem_format(403),
+    }
+
+
 def local_reply_config() -> Config:
     """Render every reply Envoy makes itself as application/problem+json.
 
-    jwt_authn answers 403 for a valid signature with the wrong audience; to a client that is just as
-    much "this token is not good here" as a bad signature, so it becomes a 401 (jwt_authn is the only
-    local source of 403 in this gateway).
+    The first matching mapper wins. jwt_authn answers 403 for a valid signature with the wrong
+    audience; to a client that is just as much "this token is not good here" as a bad signature, so it
+    becomes a 401. Only jwt_authn's 403s, told apart by their response code details: the admin
+    allowlist and the MFA check refuse with 403 too, and those stay 403, each with its own detail.
     """
+    jwt_403 = f"response.code == 403 && response.code_details.startsWith('{JWT_DENIED_DETAILS_PREFIX}')"
     mappers: list[Config] = [
+        _refused_by(OUTSIDE_ALLOWLIST_POLICY, OUTSIDE_ALLOWLIST_DETAIL),
+        _refused_by(NO_SECOND_FACTOR_POLICY, NO_SECOND_FACTOR_DETAIL),
         {
-            "filter": _status_is(403),
+            "filter": _details_match(jwt_403),
             "status_code": 401,
             "body_format_override": _problem_format(401),
-        }
+        },
     ]
     for status in PROBLEMS:
         mapper: Config = {"filter": _status_is(status), "body_format_override": _problem_format(status)}
@@ -366,7 +511,9 @@ def http_connection_manager(topology: Topology, settings: GatewaySettings) -> Co
         "stat_prefix": "gateway",
         "codec_type": "AUTO",
         # The edge: trust the peer address, not client-sent x-forwarded-for or x-envoy-* headers,
-        # and replace any client-sent x-request-id with a fresh one.
+        # and replace any client-sent x-request-id with a fresh one. Envoy appends the peer address
+        # to x-forwarded-for, after whatever the client sent there (e.g. the admin app's user's
+        # address); for a loopback peer it appends its host's own address instead of 127.0.0.1.
         "use_remote_address": True,
         "always_set_request_id_in_response": True,
         # Resolve `..`, `//` and encoded slashes before matching, so no spelling of a path reaches a
@@ -378,11 +525,13 @@ def http_connection_manager(topology: Topology, settings: GatewaySettings) -> Co
         "common_http_protocol_options": {"headers_with_underscores_action": "DROP_HEADER"},
         "request_headers_timeout": "10s",
         "server_header_transformation": "PASS_THROUGH",
-        "route_config": route_config(ROUTES),
+        "route_config": route_config(ROUTES, settings),
         "http_filters": [
             strip_identity_filter(),
+            admin_allowlist_filter(),
             rate_limit_filter(settings),
             jwt_filter(topology, settings),
+            staff_mfa_filter(),
             body_limit_filter(settings),
             router_filter(),
         ],

@@ -6,6 +6,10 @@ rewriting), so a route is just a path match, a target service and two policies:
 
 - `auth`: "public" needs no token; "shopper" requires a valid customers-issued JWT, and the gateway
   passes its `sub` to the service as `x-mercato-customer-id`.
+  "staff" requires a staff token (the staff key, audience `mercato-admin`) that carries `mfa: true`,
+  from an address in the admin allowlist; the gateway passes its payload to the service as
+  `x-mercato-staff-claims` (see `mercato.platform.staff`). "staff-login" is the way in to a staff
+  token: no token yet, but the allowlist applies all the same.
 - `rate_limit`: the token bucket the request draws from. "auth" is the small bucket for endpoints an
   attacker would hammer (registration, login, refresh); "default" is everything else.
 
@@ -19,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Auth = Literal["public", "shopper"]
+Auth = Literal["public", "shopper", "staff", "staff-login"]
 RateLimitClass = Literal["default", "auth"]
 
 
@@ -30,6 +34,7 @@ class Route:
     auth: Auth
     rate_limit: RateLimitClass = "default"
     exact: bool = False
+    uploads: bool = False  # takes file uploads: bodies up to `max_upload_bytes`, not `max_request_bytes`
 
 
 ROUTES: tuple[Route, ...] = (
@@ -51,4 +56,21 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/orders", "orders", "shopper"),
     # payments: the provider's webhooks (authenticated by their Stripe-Signature, not by a token)
     Route("/webhooks/stripe", "payments", "public", exact=True),
+    # --- the back office: staff only, from allowlisted addresses ------------------------------------
+    # customers: staff sign-in (password, then TOTP), staff management, the audit log, customer support
+    Route("/admin/v1/auth/", "customers", "staff-login", rate_limit="auth"),
+    Route("/admin/v1/staff", "customers", "staff"),
+    Route("/admin/v1/audit", "customers", "staff"),
+    Route("/admin/v1/customers", "customers", "staff"),
+    # catalog: merchandising (products, variants, prices, images, categories, inventory, CSV)
+    Route("/admin/v1/products", "catalog", "staff"),
+    Route("/admin/v1/categories", "catalog", "staff"),
+    Route("/admin/v1/inventory", "catalog", "staff"),
+    Route("/admin/v1/images", "catalog", "staff", uploads=True),
+    Route("/admin/v1/product-imports", "catalog", "staff", uploads=True),
+    # orders: operations (search, transitions, refunds) and the sales reports
+    Route("/admin/v1/orders", "orders", "staff"),
+    Route("/admin/v1/reports", "orders", "staff"),
+    # payments: the payment records of any order (the audit trail of money)
+    Route("/admin/v1/payments", "payments", "staff"),
 )

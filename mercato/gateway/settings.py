@@ -1,4 +1,4 @@
-"""Gateway policy knobs (JWT claims, rate limits, body size), read from `MERCATO_GATEWAY_*`.
+"""Gateway policy knobs (JWT claims, rate limits, body size, admin allowlist), read from `MERCATO_GATEWAY_*`.
 
 Ports and upstream addresses are not settings: they come from `mercato.topology`, so the gateway and
 the services can never disagree about where a service listens.
@@ -6,10 +6,17 @@ the services can never disagree about where a service listens.
 
 from __future__ import annotations
 
-from pydantic_settings import BaseSettings, SettingsConfigDict
+import json
+from ipaddress import ip_network
+from typing import Annotated, Any
+
+from pydantic import Field, IPvAnyNetwork, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class GatewaySettings(BaseSettings):
+    # Shopper and staff tokens share the issuer (customers signs both) but not the key or the audience:
+    # the staff audience is fixed by the contract (`mercato.contracts.staff.STAFF_AUDIENCE`).
     jwt_issuer: str = "mercato-customers"
     jwt_audience: str = "mercato-shop"
     jwks_cache_seconds: int = 300
@@ -20,6 +27,24 @@ class GatewaySettings(BaseSettings):
     auth_rate_per_second: int = 20
     auth_burst: int = 40
     max_request_bytes: int = 1_048_576
+    # Routes that take file uploads (product images, CSV imports): what catalog itself accepts.
+    max_upload_bytes: int = 10 * 1_048_576 + 65_536
     access_log: bool = True
+    # The networks the back office (routes with auth "staff" and "staff-login") may be reached from,
+    # matched against the TCP peer of the gateway: the admin app's own address, not its users'.
+    # Comma-separated CIDRs (or a JSON list); a bare address means that one host; empty closes the door.
+    admin_allowlist: Annotated[list[IPvAnyNetwork], NoDecode] = Field(
+        default_factory=lambda: [ip_network("127.0.0.1/32"), ip_network("::1/128")]
+    )
 
     model_config = SettingsConfigDict(env_prefix="MERCATO_GATEWAY_", extra="ignore")
+
+    @field_validator("admin_allowlist", mode="before")
+    @classmethod
+    def _split_allowlist(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value

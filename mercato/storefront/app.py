@@ -17,9 +17,11 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mercato.storefront import pages, session, shop
+from mercato.storefront import account, pages, session, shop
 from mercato.storefront.gateway import BadInput, Gateway, NotFound, Unavailable
 from mercato.storefront.web import error_page, gw, render, settings
+from mercato.webkit import csrf
+from mercato.webkit.caller import LoginRequired
 
 log = logging.getLogger("mercato.storefront")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
@@ -54,6 +56,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 app.include_router(shop.router)
+app.include_router(account.router)
 
 
 @app.middleware("http")
@@ -62,8 +65,8 @@ async def session_cookies(request: Request, call_next: Any) -> Response:
     written back to the browser here."""
     secret = settings.session_secret.get_secret_value()
     token = request.cookies.get(session.CSRF_COOKIE)
-    fresh = not session.valid_csrf_token(secret, token)
-    request.state.csrf_token = session.new_csrf_token(secret) if fresh else token
+    fresh = not csrf.valid_csrf_token(secret, token)
+    request.state.csrf_token = csrf.new_csrf_token(secret) if fresh else token
     response = await call_next(request)
     if fresh:
         response.set_cookie(session.CSRF_COOKIE, request.state.csrf_token, **session.cookie_options(request))
@@ -96,7 +99,7 @@ async def http_error(request: Request, exc: HTTPException) -> Response:
     return error_page(request, exc.status_code, "Something's not right", "That request didn't work.")
 
 
-@app.exception_handler(session.CsrfFailed)
+@app.exception_handler(csrf.CsrfFailed)
 async def csrf_failed(request: Request, exc: Exception) -> Response:
     return error_page(
         request,
@@ -106,7 +109,7 @@ async def csrf_failed(request: Request, exc: Exception) -> Response:
     )
 
 
-@app.exception_handler(session.LoginRequired)
+@app.exception_handler(LoginRequired)
 async def login_required(request: Request, exc: Exception) -> Response:
     target = request.url.path if request.method == "GET" else request.headers.get("referer", "")
     return RedirectResponse(f"/login?{urlencode({'next': shop.local_path(target)})}", status_code=303)

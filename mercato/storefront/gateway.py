@@ -1,93 +1,21 @@
-"""The storefront's only upstream: the public API at the gateway, through one shared `httpx.AsyncClient`.
-
-Failures become three exceptions the pages understand: `NotFound` (404), `BadInput` (400/422, e.g. a
-stale cursor) and `Unavailable` (the part of the shop behind the route is down, slow or rate-limited).
-"""
+"""The storefront's only upstream: the public API at the gateway (see `mercato.webkit.gateway`), plus
+the catalog and search reads the pages make."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import httpx
 
-Params = Mapping[str, str | int | Sequence[str]] | Sequence[tuple[str, str]]
+from mercato.webkit.gateway import BadInput, GatewayClient, GatewayError, NotFound, Unavailable
+
+__all__ = ["BadInput", "Gateway", "GatewayError", "NotFound", "Unavailable"]
 
 
-class GatewayError(Exception):
-    def __init__(self, part: str, detail: str = "") -> None:
-        super().__init__(f"{part}: {detail}")
-        self.part = part  # "catalog" or "search": which part of the shop failed
-        self.detail = detail
-
-
-class NotFound(GatewayError):
-    pass
-
-
-class BadInput(GatewayError):
-    pass
-
-
-class Unavailable(GatewayError):
-    pass
-
-
-class Gateway:
+class Gateway(GatewayClient):
     def __init__(self, base_url: str, timeout: float) -> None:
-        self.client = httpx.AsyncClient(
-            base_url=base_url,
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            headers={"accept": "application/json", "user-agent": "mercato-storefront"},
-        )
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
-    async def _get(self, part: str, path: str, params: Params | None = None) -> httpx.Response:
-        try:
-            response = await self.client.get(path, params=params)
-        except httpx.HTTPError as exc:
-            raise Unavailable(part, type(exc).__name__) from exc
-        if response.status_code == 404:
-            raise NotFound(part, path)
-        if response.status_code in (400, 422):
-            raise BadInput(part, response.text[:300])
-        if response.status_code >= 400:
-            raise Unavailable(part, f"HTTP {response.status_code}")
-        return response
-
-    async def send(
-        self,
-        part: str,
-        method: str,
-        path: str,
-        *,
-        token: str | None = None,
-        json: Any = None,
-        params: Params | None = None,
-        headers: Mapping[str, str] | None = None,
-    ) -> httpx.Response:
-        """A call for the shopper's own things (cart, orders, account): 4xx answers are the caller's to
-        read; the service being down, slow, rate-limited or failing is `Unavailable`."""
-        sent = dict(headers or {})
-        if token:
-            sent["authorization"] = f"Bearer {token}"
-        try:
-            response = await self.client.request(method, path, json=json, params=params, headers=sent)
-        except httpx.HTTPError as exc:
-            raise Unavailable(part, type(exc).__name__) from exc
-        if response.status_code >= 500 or response.status_code == 429:
-            raise Unavailable(part, f"HTTP {response.status_code}")
-        return response
-
-    async def _json(self, part: str, path: str, params: Params | None = None) -> Any:
-        response = await self._get(part, path, params)
-        try:
-            return response.json()
-        except ValueError as exc:
-            raise Unavailable(part, "not JSON") from exc
+        super().__init__(base_url, timeout, user_agent="mercato-storefront")
 
     # --- catalog -------------------------------------------------------------------------------
     async def categories(self) -> list[dict[str, Any]]:

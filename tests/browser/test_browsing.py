@@ -50,3 +50,26 @@ async def test_the_shop_works_at_phone_width_without_horizontal_scrolling(browse
         await screenshot(page, platform, "home-phone")
     finally:
         await context.close()
+
+
+async def test_the_shop_can_be_used_with_the_keyboard_alone(page: Page, platform):
+    await page.goto("/")
+    await page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    await expect(skip).to_be_focused()
+    await page.keyboard.press("Enter")
+    await expect(page.locator("main")).to_be_focused()
+
+    await page.goto("/")
+    search = page.get_by_label("Search products")
+    for _ in range(10):  # the search box is a few tab stops in (skip link, logo, …)
+        if await search.evaluate("element => element === document.activeElement"):
+            break
+        await page.keyboard.press("Tab")
+    await expect(search).to_be_focused()
+    await page.keyboard.type("t-sh")
+    await expect(page.locator("#site-search-suggestions")).to_be_visible()
+    await page.keyboard.press("ArrowDown")
+    await page.keyboard.press("Enter")
+    await expect(page).to_have_url(re.compile(r"/p/"))
+    await expect(page.locator("h1")).to_contain_text("T-Shirt")

@@ -13,7 +13,7 @@ from mercato.services.catalog.models import Reservation
 from mercato.services.catalog.seed import seed_demo_catalog
 from mercato.services.catalog.service import expire_due
 from mercato.services.catalog.settings import CatalogSettings
-from tests.catalog.factories import available, create_product, reserve
+from tests.catalog.factories import MERCHANDISER, adjust, available, create_product, reserve
 
 
 async def _events(client, event_type: str | None = None) -> list[dict]:
@@ -34,15 +34,13 @@ async def _events(client, event_type: str | None = None) -> list[dict]:
 
 
 async def _adjust(client, sku: str, delta: int):
-    return await client.post(
-        f"/admin/v1/inventory/{sku}/adjustments", json={"delta": delta, "reason": "count"}
-    )
+    return await adjust(client, sku, delta, reason="count")
 
 
 async def test_a_created_product_is_published_whole_with_its_category_path(catalog):
     product = await create_product(catalog, price=2500, stock=7)
 
-    [event] = await _events(catalog)
+    [event] = await _events(catalog, "ProductCreated")
     assert event["type"] == "ProductCreated"
     assert (event["aggregate_type"], event["aggregate_id"]) == ("product", product["id"])
     assert event["envelope"]["type"] == "ProductCreated" and event["envelope"]["version"] == 1
@@ -62,6 +60,7 @@ async def test_a_refused_product_leaves_no_event(catalog):
     product = await create_product(catalog)
     before = await _events(catalog)
 
+    price = {"amount": 100, "currency": "EUR"}
     unknown_category = await catalog.post(
         "/admin/v1/products",
         json={
@@ -69,8 +68,9 @@ async def test_a_refused_product_leaves_no_event(catalog):
             "name": "Orphan",
             "brand": "B",
             "category": "no-such-category",
-            "variants": [{"sku": "ORPHAN-1", "price_amount": 100}],
+            "variants": [{"sku": "ORPHAN-1", "price": price}],
         },
+        headers=MERCHANDISER,
     )
     taken_slug = await catalog.post(
         "/admin/v1/products",
@@ -79,8 +79,9 @@ async def test_a_refused_product_leaves_no_event(catalog):
             "name": "Copy",
             "brand": "B",
             "category": "tshirts",
-            "variants": [{"sku": "COPY-1", "price_amount": 100}],
+            "variants": [{"sku": "COPY-1", "price": price}],
         },
+        headers=MERCHANDISER,
     )
     assert (unknown_category.status_code, taken_slug.status_code) == (422, 409)
     assert await _events(catalog) == before
@@ -92,7 +93,14 @@ async def test_a_stock_adjustment_publishes_the_new_stock_and_a_refused_one_noth
     await reserve(catalog, lines=[(sku, 8)])
 
     added = await _adjust(catalog, sku, 5)
-    assert added.json() == {"sku": sku, "on_hand": 15, "reserved": 8, "available": 7}
+    assert added.json() | {"adjustment": None} == {
+        "sku": sku,
+        "product_id": product["id"],
+        "on_hand": 15,
+        "reserved": 8,
+        "available": 7,
+        "adjustment": None,
+    }
     [changed] = await _events(catalog, "InventoryChanged")
     assert (changed["aggregate_type"], changed["aggregate_id"]) == ("product", product["id"])
     assert changed["payload"] | {"changed_at": None} == {

@@ -355,8 +355,15 @@ def test_with_search_down_browsing_works_and_search_catches_up_when_it_is_back(e
                 "name": f"{word.title()} Mug",
                 "brand": "Hearth",
                 "category": "women-tshirts",
-                "variants": [{"sku": f"MUG-{word[-6:].upper()}", "price_amount": 1299, "stock": 5}],
+                "variants": [
+                    {
+                        "sku": f"MUG-{word[-6:].upper()}",
+                        "price": {"amount": 1299, "currency": "EUR"},
+                        "stock": 5,
+                    }
+                ],
             },
+            headers=events.platform.staff_headers("merchandising"),
         )
         assert created.status_code == 201, created.text
     finally:

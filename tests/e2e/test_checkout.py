@@ -29,23 +29,10 @@ def _customer(platform) -> dict[str, str]:
 def _sku_with_stock(
     platform, gateway, *, stock: int, slug: str = "classic-cotton-t-shirt", index: int = 0
 ) -> str:
-    """A demo variant with exactly `stock` units available (set through catalog's private API)."""
+    """A demo variant with exactly `stock` units available."""
     sku = gateway.get(f"/api/v1/products/{slug}").json()["variants"][index]["sku"]
-    catalog = platform.service_url("catalog")
-    available = httpx.get(f"{catalog}/internal/variants", params={"sku": sku}).json()[0]["available"]
-    if available != stock:
-        adjusted = httpx.post(
-            f"{catalog}/admin/v1/inventory/{sku}/adjustments",
-            json={"delta": stock - available, "reason": "e2e setup"},
-        )
-        assert adjusted.status_code == 200, adjusted.text
+    platform.set_stock(sku, stock)
     return sku
-
-
-def _available(platform, sku: str) -> int:
-    return httpx.get(f"{platform.service_url('catalog')}/internal/variants", params={"sku": sku}).json()[0][
-        "available"
-    ]
 
 
 def _checkout(
@@ -95,7 +82,7 @@ def test_register_add_to_cart_pay_and_see_the_order_in_history(platform, gateway
     detail = gateway.get(f"/api/v1/orders/{order['id']}", headers=auth).json()
     assert detail["lines"][0]["sku"] == sku and detail["payment"]["card_last4"] == "4242"
     assert gateway.get("/api/v1/cart", headers=auth).json()["lines"] == []
-    assert _available(platform, sku) == 3
+    assert platform.available(sku) == 3
     captured = [i for i in _intents_for(platform, order["id"]) if i["status"] == "succeeded"]
     assert len(captured) == 1 and captured[0]["amount"] == order["total"]["amount"]
 
@@ -113,7 +100,7 @@ def test_a_declined_card_is_402_and_the_stock_is_back(platform, gateway, card, d
 
     assert response.status_code == 402, response.text
     assert response.json()["decline_code"] == decline_code
-    assert _available(platform, sku) == 4
+    assert platform.available(sku) == 4
     assert gateway.get("/api/v1/orders", headers=auth).json()["data"] == []
     assert gateway.get("/api/v1/cart", headers=auth).json()["item_count"] == 3  # the cart is kept to retry
 
@@ -131,7 +118,7 @@ def test_replaying_a_checkout_returns_the_same_order_and_charges_once(platform, 
     assert (first.status_code, replay.status_code, other_body.status_code) == (201, 201, 409)
     assert replay.json()["id"] == first.json()["id"]
     assert len(_intents_for(platform, first.json()["id"])) == 1
-    assert _available(platform, sku) == 4
+    assert platform.available(sku) == 4
 
 
 def test_another_customers_order_is_404(platform, gateway):
@@ -213,7 +200,7 @@ def test_100_concurrent_checkouts_for_10_units_sell_exactly_10(platform, gateway
     orders = [r.json()["id"] for r in responses if r.status_code == 201]
     captured = [i for order in orders for i in _intents_for(platform, order) if i["status"] == "succeeded"]
     assert len(captured) == 10
-    assert _available(platform, sku) == 0
+    assert platform.available(sku) == 0
 
 
 def _recent_intents(platform) -> list[dict]:
@@ -250,7 +237,7 @@ def test_a_provider_timeout_after_capture_leaves_no_order_and_no_capture(platfor
 
     assert response.status_code == 503, response.text
     assert gateway.get("/api/v1/orders", headers=auth).json()["data"] == []
-    assert _available(platform, sku) == 5
+    assert platform.available(sku) == 5
     mine = [i for i in _recent_intents(platform) if i["id"] not in before]
     assert mine, "the checkout should have reached the provider"
     assert [_kept_by_merchant(platform, i) for i in mine] == [0] * len(mine)
@@ -281,6 +268,6 @@ def test_orders_killed_between_capture_and_commit_recovers_by_itself(platform, g
     assert len(captured) == 1
     reservation = httpx.get(f"{platform.service_url('catalog')}/internal/reservations/{order['id']}").json()
     assert reservation["status"] == "committed"
-    assert _available(platform, sku) == 3  # committed exactly once, nothing left reserved
+    assert platform.available(sku) == 3  # committed exactly once, nothing left reserved
     replay = _checkout(gateway, auth, "pm_unused", key="crash-key")
     assert replay.status_code == 409  # same key, different body

@@ -33,8 +33,11 @@ def test_a_product_created_through_catalog_is_searchable_through_the_gateway_wit
             "brand": "Lumen",
             "description": "A warm reading light.",
             "category": "women-tshirts",
-            "variants": [{"sku": f"LMP-{word[-6:].upper()}", "price_amount": 4999, "stock": 3}],
+            "variants": [
+                {"sku": f"LMP-{word[-6:].upper()}", "price": {"amount": 4999, "currency": "EUR"}, "stock": 3}
+            ],
         },
+        headers=platform.staff_headers("merchandising"),
     )
     assert created.status_code == 201, created.text
     started = time.monotonic()

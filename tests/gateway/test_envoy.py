@@ -1,183 +1,69 @@
 """The generated gateway config, exercised through the real Envoy binary.
 
-A small stdlib HTTP server stands in for customers and catalog on their topology ports: it serves a
-JWKS of a key generated here and echoes what it received (path, identity header, request id), so each
-test can see what actually crossed the gateway. Envoy starts BEFORE the upstream, as it may in
-`mercato up`, so every test also depends on the JWKS fetch being retried until customers is up.
+A small stdlib HTTP server (tests/gateway/processes.py) stands in for the services on their topology
+ports: it serves a JWKS of a key generated here and echoes what it received (path, identity header,
+request id), so each test can see what actually crossed the gateway. Envoy starts BEFORE the
+upstream, as it may in `mercato up`, so every test also depends on the JWKS fetch being retried until
+customers is up.
 """
 
 from __future__ import annotations
 
 import http.client
-import json
-import socket
 import subprocess
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
-import jwt
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from jwt.algorithms import OKPAlgorithm
 
+from mercato.contracts.staff import STAFF_CLAIMS_HEADER
 from mercato.gateway.envoy import build_config, check_routes, envoy_command, write_config
 from mercato.gateway.routes import ROUTES, Route
 from mercato.gateway.settings import GatewaySettings
 from mercato.topology import HOST, Topology
+from tests.gateway.factories import jwks as jwks_of
+from tests.gateway.factories import signed_token
+from tests.gateway.processes import (
+    IDENTITY,
+    Gateway,
+    assert_problem,
+    running_gateway,
+    start_envoy,
+    stop,
+    upstream,
+)
 
 TOPOLOGY = Topology(offset=14000)  # every port below 32768: clear of ephemeral client ports
 SETTINGS = GatewaySettings(auth_rate_per_second=1, auth_burst=5, max_request_bytes=64 * 1024)
 KEY = Ed25519PrivateKey.generate()
 KID = "test-key-1"
 SUBJECT = "cus_test123"
-IDENTITY = "x-mercato-customer-id"
-PROBLEM_JSON = "application/problem+json"
-
-
-# --- the upstream stand-in -----------------------------------------------------------------------
 
 
 def jwks() -> dict[str, Any]:
-    key = OKPAlgorithm.to_jwk(KEY.public_key(), as_dict=True)
-    return {"keys": [{**key, "kid": KID, "use": "sig", "alg": "EdDSA"}]}
-
-
-class Upstream(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as uvicorn does
-    disable_nagle_algorithm = True  # headers and body are separate writes; don't wait 40 ms for an ACK
-
-    def _reply(self, status: int, body: bytes, content_type: str) -> None:
-        self.send_response(status)
-        self.send_header("content-type", content_type)
-        self.send_header("content-length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def _handle(self) -> None:
-        length = int(self.headers.get("content-length") or 0)
-        body = self.rfile.read(length)
-        if self.path == "/.well-known/jwks.json":
-            return self._reply(200, json.dumps(jwks()).encode(), "application/json")
-        if self.path.endswith("/missing"):  # the service's own error must reach the client as sent
-            return self._reply(404, b"the service says: no such thing", "text/plain")
-        echo = {
-            "service_port": self.server.server_address[1],
-            "path": self.path,
-            "customer_ids": self.headers.get_all(IDENTITY) or [],
-            "underscore_ids": self.headers.get_all(IDENTITY.replace("-", "_")) or [],
-            "request_id": self.headers.get("x-request-id"),
-            "authorization": self.headers.get("authorization"),
-            "body_bytes": len(body),
-        }
-        return self._reply(200, json.dumps(echo).encode(), "application/json")
-
-    do_GET = do_POST = do_PATCH = do_DELETE = _handle
-
-    def log_message(self, format: str, *args: Any) -> None:  # keep pytest output clean
-        pass
-
-
-@dataclass
-class Gateway:
-    url: str
-    log: Path
-
-    def get(self, path: str, token: str | None = None, **headers: str) -> httpx.Response:
-        if token:
-            headers["authorization"] = f"Bearer {token}"
-        return httpx.get(self.url + path, headers=headers, timeout=5)
-
-
-def assert_port_free(port: int) -> None:
-    """A leftover Envoy on our admin port would answer /ready for us: refuse to start instead."""
-    with socket.socket() as probe:
-        try:
-            probe.bind((HOST, port))
-        except OSError as error:
-            raise RuntimeError(f"port {port} is already in use; is another gateway running?") from error
-
-
-def start_envoy(topology: Topology, settings: GatewaySettings, workdir: Path) -> subprocess.Popen[bytes]:
-    for port in (topology.gateway_port, topology.envoy_admin_port):
-        assert_port_free(port)
-    config = write_config(topology, settings, workdir / "envoy.json")
-    with (workdir / "envoy.log").open("wb") as log:
-        proc = subprocess.Popen(envoy_command(config), stdout=log, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, (workdir / "envoy.log").read_text()
-        try:
-            if httpx.get(f"http://{HOST}:{topology.envoy_admin_port}/ready", timeout=1).status_code == 200:
-                return proc
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
-    stop(proc)
-    raise TimeoutError("envoy did not become ready")
-
-
-def stop(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    return jwks_of(key=KEY, kid=KID)
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gateway]:
-    workdir = tmp_path_factory.mktemp("gateway")
-    envoy = start_envoy(TOPOLOGY, SETTINGS, workdir)
-    servers: list[ThreadingHTTPServer] = []
-    try:  # everything started is stopped, even if a later step fails (no orphaned Envoy)
-        for service in TOPOLOGY.services.values():
-            servers.append(ThreadingHTTPServer((HOST, service.port), Upstream))
-            threading.Thread(target=servers[-1].serve_forever, daemon=True).start()
-        gw = Gateway(TOPOLOGY.gateway_url, workdir / "envoy.log")
-        # Customers came up after Envoy, so the start-up JWKS fetch failed: wait until Envoy has
-        # fetched it again, now that customers answers.
-        deadline = time.monotonic() + 10
-        while gw.get("/api/v1/me", token()).status_code != 200:
-            assert time.monotonic() < deadline, "JWKS never fetched:\n" + gw.log.read_text()
-            time.sleep(0.1)
+    with running_gateway(
+        topology=TOPOLOGY,
+        settings=SETTINGS,
+        workdir=tmp_path_factory.mktemp("gateway"),
+        handler=upstream(jwks_by_path={"/.well-known/jwks.json": jwks()}),
+        ready=lambda gw: gw.get("/api/v1/me", token()).status_code == 200,
+    ) as gw:
         yield gw
-    finally:
-        stop(envoy)
-        for server in servers:
-            server.shutdown()
-            server.server_close()
 
 
 def token(key: Ed25519PrivateKey = KEY, **claims: Any) -> str:
-    now = int(time.time())
-    payload = {
-        "iss": SETTINGS.jwt_issuer,
-        "aud": SETTINGS.jwt_audience,
-        "sub": SUBJECT,
-        "iat": now,
-        "exp": now + 300,
-        **claims,
-    }
-    return jwt.encode(payload, key, algorithm="EdDSA", headers={"kid": KID})
-
-
-def assert_problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == PROBLEM_JSON
-    problem = response.json()
-    assert set(problem) == {"type", "title", "status", "detail"}
-    assert problem["status"] == status  # a JSON number, not "401"
-    assert problem["type"].startswith("https://") and problem["title"] and problem["detail"]
-    assert response.headers["x-request-id"]
-    return problem
+    issuer, audience = SETTINGS.jwt_issuer, SETTINGS.jwt_audience
+    return signed_token(key=key, kid=KID, subject=SUBJECT, issuer=issuer, audience=audience, **claims)
 
 
 # --- the tests -----------------------------------------------------------------------------------
@@ -241,7 +127,10 @@ def test_identity_header_is_stripped_before_jwt_authn_runs() -> None:
     names = [f["name"] for f in filters]
     assert names[0] == "envoy.filters.http.header_mutation"
     assert names.index("envoy.filters.http.jwt_authn") > 0
-    assert filters[0]["typed_config"]["mutations"]["request_mutations"] == [{"remove": IDENTITY}]
+    assert filters[0]["typed_config"]["mutations"]["request_mutations"] == [
+        {"remove": IDENTITY},
+        {"remove": STAFF_CLAIMS_HEADER},
+    ]
 
 
 def test_route_table_cannot_expose_internal_routes_or_unknown_services() -> None:

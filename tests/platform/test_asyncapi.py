@@ -149,7 +149,11 @@ def test_the_envelope_the_code_builds_has_the_documented_fields(document):
 
 def test_every_subscription_of_the_consuming_services_appears(document):
     subscriptions = _all_subscriptions()
-    assert {s.service for s in subscriptions} == set(CONSUMERS) == {"catalog", "notifications", "search"}
+    assert (
+        {s.service for s in subscriptions}
+        == set(CONSUMERS)
+        == {"catalog", "customers", "notifications", "search"}
+    )
     for subscription in subscriptions:
         channel = document["channels"][subscription.name]
         assert channel["address"] == f"mercato.{subscription.aggregate}.>"

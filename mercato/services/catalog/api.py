@@ -1,4 +1,5 @@
-"""Catalog HTTP routes: public browsing, internal reservations for orders, merchandising writes."""
+"""Catalog HTTP routes: public browsing and internal reservations for orders (the back office's are in
+`merchandising/api.py`)."""
 
 from __future__ import annotations
 
@@ -15,12 +16,9 @@ from mercato.services.catalog import service
 from mercato.services.catalog.schemas import (
     CategoryTree,
     ProductDetail,
-    ProductIn,
     ProductSummary,
     ReservationIn,
     ReservationOut,
-    StockAdjustmentIn,
-    StockOut,
     VariantInfo,
 )
 from mercato.services.catalog.settings import CatalogSettings
@@ -28,9 +26,6 @@ from mercato.services.catalog.storage import EXTENSIONS
 
 public = APIRouter(prefix="/api/v1", tags=["catalog"])
 internal = APIRouter(prefix="/internal", tags=["internal (service to service; never routed by the gateway)"])
-merchandising = APIRouter(
-    prefix="/admin/v1", tags=["merchandising (staff; gateway routes it with staff auth)"]
-)
 
 
 def _settings(request: Request) -> CatalogSettings:
@@ -155,17 +150,3 @@ async def commit(reservation_id: str, session: UnitOfWork) -> ReservationOut:
 async def release(reservation_id: str, session: UnitOfWork) -> ReservationOut:
     """The order failed: the units return to stock. Repeating it is harmless."""
     return await service.release_reservation(session, reservation_id)
-
-
-# --- merchandising --------------------------------------------------------------------------------
-
-
-@merchandising.post("/products", status_code=201, response_model=ProductDetail)
-async def create_product(body: ProductIn, request: Request, session: UnitOfWork) -> ProductDetail:
-    return await service.create_product(session, body, image_base_url=_settings(request).image_base_url)
-
-
-@merchandising.post("/inventory/{sku}/adjustments", response_model=StockOut)
-async def adjust_stock(sku: str, body: StockAdjustmentIn, session: UnitOfWork) -> StockOut:
-    """Add or remove units on hand (a delivery, a count correction, damage), with a reason."""
-    return await service.adjust_stock(session, sku, body)

@@ -7,8 +7,9 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 from mercato.platform.app import create_app
-from mercato.services.catalog.api import internal, merchandising, public
+from mercato.services.catalog.api import internal, public
 from mercato.services.catalog.consumers import handlers
+from mercato.services.catalog.merchandising.api import router as merchandising
 from mercato.services.catalog.service import expire_due
 from mercato.services.catalog.settings import CatalogSettings
 from mercato.services.catalog.storage import ImageStore, LocalImageStore, S3ImageStore

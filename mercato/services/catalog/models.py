@@ -3,7 +3,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, CheckConstraint, DateTime, ForeignKey, Index, Integer, String, Text, func
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    text,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -23,7 +36,10 @@ class Category(Base):
 
 class Product(Base):
     __tablename__ = "products"
-    __table_args__ = (Index("ix_products_category", "category_id", "id"),)
+    __table_args__ = (
+        Index("ix_products_category", "category_id", "id"),
+        Index("ix_products_status", "status", "id"),
+    )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), unique=True)
@@ -31,7 +47,10 @@ class Product(Base):
     brand: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
     category_id: Mapped[str] = mapped_column(ForeignKey("categories.id", ondelete="RESTRICT"))
-    status: Mapped[str] = mapped_column(String(16), default="active")  # active | archived
+    # active: sold and shown; draft: being prepared; archived: withdrawn. Only active is public.
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    # Product-level attributes (material, fit, care...); the variants' own attributes pick a variant.
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -50,6 +69,8 @@ class Variant(Base):
     price_amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # An inactive variant is kept (orders and stock history name it) but no longer shown or sold.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 class Image(Base):
@@ -104,7 +125,10 @@ class ReservationLine(Base):
 
 
 class StockMovement(Base):
-    """Every manual change of stock on hand, with its reason: the inventory audit trail."""
+    """Every change of stock on hand other than a sale, with its reason: the inventory audit trail.
+
+    `reason` is one of the adjustment reasons staff choose from (received, damaged, ...) or `restocked`
+    (a cancelled order's units came back); `staff_id` says who, when a person did it."""
 
     __tablename__ = "stock_movements"
     __table_args__ = (Index("ix_stock_movements_sku", "sku", "id"),)
@@ -113,4 +137,30 @@ class StockMovement(Base):
     sku: Mapped[str] = mapped_column(ForeignKey("variants.sku", ondelete="CASCADE"))
     delta: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(200))
+    note: Mapped[str | None] = mapped_column(String(500))
+    staff_id: Mapped[str | None] = mapped_column(String(40))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ProductImport(Base):
+    """One CSV upload and what came of it: applied (with its counts) or rejected (with its errors)."""
+
+    __tablename__ = "product_imports"
+    __table_args__ = (Index("ix_product_imports_status", "status", "id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(String(40))
+    file_name: Mapped[str] = mapped_column(String(255))
+    file_sha256: Mapped[str] = mapped_column(String(64))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16))  # applied | rejected
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    variants_created: Mapped[int] = mapped_column(Integer, default=0)
+    variants_updated: Mapped[int] = mapped_column(Integer, default=0)
+    variants_unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    error_count: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a rejected import's report
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -20,6 +20,9 @@ from mercato.services.catalog.models import (
     Variant,
 )
 
+CHUNK = 500
+"""Ids per IN (...) list when a use case works through many rows: well inside every driver's limit."""
+
 # --- reads ---------------------------------------------------------------------------------------
 
 
@@ -46,15 +49,19 @@ async def product_by_id_or_slug(session: AsyncSession, id_or_slug: str) -> Produ
     )
 
 
-async def variants_with_stock(session: AsyncSession, product_ids: Sequence[str]) -> list[tuple[Variant, int]]:
-    """Variants of the given products with the units available now."""
-    rows = await session.execute(
+async def variants_with_stock(
+    session: AsyncSession, product_ids: Sequence[str], *, active_only: bool = True
+) -> list[tuple[Variant, int]]:
+    """Variants of the given products (by default only those on sale) with the units available now."""
+    query = (
         select(Variant, func.coalesce(Inventory.on_hand - Inventory.reserved, 0))
         .outerjoin(Inventory, Inventory.sku == Variant.sku)
         .where(Variant.product_id.in_(product_ids))
         .order_by(Variant.product_id, Variant.position)
     )
-    return [(variant, available) for variant, available in rows]
+    if active_only:
+        query = query.where(Variant.active)
+    return [(variant, available) for variant, available in await session.execute(query)]
 
 
 async def images_of(session: AsyncSession, product_ids: Sequence[str]) -> list[Image]:
@@ -70,7 +77,7 @@ async def variant_infos(session: AsyncSession, skus: Sequence[str]) -> list[tupl
         select(Variant, Product, func.coalesce(Inventory.on_hand - Inventory.reserved, 0))
         .join(Product, Product.id == Variant.product_id)
         .outerjoin(Inventory, Inventory.sku == Variant.sku)
-        .where(Variant.sku.in_(skus), Product.status == "active")
+        .where(Variant.sku.in_(skus), Variant.active, Product.status == "active")
     )
     return [(variant, product, available) for variant, product, available in rows]
 
@@ -156,6 +163,13 @@ async def adjust_on_hand(session: AsyncSession, sku: str, delta: int, now: datet
         sku,
         {"on_hand": Inventory.on_hand + delta, "updated_at": now},
         Inventory.on_hand + delta >= Inventory.reserved,
+    )
+
+
+async def set_on_hand(session: AsyncSession, sku: str, on_hand: int, now: datetime) -> StockLevel | None:
+    """Set stock on hand to a counted figure, refusing to drop below what is reserved."""
+    return await _change_stock(
+        session, sku, {"on_hand": on_hand, "updated_at": now}, Inventory.reserved <= on_hand
     )
 
 

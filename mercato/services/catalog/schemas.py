@@ -5,10 +5,12 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from mercato.contracts.money import Currency, Money
+from mercato.contracts.money import Money
 
-Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
-Slug = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$", max_length=200)]
+SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,63}$"
+SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
+Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=SKU_PATTERN)]
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=200)]
 
 
 class Input(BaseModel):
@@ -79,6 +81,10 @@ class ProductDetail(BaseModel):
     variants: list[VariantOut]
     images: list[ImageOut]
     attributes: dict[str, list[str]] = Field(description="Every value each attribute takes, for pickers.")
+    properties: dict[str, str] = Field(
+        default={},
+        description="Product-level attributes (material, fit, care...), the same for every variant.",
+    )
     updated_at: datetime
 
 
@@ -123,38 +129,3 @@ class VariantInfo(BaseModel):
     price: Money
     available: int
     image_url: str | None
-
-
-# --- merchandising writes (routed by the gateway under /admin/v1 once staff auth exists) ----------
-
-
-class VariantIn(Input):
-    sku: Sku
-    attributes: dict[
-        Annotated[str, StringConstraints(min_length=1, max_length=40)],
-        Annotated[str, StringConstraints(min_length=1, max_length=80)],
-    ] = {}
-    price_amount: Annotated[int, Field(ge=0, le=100_000_000)]
-    stock: Annotated[int, Field(ge=0, le=10_000_000)] = 0
-
-
-class ProductIn(Input):
-    slug: Slug
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-    brand: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-    description: Annotated[str, StringConstraints(max_length=10_000)] = ""
-    category: Slug
-    currency: Currency = "EUR"
-    variants: Annotated[list[VariantIn], Field(min_length=1, max_length=500)]
-
-
-class StockAdjustmentIn(Input):
-    delta: Annotated[int, Field(ge=-10_000_000, le=10_000_000)]
-    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class StockOut(BaseModel):
-    sku: str
-    on_hand: int
-    reserved: int
-    available: int

@@ -1,12 +1,15 @@
-"""Catalog use cases: browsing, stock reservations for orders, and merchandising writes."""
+"""Catalog use cases: browsing, the product snapshots events carry, and stock reservations for orders.
+
+The staff back office (products, categories, images, inventory, CSV) is the `merchandising` package,
+built on the snapshot and event helpers here."""
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,7 +23,6 @@ from mercato.services.catalog.domain import ReservationStatus, check_transition
 from mercato.services.catalog.models import (
     Category,
     Image,
-    Inventory,
     Product,
     Reservation,
     ReservationLine,
@@ -34,13 +36,10 @@ from mercato.services.catalog.schemas import (
     ImageOut,
     PriceRange,
     ProductDetail,
-    ProductIn,
     ProductSummary,
     ReservationIn,
     ReservationLineOut,
     ReservationOut,
-    StockAdjustmentIn,
-    StockOut,
     VariantInfo,
     VariantOut,
 )
@@ -48,7 +47,7 @@ from mercato.services.catalog.schemas import (
 # --- browsing ------------------------------------------------------------------------------------
 
 
-def _ref(category: Category) -> CategoryRef:
+def category_ref(category: Category) -> CategoryRef:
     return CategoryRef(id=category.id, slug=category.slug, name=category.name)
 
 
@@ -76,7 +75,7 @@ class Categories:
     def breadcrumbs(self, category_id: str) -> list[CategoryRef]:
         trail, node = [], self.by_id.get(category_id)
         while node is not None:
-            trail.append(_ref(node))
+            trail.append(category_ref(node))
             node = self.by_id.get(node.parent_id) if node.parent_id else None
         return trail[::-1]
 
@@ -91,7 +90,7 @@ async def category_tree(session: AsyncSession) -> CategoryTree:
     return CategoryTree(data=Categories(await repo.all_categories(session)).tree())
 
 
-def _image_out(image: Image, base_url: str) -> ImageOut:
+def image_out(image: Image, base_url: str) -> ImageOut:
     return ImageOut(
         id=image.id, url=f"{base_url}/{image.storage_key}", alt=image.alt, content_type=image.content_type
     )
@@ -136,10 +135,10 @@ async def list_products(
             slug=p.slug,
             name=p.name,
             brand=p.brand,
-            category=_ref(categories.by_id[p.category_id]),
+            category=category_ref(categories.by_id[p.category_id]),
             price_range=_price_range(variants[p.id]),
             available=any(available > 0 for _, available in variants[p.id]),
-            image=_image_out(first_image[p.id], image_base_url) if p.id in first_image else None,
+            image=image_out(first_image[p.id], image_base_url) if p.id in first_image else None,
         )
         for p in products
         if variants[p.id]
@@ -152,11 +151,12 @@ class LoadedProduct:
 
     product: Product
     categories: Categories
-    variants: list[tuple[Variant, int]]  # with the units available now
+    variants: list[tuple[Variant, int]]  # the active ones, with the units available now
     images: list[Image]
 
 
-async def _load(session: AsyncSession, product: Product) -> LoadedProduct:
+async def load_product(session: AsyncSession, product: Product) -> LoadedProduct:
+    """The product as shoppers and events see it: only its active variants."""
     return LoadedProduct(
         product=product,
         categories=Categories(await repo.all_categories(session)),
@@ -167,9 +167,10 @@ async def _load(session: AsyncSession, product: Product) -> LoadedProduct:
 
 async def product_detail(session: AsyncSession, id_or_slug: str, *, image_base_url: str) -> ProductDetail:
     product = await repo.product_by_id_or_slug(session, id_or_slug)
-    if product is None:
+    loaded = await load_product(session, product) if product is not None else None
+    if loaded is None or not loaded.variants:  # nothing on sale is nothing to show
         raise NotFound(f"There is no product {id_or_slug!r}.")
-    return _detail_view(await _load(session, product), image_base_url)
+    return _detail_view(loaded, image_base_url)
 
 
 def _detail_view(loaded: LoadedProduct, image_base_url: str) -> ProductDetail:
@@ -185,7 +186,7 @@ def _detail_view(loaded: LoadedProduct, image_base_url: str) -> ProductDetail:
         name=product.name,
         brand=product.brand,
         description=product.description,
-        category=_ref(categories.by_id[product.category_id]),
+        category=category_ref(categories.by_id[product.category_id]),
         breadcrumbs=categories.breadcrumbs(product.category_id),
         price_range=_price_range(variants),
         available=any(available > 0 for _, available in variants),
@@ -199,8 +200,9 @@ def _detail_view(loaded: LoadedProduct, image_base_url: str) -> ProductDetail:
             )
             for v, available in variants
         ],
-        images=[_image_out(image, image_base_url) for image in images],
+        images=[image_out(image, image_base_url) for image in images],
         attributes=dict(attributes),
+        properties=product.attributes,
         updated_at=product.updated_at,
     )
 
@@ -218,7 +220,7 @@ async def variant_infos(session: AsyncSession, skus: list[str], *, image_base_ur
             attributes=variant.attributes,
             price=Money(amount=variant.price_amount, currency=variant.currency),
             available=max(available, 0),
-            image_url=_image_out(first_image[product.id], image_base_url).url
+            image_url=image_out(first_image[product.id], image_base_url).url
             if product.id in first_image
             else None,
         )
@@ -231,7 +233,7 @@ async def variant_infos(session: AsyncSession, skus: list[str], *, image_base_ur
 ProductState = TypeVar("ProductState", ProductCreated, ProductUpdated)
 
 
-def _aware(moment: datetime) -> datetime:
+def aware(moment: datetime) -> datetime:
     """SQLite hands timestamps back without their zone; they were stored as UTC."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -267,9 +269,9 @@ def product_state(
             )
             for variant, available in variants
         ),
-        image_url=_image_out(first_image, image_base_url).url if first_image else None,
-        created_at=_aware(product.created_at),
-        updated_at=_aware(product.updated_at),
+        image_url=image_out(first_image, image_base_url).url if first_image else None,
+        created_at=aware(product.created_at),
+        updated_at=aware(product.updated_at),
     )
 
 
@@ -279,28 +281,54 @@ async def product_snapshots(
     """Every active product as the snapshot its events carry, in id order: what a consumer that lost
     its copy (a search index rebuild) starts again from."""
     products = await repo.products_page(session, category_ids=None, after=after, limit=limit)
+    states = await _states(
+        session, products, event_of=lambda _: ProductCreated, image_base_url=image_base_url
+    )
+    return cast(list[ProductCreated], states)
+
+
+EventOf = Callable[[Product], type[ProductCreated] | type[ProductUpdated]]
+
+
+async def _states(
+    session: AsyncSession, products: Sequence[Product], *, event_of: EventOf, image_base_url: str
+) -> list[ProductCreated | ProductUpdated]:
+    """Snapshots of many products at once: a few queries per chunk of products, not per product."""
+    states: list[ProductCreated | ProductUpdated] = []
     if not products:
-        return []
-    ids = [p.id for p in products]
+        return states
     categories = Categories(await repo.all_categories(session))
-    variants: dict[str, list[tuple[Variant, int]]] = defaultdict(list)
-    for variant, available in await repo.variants_with_stock(session, ids):
-        variants[variant.product_id].append((variant, available))
-    first_images = await _first_images(session, ids)
-    return [
-        product_state(
-            ProductCreated,
-            product,
-            categories=categories,
-            variants=variants[product.id],
-            first_image=first_images.get(product.id),
-            image_base_url=image_base_url,
-        )
-        for product in products
-    ]
+    for start in range(0, len(products), repo.CHUNK):
+        chunk = products[start : start + repo.CHUNK]
+        ids = [p.id for p in chunk]
+        variants: dict[str, list[tuple[Variant, int]]] = defaultdict(list)
+        for variant, available in await repo.variants_with_stock(session, ids):
+            variants[variant.product_id].append((variant, available))
+        first_images = await _first_images(session, ids)
+        states += [
+            product_state(
+                event_of(product),
+                product,
+                categories=categories,
+                variants=variants[product.id],
+                first_image=first_images.get(product.id),
+                image_base_url=image_base_url,
+            )
+            for product in chunk
+        ]
+    return states
 
 
-async def _record_product_state(
+async def record_product_states(
+    session: AsyncSession, products: Sequence[Product], *, event_of: EventOf, image_base_url: str
+) -> None:
+    """Record each product's whole state (ProductCreated or ProductUpdated, as `event_of` says) in the
+    caller's transaction: for changes that touch many products at once (an import, a category move)."""
+    for state in await _states(session, products, event_of=event_of, image_base_url=image_base_url):
+        await record_event(session, state, aggregate_id=state.product_id)
+
+
+async def record_product_state(
     session: AsyncSession, event: type[ProductState], loaded: LoadedProduct, *, image_base_url: str
 ) -> None:
     await record_event(
@@ -322,9 +350,7 @@ ADJUSTED, SOLD, RESERVED, RELEASED, EXPIRED = "adjustment", "sale", "reserved", 
 RESTOCKED = "restocked"
 
 
-async def _record_inventory(
-    session: AsyncSession, level: repo.StockLevel, reason: str, now: datetime
-) -> None:
+async def record_inventory(session: AsyncSession, level: repo.StockLevel, reason: str, now: datetime) -> None:
     await record_event(
         session,
         InventoryChanged(
@@ -447,7 +473,7 @@ async def _take_stock(
         if level is None:
             short.append(sku)
         elif level.available == 0:
-            await _record_inventory(session, level, RESERVED, now)
+            await record_inventory(session, level, RESERVED, now)
     return short
 
 
@@ -458,7 +484,7 @@ async def _return_stock(
     for line in lines:
         level = await repo.return_stock(session, line.sku, line.quantity, now)
         if level is not None and level.available - line.quantity <= 0 < level.available:
-            await _record_inventory(session, level, reason, now)
+            await record_inventory(session, level, reason, now)
 
 
 async def _ship_stock(session: AsyncSession, lines: list[ReservationLine], now: datetime) -> None:
@@ -466,7 +492,7 @@ async def _ship_stock(session: AsyncSession, lines: list[ReservationLine], now: 
     for line in lines:
         level = await repo.ship_stock(session, line.sku, line.quantity, now)
         if level is not None:
-            await _record_inventory(session, level, SOLD, now)
+            await record_inventory(session, level, SOLD, now)
 
 
 async def _end(session: AsyncSession, reservation_id: str, target: ReservationStatus) -> ReservationOut:
@@ -522,13 +548,14 @@ async def restock_cancelled_order(session: AsyncSession, order_id: str) -> str |
     for line in lines:
         level = await repo.adjust_on_hand(session, line.sku, line.quantity, now)
         if level is not None:
-            await _record_inventory(session, level, RESTOCKED, now)
+            await record_inventory(session, level, RESTOCKED, now)
         movements.append(
             StockMovement(
                 id=new_id("stm"),
                 sku=line.sku,
                 delta=line.quantity,
-                reason=f"order {order_id} cancelled",
+                reason=RESTOCKED,
+                note=f"order {order_id} cancelled",
                 created_at=now,
             )
         )
@@ -557,66 +584,3 @@ async def expire_due(session: AsyncSession, now: datetime, *, skus: list[str] | 
             await _return_stock(session, await repo.reservation_lines(session, reservation_id), EXPIRED, now)
             expired += 1
     return expired
-
-
-# --- merchandising -------------------------------------------------------------------------------
-
-
-async def create_product(session: AsyncSession, data: ProductIn, *, image_base_url: str) -> ProductDetail:
-    category = await repo.category_by_slug(session, data.category)
-    if category is None:
-        raise UnprocessableEntity("Unknown category.", errors={"category": "is not a known category"})
-    skus = [v.sku for v in data.variants]
-    if len(set(skus)) != len(skus):
-        raise UnprocessableEntity("Each variant needs its own SKU.", errors={"variants": "repeat a SKU"})
-    now = datetime.now(UTC)
-    product = Product(
-        id=new_id("prod"),
-        slug=data.slug,
-        name=data.name,
-        brand=data.brand,
-        description=data.description,
-        category_id=category.id,
-        status="active",
-        created_at=now,
-        updated_at=now,
-    )
-    variants = [
-        Variant(
-            id=new_id("var"),
-            product_id=product.id,
-            sku=v.sku,
-            attributes=v.attributes,
-            price_amount=v.price_amount,
-            currency=data.currency,
-            position=i,
-        )
-        for i, v in enumerate(data.variants)
-    ]
-    try:
-        await repo.add_checked(session, [product, *variants])
-    except repo.DuplicateKey:
-        raise Conflict("A product with this slug, or a variant with one of these SKUs, exists.") from None
-    await repo.add_all(
-        session, [Inventory(sku=v.sku, on_hand=v.stock, reserved=0, updated_at=now) for v in data.variants]
-    )
-    loaded = await _load(session, product)
-    # The snapshot carries each variant's initial stock: no InventoryChanged for it.
-    await _record_product_state(session, ProductCreated, loaded, image_base_url=image_base_url)
-    return _detail_view(loaded, image_base_url)
-
-
-async def adjust_stock(session: AsyncSession, sku: str, data: StockAdjustmentIn) -> StockOut:
-    now = datetime.now(UTC)
-    level = await repo.adjust_on_hand(session, sku, data.delta, now)
-    if level is None:  # only now find out why
-        if sku not in await repo.available_units(session, [sku]):
-            raise NotFound(f"There is no SKU {sku!r}.")
-        raise Conflict("Stock on hand can't drop below the units reserved for orders.")
-    await repo.add_all(
-        session,
-        [StockMovement(id=new_id("stm"), sku=sku, delta=data.delta, reason=data.reason, created_at=now)],
-    )
-    if data.delta:
-        await _record_inventory(session, level, ADJUSTED, now)
-    return StockOut(sku=sku, on_hand=level.on_hand, reserved=level.reserved, available=level.available)

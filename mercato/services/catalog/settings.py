@@ -8,6 +8,9 @@ from pydantic import model_validator
 from mercato.platform.settings import ServiceSettings, service_config
 from mercato.topology import var_dir
 
+MIB = 1024 * 1024
+MULTIPART_ALLOWANCE = 64 * 1024
+
 
 class CatalogSettings(ServiceSettings):
     model_config = service_config("catalog")
@@ -23,9 +26,25 @@ class CatalogSettings(ServiceSettings):
     reservation_ttl_seconds: int = 900
     reservation_max_ttl_seconds: int = 3600
     expiry_sweep_seconds: float = 5.0
+    # Uploads to the back office: an image, and a CSV import (bytes, and variant rows).
+    image_max_bytes: int = 5 * MIB
+    import_max_bytes: int = 10 * MIB
+    import_max_rows: int = 50_000
+    # Room for the largest upload and its multipart framing; JSON bodies stay small by their schemas.
+    max_body_bytes: int = 10 * MIB + MULTIPART_ALLOWANCE
 
     @model_validator(mode="after")
     def _image_dir(self) -> CatalogSettings:
         if self.image_dir is None:
             self.image_dir = var_dir() / "images"
+        return self
+
+    @model_validator(mode="after")
+    def _uploads_fit_in_a_body(self) -> CatalogSettings:
+        largest = max(self.image_max_bytes, self.import_max_bytes) + MULTIPART_ALLOWANCE
+        if self.max_body_bytes < largest:
+            raise ValueError(
+                f"MERCATO_CATALOG_MAX_BODY_BYTES ({self.max_body_bytes}) must be at least {largest}: "
+                "the largest upload (image_max_bytes, import_max_bytes) plus its multipart framing"
+            )
         return self

@@ -20,9 +20,24 @@ def content_key(data: bytes, content_type: str) -> str:
     return f"{hashlib.sha256(data).hexdigest()[:32]}.{EXTENSIONS[content_type]}"
 
 
+def is_key(name: str) -> bool:
+    """True if `name` has the shape of an image key (hash, dot, one of our extensions)."""
+    digest, _, extension = name.partition(".")
+    return (
+        len(digest) == 32
+        and all(c in "0123456789abcdef" for c in digest)
+        and extension in EXTENSIONS.values()
+    )
+
+
+def content_type_of(key: str) -> str:
+    return mimetypes.guess_type(key)[0] or "application/octet-stream"
+
+
 class ImageStore(Protocol):
     async def put(self, key: str, data: bytes, content_type: str) -> None: ...
     async def get(self, key: str) -> tuple[bytes, str] | None: ...
+    async def exists(self, key: str) -> bool: ...
 
 
 class LocalImageStore:
@@ -46,7 +61,10 @@ class LocalImageStore:
         if not path.is_file():
             return None
         data = await anyio.to_thread.run_sync(path.read_bytes)
-        return data, mimetypes.guess_type(key)[0] or "application/octet-stream"
+        return data, content_type_of(key)
+
+    async def exists(self, key: str) -> bool:
+        return (self.root / key[:2] / key).is_file()
 
 
 class S3ImageStore:
@@ -78,3 +96,15 @@ class S3ImageStore:
             return obj["Body"].read(), obj.get("ContentType", "application/octet-stream")
 
         return await anyio.to_thread.run_sync(_get)
+
+    async def exists(self, key: str) -> bool:
+        def _head() -> bool:
+            try:
+                self.client.head_object(Bucket=self.bucket, Key=key)
+            except self.client.exceptions.ClientError as error:
+                if error.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
+                    return False
+                raise
+            return True
+
+        return await anyio.to_thread.run_sync(_head)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from mercato.platform.app import ReadSession, UnitOfWork
 from mercato.platform.auth import CurrentCustomer
+from mercato.platform.errors import BadRequest
 from mercato.platform.idempotency import IdempotencyKey, idempotent
 from mercato.platform.pagination import Page, Paging
+from mercato.platform.staff import Staff, requires
 from mercato.services.customers import service
 from mercato.services.customers.credentials import Passwords, TokenIssuer
 from mercato.services.customers.schemas import (
@@ -17,6 +19,10 @@ from mercato.services.customers.schemas import (
     AddressOut,
     CustomerExport,
     CustomerOut,
+    CustomerSummary,
+    CustomerSupportView,
+    ErasureIn,
+    ErasureOut,
     ProfilePatch,
     RefreshIn,
     RegisterIn,
@@ -26,6 +32,7 @@ from mercato.services.customers.schemas import (
 
 router = APIRouter(prefix="/api/v1")
 jwks_router = APIRouter(tags=["auth"])
+support = APIRouter(prefix="/admin/v1/customers", tags=["customer support (staff: support or admin)"])
 
 
 def _passwords(request: Request) -> Passwords:
@@ -38,6 +45,7 @@ def _issuer(request: Request) -> TokenIssuer:
 
 PasswordsDep = Annotated[Passwords, Depends(_passwords)]
 IssuerDep = Annotated[TokenIssuer, Depends(_issuer)]
+SupportStaff = Annotated[Staff, requires("support")]
 
 
 @router.post("/customers", status_code=201, response_model=CustomerOut, tags=["customers"])
@@ -115,3 +123,47 @@ async def jwks(issuer: IssuerDep, response: Response) -> dict:
     """Public keys that verify shopper access tokens (the gateway fetches and caches them)."""
     response.headers["Cache-Control"] = "public, max-age=300"
     return issuer.jwks
+
+
+# --- customer support: every route is on the audit trail, so each runs in a unit of work ------------
+
+
+@support.get("", response_model=Page[CustomerSummary])
+async def find_customers(
+    session: UnitOfWork,
+    paging: Paging,
+    staff: SupportStaff,
+    q: Annotated[
+        str | None,
+        Query(min_length=1, max_length=320, description="A customer id, or part of an e-mail or name."),
+    ] = None,
+) -> Page[CustomerSummary]:
+    """Look customers up, newest first (erased ones too: their ids remain)."""
+    if paging.position and paging.position.get("q") != q:
+        raise BadRequest("This cursor is for another search.", errors={"cursor": "is for another search"})
+    rows = await service.find_customers(
+        session, q, before=paging.position.get("before"), limit=paging.fetch, staff=staff
+    )
+    return paging.page(rows, lambda last: {"before": last.id, "q": q})
+
+
+@support.get("/{customer_id}", response_model=CustomerSupportView)
+async def customer_for_support(
+    customer_id: str, session: UnitOfWork, staff: SupportStaff
+) -> CustomerSupportView:
+    """A customer's profile, opt-ins and address book, and whether the account was erased."""
+    return await service.support_view(session, customer_id, staff=staff)
+
+
+@support.get("/{customer_id}/export", response_model=CustomerExport)
+async def export_for_support(customer_id: str, session: UnitOfWork, staff: SupportStaff) -> CustomerExport:
+    """The customer's GDPR export (what /me/export gives them), for a request made to support."""
+    return await service.support_export(session, customer_id, staff=staff)
+
+
+@support.post("/{customer_id}/erasure", response_model=ErasureOut)
+async def erase_for_support(
+    customer_id: str, body: ErasureIn, session: UnitOfWork, staff: SupportStaff
+) -> ErasureOut:
+    """GDPR erasure on the customer's request: the same as their own DELETE /me. Idempotent."""
+    return await service.erase_on_request(session, customer_id, body.reason, staff=staff)

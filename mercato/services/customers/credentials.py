@@ -16,6 +16,7 @@ from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from pydantic import SecretStr
 
 from mercato.services.customers.settings import CustomersSettings
 
@@ -112,11 +113,11 @@ def _public_jwk(public_key: Ed25519PublicKey) -> dict[str, str]:
     return {**jwk, "kid": _b64url(thumbprint), "alg": "EdDSA", "use": "sig"}
 
 
-def _load_or_create_key(settings: CustomersSettings) -> Ed25519PrivateKey:
-    if settings.signing_key_pem is not None:
-        pem = settings.signing_key_pem.get_secret_value().encode()
+def _load_or_create_key(pem_setting: SecretStr | None, path: Path | None, *, what: str) -> Ed25519PrivateKey:
+    if pem_setting is not None:
+        pem = pem_setting.get_secret_value().encode()
     else:
-        path: Path = settings.signing_key_file  # type: ignore[assignment]
+        assert path is not None  # the settings chose a file when no PEM was given
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
             new_key = Ed25519PrivateKey.generate().private_bytes(
@@ -127,24 +128,47 @@ def _load_or_create_key(settings: CustomersSettings) -> Ed25519PrivateKey:
         pem = path.read_bytes()
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError("the customers signing key must be an Ed25519 private key")
+        raise ValueError(f"the {what} must be an Ed25519 private key")
     return key
+
+
+class SigningKey:
+    """An Ed25519 key that signs one realm's tokens, and the JWKS that publishes its public half (plus
+    the previous keys still trusted during a rotation). Shoppers and staff each have their own."""
+
+    def __init__(
+        self, pem: SecretStr | None, path: Path | None, *, previous_public_keys_pem: list[str], what: str
+    ) -> None:
+        self._key = _load_or_create_key(pem, path, what=what)
+        self._jwk = _public_jwk(self._key.public_key())
+        self._previous = previous_public_keys_pem
+
+    @cached_property
+    def jwks(self) -> dict[str, list[dict[str, str]]]:
+        keys = [self._jwk]
+        for pem in self._previous:
+            public = serialization.load_pem_public_key(pem.encode())
+            if isinstance(public, Ed25519PublicKey):
+                keys.append(_public_jwk(public))
+        return {"keys": keys}
+
+    def sign(self, claims: dict[str, object]) -> str:
+        return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self._jwk["kid"]})
 
 
 class TokenIssuer:
     def __init__(self, settings: CustomersSettings) -> None:
         self.settings = settings
-        self._key = _load_or_create_key(settings)
-        self._jwk = _public_jwk(self._key.public_key())
+        self._key = SigningKey(
+            settings.signing_key_pem,
+            settings.signing_key_file,
+            previous_public_keys_pem=settings.previous_public_keys_pem,
+            what="customers signing key",
+        )
 
-    @cached_property
+    @property
     def jwks(self) -> dict[str, list[dict[str, str]]]:
-        keys = [self._jwk]
-        for pem in self.settings.previous_public_keys_pem:
-            public = serialization.load_pem_public_key(pem.encode())
-            if isinstance(public, Ed25519PublicKey):
-                keys.append(_public_jwk(public))
-        return {"keys": keys}
+        return self._key.jwks
 
     def access_token(self, customer_id: str) -> str:
         now = int(time.time())
@@ -157,7 +181,7 @@ class TokenIssuer:
             "exp": now + self.settings.access_token_ttl_seconds,
             "jti": secrets.token_urlsafe(12),
         }
-        return jwt.encode(claims, self._key, algorithm="EdDSA", headers={"kid": self._jwk["kid"]})
+        return self._key.sign(claims)
 
 
 def new_refresh_token() -> tuple[str, str]:

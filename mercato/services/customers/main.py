@@ -1,13 +1,23 @@
-"""The customers service: accounts, credentials, tokens, profiles and address books."""
+"""The customers service: accounts, credentials, tokens, profiles and address books; the staff realm
+(staff accounts, sign-in with TOTP, staff tokens) and the audit log of staff actions; customer support."""
 
 from __future__ import annotations
 
 from fastapi import FastAPI
 
 from mercato.platform.app import create_app
-from mercato.services.customers.api import jwks_router, router
+from mercato.services.customers.api import jwks_router, router, support
+from mercato.services.customers.consumers import handlers
 from mercato.services.customers.credentials import Passwords, TokenIssuer
 from mercato.services.customers.settings import CustomersSettings
+from mercato.services.customers.staff import api as staff_api
+from mercato.services.customers.staff.credentials import StaffRealm
+from mercato.services.customers.staff.sign_in import purge_expired_challenges
+
+
+async def purge_staff_challenges(app: FastAPI) -> None:
+    async with app.state.db.unit_of_work() as session:
+        await purge_expired_challenges(session)
 
 
 def build_app(settings: CustomersSettings | None = None) -> FastAPI:
@@ -16,13 +26,25 @@ def build_app(settings: CustomersSettings | None = None) -> FastAPI:
     async def on_startup(app: FastAPI) -> None:
         app.state.passwords = Passwords(settings)
         app.state.issuer = TokenIssuer(settings)
+        app.state.staff_realm = StaffRealm.from_settings(settings, passwords=app.state.passwords)
 
     return create_app(
         settings=settings,
         title="Mercato customers",
-        description="Accounts, credentials, access and refresh tokens (JWKS), profiles and address books.",
-        routers=[router, jwks_router],
+        description="Accounts, credentials, access and refresh tokens (JWKS), profiles and address books; "
+        "the staff realm (sign-in with TOTP, staff management), the audit log and customer support.",
+        routers=[
+            router,
+            jwks_router,
+            support,
+            staff_api.auth,
+            staff_api.management,
+            staff_api.audit,
+            staff_api.internal,
+        ],
+        periodic=[(600.0, purge_staff_challenges)],
         on_startup=on_startup,
+        handlers=handlers,
     )
 
 

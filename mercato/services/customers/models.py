@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Index, String, func
+from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -64,3 +64,104 @@ class RefreshToken(Base):
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- the staff realm ------------------------------------------------------------------------------
+
+
+class StaffMember(Base):
+    """A back-office account: a realm of its own, never a customer. Secrets are stored so that a copy of
+    the database signs nobody in: an argon2id password hash, the TOTP secret encrypted with a key kept
+    outside the database, and only hashes of recovery codes, challenges and refresh tokens."""
+
+    __tablename__ = "staff"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    # Set by someone else (an admin, the CLI, the development seed): it must be replaced at first sign-in.
+    password_temporary: Mapped[bool] = mapped_column(Boolean, default=False)
+    password_set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(500))  # Fernet ciphertext; None: not enrolled
+    totp_enrolled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last TOTP time-step accepted: a code of that step or an earlier one is a replay.
+    totp_last_step: Mapped[int | None] = mapped_column(Integer)
+    failed_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class StaffRecoveryCode(Base):
+    """One of the ten one-time codes shown once at enrolment (SHA-256 of 80 random bits each)."""
+
+    __tablename__ = "staff_recovery_codes"
+    __table_args__ = (Index("ix_staff_recovery_codes_staff", "staff_id", "code_hash"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffChallenge(Base):
+    """The short-lived, single-use proof that a password was right, awaiting the second factor.
+    For an enrolment it also holds the pending TOTP secret (encrypted) until the first code confirms it."""
+
+    __tablename__ = "staff_challenges"
+    __table_args__ = (Index("ix_staff_challenges_expires", "expires_at"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    purpose: Mapped[str] = mapped_column(String(16))  # mfa | enrolment
+    pending_totp_secret: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class StaffRefreshToken(Base):
+    """As `RefreshToken`, for staff sessions: rotating, stored hashed, a family per sign-in."""
+
+    __tablename__ = "staff_refresh_tokens"
+    __table_args__ = (Index("ix_staff_refresh_tokens_family", "family_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    family_id: Mapped[str] = mapped_column(String(40))
+    staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
+    amr: Mapped[list[str]] = mapped_column(JSON)  # how the sign-in was made; every token of it says so
+    issued_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    """The audit log: one row per `StaffActionRecorded`, from whichever service the action happened in.
+    Append-only; the row id is the event id."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_occurred", "occurred_at", "id"),
+        Index("ix_audit_log_staff", "staff_id", "occurred_at"),
+        Index("ix_audit_log_action", "action", "occurred_at"),
+        Index("ix_audit_log_target", "target_type", "target_id", "occurred_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    staff_id: Mapped[str] = mapped_column(String(64))
+    action: Mapped[str] = mapped_column(String(100))
+    service: Mapped[str] = mapped_column(String(50))
+    target_type: Mapped[str | None] = mapped_column(String(50))
+    target_id: Mapped[str | None] = mapped_column(String(200))
+    source_ip: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    recorded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

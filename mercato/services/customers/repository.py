@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -32,6 +32,31 @@ async def active_customer(session: AsyncSession, customer_id: str) -> Customer |
     return await session.scalar(
         select(Customer).where(Customer.id == customer_id, Customer.status == "active")
     )
+
+
+async def customer(session: AsyncSession, customer_id: str, *, lock: bool = False) -> Customer | None:
+    """Active or erased."""
+    query = select(Customer).where(Customer.id == customer_id)
+    return await session.scalar(query.with_for_update() if lock else query)
+
+
+async def find_customers(
+    session: AsyncSession, *, q: str | None, before: str | None, limit: int
+) -> list[Customer]:
+    """Newest first; `q` is an exact id, or part of an e-mail address or name (case-insensitive)."""
+    query = select(Customer).order_by(Customer.id.desc()).limit(limit)
+    if q:
+        needle = q.lower()
+        query = query.where(
+            or_(
+                Customer.id == q,
+                func.lower(Customer.email).contains(needle, autoescape=True),
+                func.lower(Customer.name).contains(needle, autoescape=True),
+            )
+        )
+    if before:
+        query = query.where(Customer.id < before)
+    return list(await session.scalars(query))
 
 
 async def addresses(

@@ -106,3 +106,39 @@ class CustomerExport(BaseModel):
     customer: CustomerOut
     addresses: list[AddressOut]
     sessions: list[dict[str, datetime | None]]
+
+
+# --- customer support (staff) ------------------------------------------------------------------------
+
+
+class CustomerSummary(BaseModel):
+    id: str
+    email: str
+    name: str
+    status: Literal["active", "erased"]
+    created_at: datetime
+
+
+class CustomerSupportView(CustomerOut):
+    """What support sees of a customer: the profile, opt-ins, address book, and whether it was erased."""
+
+    status: Literal["active", "erased"]
+    erased: bool
+    updated_at: datetime
+    erased_at: datetime | None
+    addresses: list[AddressOut]
+
+
+class ErasureIn(Input):
+    reason: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+        Field(description="Why, e.g. the customer's request and its reference: kept in the audit log."),
+    ]
+
+
+class ErasureOut(BaseModel):
+    customer_id: str
+    status: Literal["erased"] = "erased"
+    erased_at: datetime
+    already_erased: bool = Field(description="True when an earlier request had erased it already.")

@@ -1,4 +1,5 @@
-"""Customers use cases: registration, sign-in with rotating refresh tokens, profile, address book."""
+"""Customers use cases: registration, sign-in with rotating refresh tokens, profile, address book, GDPR
+export and erasure — for the customer themselves, and for support staff acting on a customer's request."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.events import CustomerErased, CustomerRegistered, CustomerUpdated, OptIns
 from mercato.platform.errors import Conflict, NotFound, Unauthorized, UnprocessableEntity
-from mercato.platform.ids import new_id
+from mercato.platform.ids import is_id, new_id
 from mercato.platform.outbox import record_event
+from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.customers import repository as repo
 from mercato.services.customers.credentials import (
     Passwords,
@@ -25,6 +27,9 @@ from mercato.services.customers.schemas import (
     Communication,
     CustomerExport,
     CustomerOut,
+    CustomerSummary,
+    CustomerSupportView,
+    ErasureOut,
     Preferences,
     ProfilePatch,
     RegisterIn,
@@ -215,7 +220,10 @@ async def export(session: AsyncSession, customer_id: str) -> CustomerExport:
 
 async def erase(session: AsyncSession, customer_id: str) -> None:
     """GDPR Art. 17: close the account now and remove personal data; the id stays for referential history."""
-    customer = await _require(session, customer_id)
+    await _erase(session, await _require(session, customer_id))
+
+
+async def _erase(session: AsyncSession, customer: Customer) -> None:
     now = datetime.now(UTC)
     customer.status = "erased"
     customer.email = f"erased+{customer.id.lower()}@invalid"
@@ -224,9 +232,95 @@ async def erase(session: AsyncSession, customer_id: str) -> None:
     customer.password_hash = "!"  # noqa: S105 - matches no password
     customer.opt_in_email = customer.opt_in_sms = customer.opt_in_push = customer.newsletter = False
     customer.erased_at = customer.updated_at = now
-    await repo.delete_all_addresses(session, customer_id)
-    await repo.revoke_all_for(session, customer_id, now)
+    await repo.delete_all_addresses(session, customer.id)
+    await repo.revoke_all_for(session, customer.id, now)
     await session.flush()
     await record_event(
         session, CustomerErased(customer_id=customer.id, erased_at=now), aggregate_id=customer.id
     )
+
+
+# --- customer support: staff acting for a customer, every access on the audit trail -------------------
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+async def _any_customer(session: AsyncSession, customer_id: str, *, lock: bool = False) -> Customer:
+    customer = await repo.customer(session, customer_id, lock=lock) if is_id(customer_id, "cus") else None
+    if customer is None:
+        raise NotFound("No customer with this id.")
+    return customer
+
+
+async def _audit(
+    session: AsyncSession, staff: Staff, action: str, customer_id: str | None, **details: str | bool | None
+) -> None:
+    await record_staff_action(
+        session,
+        staff,
+        action,
+        service="customers",
+        target_type="customer" if customer_id else None,
+        target_id=customer_id,
+        details=details,
+    )
+
+
+async def find_customers(
+    session: AsyncSession, q: str | None, *, before: str | None, limit: int, staff: Staff
+) -> list[CustomerSummary]:
+    rows = await repo.find_customers(session, q=q.strip() if q else None, before=before, limit=limit)
+    await _audit(session, staff, "customer.search", None, q=q)
+    return [
+        CustomerSummary(
+            id=c.id,
+            email=c.email,
+            name=c.name,
+            status=c.status,
+            created_at=_utc(c.created_at),  # type: ignore[arg-type]
+        )
+        for c in rows
+    ]
+
+
+async def support_view(session: AsyncSession, customer_id: str, *, staff: Staff) -> CustomerSupportView:
+    customer = await _any_customer(session, customer_id)
+    addresses = await repo.addresses(session, customer.id, after=None, limit=10_000)
+    await _audit(session, staff, "customer.view", customer.id)
+    return CustomerSupportView(
+        **customer_out(customer).model_dump(),
+        status=customer.status,  # type: ignore[arg-type]
+        erased=customer.status == "erased",
+        updated_at=_utc(customer.updated_at),
+        erased_at=_utc(customer.erased_at) if customer.erased_at else None,
+        addresses=[AddressOut.model_validate(a) for a in addresses],
+    )
+
+
+async def support_export(session: AsyncSession, customer_id: str, *, staff: Staff) -> CustomerExport:
+    """The export the customer would get from /me/export, for a request made to support."""
+    customer = await _any_customer(session, customer_id)
+    if customer.status == "erased":
+        erased_on = _utc(customer.erased_at or customer.updated_at)
+        raise Conflict(
+            f"This customer's personal data was erased on {erased_on:%Y-%m-%d}; nothing is left to export."
+        )
+    exported = await export(session, customer.id)
+    await _audit(session, staff, "customer.export", customer.id)
+    return exported
+
+
+async def erase_on_request(
+    session: AsyncSession, customer_id: str, reason: str, *, staff: Staff
+) -> ErasureOut:
+    """GDPR erasure asked of support: the same as the customer's own DELETE /me (and its CustomerErased,
+    so every service forgets them). Asking again is fine: it answers the same and erases nothing more."""
+    customer = await _any_customer(session, customer_id, lock=True)
+    already = customer.status == "erased"
+    if not already:
+        await _erase(session, customer)
+    await _audit(session, staff, "customer.erase", customer.id, reason=reason, already_erased=already)
+    assert customer.erased_at is not None
+    return ErasureOut(customer_id=customer.id, erased_at=_utc(customer.erased_at), already_erased=already)

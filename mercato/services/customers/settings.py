@@ -25,6 +25,25 @@ class CustomersSettings(ServiceSettings):
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 2
 
+    # --- the staff realm (docs/staff.md) -------------------------------------------------------------
+    # Its own Ed25519 key, never the shoppers': a shopper token can then never pass for a staff token.
+    staff_signing_key_pem: SecretStr | None = None
+    staff_signing_key_file: Path | None = None
+    staff_previous_public_keys_pem: list[str] = []
+    staff_access_token_ttl_seconds: int = 600
+    staff_refresh_token_ttl_hours: int = 12  # a working day; then password and code again
+    staff_challenge_ttl_seconds: int = 300  # between the password and the second factor
+    staff_lockout_threshold: int = 5  # consecutive failures (password or code) that lock an account
+    staff_lockout_seconds: int = 900
+    staff_temporary_password_hours: int = 72  # a password set by someone else must be replaced by then
+    # Fernet key(s) that encrypt TOTP secrets at rest; previous keys still decrypt during a rotation.
+    staff_totp_key: SecretStr | None = None
+    staff_totp_key_file: Path | None = None
+    staff_totp_previous_keys: list[SecretStr] = []
+    staff_totp_issuer: str = "Mercato"  # the name authenticator apps show
+    # Development only: `mercato up` creates this admin (with a one-time password) if there is no staff.
+    staff_initial_admin_email: str = "admin@example.com"
+
     @model_validator(mode="after")
     def _signing_key_location(self) -> CustomersSettings:
         if self.signing_key_pem is None and self.signing_key_file is None:
@@ -34,4 +53,32 @@ class CustomersSettings(ServiceSettings):
                     "outside development"
                 )
             self.signing_key_file = var_dir() / "keys" / "customers-ed25519.pem"
+        return self
+
+    @model_validator(mode="after")
+    def _staff_key_locations(self) -> CustomersSettings:
+        keys = var_dir() / "keys"
+        if self.staff_signing_key_pem is None and self.staff_signing_key_file is None:
+            if self.environment != "development":
+                raise ValueError(
+                    "MERCATO_CUSTOMERS_STAFF_SIGNING_KEY_PEM or "
+                    "MERCATO_CUSTOMERS_STAFF_SIGNING_KEY_FILE must be set outside development"
+                )
+            self.staff_signing_key_file = keys / "customers-staff-ed25519.pem"
+        if self.staff_totp_key is None and self.staff_totp_key_file is None:
+            if self.environment != "development":
+                raise ValueError(
+                    "MERCATO_CUSTOMERS_STAFF_TOTP_KEY or MERCATO_CUSTOMERS_STAFF_TOTP_KEY_FILE must be set "
+                    "outside development"
+                )
+            self.staff_totp_key_file = keys / "customers-staff-totp.key"
+        same_file = (
+            self.staff_signing_key_file is not None and self.staff_signing_key_file == self.signing_key_file
+        )
+        same_pem = self.staff_signing_key_pem is not None and (
+            self.signing_key_pem is not None
+            and self.staff_signing_key_pem.get_secret_value() == self.signing_key_pem.get_secret_value()
+        )
+        if same_file or same_pem:
+            raise ValueError("the staff signing key must not be the shoppers' signing key")
         return self

@@ -1,26 +1,41 @@
-"""Orders HTTP routes: the shopper's cart, checkout and order history (token required at the gateway)."""
+"""Orders HTTP routes: the shopper's cart, checkout and order history (token required at the gateway),
+and the back office's order operations and reports (a staff token with MFA, checked by the gateway;
+roles checked here)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import date
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
+from mercato.contracts.money import Currency
 from mercato.platform.auth import CurrentCustomer
 from mercato.platform.errors import BadRequest
+from mercato.platform.idempotency import IdempotencyKey
 from mercato.platform.pagination import Page, Paging
-from mercato.services.orders import service
+from mercato.platform.staff import Staff, requires
+from mercato.services.orders import reports, service
+from mercato.services.orders.domain import OrderState
 from mercato.services.orders.schemas import (
     CartItemIn,
     CartItemPatch,
     CartOut,
     CheckoutIn,
     OrderOut,
+    OrdersByStateReport,
     OrderSummary,
+    SalesReport,
+    StaffOrderOut,
+    StaffOrderSummary,
+    StaffRefundIn,
+    TopProductsReport,
+    TransitionIn,
 )
 from mercato.services.orders.service import Deps
 
 router = APIRouter(prefix="/api/v1")
+admin = APIRouter(prefix="/admin/v1")
 
 SkuPath = Annotated[str, Path(max_length=64)]
 OrderIdPath = Annotated[str, Path(max_length=64)]
@@ -114,3 +129,139 @@ async def cancel(order_id: OrderIdPath, customer_id: CurrentCustomer, deps: Deps
 async def request_return(order_id: OrderIdPath, customer_id: CurrentCustomer, deps: DepsDep) -> OrderOut:
     """Ask to return a delivered order."""
     return await service.request_return(deps, customer_id, order_id)
+
+
+# --- back office: operations (orders, fulfilment, refunds), support (look-ups), reports ------------
+
+OrderReader = Annotated[Staff, requires("operations", "support")]
+Operations = Annotated[Staff, requires("operations")]
+ProductAnalyst = Annotated[Staff, requires("operations", "merchandising")]
+
+FromDate = Annotated[date | None, Query(alias="from", description="First day, included (UTC).")]
+ToDate = Annotated[date | None, Query(alias="to", description="Last day, included (UTC).")]
+ReportCurrency = Annotated[Currency, Query(description="Orders in other currencies are not counted.")]
+
+
+@admin.get("/orders", response_model=Page[StaffOrderSummary], tags=["back office: orders"])
+async def staff_orders(
+    staff: OrderReader,
+    deps: DepsDep,
+    paging: Paging,
+    state: Annotated[
+        list[OrderState] | None, Query(description="One or several; repeat the parameter.")
+    ] = None,
+    placed_from: FromDate = None,
+    placed_to: ToDate = None,
+    customer_id: Annotated[str | None, Query(max_length=40)] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=64, description="An order number or its start (`ord_01JD…`), or a customer id."),
+    ] = None,
+) -> Page[StaffOrderSummary]:
+    """Every order, failed checkouts included, newest first, filtered by state, placed day,
+    customer or order number."""
+    rows = await service.staff_orders(
+        deps,
+        states=state or [],
+        placed_from=placed_from,
+        placed_to=placed_to,
+        customer_id=customer_id,
+        q=q,
+        before=paging.position.get("before"),
+        limit=paging.fetch,
+    )
+    return paging.page(rows, lambda last: {"before": last.id})
+
+
+@admin.get("/orders/{order_id}", response_model=StaffOrderOut, tags=["back office: orders"])
+async def staff_order(order_id: OrderIdPath, staff: OrderReader, deps: DepsDep) -> StaffOrderOut:
+    """An order with its lines, totals, address, payment, shipment and its whole history: every
+    state, when, why and who asked (customer, staff member or system)."""
+    return await service.staff_order(deps, order_id)
+
+
+@admin.post(
+    "/orders/{order_id}/transitions",
+    response_model=StaffOrderOut,
+    tags=["back office: orders"],
+    responses={
+        409: {"description": "The state machine does not allow it, or it was shipped with other data"},
+        422: {"description": "Shipping without carrier and tracking number, or a state staff cannot set"},
+    },
+)
+async def transition(
+    order_id: OrderIdPath, body: TransitionIn, staff: Operations, deps: DepsDep
+) -> StaffOrderOut:
+    """Move the order: confirmed, processing, shipped (with carrier and tracking number), delivered,
+    cancelled (before shipping: restocked and refunded in full) or returned (after delivery). The
+    customer is told by e-mail. Asking for the state the order is in already, with the same data,
+    changes nothing and answers 200."""
+    return await service.staff_transition(deps, staff, order_id, body)
+
+
+@admin.post(
+    "/orders/{order_id}/refunds",
+    response_model=StaffOrderOut,
+    tags=["back office: orders"],
+    responses={
+        400: {"description": "No Idempotency-Key"},
+        409: {
+            "description": "Nothing to refund, refunding everything before shipping (cancel instead), the "
+            "provider refused, or the Idempotency-Key was used for another request"
+        },
+        422: {"description": "More than is left to refund, or another currency"},
+        503: {"description": "The payment provider did not confirm: retry with the same Idempotency-Key"},
+    },
+)
+async def refund(
+    order_id: OrderIdPath,
+    body: StaffRefundIn,
+    staff: Operations,
+    deps: DepsDep,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Refund everything left (no `amount`) or part of it. Retrying with the same Idempotency-Key
+    answers the first response and never refunds twice."""
+    if not idempotency_key or not idempotency_key.strip() or not idempotency_key.isprintable():
+        raise BadRequest(
+            "A refund needs a valid Idempotency-Key header.", errors={"Idempotency-Key": "is required"}
+        )
+    return await service.staff_refund(deps, staff, order_id, idempotency_key, body)
+
+
+@admin.get("/reports/sales", response_model=SalesReport, tags=["back office: reports"])
+async def sales(
+    staff: Operations,
+    deps: DepsDep,
+    start: FromDate = None,
+    end: ToDate = None,
+    currency: ReportCurrency = "EUR",
+) -> SalesReport:
+    """Per day (UTC), every day of the range: orders placed, their gross value, what has been
+    refunded of them, the revenue left, and the average order value. At most a year; by default the
+    last 30 days."""
+    start, end = reports.report_range(deps, start, end)
+    return await reports.sales_report(deps, start=start, end=end, currency=currency)
+
+
+@admin.get("/reports/orders-by-state", response_model=OrdersByStateReport, tags=["back office: reports"])
+async def orders_by_state(staff: Operations, deps: DepsDep) -> OrdersByStateReport:
+    """How many orders are in each state right now."""
+    return await reports.orders_by_state_report(deps)
+
+
+@admin.get("/reports/top-products", response_model=TopProductsReport, tags=["back office: reports"])
+async def top_products(
+    staff: ProductAnalyst,
+    deps: DepsDep,
+    start: FromDate = None,
+    end: ToDate = None,
+    currency: ReportCurrency = "EUR",
+    by: Annotated[Literal["units", "revenue"], Query(description="What ranks them.")] = "units",
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> TopProductsReport:
+    """The best-selling products of the orders placed in the range that stayed sold."""
+    start, end = reports.report_range(deps, start, end)
+    return await reports.top_products_report(
+        deps, start=start, end=end, currency=currency, by=by, limit=limit
+    )

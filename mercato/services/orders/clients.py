@@ -6,6 +6,7 @@ from typing import Any
 
 from mercato.contracts.money import Money
 from mercato.platform.clients import ServiceClient
+from mercato.platform.staff import Staff
 
 
 class Catalog:
@@ -54,10 +55,22 @@ class Payments:
     async def void(self, order_id: str) -> dict[str, Any] | None:
         return await self.client.request("POST", f"/internal/payments/{order_id}/void")
 
+    async def payment(self, order_id: str) -> dict[str, Any]:
+        return await self.client.request("GET", f"/internal/payments/{order_id}")
+
     async def refund(
-        self, order_id: str, *, refund_key: str, reason: str, amount: int | None = None
+        self,
+        order_id: str,
+        *,
+        refund_key: str,
+        reason: str,
+        amount: int | None = None,
+        staff: Staff | None = None,
     ) -> dict[str, Any]:
-        body: dict[str, Any] = {"refund_key": refund_key, "reason": reason} | (
-            {"amount": amount} if amount else {}
-        )
+        """`staff`: who asked, when it was staff; payments keeps it with the refund and audits it."""
+        body: dict[str, Any] = {"refund_key": refund_key, "reason": reason}
+        if amount:
+            body["amount"] = amount
+        if staff:
+            body["requested_by"] = {"staff_id": staff.id, "source_ip": staff.source_ip}
         return await self.client.request("POST", f"/internal/payments/{order_id}/refunds", json=body)

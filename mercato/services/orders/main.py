@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from mercato.platform.app import create_app
-from mercato.services.orders.api import router
+from mercato.services.orders.api import admin, router
 from mercato.services.orders.clients import Catalog, Payments
 from mercato.services.orders.service import Deps, reconcile
 from mercato.services.orders.settings import OrdersSettings
@@ -30,8 +30,9 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
     return create_app(
         settings=settings,
         title="Mercato orders",
-        description="Server-side carts, checkout, the order state machine and purchase history.",
-        routers=[router],
+        description="Server-side carts, checkout, the order state machine and purchase history; the "
+        "back office's order operations, refunds and sales reports.",
+        routers=[router, admin],
         periodic=[(settings.reconcile_every_seconds, reconcile_stuck_orders)],
         on_startup=on_startup,
     )

@@ -28,6 +28,7 @@ class Order(Base):
         UniqueConstraint("customer_id", "idempotency_key", name="uq_orders_idempotency_key"),
         Index("ix_orders_customer", "customer_id", "id"),
         Index("ix_orders_state", "state", "updated_at"),
+        Index("ix_orders_placed_at", "placed_at"),  # the back office's date filters and the reports
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -51,6 +52,9 @@ class Order(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     placed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Set when operations ship the order.
+    carrier: Mapped[str | None] = mapped_column(String(50))
+    tracking_number: Mapped[str | None] = mapped_column(String(40))
 
 
 class OrderLine(Base):
@@ -67,7 +71,7 @@ class OrderLine(Base):
 
 
 class OrderStateChange(Base):
-    """The order's history: every state it entered, when, and why."""
+    """The order's history: every state it entered, when, why, and who asked for it."""
 
     __tablename__ = "order_state_changes"
     __table_args__ = (Index("ix_order_state_changes_order", "order_id", "id"),)
@@ -80,3 +84,7 @@ class OrderStateChange(Base):
     to_state: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str | None] = mapped_column(String(200))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # customer | staff | system (the reconciler, or a consequence such as the refund after a cancel);
+    # empty for changes recorded before it was kept.
+    actor: Mapped[str | None] = mapped_column(String(16))
+    staff_id: Mapped[str | None] = mapped_column(String(40))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import String, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import FunctionElement
 
 from mercato.platform.db import insert_or_merge
 from mercato.services.orders.domain import HIDDEN_FROM_CUSTOMERS
@@ -86,8 +89,9 @@ async def order_by_key(session: AsyncSession, customer_id: str, key: str) -> Ord
     )
 
 
-async def order(session: AsyncSession, order_id: str) -> Order | None:
-    return await session.get(Order, order_id)
+async def order(session: AsyncSession, order_id: str, *, fresh: bool = False) -> Order | None:
+    """`fresh`: re-read the row even if this session holds the order already (after an UPDATE)."""
+    return await session.get(Order, order_id, populate_existing=fresh)
 
 
 async def customer_order(session: AsyncSession, customer_id: str, order_id: str) -> Order | None:
@@ -137,6 +141,8 @@ async def move(
     state: str,
     now: datetime,
     reason: str | None,
+    actor: str,
+    staff_id: str | None = None,
     **values: object,
 ) -> bool:
     """Change state only from the state we read: of two racing writers (a request and the reconciler)
@@ -149,10 +155,38 @@ async def move(
     if result.rowcount != 1:
         return False
     session.add(
-        OrderStateChange(order_id=order_id, from_state=expected, to_state=state, reason=reason, at=now)
+        OrderStateChange(
+            order_id=order_id,
+            from_state=expected,
+            to_state=state,
+            reason=reason,
+            at=now,
+            actor=actor,
+            staff_id=staff_id,
+        )
     )
     await session.flush()
     return True
+
+
+async def set_payment(
+    session: AsyncSession, order_id: str, *, refunded: int, payment_status: str, now: datetime
+) -> None:
+    """What payments says the order's payment now is, without a change of state."""
+    await session.execute(
+        update(Order)
+        .where(Order.id == order_id)
+        .values(refunded=refunded, payment_status=payment_status, updated_at=now)
+    )
+
+
+async def ever_in_state(session: AsyncSession, order_id: str, state: str) -> bool:
+    found = await session.scalar(
+        select(OrderStateChange.id)
+        .where(OrderStateChange.order_id == order_id, OrderStateChange.to_state == state)
+        .limit(1)
+    )
+    return found is not None
 
 
 async def stuck_orders(
@@ -166,3 +200,105 @@ async def stuck_orders(
             .limit(limit)
         )
     )
+
+
+# --- back office ---------------------------------------------------------------------------------
+
+
+async def staff_orders(
+    session: AsyncSession,
+    *,
+    states: Sequence[str],
+    placed_from: datetime | None,
+    placed_before: datetime | None,
+    customer_id: str | None,
+    id_prefix: str | None,
+    before: str | None,
+    limit: int,
+) -> list[tuple[Order, int]]:
+    """Every order (failed checkouts too) matching all the filters given, newest first, with its item
+    count. Ids are time-ordered, so `id` is both the order and the keyset."""
+    items = select(func.coalesce(func.sum(OrderLine.quantity), 0)).where(OrderLine.order_id == Order.id)
+    query = select(Order, items.scalar_subquery()).order_by(Order.id.desc()).limit(limit)
+    if states:
+        query = query.where(Order.state.in_(states))
+    if placed_from is not None:
+        query = query.where(Order.placed_at >= placed_from)
+    if placed_before is not None:
+        query = query.where(Order.placed_at < placed_before)
+    if customer_id:
+        query = query.where(Order.customer_id == customer_id)
+    if id_prefix:
+        query = query.where(Order.id.startswith(id_prefix, autoescape=True))
+    if before:
+        query = query.where(Order.id < before)
+    return [(o, count) for o, count in await session.execute(query)]
+
+
+class utc_day(FunctionElement[str]):
+    """The UTC calendar day of a stored timestamp as `YYYY-MM-DD` text, the same on both backends.
+
+    SQLite keeps timestamps as UTC text, so its day is the text's date part. PostgreSQL keeps an
+    instant (timestamptz), and `date(…)` would give the day in the session's time zone: it has to be
+    asked for the day in UTC explicitly."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element: utc_day, compiler: Any, **kw: Any) -> str:
+    return f"date({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(utc_day, "postgresql")
+def _utc_day_postgresql(element: utc_day, compiler: Any, **kw: Any) -> str:
+    return f"to_char(({compiler.process(element.clauses, **kw)}) AT TIME ZONE 'UTC', 'YYYY-MM-DD')"
+
+
+def _placed_between(start: datetime, end: datetime, currency: str) -> list[Any]:
+    return [Order.placed_at >= start, Order.placed_at < end, Order.currency == currency]
+
+
+async def sales_by_day(
+    session: AsyncSession, *, start: datetime, end: datetime, currency: str
+) -> dict[date, tuple[int, int, int]]:
+    """Per UTC day with orders placed in [start, end): (orders, their totals, refunded of them)."""
+    day = utc_day(Order.placed_at).label("day")
+    rows = await session.execute(
+        select(day, func.count(), func.sum(Order.total), func.sum(Order.refunded))
+        .where(*_placed_between(start, end, currency))
+        .group_by(day)
+    )
+    return {date.fromisoformat(d): (count, gross or 0, refunded or 0) for d, count, gross, refunded in rows}
+
+
+async def orders_by_state(session: AsyncSession) -> dict[str, int]:
+    rows = await session.execute(select(Order.state, func.count()).group_by(Order.state))
+    return {state: count for state, count in rows}
+
+
+async def top_products(
+    session: AsyncSession,
+    *,
+    start: datetime,
+    end: datetime,
+    currency: str,
+    excluded_states: Sequence[str],
+    by: str,
+    limit: int,
+) -> list[tuple[str, str, int, int]]:
+    """(product id, name, units, revenue) of the lines of orders placed in [start, end), best first.
+    A product renamed meanwhile is one product; it shows the greatest of its names."""
+    units = func.sum(OrderLine.quantity).label("units")
+    revenue = func.sum(OrderLine.unit_price * OrderLine.quantity).label("revenue")
+    ranked = (units, revenue) if by == "units" else (revenue, units)
+    rows = await session.execute(
+        select(OrderLine.product_id, func.max(OrderLine.product_name), units, revenue)
+        .join(Order, Order.id == OrderLine.order_id)
+        .where(*_placed_between(start, end, currency), Order.state.not_in(excluded_states))
+        .group_by(OrderLine.product_id)
+        .order_by(ranked[0].desc(), ranked[1].desc(), OrderLine.product_id)
+        .limit(limit)
+    )
+    return [(product_id, name, units or 0, revenue or 0) for product_id, name, units, revenue in rows]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated
+from datetime import date, datetime
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -101,3 +101,129 @@ class OrderSummary(BaseModel):
     item_count: int
     created_at: datetime
     placed_at: datetime | None
+
+
+# --- back office (/admin/v1, staff only) ---------------------------------------------------------
+
+StaffTarget = Literal["confirmed", "processing", "shipped", "delivered", "cancelled", "returned"]
+"""The states staff may move an order to; `refunded` follows from a refund, the rest from checkout."""
+
+Carrier = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=50, pattern=r"^[^\x00-\x1f<>]+$")
+]
+TrackingNumber = Annotated[
+    str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{4,39}$")
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+class TransitionIn(Input):
+    to: StaffTarget
+    carrier: Carrier | None = Field(default=None, description="Required to ship, e.g. `DHL`.")
+    tracking_number: TrackingNumber | None = Field(
+        default=None, description="Required to ship: 5-40 letters, digits or dashes."
+    )
+    reason: Reason | None = Field(
+        default=None,
+        description="Why, for the order's timeline. A cancellation's reason is in the customer's e-mail too.",
+    )
+
+
+class StaffRefundIn(Input):
+    amount: Money | None = Field(
+        default=None, description="Omit to refund everything not yet refunded; in the order's currency."
+    )
+    reason: Reason
+
+
+class HistoryEntry(BaseModel):
+    from_state: str | None
+    state: str
+    at: datetime
+    reason: str | None
+    actor: str | None = Field(description="customer | staff | system; empty for old entries.")
+    staff_id: str | None
+
+
+class StaffPaymentSummary(PaymentSummary):
+    captured: Money = Field(description="The order's total once placed; nothing before.")
+    refundable: Money = Field(description="Captured and not refunded yet, as far as orders knows.")
+
+
+class StaffOrderOut(BaseModel):
+    id: str
+    customer_id: str
+    state: str
+    lines: list[OrderLineOut]
+    subtotal: Money
+    shipping: Money
+    total: Money
+    shipping_address: dict
+    payment: StaffPaymentSummary
+    carrier: str | None
+    tracking_number: str | None
+    history: list[HistoryEntry] = Field(description="Every state the order entered: when, why, who asked.")
+    failure: dict | None = Field(description="Why a checkout failed (state `failed`): the answer it gave.")
+    created_at: datetime
+    updated_at: datetime
+    placed_at: datetime | None
+
+
+class StaffOrderSummary(BaseModel):
+    id: str
+    customer_id: str
+    state: str
+    total: Money
+    refunded: Money
+    item_count: int
+    created_at: datetime
+    placed_at: datetime | None
+
+
+class SalesFigures(BaseModel):
+    orders: int = Field(description="Orders placed.")
+    gross: Money = Field(description="What they cost, shipping included.")
+    refunded: Money = Field(description="What has been refunded of them so far.")
+    revenue: Money = Field(description="gross minus refunded.")
+    average_order_value: Money = Field(description="gross ÷ orders, rounded half up to the minor unit.")
+
+
+class SalesDay(SalesFigures):
+    date: date
+
+
+class SalesReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    currency: str
+    data: list[SalesDay] = Field(description="Every day of the range, oldest first, days without orders too.")
+    totals: SalesFigures
+
+
+class StateCount(BaseModel):
+    state: str
+    count: int
+
+
+class OrdersByStateReport(BaseModel):
+    data: list[StateCount]
+    total: int
+
+
+class TopProduct(BaseModel):
+    product_id: str
+    name: str
+    units: int
+    revenue: Money
+
+
+class TopProductsReport(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    from_: date = Field(alias="from")
+    to: date
+    currency: str
+    by: str
+    data: list[TopProduct]

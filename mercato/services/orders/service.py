@@ -17,10 +17,12 @@ import os
 import signal
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any, Literal
 
 import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
 
 from mercato.contracts.events import OrderLineSnapshot, OrderPlaced, OrderStatusChanged
 from mercato.contracts.money import Money
@@ -34,22 +36,30 @@ from mercato.platform.errors import (
     ServiceUnavailable,
     UnprocessableEntity,
 )
+from mercato.platform.idempotency import idempotent
 from mercato.platform.ids import new_id
 from mercato.platform.outbox import record_event
+from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.orders import repository as repo
 from mercato.services.orders.clients import Catalog, Payments
-from mercato.services.orders.domain import OrderState, check_transition
+from mercato.services.orders.domain import TRANSITIONS, OrderState, check_transition
 from mercato.services.orders.models import CartLine, Order, OrderLine, OrderStateChange
 from mercato.services.orders.schemas import (
     CartItemIn,
     CartLineOut,
     CartOut,
     CheckoutIn,
+    HistoryEntry,
     OrderLineOut,
     OrderOut,
     OrderSummary,
     PaymentSummary,
+    StaffOrderOut,
+    StaffOrderSummary,
+    StaffPaymentSummary,
+    StaffRefundIn,
     StateChangeOut,
+    TransitionIn,
 )
 from mercato.services.orders.settings import OrdersSettings
 
@@ -62,6 +72,23 @@ class Deps:
     catalog: Catalog
     payments: Payments
     settings: OrdersSettings
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked for a change of state: what the order's timeline shows (and, for staff, whom the
+    audit trail names)."""
+
+    kind: Literal["customer", "staff", "system"]
+    staff: Staff | None = None
+
+    @property
+    def staff_id(self) -> str | None:
+        return self.staff.id if self.staff else None
+
+
+CUSTOMER = Actor("customer")
+SYSTEM = Actor("system")  # the reconciler, or a consequence of another change (a refund after a cancel)
 
 
 def _now() -> datetime:
@@ -353,6 +380,7 @@ async def checkout(deps: Deps, customer_id: str, key: str, body: CheckoutIn) -> 
                     to_state=OrderState.PENDING_PAYMENT,
                     reason="checkout",
                     at=now,
+                    actor=CUSTOMER.kind,
                 ),
             )
         except repo.DuplicateKey:
@@ -412,7 +440,7 @@ async def _complete(deps: Deps, order: Order, lines: list[OrderLine]) -> tuple[i
             "reservation commit unconfirmed; the reconciler will finish", extra={"order_id": order.id}
         )
         return 202, order_view(order, lines, [])
-    return 201, await _place(deps, order, lines, payment, reason="paid")
+    return 201, await _place(deps, order, lines, payment, reason="paid", by=CUSTOMER)
 
 
 def _crash_if_armed(settings: OrdersSettings) -> None:
@@ -423,7 +451,7 @@ def _crash_if_armed(settings: OrdersSettings) -> None:
 
 
 async def _place(
-    deps: Deps, order: Order, lines: list[OrderLine], payment: dict[str, Any], *, reason: str
+    deps: Deps, order: Order, lines: list[OrderLine], payment: dict[str, Any], *, reason: str, by: Actor
 ) -> OrderOut:
     """The checkout's one decisive transaction: the order is placed, its event staged, its cart emptied."""
     now = _now()
@@ -436,6 +464,7 @@ async def _place(
             state=OrderState.PLACED,
             now=now,
             reason=reason,
+            actor=by.kind,
             placed_at=now,
             payment_status=payment["status"],
             card_brand=card.get("brand"),
@@ -486,6 +515,7 @@ async def _fail(
             state=OrderState.FAILED,
             now=_now(),
             reason=reason or problem.detail[:200],
+            actor=SYSTEM.kind,
             failure_status=status,
             failure=_stored_problem(status, problem),
         )
@@ -569,7 +599,9 @@ async def _recover(deps: Deps, order: Order) -> None:
         except RemoteProblem:
             await _abandon(deps, order, "stock was gone when the interrupted checkout resumed", status=409)
             return
-        await _place(deps, order, lines, payment, reason="completed by the reconciler after an interruption")
+        await _place(
+            deps, order, lines, payment, reason="completed by the reconciler after an interruption", by=SYSTEM
+        )
         log.info("recovered interrupted checkout", extra={"order_id": order.id})
         return
     await _abandon(deps, order, "the checkout was interrupted before payment completed")
@@ -578,27 +610,73 @@ async def _recover(deps: Deps, order: Order) -> None:
 # --- after the sale ------------------------------------------------------------------------------
 
 
-async def _transition(deps: Deps, order: Order, target: OrderState, reason: str, **values: Any) -> bool:
-    check_transition(order.state, target)
-    now = _now()
-    async with deps.db.unit_of_work() as session:
-        moved = await repo.move(
-            session, order.id, expected=order.state, state=target, now=now, reason=reason, **values
+async def _record_transition(
+    session: AsyncSession,
+    order: Order,
+    target: OrderState,
+    reason: str,
+    *,
+    by: Actor,
+    audit: str | None = None,
+    carrier: str | None = None,
+    tracking_number: str | None = None,
+    **values: Any,
+) -> bool:
+    """In the caller's unit of work: move the order from the state it was read in, and stage its
+    OrderStatusChanged (and, for staff, the audit entry `audit`). False if the order moved meanwhile."""
+    now, from_state = _now(), order.state  # read first: the UPDATE refreshes an order this session holds
+    if carrier or tracking_number:
+        values |= {"carrier": carrier, "tracking_number": tracking_number}
+    moved = await repo.move(
+        session,
+        order.id,
+        expected=from_state,
+        state=target,
+        now=now,
+        reason=reason,
+        actor=by.kind,
+        staff_id=by.staff_id,
+        **values,
+    )
+    if not moved:
+        return False
+    await record_event(
+        session,
+        OrderStatusChanged(
+            order_id=order.id,
+            customer_id=order.customer_id,
+            from_state=from_state,
+            to_state=target,
+            reason=reason,
+            changed_at=now,
+            carrier=carrier,
+            tracking_number=tracking_number,
+        ),
+        aggregate_type="order",
+        aggregate_id=order.id,
+    )
+    if audit and by.staff:
+        details = {"from": from_state, "to": str(target), "reason": reason}
+        if carrier or tracking_number:
+            details |= {"carrier": carrier, "tracking_number": tracking_number}
+        await record_staff_action(
+            session,
+            by.staff,
+            audit,
+            service="orders",
+            target_type="order",
+            target_id=order.id,
+            details=details,
         )
-        if moved:
-            await record_event(
-                session,
-                OrderStatusChanged(
-                    order_id=order.id,
-                    customer_id=order.customer_id,
-                    from_state=order.state,
-                    to_state=target,
-                    reason=reason,
-                    changed_at=now,
-                ),
-                aggregate_type="order",
-                aggregate_id=order.id,
-            )
+    return True
+
+
+async def _transition(
+    deps: Deps, order: Order, target: OrderState, reason: str, *, by: Actor, **kwargs: Any
+) -> bool:
+    check_transition(order.state, target)
+    async with deps.db.unit_of_work() as session:
+        moved = await _record_transition(session, order, target, reason, by=by, **kwargs)
     if not moved:
         raise Conflict("The order changed meanwhile; reload it and try again.")
     order.state = target
@@ -616,21 +694,35 @@ async def _owned(deps: Deps, customer_id: str, order_id: str) -> Order:
 async def cancel(deps: Deps, customer_id: str, order_id: str) -> OrderOut:
     """Cancel before shipping; the payment is refunded (or the refund retried until it succeeds)."""
     order = await _owned(deps, customer_id, order_id)
-    await _transition(deps, order, OrderState.CANCELLED, "cancelled by the customer")
-    try:
-        await _refund_cancelled(deps, order)
-    except (Problem, ServiceUnavailable):
-        log.warning("refund after cancellation deferred to the reconciler", extra={"order_id": order.id})
+    await _transition(deps, order, OrderState.CANCELLED, "cancelled by the customer", by=CUSTOMER)
+    await _try_refund_cancelled(deps, order, by=SYSTEM)
     return await _load_view(deps, order.id)
 
 
-async def _refund_cancelled(deps: Deps, order: Order) -> None:
-    payment = await deps.payments.refund(order.id, refund_key="cancellation", reason="order_cancelled")
+async def _try_refund_cancelled(deps: Deps, order: Order, *, by: Actor) -> None:
+    try:
+        await _refund_cancelled(deps, order, by=by)
+    except (Problem, ServiceUnavailable):
+        log.warning("refund after cancellation deferred to the reconciler", extra={"order_id": order.id})
+
+
+async def _refund_cancelled(deps: Deps, order: Order, *, by: Actor = SYSTEM) -> None:
+    """Refund what is left of a cancelled order's payment, then mark it refunded. `by` is whoever
+    cancelled it when that was staff (payments records who asked), else the system."""
+    try:
+        payment = await deps.payments.refund(
+            order.id, refund_key="cancellation", reason="order_cancelled", staff=by.staff
+        )
+    except RemoteProblem as problem:
+        if problem.slug != "nothing-to-refund":  # e.g. staff refunded it all before cancelling
+            raise
+        payment = await deps.payments.payment(order.id)
     await _transition(
         deps,
         order,
         OrderState.REFUNDED,
         "refunded after cancellation",
+        by=by,
         payment_status=payment["status"],
         refunded=payment["refunded"]["amount"],
     )
@@ -638,5 +730,298 @@ async def _refund_cancelled(deps: Deps, order: Order) -> None:
 
 async def request_return(deps: Deps, customer_id: str, order_id: str) -> OrderOut:
     order = await _owned(deps, customer_id, order_id)
-    await _transition(deps, order, OrderState.RETURNED, "return requested by the customer")
+    await _transition(deps, order, OrderState.RETURNED, "return requested by the customer", by=CUSTOMER)
     return await _load_view(deps, order.id)
+
+
+# --- back office (/admin/v1) ---------------------------------------------------------------------
+
+STAFF_MOVES: dict[OrderState, tuple[str, str]] = {
+    # target: (audit action, the timeline's reason when staff give none)
+    OrderState.CONFIRMED: ("order.confirm", "confirmed by the shop"),
+    OrderState.PROCESSING: ("order.process", "being prepared for shipping"),
+    OrderState.SHIPPED: ("order.ship", "handed to the carrier"),
+    OrderState.DELIVERED: ("order.deliver", "delivered"),
+    OrderState.CANCELLED: ("order.cancel", "cancelled by the shop"),
+    OrderState.RETURNED: ("order.return", "returned to the shop"),
+}
+NOT_SHIPPED = frozenset({OrderState.PLACED, OrderState.CONFIRMED, OrderState.PROCESSING})
+
+
+def staff_view(
+    order: Order, lines: Iterable[OrderLine], history: Iterable[OrderStateChange]
+) -> StaffOrderOut:
+    shopper = order_view(order, lines, [])
+    refundable = order.total - order.refunded if order.placed_at else 0
+    return StaffOrderOut(
+        id=order.id,
+        customer_id=order.customer_id,
+        state=order.state,
+        lines=shopper.lines,
+        subtotal=shopper.subtotal,
+        shipping=shopper.shipping,
+        total=shopper.total,
+        shipping_address=order.shipping_address,
+        payment=StaffPaymentSummary(
+            **shopper.payment.model_dump(),
+            captured=Money(amount=order.total if order.placed_at else 0, currency=order.currency),
+            refundable=Money(amount=max(refundable, 0), currency=order.currency),
+        ),
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        history=[
+            HistoryEntry(
+                from_state=h.from_state,
+                state=h.to_state,
+                at=h.at,
+                reason=h.reason,
+                actor=h.actor,
+                staff_id=h.staff_id,
+            )
+            for h in history
+        ],
+        failure=order.failure,
+        created_at=order.created_at,
+        updated_at=order.updated_at,
+        placed_at=order.placed_at,
+    )
+
+
+async def _staff_view_in(session: AsyncSession, order_id: str) -> StaffOrderOut:
+    order = await repo.order(session, order_id, fresh=True)
+    if order is None:
+        raise NotFound("There is no such order.")
+    return staff_view(order, await repo.lines_of(session, order_id), await repo.history_of(session, order_id))
+
+
+async def staff_order(deps: Deps, order_id: str) -> StaffOrderOut:
+    """Any order, failed checkouts included, with everything operations and support need."""
+    async with deps.db.read() as session:
+        return await _staff_view_in(session, order_id)
+
+
+async def _any_order(deps: Deps, order_id: str) -> Order:
+    async with deps.db.read() as session:
+        order = await repo.order(session, order_id)
+    if order is None:
+        raise NotFound("There is no such order.")
+    return order
+
+
+def day_start(day: date) -> datetime:
+    """The first instant of a UTC day: the back office's dates are UTC days."""
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def _search(q: str) -> tuple[str | None, str | None]:
+    """`q` as (order id prefix, customer id). Orders keeps no e-mail addresses (customers does), so
+    an address is refused with directions rather than silently matching nothing."""
+    q = q.strip()
+    if "@" in q:
+        raise UnprocessableEntity(
+            "Orders does not know e-mail addresses: look the customer up under /admin/v1/customers, "
+            "then filter orders by customer_id.",
+            errors={"q": "cannot be an e-mail address; use customer_id"},
+        )
+    head, underscore, body = q.partition("_")
+    if underscore and head.lower() == "cus":
+        return None, f"cus_{body.upper()}"
+    if underscore and head.lower() == "ord":
+        return f"ord_{body.upper()}", None
+    return f"ord_{q.upper()}", None  # the start of an order number without its prefix
+
+
+async def staff_orders(
+    deps: Deps,
+    *,
+    states: list[OrderState],
+    placed_from: date | None,
+    placed_to: date | None,
+    customer_id: str | None,
+    q: str | None,
+    before: str | None,
+    limit: int,
+) -> list[StaffOrderSummary]:
+    if placed_from and placed_to and placed_from > placed_to:
+        raise UnprocessableEntity("`from` is after `to`.", errors={"from": "must not be after to"})
+    id_prefix, searched_customer = _search(q) if q and q.strip() else (None, None)
+    if searched_customer and customer_id and searched_customer != customer_id:
+        return []  # two different customers: nothing can match both
+    async with deps.db.read() as session:
+        rows = await repo.staff_orders(
+            session,
+            states=[str(state) for state in states],
+            placed_from=day_start(placed_from) if placed_from else None,
+            placed_before=day_start(placed_to + timedelta(days=1)) if placed_to else None,
+            customer_id=customer_id or searched_customer,
+            id_prefix=id_prefix,
+            before=before,
+            limit=limit,
+        )
+    return [
+        StaffOrderSummary(
+            id=o.id,
+            customer_id=o.customer_id,
+            state=o.state,
+            total=Money(amount=o.total, currency=o.currency),
+            refunded=Money(amount=o.refunded, currency=o.currency),
+            item_count=count,
+            created_at=o.created_at,
+            placed_at=o.placed_at,
+        )
+        for o, count in rows
+    ]
+
+
+def _check_shipping_details(target: OrderState, body: TransitionIn) -> None:
+    if target == OrderState.SHIPPED:
+        missing = {
+            field: "is required to ship"
+            for field in ("carrier", "tracking_number")
+            if getattr(body, field) is None
+        }
+        if missing:
+            raise UnprocessableEntity("Shipping needs the carrier and the tracking number.", errors=missing)
+    elif body.carrier is not None or body.tracking_number is not None:
+        raise UnprocessableEntity(
+            "A carrier and a tracking number belong to shipping only.",
+            errors={field: "is only for `to: shipped`" for field in ("carrier", "tracking_number")},
+        )
+
+
+async def _arrived(deps: Deps, order: Order, target: OrderState, body: TransitionIn) -> bool:
+    """Whether the order is where staff want it already, with the same data: a repeated request, to
+    be answered as a success without a second change, event or e-mail."""
+    if order.state == target:
+        if target == OrderState.SHIPPED and (order.carrier, order.tracking_number) != (
+            body.carrier,
+            body.tracking_number,
+        ):
+            raise Conflict(
+                f"The order was shipped already, with {order.carrier} {order.tracking_number}.",
+                slug="already-shipped",
+                carrier=order.carrier,
+                tracking_number=order.tracking_number,
+            )
+        return True
+    if order.state == OrderState.REFUNDED and target in (OrderState.CANCELLED, OrderState.RETURNED):
+        async with deps.db.read() as session:  # cancelled (or returned), then refunded straight away
+            return await repo.ever_in_state(session, order.id, target)
+    return False
+
+
+async def staff_transition(deps: Deps, staff: Staff, order_id: str, body: TransitionIn) -> StaffOrderOut:
+    """Move an order as the state machine allows. Cancelling also refunds in full (catalog restocks
+    on the OrderStatusChanged event, as for a shopper's cancel); if payments cannot refund now, the
+    reconciler finishes it. Asking for the state the order is in already changes nothing."""
+    target = OrderState(body.to)
+    _check_shipping_details(target, body)
+    order = await _any_order(deps, order_id)
+    by = Actor("staff", staff)
+    if await _arrived(deps, order, target, body):
+        if order.state == OrderState.CANCELLED:  # its refund did not go through yet: try again now
+            await _try_refund_cancelled(deps, order, by=by)
+        return await staff_order(deps, order_id)
+    action, default_reason = STAFF_MOVES[target]
+    try:
+        await _transition(
+            deps,
+            order,
+            target,
+            body.reason or default_reason,
+            by=by,
+            audit=action,
+            carrier=body.carrier,
+            tracking_number=body.tracking_number,
+        )
+    except Conflict:  # illegal, or another request moved it first: maybe this very request
+        if not await _arrived(deps, await _any_order(deps, order_id), target, body):
+            raise
+    else:
+        if target == OrderState.CANCELLED:
+            await _try_refund_cancelled(deps, order, by=by)
+    return await staff_order(deps, order_id)
+
+
+def _refund_key(idempotency_key: str) -> str:
+    """The refund's key at payments (and, through it, at the provider): derived from the client's
+    Idempotency-Key, so a retry of the request can never become a second refund."""
+    return "staff:" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+
+
+async def staff_refund(
+    deps: Deps, staff: Staff, order_id: str, idempotency_key: str, body: StaffRefundIn
+) -> Response:
+    """Refund all or part of an order's payment through payments (which records the refund, who asked
+    for it, and its PaymentRefunded event). An order refunded in full becomes `refunded` where the
+    state machine allows it (from cancelled or returned); elsewhere its state stays and the refund is
+    on its payment. Before shipping, refunding everything is a cancellation: 409, cancel instead."""
+    order = await _any_order(deps, order_id)
+    if order.state in (OrderState.PENDING_PAYMENT, OrderState.FAILED):
+        raise Conflict(
+            "This order has no captured payment to refund.", slug="nothing-to-refund", state=order.state
+        )
+    if body.amount is not None and body.amount.currency != order.currency:
+        raise UnprocessableEntity(
+            f"The order was paid in {order.currency}.",
+            errors={"amount.currency": f"must be {order.currency}"},
+        )
+    if body.amount is None and order.state in NOT_SHIPPED:
+        raise Conflict(
+            "To refund everything before shipping, cancel the order: that refunds in full and restocks.",
+            slug="cancel-instead",
+            state=order.state,
+        )
+    try:
+        payment = await deps.payments.refund(
+            order.id,
+            refund_key=_refund_key(idempotency_key),
+            reason=body.reason,
+            amount=body.amount.amount if body.amount else None,
+            staff=staff,
+        )
+    except RemoteProblem as problem:
+        if problem.status == 404:
+            raise Conflict("This order has no payment to refund.", slug="nothing-to-refund") from None
+        raise
+    except ServiceUnavailable:
+        raise ServiceUnavailable(
+            "The payment provider did not confirm the refund. Retry with the same Idempotency-Key: "
+            "a refund that did go through is then recorded, and none is made twice."
+        ) from None
+    by = Actor("staff", staff)
+    async with deps.db.unit_of_work() as session:
+        return await idempotent(
+            session,
+            scope=f"staff-refund:{order.id}",
+            key=idempotency_key,
+            request=body,
+            status_code=200,
+            required=True,
+            run=lambda: _settle_refund(session, order.id, payment, by=by, reason=body.reason),
+        )
+
+
+async def _settle_refund(
+    session: AsyncSession, order_id: str, payment: dict[str, Any], *, by: Actor, reason: str
+) -> StaffOrderOut:
+    """Take payments' word for what is refunded; refunded in full, the order becomes `refunded` if its
+    state allows (that change's event tells the customer nothing: the refund has its own e-mail)."""
+    order = await repo.order(session, order_id, fresh=True)
+    assert order is not None
+    refunded, status = payment["refunded"]["amount"], payment["status"]
+    moved = False
+    in_full = refunded >= payment["captured"]["amount"]
+    if in_full and OrderState.REFUNDED in TRANSITIONS[OrderState(order.state)]:
+        moved = await _record_transition(
+            session,
+            order,
+            OrderState.REFUNDED,
+            f"refunded in full: {reason}"[:200],
+            by=by,
+            refunded=refunded,
+            payment_status=status,
+        )
+    if not moved:
+        await repo.set_payment(session, order_id, refunded=refunded, payment_status=status, now=_now())
+    return await _staff_view_in(session, order_id)

@@ -23,6 +23,8 @@ class OrdersSettings(ServiceSettings):
     free_shipping_from: int = 5000
     max_line_quantity: int = 99
     max_cart_lines: int = 50
+    # The longest range, in days, a back-office report covers (one year, leap years included).
+    report_max_days: int = 366
     # Tests only: when this file exists, the process kills itself between capture and commit.
     crash_hook_file: Path | None = None
 

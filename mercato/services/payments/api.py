@@ -1,4 +1,5 @@
-"""Payments HTTP routes. Internal ones serve the orders service; the webhook is the provider's door.
+"""Payments HTTP routes. Internal ones serve the orders service; the webhook is the provider's door;
+the back office reads the payment trail under /admin/v1 (staff token checked by the gateway, roles here).
 
 These routes take the database rather than a unit of work: a payment spans provider calls, and the
 use cases commit short transactions around them (see service.py).
@@ -9,17 +10,20 @@ from __future__ import annotations
 from typing import Annotated
 
 import stripe
-from fastapi import APIRouter, Depends, Header, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 
 from mercato.platform.app import get_database
 from mercato.platform.db import Database
 from mercato.platform.errors import BadRequest
+from mercato.platform.pagination import Page, Paging
+from mercato.platform.staff import Staff, requires
 from mercato.services.payments import service
 from mercato.services.payments.provider import Provider
-from mercato.services.payments.schemas import OrderId, PaymentIn, PaymentOut, RefundIn
+from mercato.services.payments.schemas import OrderId, PaymentIn, PaymentOut, RefundIn, StaffPaymentOut
 
 internal = APIRouter(prefix="/internal/payments", tags=["internal (orders → payments)"])
 webhooks = APIRouter(tags=["provider webhooks"])
+admin = APIRouter(prefix="/admin/v1", tags=["back office: payments"])
 
 DB = Annotated[Database, Depends(get_database)]
 
@@ -88,3 +92,24 @@ async def stripe_webhook(
         raise BadRequest("The webhook signature is not valid.") from None
     await service.handle_provider_event(db, event)
     return Response(status_code=204)
+
+
+@admin.get("/payments", response_model=Page[StaffPaymentOut])
+async def staff_payments(
+    staff: Annotated[Staff, requires("operations", "support")],
+    db: DB,
+    paging: Paging,
+    order_id: Annotated[str | None, Query(max_length=64)] = None,
+    customer_id: Annotated[str | None, Query(max_length=40)] = None,
+) -> Page[StaffPaymentOut]:
+    """The audit trail of money: payments newest first (`order_id` finds an order's), each with
+    every record — authorisation, capture, refunds, voids, disputes — its amounts, the provider's
+    ids, when, and which staff member asked for a refund. Cards show as brand and last four only."""
+    rows = await service.staff_payments(
+        db,
+        order_id=order_id,
+        customer_id=customer_id,
+        before=paging.position.get("before"),
+        limit=paging.fetch,
+    )
+    return paging.page(rows, lambda last: {"before": last.id})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from mercato.platform.app import create_app
-from mercato.services.payments.api import internal, webhooks
+from mercato.services.payments.api import admin, internal, webhooks
 from mercato.services.payments.provider import Provider
 from mercato.services.payments.settings import PaymentsSettings
 
@@ -20,7 +20,7 @@ def build_app(settings: PaymentsSettings | None = None) -> FastAPI:
         settings=settings,
         title="Mercato payments",
         description="Authorise, capture, void and refund through the payment provider; append-only records.",
-        routers=[internal, webhooks],
+        routers=[internal, webhooks, admin],
         on_startup=on_startup,
     )
 

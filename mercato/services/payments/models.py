@@ -53,6 +53,8 @@ class PaymentRecord(Base):
     # The idempotency key of the request that caused this record, where a client may repeat it.
     request_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The staff member who asked for this (a refund from the back office); empty for everything else.
+    staff_id: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

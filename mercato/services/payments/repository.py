@@ -47,6 +47,34 @@ async def records_for(session: AsyncSession, order_id: str) -> list[PaymentRecor
     )
 
 
+async def payments(
+    session: AsyncSession, *, order_id: str | None, customer_id: str | None, before: str | None, limit: int
+) -> list[Payment]:
+    """Newest first (payment ids are time-ordered), keyset-paged by id."""
+    query = select(Payment).order_by(Payment.id.desc()).limit(limit)
+    if order_id:
+        query = query.where(Payment.order_id == order_id)
+    if customer_id:
+        query = query.where(Payment.customer_id == customer_id)
+    if before:
+        query = query.where(Payment.id < before)
+    return list(await session.scalars(query))
+
+
+async def records_of_orders(session: AsyncSession, order_ids: list[str]) -> dict[str, list[PaymentRecord]]:
+    """The trails of several orders' payments in one query, each in the order its facts happened."""
+    trails: dict[str, list[PaymentRecord]] = {order_id: [] for order_id in order_ids}
+    if order_ids:
+        found = await session.scalars(
+            select(PaymentRecord)
+            .where(PaymentRecord.order_id.in_(order_ids))
+            .order_by(PaymentRecord.order_id, PaymentRecord.id)
+        )
+        for record in found:
+            trails[record.order_id].append(record)
+    return trails
+
+
 async def has_record(session: AsyncSession, order_id: str, kind: str, provider_ref: str) -> bool:
     found = await session.scalar(
         select(PaymentRecord.id).where(

@@ -26,12 +26,23 @@ class PaymentIn(Input):
     description: Annotated[str, StringConstraints(max_length=200)] | None = None
 
 
+class RequestedBy(Input):
+    """The staff member behind a refund, as the calling service verified them."""
+
+    staff_id: Annotated[str, StringConstraints(pattern=r"^stf_[0-9A-HJKMNP-TV-Z]{26}$")]
+    source_ip: Annotated[str, StringConstraints(max_length=200)] | None = None
+
+
 class RefundIn(Input):
     refund_key: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
-        description="Unique per refund the caller intends: repeating it never refunds twice."
+        description="Unique per refund the caller intends: repeating it never refunds twice; "
+        "using it again for another amount or reason is a 409."
     )
     amount: Annotated[int, Field(ge=1)] | None = Field(default=None, description="Default: all that is left.")
     reason: Annotated[str, StringConstraints(max_length=200)] = "requested_by_customer"
+    requested_by: RequestedBy | None = Field(
+        default=None, description="Set when staff asked: kept on the record and put on the audit trail."
+    )
 
 
 class CardOut(BaseModel):
@@ -61,3 +72,40 @@ class PaymentOut(BaseModel):
     provider_intent_id: str | None
     decline_code: str | None
     records: list[RecordOut] = []
+
+
+# --- back office ---------------------------------------------------------------------------------
+
+
+class TrailRecordOut(BaseModel):
+    """One fact of the payment trail. Card data never appears: the payment shows brand and last4 only."""
+
+    id: int
+    kind: str = Field(
+        description="intent_created | authorised | captured | failed | voided | refunded | disputed"
+    )
+    amount: Money
+    provider_ref: str | None = Field(description="The provider's id: intent, charge, refund or dispute.")
+    reason: str | None
+    decline_code: str | None
+    staff_id: str | None = Field(description="Who asked for it, when staff did (refunds).")
+    source: str = Field(
+        description="`mercato`, or `provider` for what arrived by webhook (e.g. a dashboard refund)."
+    )
+    created_at: datetime
+
+
+class StaffPaymentOut(BaseModel):
+    id: str
+    order_id: str
+    customer_id: str
+    status: str
+    amount: Money
+    captured: Money
+    refunded: Money
+    card: CardOut
+    provider_intent_id: str | None
+    decline_code: str | None
+    created_at: datetime
+    updated_at: datetime
+    records: list[TrailRecordOut]

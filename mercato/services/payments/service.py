@@ -30,10 +30,20 @@ from mercato.platform.errors import (
 )
 from mercato.platform.ids import new_id
 from mercato.platform.outbox import record_event
+from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.payments import repository as repo
 from mercato.services.payments.models import Payment, PaymentRecord, ProviderEvent
 from mercato.services.payments.provider import Declined, Provider, ProviderUnavailable
-from mercato.services.payments.schemas import CardOut, PaymentIn, PaymentOut, RecordOut, RefundIn
+from mercato.services.payments.schemas import (
+    CardOut,
+    PaymentIn,
+    PaymentOut,
+    RecordOut,
+    RefundIn,
+    RequestedBy,
+    StaffPaymentOut,
+    TrailRecordOut,
+)
 
 
 class PaymentStatus(StrEnum):
@@ -74,10 +84,12 @@ def _record(
     provider_ref: str | None,
     *,
     request_key: str | None = None,
+    staff_id: str | None = None,
     **detail: Any,
 ) -> PaymentRecord:
     return PaymentRecord(
         request_key=request_key,
+        staff_id=staff_id,
         payment_id=payment.id,
         order_id=payment.order_id,
         kind=kind,
@@ -300,6 +312,9 @@ async def void(db: Database, provider: Provider, order_id: str) -> PaymentOut | 
 
 
 async def refund(db: Database, provider: Provider, order_id: str, data: RefundIn) -> PaymentOut:
+    """Refund `data.amount`, or all that is left. The refund key makes it idempotent all the way to
+    the provider: repeated, it answers the same and refunds nothing more; reused for another amount
+    or reason, it is refused."""
     payment = await _load(db, order_id)
     if payment.status not in SETTLED:
         raise Conflict(f"A {payment.status} payment cannot be refunded.")
@@ -307,13 +322,21 @@ async def refund(db: Database, provider: Provider, order_id: str, data: RefundIn
     amount = data.amount or remaining
     key = f"mercato:{order_id}:refund:{data.refund_key}"
     async with db.read() as session:
-        if await repo.record_with_key(session, key):
-            return payment_out(payment)  # this refund was made before: the same answer, no second refund
+        made = await repo.record_with_key(session, key)
+    if made is not None:
+        if (data.amount not in (None, made.amount)) or made.detail.get("reason") != data.reason:
+            raise Conflict(
+                "This refund key was used for another refund.",
+                errors={"refund_key": "was used for another amount or reason"},
+            )
+        return payment_out(payment)  # this refund was made before: the same answer, no second refund
     if amount > remaining:
         raise UnprocessableEntity(
             f"At most {remaining} can be refunded.",
             errors={"amount": f"exceeds the {remaining} left to refund"},
         )
+    if amount == 0:
+        raise Conflict("Everything captured has been refunded already.", slug="nothing-to-refund")
     try:
         provider_refund = await provider.refund(
             payment.provider_intent_id or "", amount=amount, key=key, reason=data.reason
@@ -324,13 +347,26 @@ async def refund(db: Database, provider: Provider, order_id: str, data: RefundIn
         raise Conflict(f"The provider refused the refund: {declined.message}") from None
     return payment_out(
         await _apply_refund(
-            db, order_id, provider_refund.id, provider_refund.amount, data.reason, request_key=key
+            db,
+            order_id,
+            provider_refund.id,
+            provider_refund.amount,
+            data.reason,
+            request_key=key,
+            requested_by=data.requested_by,
         )
     )
 
 
 async def _apply_refund(
-    db: Database, order_id: str, refund_id: str, amount: int, reason: str, *, request_key: str | None = None
+    db: Database,
+    order_id: str,
+    refund_id: str,
+    amount: int,
+    reason: str,
+    *,
+    request_key: str | None = None,
+    requested_by: RequestedBy | None = None,
 ) -> Payment:
     async with db.unit_of_work() as session:
         payment = await repo.payment_for_order(session, order_id)
@@ -343,14 +379,60 @@ async def _apply_refund(
                 else PaymentStatus.PARTIALLY_REFUNDED
             )
             payment.updated_at = datetime.now(UTC)
+            staff_id = requested_by.staff_id if requested_by else None
             await repo.append_records(
                 session,
-                [_record(payment, "refunded", amount, refund_id, request_key=request_key, reason=reason)],
+                [
+                    _record(
+                        payment,
+                        "refunded",
+                        amount,
+                        refund_id,
+                        request_key=request_key,
+                        staff_id=staff_id,
+                        reason=reason,
+                    )
+                ],
             )
             # Also the refund that undoes a failed checkout (reason "checkout_failed"): its capture
             # was published, and consumers adding up money must see it given back.
             await _record_refunded(session, payment, amount, reason, payment.updated_at)
+            if requested_by:
+                await _audit_refund(
+                    session, payment, requested_by, amount=amount, reason=reason, refund_id=refund_id
+                )
         return payment
+
+
+async def _audit_refund(
+    session: AsyncSession,
+    payment: Payment,
+    requested_by: RequestedBy,
+    *,
+    amount: int,
+    reason: str,
+    refund_id: str,
+) -> None:
+    """A refund staff asked for is audited here, in the transaction that records the money leaving,
+    rather than by the service staff called: so the audit trail has each refund exactly once, even if
+    the caller fails after this commit. (The caller checked the staff member's role.)"""
+    staff = Staff(id=requested_by.staff_id, roles=frozenset(), source_ip=requested_by.source_ip)
+    await record_staff_action(
+        session,
+        staff,
+        "refund.create",
+        service="payments",
+        target_type="payment",
+        target_id=payment.id,
+        details={
+            "order_id": payment.order_id,
+            "amount": amount,
+            "currency": payment.currency,
+            "reason": reason,
+            "provider_refund_id": refund_id,
+            "total_refunded": payment.refunded_amount,
+        },
+    )
 
 
 async def payment_with_records(db: Database, order_id: str) -> PaymentOut:
@@ -399,3 +481,54 @@ async def handle_provider_event(db: Database, event: stripe.Event) -> None:
                     session, [_record(payment, "refunded", delta, event.id, source="provider")]
                 )
                 await _record_refunded(session, payment, delta, None, payment.updated_at)
+
+
+# --- back office ---------------------------------------------------------------------------------
+
+
+def _trail_record(record: PaymentRecord) -> TrailRecordOut:
+    detail = record.detail or {}
+    return TrailRecordOut(
+        id=record.id,
+        kind=record.kind,
+        amount=Money(amount=record.amount, currency=record.currency),
+        provider_ref=record.provider_ref,
+        reason=detail.get("reason"),
+        decline_code=detail.get("decline_code"),
+        staff_id=record.staff_id,
+        source=detail.get("source", "mercato"),
+        created_at=record.created_at,
+    )
+
+
+async def staff_payments(
+    db: Database, *, order_id: str | None, customer_id: str | None, before: str | None, limit: int
+) -> list[StaffPaymentOut]:
+    """Payments newest first (an order has one), each with its whole record trail, oldest fact first."""
+    async with db.read() as session:
+        payments = await repo.payments(
+            session, order_id=order_id, customer_id=customer_id, before=before, limit=limit
+        )
+        trails = await repo.records_of_orders(session, [payment.order_id for payment in payments])
+
+    def money(payment: Payment, amount: int) -> Money:
+        return Money(amount=amount, currency=payment.currency)
+
+    return [
+        StaffPaymentOut(
+            id=p.id,
+            order_id=p.order_id,
+            customer_id=p.customer_id,
+            status=p.status,
+            amount=money(p, p.amount),
+            captured=money(p, p.captured_amount),
+            refunded=money(p, p.refunded_amount),
+            card=CardOut(brand=p.card_brand, last4=p.card_last4),
+            provider_intent_id=p.provider_intent_id,
+            decline_code=p.decline_code,
+            created_at=p.created_at,
+            updated_at=p.updated_at,
+            records=[_trail_record(record) for record in trails[p.order_id]],
+        )
+        for p in payments
+    ]

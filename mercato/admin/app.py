@@ -1,0 +1,153 @@
+"""The admin app: middleware (address allowlist, CSRF, session cookies, security headers), error pages,
+and the routers of each part of the back office."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from mercato.admin import auth, catalog, operations, people, reports, session
+from mercato.admin.web import error_page, settings
+from mercato.webkit import csrf
+from mercato.webkit.caller import LoginRequired
+from mercato.webkit.gateway import BadInput, GatewayClient, NotFound, Unavailable
+
+log = logging.getLogger("mercato.admin")
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "cross-origin-opener-policy": "same-origin",
+    "content-security-policy": (
+        "default-src 'self'; img-src 'self' data:; script-src 'self'; style-src 'self'; "
+        "object-src 'none'; base-uri 'self'; frame-ancestors 'none'; form-action 'self'"
+    ),
+}
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    app.state.gateway = GatewayClient(
+        settings.gateway_url, settings.gateway_timeout_seconds, user_agent="mercato-admin"
+    )
+    try:
+        yield
+    finally:
+        await app.state.gateway.aclose()
+
+
+app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+for part in (auth, catalog, operations, people, reports):
+    app.include_router(part.router)
+
+
+@app.middleware("http")
+async def session_cookies(request: Request, call_next: Any) -> Response:
+    """Every visitor gets a signed CSRF token; tokens refreshed (or revoked) during the request are
+    written back to the browser here."""
+    secret = settings.session_secret.get_secret_value()
+    token = request.cookies.get(session.CSRF_COOKIE)
+    fresh = not csrf.valid_csrf_token(secret, token)
+    request.state.csrf_token = csrf.new_csrf_token(secret) if fresh else token
+    response = await call_next(request)
+    if fresh:
+        response.set_cookie(session.CSRF_COOKIE, request.state.csrf_token, **session.cookie_options(request))
+    if getattr(request.state, "clear_tokens", False):
+        session.clear_tokens(request, response)
+    elif tokens := getattr(request.state, "new_tokens", None):
+        session.set_tokens(request, response, tokens, settings.refresh_cookie_hours)
+    return response
+
+
+@app.middleware("http")
+async def allowlist(request: Request, call_next: Any) -> Response:
+    """Only browsers on the allowed networks see the back office at all (the gateway checks its own
+    allowlist too, against the admin app's address)."""
+    try:
+        address = ip_address(request.client.host if request.client else "")
+    except ValueError:
+        address = None
+    if address is None or not any(address in network for network in settings.allowed_networks):
+        log.warning("refused a browser outside the admin allowlist: %s", address)
+        return Response(
+            "Forbidden: this network may not use the back office.\n", 403, media_type="text/plain"
+        )
+    return await call_next(request)
+
+
+@app.middleware("http")
+async def security_headers(request: Request, call_next: Any) -> Response:
+    response = await call_next(request)
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+# --- errors: clear pages, never a traceback -------------------------------------------------------
+@app.exception_handler(NotFound)
+@app.exception_handler(404)
+async def not_found(request: Request, exc: Exception) -> Response:
+    return error_page(request, 404, "Not found", "There is nothing here, or it was removed.")
+
+
+@app.exception_handler(HTTPException)
+async def http_error(request: Request, exc: HTTPException) -> Response:
+    if exc.status_code == 404:
+        return await not_found(request, exc)
+    return error_page(request, exc.status_code, "That didn't work", "Please go back and try again.")
+
+
+@app.exception_handler(csrf.CsrfFailed)
+async def csrf_failed(request: Request, exc: Exception) -> Response:
+    return error_page(request, 403, "Please try that again", "The form expired. Go back, reload and retry.")
+
+
+@app.exception_handler(LoginRequired)
+async def login_required(request: Request, exc: Exception) -> Response:
+    target = request.url.path if request.method == "GET" else "/"
+    return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
+
+
+@app.exception_handler(auth.Forbidden)
+async def forbidden(request: Request, exc: Exception) -> Response:
+    return error_page(
+        request, 403, "Not for your role", "Your role doesn't include this part of the back office."
+    )
+
+
+@app.exception_handler(BadInput)
+async def bad_input(request: Request, exc: BadInput) -> Response:
+    return error_page(request, 400, "That link doesn't look right", "Try again from the menu.")
+
+
+@app.exception_handler(Unavailable)
+async def unavailable(request: Request, exc: Unavailable) -> Response:
+    log.warning("gateway unavailable: %s", exc)
+    return error_page(
+        request,
+        503,
+        "Back in a moment",
+        f"The {exc.part} service is unavailable right now. Please retry shortly.",
+    )
+
+
+@app.exception_handler(Exception)
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path)
+    return error_page(request, 500, "Something went wrong", "Sorry, that's our fault. Please try again.")
+
+
+@app.get("/healthz", include_in_schema=False)
+async def healthz() -> dict[str, str]:
+    return {"status": "ok"}

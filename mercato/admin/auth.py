@@ -1,0 +1,205 @@
+"""Signing in to the back office: e-mail and password, then the second factor — enrolment (QR code,
+first code, recovery codes) the first time, a TOTP code or a recovery code after that. And the start page."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+import httpx
+from fastapi import APIRouter, Depends, Request, Response
+from fastapi.responses import RedirectResponse
+
+from mercato.admin import session
+from mercato.admin.web import caller, field_errors, gw, problem, render, settings
+from mercato.webkit.gateway import NotFound
+
+CHALLENGE_MINUTES = 5
+
+
+class Forbidden(Exception):
+    """The gateway or a service said this staff member's role may not do that."""
+
+
+def checked(response: httpx.Response, part: str = "admin") -> httpx.Response:
+    """An admin API answer, with 403 and 404 turned into the app's error pages."""
+    if response.status_code == 403:
+        raise Forbidden
+    if response.status_code == 404:
+        raise NotFound(part, str(response.request.url.path))
+    return response
+
+
+async def csrf(request: Request) -> None:
+    await session.check_csrf(request, settings.session_secret.get_secret_value())
+
+
+router = APIRouter()
+posts = APIRouter(dependencies=[Depends(csrf)])
+
+
+def redirect(url: str) -> Response:
+    return RedirectResponse(url, status_code=303)
+
+
+def local_path(target: str | None) -> str:
+    parts = urlsplit(target or "/")
+    path = parts.path or "/"
+    if not path.startswith("/") or path.startswith("//") or "\\" in path or path.startswith("/login"):
+        return "/"
+    return path + (f"?{parts.query}" if parts.query else "")
+
+
+def field(form: Any, name: str, limit: int = 1024) -> str:
+    value = form.get(name)
+    return value.strip()[:limit] if isinstance(value, str) else ""
+
+
+def forwarded(request: Request) -> dict[str, str]:
+    return {"x-forwarded-for": session.browser_address(request)}
+
+
+def with_challenge(response: Response, request: Request, challenge: str) -> Response:
+    response.set_cookie(
+        session.CHALLENGE_COOKIE, challenge, max_age=CHALLENGE_MINUTES * 60, **session.cookie_options(request)
+    )
+    return response
+
+
+def refused(response: httpx.Response, fallback: str) -> str:
+    """What to tell someone whose sign-in step failed: locked accounts say so, the rest stays vague."""
+    if response.status_code in (423, 429):
+        return str(problem(response).get("detail") or "Too many attempts. Try again later.")
+    return fallback
+
+
+@router.get("/login")
+async def login_page(request: Request, next: str = "/") -> Response:
+    return render(request, "login.jinja", next=local_path(next), email="")
+
+
+@posts.post("/login")
+async def login(request: Request) -> Response:
+    form = await request.form()
+    email, target = field(form, "email", 320), local_path(field(form, "next"))
+    response = await gw(request).send(
+        "staff",
+        "POST",
+        "/admin/v1/auth/login",
+        json={"email": email, "password": field(form, "password")},
+        headers=forwarded(request),
+    )
+    if response.status_code != 200:
+        error = refused(response, "That e-mail and password don't match a staff account.")
+        return render(request, "login.jinja", 401, next=target, email=email, error=error)
+    step = response.json()
+    change = bool(step.get("password_change_required"))
+    if step.get("status") == "enrolment_required":
+        qr = base64.b64encode(str(step.get("qr_svg") or "").encode()).decode()
+        page = render(
+            request,
+            "enrol.jinja",
+            next=target,
+            secret=step.get("secret"),
+            qr=qr,
+            uri=step.get("otpauth_uri"),
+            change_password=change,
+        )
+        return with_challenge(page, request, step["challenge"])
+    query = urlencode({"next": target} | ({"change_password": "1"} if change else {}))
+    return with_challenge(redirect(f"/login/verify?{query}"), request, step["challenge"])
+
+
+def with_new_password(body: dict[str, str], form: Any) -> dict[str, str]:
+    """A password someone else set (an admin, the seed) is replaced while signing in."""
+    new_password = field(form, "new_password")
+    return body | ({"new_password": new_password} if new_password else {})
+
+
+@posts.post("/login/enrol")
+async def enrol(request: Request) -> Response:
+    form = await request.form()
+    target = local_path(field(form, "next"))
+    response = await gw(request).send(
+        "staff",
+        "POST",
+        "/admin/v1/auth/enrol",
+        json=with_new_password(
+            {"challenge": request.cookies.get(session.CHALLENGE_COOKIE, ""), "code": field(form, "code", 10)},
+            form,
+        ),
+        headers=forwarded(request),
+    )
+    if response.status_code == 422 and (errors := field_errors(response)):
+        message = "; ".join(errors.values())
+        return render(
+            request, "login.jinja", 422, next=target, email="", error=f"{message} Sign in again to retry."
+        )
+    if response.status_code != 200:
+        message = refused(response, "That code didn't match, or the sign-in expired. Sign in again to retry.")
+        return render(request, "login.jinja", 401, next=target, email="", error=message)
+    tokens = response.json()
+    request.state.new_tokens = tokens
+    return render(request, "recovery_codes.jinja", codes=tokens.get("recovery_codes") or [], next=target)
+
+
+@router.get("/login/verify")
+async def verify_page(request: Request, next: str = "/", change_password: bool = False) -> Response:
+    if not request.cookies.get(session.CHALLENGE_COOKIE):
+        return redirect("/login")
+    return render(request, "verify.jinja", next=local_path(next), change_password=change_password)
+
+
+@posts.post("/login/verify")
+async def verify(request: Request) -> Response:
+    form = await request.form()
+    target = local_path(field(form, "next"))
+    body: dict[str, str] = {"challenge": request.cookies.get(session.CHALLENGE_COOKIE, "")}
+    if recovery := field(form, "recovery_code", 64):
+        body["recovery_code"] = recovery
+    else:
+        body["code"] = field(form, "code", 10)
+    response = await gw(request).send(
+        "staff",
+        "POST",
+        "/admin/v1/auth/verify",
+        json=with_new_password(body, form),
+        headers=forwarded(request),
+    )
+    change = field(form, "change_password", 1) == "1"
+    if response.status_code == 422 and (errors := field_errors(response)):
+        message = "; ".join(errors.values())
+        return render(request, "verify.jinja", 422, next=target, error=message, change_password=True)
+    if response.status_code != 200:
+        if response.status_code in (401, 410) and "expired" in str(problem(response).get("detail", "")):
+            return redirect(f"/login?next={target}")
+        error = refused(response, "That code didn't match. Check the time on your phone and try again.")
+        return render(request, "verify.jinja", 401, next=target, error=error, change_password=change)
+    request.state.new_tokens = response.json()
+    return redirect(target)
+
+
+@posts.post("/logout")
+async def logout(request: Request) -> Response:
+    refresh = request.cookies.get(session.REFRESH_COOKIE)
+    if refresh:
+        await gw(request).send(
+            "staff",
+            "POST",
+            "/admin/v1/auth/logout",
+            json={"refresh_token": refresh},
+            headers=forwarded(request),
+        )
+    request.state.clear_tokens = True
+    return redirect("/login")
+
+
+@router.get("/")
+async def home(request: Request) -> Response:
+    staff = caller(request)
+    await staff.ensure_signed_in()
+    return render(request, "home.jinja", claims=staff.claims)
+
+
+router.include_router(posts)

@@ -1,0 +1,193 @@
+"""The shopper's account: profile, address book, communication opt-ins, "download my data" and
+"delete my account". Thin like shop.py: forms in, one gateway call each, a redirect or the page again."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from mercato.storefront.gateway import NotFound
+from mercato.storefront.session import Shopper
+from mercato.storefront.shop import ADDRESS_FIELDS, ADDRESS_ID, csrf, field, private, problem, redirect
+from mercato.storefront.web import gw, render
+
+router = APIRouter()
+posts = APIRouter(dependencies=[Depends(csrf)])
+
+# One-time confirmations, chosen by a fixed key in the redirect so nothing the URL says is echoed back.
+DONE = {
+    "profile": "Your details are saved.",
+    "opt-ins": "Your communication choices are saved.",
+    "address-added": "The address is in your address book.",
+    "address-removed": "The address was removed.",
+}
+CHANNELS = ("email", "sms", "push")
+ORDER_PAGES = 100  # at most 10,000 orders in one export; a shopper with more can ask support
+
+
+async def account_page(
+    request: Request, shopper: Shopper, status_code: int = 200, **context: Any
+) -> Response:
+    me = await shopper.send("account", "GET", "/api/v1/me")
+    book = await shopper.send("account", "GET", "/api/v1/me/addresses", params={"limit": 50})
+    context.setdefault("values", {})
+    context.setdefault("errors", {})
+    return private(
+        render(
+            request,
+            "account.jinja",
+            status_code,
+            me=me.json(),
+            addresses=book.json().get("data", []) if book.status_code == 200 else [],
+            done=DONE.get(request.query_params.get("done", "")),
+            **context,
+        )
+    )
+
+
+def field_errors(response: Any) -> dict[str, str]:
+    errors = problem(response).get("errors")
+    if not isinstance(errors, dict):
+        return {}
+    return {str(name).rsplit(".", 1)[-1]: str(message) for name, message in errors.items()}
+
+
+@router.get("/account")
+async def account(request: Request) -> Response:
+    return await account_page(request, Shopper(request, gw(request)))
+
+
+@posts.post("/account/profile")
+async def update_profile(request: Request) -> Response:
+    form = await request.form()
+    shopper = Shopper(request, gw(request))
+    values = {"name": field(form, "name", 200), "phone": field(form, "phone", 40)}
+    phone = re.sub(r"[\s().-]", "", values["phone"])  # people write "+49 (30) 123-4567"; the API wants E.164
+    body: dict[str, Any] = {"name": values["name"], "phone": phone or None}
+    response = await shopper.send("account", "PATCH", "/api/v1/me", json=body)
+    if response.status_code != 200:
+        return await account_page(
+            request,
+            shopper,
+            422,
+            values=values,
+            errors=field_errors(response),
+            error="Please check your details.",
+        )
+    return redirect("/account?done=profile")
+
+
+@posts.post("/account/opt-ins")
+async def update_opt_ins(request: Request) -> Response:
+    form = await request.form()
+    body = {
+        "communication": {channel: form.get(channel) == "on" for channel in CHANNELS},
+        "preferences": {"newsletter": form.get("newsletter") == "on"},
+    }
+    shopper = Shopper(request, gw(request))
+    response = await shopper.send("account", "PATCH", "/api/v1/me", json=body)
+    if response.status_code != 200:
+        return await account_page(request, shopper, 422, error="Sorry, we couldn't save your choices.")
+    return redirect("/account?done=opt-ins")
+
+
+@posts.post("/account/addresses")
+async def add_address(request: Request) -> Response:
+    form = await request.form()
+    shopper = Shopper(request, gw(request))
+    values = {name: field(form, name, 200) for name in ADDRESS_FIELDS}
+    body: dict[str, Any] = {name: value for name, value in values.items() if value}
+    body["is_default"] = form.get("is_default") == "on"
+    response = await shopper.send("account", "POST", "/api/v1/me/addresses", json=body)
+    if response.status_code != 201:
+        return await account_page(
+            request,
+            shopper,
+            422,
+            values=values,
+            errors=field_errors(response),
+            error="Please check the address.",
+        )
+    return redirect("/account?done=address-added#addresses")
+
+
+@posts.post("/account/addresses/{address_id}/delete")
+async def delete_address(request: Request, address_id: str) -> Response:
+    if not ADDRESS_ID.match(address_id):
+        raise NotFound("account", address_id)
+    response = await Shopper(request, gw(request)).send(
+        "account", "DELETE", f"/api/v1/me/addresses/{address_id}"
+    )
+    if response.status_code not in (204, 404):  # already gone is what the shopper wanted
+        raise NotFound("account", address_id)
+    return redirect("/account?done=address-removed#addresses")
+
+
+@router.get("/account/export")
+async def export(request: Request) -> Response:
+    """Everything the shop holds about the shopper, as one JSON download (GDPR Art. 20): the account as
+    customers exports it, and the full order history with each order's detail."""
+    shopper = Shopper(request, gw(request))
+    account_data = await shopper.send("account", "GET", "/api/v1/me/export")
+    orders: list[dict[str, Any]] = []
+    cursor: str | None = None
+    for _ in range(ORDER_PAGES):
+        params = {"limit": 100} | ({"cursor": cursor} if cursor else {})
+        listing = await shopper.send("orders", "GET", "/api/v1/orders", params=params)
+        if listing.status_code != 200:
+            break
+        page = listing.json()
+        for summary in page["data"]:
+            detail = await shopper.send("orders", "GET", f"/api/v1/orders/{summary['id']}")
+            orders.append(detail.json() if detail.status_code == 200 else summary)
+        cursor = page.get("next_cursor")
+        if not cursor:
+            break
+    document = {
+        "exported_at": datetime.now(UTC).isoformat(),
+        "account": account_data.json(),
+        "orders": orders,
+    }
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d")
+    return private(
+        Response(
+            json.dumps(document, indent=2, ensure_ascii=False),
+            media_type="application/json",
+            headers={"content-disposition": f'attachment; filename="mercato-my-data-{stamp}.json"'},
+        )
+    )
+
+
+@posts.post("/account/delete")
+async def delete_account(request: Request) -> Response:
+    """Closing the account is final, so the shopper confirms it with their password."""
+    form = await request.form()
+    shopper = Shopper(request, gw(request))
+    me = (await shopper.send("account", "GET", "/api/v1/me")).json()
+    check = await gw(request).send(
+        "account",
+        "POST",
+        "/api/v1/auth/token",
+        json={"email": me["email"], "password": field(form, "password")},
+    )
+    if check.status_code != 200:
+        return await account_page(
+            request,
+            shopper,
+            403,
+            delete_error="That password isn't right, so your account is still open.",
+        )
+    response = await shopper.send("account", "DELETE", "/api/v1/me")
+    if response.status_code != 204:
+        return await account_page(
+            request, shopper, 409, delete_error="Sorry, we couldn't close your account."
+        )
+    request.state.clear_tokens = True
+    return private(render(request, "goodbye.jinja"))
+
+
+router.include_router(posts)

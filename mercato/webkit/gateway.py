@@ -1,0 +1,94 @@
+"""A web front end's only upstream: the API at the gateway, through one shared `httpx.AsyncClient`.
+
+Failures become three exceptions the pages understand: `NotFound` (404), `BadInput` (400/422, e.g. a
+stale cursor) and `Unavailable` (the part of the shop behind the route is down, slow or rate-limited).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import httpx
+
+Params = Mapping[str, str | int | Sequence[str]] | Sequence[tuple[str, str]]
+
+
+class GatewayError(Exception):
+    def __init__(self, part: str, detail: str = "") -> None:
+        super().__init__(f"{part}: {detail}")
+        self.part = part  # which part of the platform failed, e.g. "catalog" or "search"
+        self.detail = detail
+
+
+class NotFound(GatewayError):
+    pass
+
+
+class BadInput(GatewayError):
+    pass
+
+
+class Unavailable(GatewayError):
+    pass
+
+
+class GatewayClient:
+    def __init__(self, base_url: str, timeout: float, user_agent: str) -> None:
+        self.client = httpx.AsyncClient(
+            base_url=base_url,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
+            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
+            headers={"accept": "application/json", "user-agent": user_agent},
+        )
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def _get(self, part: str, path: str, params: Params | None = None) -> httpx.Response:
+        try:
+            response = await self.client.get(path, params=params)
+        except httpx.HTTPError as exc:
+            raise Unavailable(part, type(exc).__name__) from exc
+        if response.status_code == 404:
+            raise NotFound(part, path)
+        if response.status_code in (400, 422):
+            raise BadInput(part, response.text[:300])
+        if response.status_code >= 400:
+            raise Unavailable(part, f"HTTP {response.status_code}")
+        return response
+
+    async def send(
+        self,
+        part: str,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        json: Any = None,
+        params: Params | None = None,
+        headers: Mapping[str, str] | None = None,
+        files: Mapping[str, tuple[str, bytes, str]] | None = None,
+    ) -> httpx.Response:
+        """A call on someone's behalf (a shopper's cart, a staff member's edit): 4xx answers are the
+        caller's to read; the service being down, slow, rate-limited or failing is `Unavailable`.
+        `files` sends a multipart upload (an image, a CSV file)."""
+        sent = dict(headers or {})
+        if token:
+            sent["authorization"] = f"Bearer {token}"
+        try:
+            response = await self.client.request(
+                method, path, json=json, params=params, headers=sent, files=files
+            )
+        except httpx.HTTPError as exc:
+            raise Unavailable(part, type(exc).__name__) from exc
+        if response.status_code >= 500 or response.status_code == 429:
+            raise Unavailable(part, f"HTTP {response.status_code}")
+        return response
+
+    async def _json(self, part: str, path: str, params: Params | None = None) -> Any:
+        response = await self._get(part, path, params)
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise Unavailable(part, "not JSON") from exc
