@@ -60,7 +60,11 @@ def gw(request: Request) -> GatewayClient:
 
 
 def caller(request: Request) -> StaffCaller:
-    return StaffCaller(request, gw(request))
+    """The request's one caller: a second instance would refresh again with the spent refresh token,
+    which ends the session (see `mercato.webkit.caller`)."""
+    if not hasattr(request.state, "caller"):
+        request.state.caller = StaffCaller(request, gw(request))
+    return request.state.caller
 
 
 def roles_of(request: Request) -> set[str]:

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from mercato.storefront.gateway import NotFound
 from mercato.storefront.session import Shopper
 from mercato.storefront.shop import ADDRESS_FIELDS, ADDRESS_ID, csrf, field, private, problem, redirect
-from mercato.storefront.web import gw, render
+from mercato.storefront.web import gw, render, shopper_of
 
 router = APIRouter()
 posts = APIRouter(dependencies=[Depends(csrf)])
@@ -58,13 +58,13 @@ def field_errors(response: Any) -> dict[str, str]:
 
 @router.get("/account")
 async def account(request: Request) -> Response:
-    return await account_page(request, Shopper(request, gw(request)))
+    return await account_page(request, shopper_of(request))
 
 
 @posts.post("/account/profile")
 async def update_profile(request: Request) -> Response:
     form = await request.form()
-    shopper = Shopper(request, gw(request))
+    shopper = shopper_of(request)
     values = {"name": field(form, "name", 200), "phone": field(form, "phone", 40)}
     phone = re.sub(r"[\s().-]", "", values["phone"])  # people write "+49 (30) 123-4567"; the API wants E.164
     body: dict[str, Any] = {"name": values["name"], "phone": phone or None}
@@ -88,7 +88,7 @@ async def update_opt_ins(request: Request) -> Response:
         "communication": {channel: form.get(channel) == "on" for channel in CHANNELS},
         "preferences": {"newsletter": form.get("newsletter") == "on"},
     }
-    shopper = Shopper(request, gw(request))
+    shopper = shopper_of(request)
     response = await shopper.send("account", "PATCH", "/api/v1/me", json=body)
     if response.status_code != 200:
         return await account_page(request, shopper, 422, error="Sorry, we couldn't save your choices.")
@@ -98,7 +98,7 @@ async def update_opt_ins(request: Request) -> Response:
 @posts.post("/account/addresses")
 async def add_address(request: Request) -> Response:
     form = await request.form()
-    shopper = Shopper(request, gw(request))
+    shopper = shopper_of(request)
     values = {name: field(form, name, 200) for name in ADDRESS_FIELDS}
     body: dict[str, Any] = {name: value for name, value in values.items() if value}
     body["is_default"] = form.get("is_default") == "on"
@@ -119,9 +119,7 @@ async def add_address(request: Request) -> Response:
 async def delete_address(request: Request, address_id: str) -> Response:
     if not ADDRESS_ID.match(address_id):
         raise NotFound("account", address_id)
-    response = await Shopper(request, gw(request)).send(
-        "account", "DELETE", f"/api/v1/me/addresses/{address_id}"
-    )
+    response = await shopper_of(request).send("account", "DELETE", f"/api/v1/me/addresses/{address_id}")
     if response.status_code not in (204, 404):  # already gone is what the shopper wanted
         raise NotFound("account", address_id)
     return redirect("/account?done=address-removed#addresses")
@@ -131,7 +129,7 @@ async def delete_address(request: Request, address_id: str) -> Response:
 async def export(request: Request) -> Response:
     """Everything the shop holds about the shopper, as one JSON download (GDPR Art. 20): the account as
     customers exports it, and the full order history with each order's detail."""
-    shopper = Shopper(request, gw(request))
+    shopper = shopper_of(request)
     account_data = await shopper.send("account", "GET", "/api/v1/me/export")
     orders: list[dict[str, Any]] = []
     cursor: str | None = None
@@ -166,7 +164,7 @@ async def export(request: Request) -> Response:
 async def delete_account(request: Request) -> Response:
     """Closing the account is final, so the shopper confirms it with their password."""
     form = await request.form()
-    shopper = Shopper(request, gw(request))
+    shopper = shopper_of(request)
     me = (await shopper.send("account", "GET", "/api/v1/me")).json()
     check = await gw(request).send(
         "account",

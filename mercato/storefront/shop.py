@@ -14,7 +14,7 @@ from fastapi.responses import RedirectResponse
 from mercato.storefront import session
 from mercato.storefront.gateway import NotFound
 from mercato.storefront.session import Shopper
-from mercato.storefront.web import error_page, gw, render, settings
+from mercato.storefront.web import error_page, gw, render, settings, shopper_of
 
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
 ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_]{1,100}$")
@@ -149,7 +149,7 @@ async def add_to_cart(request: Request) -> Response:
         return error_page(
             request, 400, "Please pick a size and colour", "Choose a variant, then add it to your cart."
         )
-    response = await Shopper(request, gw(request)).send(
+    response = await shopper_of(request).send(
         "orders", "POST", "/api/v1/cart/items", json={"sku": sku, "quantity": max(1, quantity(form))}
     )
     if response.status_code == 409:
@@ -161,7 +161,7 @@ async def add_to_cart(request: Request) -> Response:
 
 @router.get("/cart")
 async def cart(request: Request) -> Response:
-    response = await Shopper(request, gw(request)).send("orders", "GET", "/api/v1/cart")
+    response = await shopper_of(request).send("orders", "GET", "/api/v1/cart")
     return private(render(request, "cart.jinja", cart=response.json()))
 
 
@@ -171,7 +171,7 @@ async def change_cart_item(request: Request, sku: str) -> Response:
         raise NotFound("orders", sku)
     form = await request.form()
     count = quantity(form, default=0)
-    shopper = Shopper(request, gw(request))
+    shopper = shopper_of(request)
     if count == 0:
         response = await shopper.send("orders", "DELETE", f"/api/v1/cart/items/{sku}")
     else:
@@ -209,7 +209,7 @@ async def checkout_page(
 
 @router.get("/checkout")
 async def checkout(request: Request) -> Response:
-    shopper = Shopper(request, gw(request))
+    shopper = shopper_of(request)
     return await checkout_page(request, shopper)
 
 
@@ -230,7 +230,7 @@ async def shipping_address(shopper: Shopper, form: Any) -> dict[str, Any] | None
 @posts.post("/checkout")
 async def place_order(request: Request) -> Response:
     form = await request.form()
-    shopper = Shopper(request, gw(request))
+    shopper = shopper_of(request)
     values = {name: field(form, name, 200) for name in ADDRESS_FIELDS}
     address = await shipping_address(shopper, form)
     payment_method, key = field(form, "payment_method", 100), field(form, "idempotency_key", 255)
@@ -274,7 +274,7 @@ async def place_order(request: Request) -> Response:
 @router.get("/orders")
 async def orders(request: Request, cursor: str | None = None) -> Response:
     params = {"limit": 20} | ({"cursor": cursor[:500]} if cursor else {})
-    response = await Shopper(request, gw(request)).send("orders", "GET", "/api/v1/orders", params=params)
+    response = await shopper_of(request).send("orders", "GET", "/api/v1/orders", params=params)
     if response.status_code != 200:
         return error_page(request, 400, "That link doesn't look right", "Try your order history again.")
     listing = response.json()
@@ -294,14 +294,14 @@ async def order_or_404(request: Request, shopper: Shopper, order_id: str) -> dic
 
 @router.get("/orders/{order_id}")
 async def order(request: Request, order_id: str) -> Response:
-    shopper = Shopper(request, gw(request))
+    shopper = shopper_of(request)
     found = await order_or_404(request, shopper, order_id)
     return private(render(request, "order.jinja", order=found, cancellable=found["state"] in CANCELLABLE))
 
 
 @posts.post("/orders/{order_id}/cancel")
 async def cancel_order(request: Request, order_id: str) -> Response:
-    shopper = Shopper(request, gw(request))
+    shopper = shopper_of(request)
     found = await order_or_404(request, shopper, order_id)
     response = await shopper.send("orders", "POST", f"/api/v1/orders/{order_id}/cancel")
     if response.status_code >= 400:

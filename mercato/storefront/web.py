@@ -8,7 +8,7 @@ from fastapi import Request, Response
 
 from mercato.storefront import pages
 from mercato.storefront.gateway import Gateway
-from mercato.storefront.session import signed_in
+from mercato.storefront.session import Shopper, signed_in
 from mercato.storefront.settings import StorefrontSettings
 
 settings = StorefrontSettings()
@@ -17,6 +17,14 @@ templates = pages.make_templates()
 
 def gw(request: Request) -> Gateway:
     return request.app.state.gateway
+
+
+def shopper_of(request: Request) -> Shopper:
+    """The request's one caller: a second instance would refresh again with the spent refresh token,
+    which ends the session (see `mercato.webkit.caller`)."""
+    if not hasattr(request.state, "shopper"):
+        request.state.shopper = Shopper(request, gw(request))
+    return request.state.shopper
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:

@@ -269,3 +269,18 @@ async def test_an_admin_works_through_every_section(admin: Page, platform, gatew
     audit = admin.locator("#audit tbody")
     await expect(audit).to_contain_text("staff.create")
     await expect(audit).to_contain_text("inventory")
+
+
+async def test_an_expired_access_token_is_refreshed_once_for_a_page_of_parallel_calls(admin: Page, platform):
+    """The reports page asks for three reports at once. With the access token gone, they must share one
+    refresh: refresh tokens rotate, and presenting a spent one would end the session."""
+    await sign_in_for_the_first_time(admin, create_staff(platform, roles=("operations",)))
+    await admin.context.clear_cookies(name="mercato_admin_access")  # as if its 10 minutes were up
+
+    await admin.goto("/reports")
+    await expect(admin.get_by_role("heading", name="Sales per day")).to_be_visible()
+    names = {cookie["name"] for cookie in await admin.context.cookies()}
+    assert "mercato_admin_access" in names  # a fresh one
+
+    await admin.goto("/orders")
+    await expect(admin.get_by_role("heading", name="Orders")).to_be_visible()  # still signed in

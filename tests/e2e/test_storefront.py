@@ -215,7 +215,7 @@ def test_images_are_served_same_origin(storefront, gateway):
 
 
 def test_a_gateway_that_is_down_gives_a_friendly_503(platform, tmp_path):
-    port = platform.topology.storefront_port + 1
+    port = platform.topology.storefront_port + 50  # +1 is the admin app
     env = platform.env | {
         "MERCATO_STOREFRONT_PORT": str(port),
         "MERCATO_STOREFRONT_GATEWAY_URL": "http://127.0.0.1:9",  # nothing listens there
