@@ -16,10 +16,11 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mercato.admin import auth, catalog, operations, people, reports, session
-from mercato.admin.web import error_page, settings
+from mercato.admin import auth, catalog, operations, people, reports
+from mercato.admin.web import cookies, error_page, settings
 from mercato.webkit import csrf
 from mercato.webkit.caller import LoginRequired
+from mercato.webkit.cookies import security_headers_middleware, session_middleware
 from mercato.webkit.gateway import BadInput, GatewayClient, NotFound, Unavailable
 
 log = logging.getLogger("mercato.admin")
@@ -52,22 +53,7 @@ for part in (auth, catalog, operations, people, reports):
     app.include_router(part.router)
 
 
-@app.middleware("http")
-async def session_cookies(request: Request, call_next: Any) -> Response:
-    """Every visitor gets a signed CSRF token; tokens refreshed (or revoked) during the request are
-    written back to the browser here."""
-    secret = settings.session_secret.get_secret_value()
-    token = request.cookies.get(session.CSRF_COOKIE)
-    fresh = not csrf.valid_csrf_token(secret, token)
-    request.state.csrf_token = csrf.new_csrf_token(secret) if fresh else token
-    response = await call_next(request)
-    if fresh:
-        response.set_cookie(session.CSRF_COOKIE, request.state.csrf_token, **session.cookie_options(request))
-    if getattr(request.state, "clear_tokens", False):
-        session.clear_tokens(request, response)
-    elif tokens := getattr(request.state, "new_tokens", None):
-        session.set_tokens(request, response, tokens, settings.refresh_cookie_hours)
-    return response
+app.middleware("http")(session_middleware(cookies, settings.session_secret.get_secret_value()))
 
 
 @app.middleware("http")
@@ -86,12 +72,7 @@ async def allowlist(request: Request, call_next: Any) -> Response:
     return await call_next(request)
 
 
-@app.middleware("http")
-async def security_headers(request: Request, call_next: Any) -> Response:
-    response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+app.middleware("http")(security_headers_middleware(SECURITY_HEADERS))
 
 
 # --- errors: clear pages, never a traceback -------------------------------------------------------

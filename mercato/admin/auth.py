@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from mercato.admin import session
-from mercato.admin.web import caller, field_errors, gw, problem, render, settings
+from mercato.admin.web import caller, cookies, field_errors, gw, problem, render, settings
 from mercato.webkit.gateway import NotFound
 
 CHALLENGE_MINUTES = 5
@@ -32,7 +32,7 @@ def checked(response: httpx.Response, part: str = "admin") -> httpx.Response:
 
 
 async def csrf(request: Request) -> None:
-    await session.check_csrf(request, settings.session_secret.get_secret_value())
+    await cookies.check_csrf(request, settings.session_secret.get_secret_value())
 
 
 router = APIRouter()
@@ -62,7 +62,7 @@ def forwarded(request: Request) -> dict[str, str]:
 
 def with_challenge(response: Response, request: Request, challenge: str) -> Response:
     response.set_cookie(
-        session.CHALLENGE_COOKIE, challenge, max_age=CHALLENGE_MINUTES * 60, **session.cookie_options(request)
+        session.CHALLENGE_COOKIE, challenge, max_age=CHALLENGE_MINUTES * 60, **cookies.options(request)
     )
     return response
 
@@ -182,7 +182,7 @@ async def verify(request: Request) -> Response:
 
 @posts.post("/logout")
 async def logout(request: Request) -> Response:
-    refresh = request.cookies.get(session.REFRESH_COOKIE)
+    refresh = request.cookies.get(cookies.refresh)
     if refresh:
         await gw(request).send(
             "staff",

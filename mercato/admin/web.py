@@ -10,12 +10,22 @@ from fastapi import Request, Response
 from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from mercato.admin.session import ACCESS_COOKIE, REFRESH_COOKIE, StaffCaller, claims_of
+from mercato.admin.session import CHALLENGE_COOKIE, StaffCaller, claims_of
 from mercato.admin.settings import AdminSettings
+from mercato.webkit.cookies import SessionCookies
 from mercato.webkit.gateway import GatewayClient
 from mercato.webkit.money import format_money
 
 settings = AdminSettings()
+# SameSite=Strict: no request from another site ever carries a staff session.
+cookies = SessionCookies(
+    access="mercato_admin_access",
+    refresh="mercato_admin_refresh",
+    csrf="mercato_admin_csrf",
+    samesite="strict",
+    refresh_max_age=settings.refresh_cookie_hours * 3600,
+    transient=(CHALLENGE_COOKIE,),
+)
 
 # Which sections of the back office each role sees (the services check the same roles on every call).
 SECTIONS = (
@@ -63,23 +73,21 @@ def caller(request: Request) -> StaffCaller:
     """The request's one caller: a second instance would refresh again with the spent refresh token,
     which ends the session (see `mercato.webkit.caller`)."""
     if not hasattr(request.state, "caller"):
-        request.state.caller = StaffCaller(request, gw(request))
+        request.state.caller = StaffCaller(request, gw(request), cookies)
     return request.state.caller
 
 
 def roles_of(request: Request) -> set[str]:
     tokens = getattr(request.state, "new_tokens", None)
-    token = tokens["access_token"] if tokens else request.cookies.get(ACCESS_COOKIE)
+    token = tokens["access_token"] if tokens else request.cookies.get(cookies.access)
     roles = claims_of(token).get("roles")
     return {str(role) for role in roles} if isinstance(roles, list) else set()
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     roles = roles_of(request)
-    signed_in = bool(request.cookies.get(ACCESS_COOKIE) or request.cookies.get(REFRESH_COOKIE))
-    signed_in = signed_in and not getattr(request.state, "clear_tokens", False)
     context["csrf_token"] = getattr(request.state, "csrf_token", "")
-    context["signed_in"] = signed_in
+    context["signed_in"] = cookies.signed_in(request)
     context["roles"] = roles
     context["sections"] = [
         (label, href) for label, href, allowed in SECTIONS if "admin" in roles or roles & allowed

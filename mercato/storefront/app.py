@@ -17,11 +17,12 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mercato.storefront import account, pages, session, shop
+from mercato.storefront import account, pages, shop
 from mercato.storefront.gateway import BadInput, Gateway, NotFound, Unavailable
-from mercato.storefront.web import error_page, gw, render, settings
+from mercato.storefront.web import cookies, error_page, gw, render, settings
 from mercato.webkit import csrf
 from mercato.webkit.caller import LoginRequired
+from mercato.webkit.cookies import security_headers_middleware, session_middleware
 
 log = logging.getLogger("mercato.storefront")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
@@ -59,30 +60,8 @@ app.include_router(shop.router)
 app.include_router(account.router)
 
 
-@app.middleware("http")
-async def session_cookies(request: Request, call_next: Any) -> Response:
-    """Every visitor gets a signed CSRF token; tokens refreshed (or revoked) during the request are
-    written back to the browser here."""
-    secret = settings.session_secret.get_secret_value()
-    token = request.cookies.get(session.CSRF_COOKIE)
-    fresh = not csrf.valid_csrf_token(secret, token)
-    request.state.csrf_token = csrf.new_csrf_token(secret) if fresh else token
-    response = await call_next(request)
-    if fresh:
-        response.set_cookie(session.CSRF_COOKIE, request.state.csrf_token, **session.cookie_options(request))
-    if getattr(request.state, "clear_tokens", False):
-        session.clear_tokens(request, response)
-    elif tokens := getattr(request.state, "new_tokens", None):
-        session.set_tokens(request, response, tokens, settings.refresh_cookie_days)
-    return response
-
-
-@app.middleware("http")
-async def security_headers(request: Request, call_next: Any) -> Response:
-    response = await call_next(request)
-    for name, value in SECURITY_HEADERS.items():
-        response.headers.setdefault(name, value)
-    return response
+app.middleware("http")(session_middleware(cookies, settings.session_secret.get_secret_value()))
+app.middleware("http")(security_headers_middleware(SECURITY_HEADERS))
 
 
 # --- errors: friendly pages, never a traceback ----------------------------------------------------

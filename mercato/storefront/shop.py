@@ -11,10 +11,9 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
-from mercato.storefront import session
 from mercato.storefront.gateway import NotFound
 from mercato.storefront.session import Shopper
-from mercato.storefront.web import error_page, gw, render, settings, shopper_of
+from mercato.storefront.web import cookies, error_page, gw, render, settings, shopper_of
 
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
 ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_]{1,100}$")
@@ -24,7 +23,7 @@ CANCELLABLE = {"placed", "confirmed", "processing"}
 
 
 async def csrf(request: Request) -> None:
-    await session.check_csrf(request, settings.session_secret.get_secret_value())
+    await cookies.check_csrf(request, settings.session_secret.get_secret_value())
 
 
 router = APIRouter()

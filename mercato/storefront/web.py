@@ -8,10 +8,20 @@ from fastapi import Request, Response
 
 from mercato.storefront import pages
 from mercato.storefront.gateway import Gateway
-from mercato.storefront.session import Shopper, signed_in
+from mercato.storefront.session import Shopper
 from mercato.storefront.settings import StorefrontSettings
+from mercato.webkit.cookies import SessionCookies
 
 settings = StorefrontSettings()
+# SameSite=Lax: a shopper following a link to the shop from elsewhere arrives signed in.
+cookies = SessionCookies(
+    access="mercato_access",
+    refresh="mercato_refresh",
+    csrf="mercato_csrf",
+    samesite="lax",
+    refresh_max_age=settings.refresh_cookie_days * 86400,
+    default_access_max_age=900,
+)
 templates = pages.make_templates()
 
 
@@ -23,7 +33,7 @@ def shopper_of(request: Request) -> Shopper:
     """The request's one caller: a second instance would refresh again with the spent refresh token,
     which ends the session (see `mercato.webkit.caller`)."""
     if not hasattr(request.state, "shopper"):
-        request.state.shopper = Shopper(request, gw(request))
+        request.state.shopper = Shopper(request, gw(request), cookies)
     return request.state.shopper
 
 
@@ -31,7 +41,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     context.setdefault("q", "")
     context["base"] = settings.public_url.rstrip("/")
     context["csrf_token"] = getattr(request.state, "csrf_token", "")
-    context["signed_in"] = signed_in(request) and not getattr(request.state, "clear_tokens", False)
+    context["signed_in"] = cookies.signed_in(request)
     return templates.TemplateResponse(request, template, context, status_code=status_code)
 
 
