@@ -44,6 +44,7 @@ BrokerKind = Literal["nats", "rabbitmq", "kafka"]
 
 # FastStream's own log lines: errors and warnings reach the service's JSON log; its line per message
 # ("Received", "Processed") is DEBUG, below the default level.
+STOP_TIMEOUT_SECONDS = 5.0  # then the connection is simply dropped; unacked messages come again
 log = logging.getLogger("mercato.broker")
 
 _LOGGING: dict[str, Any] = {"logger": logging.getLogger("mercato.broker"), "log_level": logging.DEBUG}
@@ -144,6 +145,7 @@ class Broker:
         self.started = False
         self._pulls: list[tuple[Subscription, OnDeliveries]] = []
         self._pull_tasks: list[asyncio.Task[None]] = []
+        self._pull_subscriptions: list[Any] = []
 
     # --- names --------------------------------------------------------------------------------------
     @property
@@ -192,6 +194,7 @@ class Broker:
                     stream=self.stream_name,
                     config=self._consumer_config(subscription),
                 )
+                self._pull_subscriptions.append(pull)
                 self._pull_tasks.append(asyncio.create_task(self._pull(pull, on_deliveries)))
 
     async def stop(self) -> None:
@@ -202,8 +205,15 @@ class Broker:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
         self._pull_tasks.clear()
+        # Our pull subscriptions live on FastStream's connection, which drains on stop: a subscription
+        # with a fetch still pending would hold that drain for its whole timeout (30 s). Closing their
+        # inboxes first keeps the durable consumers (the broker remembers where each one is).
+        for pull in self._pull_subscriptions:
+            with contextlib.suppress(Exception):
+                await pull.unsubscribe()
+        self._pull_subscriptions.clear()
         with contextlib.suppress(Exception):
-            await self.client.stop()
+            await asyncio.wait_for(self.client.stop(), timeout=STOP_TIMEOUT_SECONDS)
 
     def _consumer_config(self, subscription: Subscription) -> ConsumerConfig:
         return ConsumerConfig(

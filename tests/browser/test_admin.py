@@ -241,6 +241,26 @@ async def test_an_admin_works_through_every_section(admin: Page, platform, gatew
     await expect(admin.locator("#on-hand")).to_have_text(str(before + 7))
     await expect(admin.locator("#adjustments tbody tr").first).to_contain_text("Received")
 
+    # categories: add one under T-Shirts, rename it, delete it (it is empty)
+    await admin.goto("/categories")
+    await admin.get_by_label("Name", exact=True).last.fill("Graphic Tees")
+    await admin.get_by_label("URL slug", exact=True).last.fill(f"graphic-tees-{uuid.uuid4().hex[:4]}")
+    await admin.get_by_label("Parent", exact=True).last.select_option("women-tshirts")
+    await admin.get_by_role("button", name="Add").click()
+    await expect(admin.locator("#done")).to_contain_text("category is saved")
+    row = admin.locator("#categories").get_by_role("row", name=re.compile(r"^Graphic Tees"))
+    await row.get_by_text("Edit").click()
+    await row.get_by_label("Name").fill("Printed Tees")
+    await row.get_by_role("button", name="Save").click()
+    row = admin.locator("#categories").get_by_role("row", name=re.compile(r"^Printed Tees"))
+    await expect(row).to_have_count(1)
+    await row.get_by_text("Edit").click()
+    await row.get_by_role("button", name="Delete this empty category").click()
+    await expect(admin.locator("#done")).to_contain_text("category is deleted")
+    await expect(
+        admin.locator("#categories").get_by_role("row", name=re.compile(r"^Printed Tees"))
+    ).to_have_count(0)
+
     # support: find the customer, see their order, export their data
     await nav.get_by_role("link", name="Customers").click()
     await admin.get_by_label("E-mail, name or id").fill(email)
