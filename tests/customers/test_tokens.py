@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import jwt
 
 from tests.customers.factories import register, sign_in
@@ -53,7 +55,8 @@ async def test_refreshing_rotates_the_refresh_token(customers):
     assert third.status_code == 200
 
 
-async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(customers):
+async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(start_customers):
+    customers = await start_customers(refresh_reuse_leeway_seconds=0)  # the replay comes "later"
     customer = await register(customers)
     stolen = await sign_in(customers, email=customer["email"])
     rotated = (
@@ -72,6 +75,25 @@ async def test_reusing_a_rotated_refresh_token_revokes_the_whole_family(customer
     assert (
         await customers.post("/api/v1/auth/refresh", json={"refresh_token": other_device["refresh_token"]})
     ).status_code == 200
+
+
+async def test_two_tabs_refreshing_at_once_both_stay_signed_in(customers):
+    """The same refresh token twice within the reuse leeway (10 s by default) is one client racing
+    itself: each gets its own working pair, and nothing is revoked."""
+    customer = await register(customers)
+    tokens = await sign_in(customers, email=customer["email"])
+    first, second = await asyncio.gather(
+        *(
+            customers.post("/api/v1/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+            for _ in "ab"
+        )
+    )
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.json()["refresh_token"] != second.json()["refresh_token"]
+    for pair in (first.json(), second.json()):
+        again = await customers.post("/api/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        assert again.status_code == 200
+        assert (await _verify(customers, again.json()["access_token"]))["sub"] == customer["id"]
 
 
 async def test_garbage_refresh_tokens_are_401_not_500(customers):

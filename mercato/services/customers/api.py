@@ -69,9 +69,11 @@ async def token(body: TokenIn, session: UnitOfWork, passwords: PasswordsDep, iss
 
 
 @router.post("/auth/refresh", response_model=TokenOut, tags=["auth"])
-async def refresh(body: RefreshIn, session: UnitOfWork, issuer: IssuerDep) -> TokenOut:
-    """Exchange a refresh token for a new pair; the presented one stops working."""
-    return await service.refresh(session, issuer, body.refresh_token)
+async def refresh(request: Request, body: RefreshIn, session: UnitOfWork, issuer: IssuerDep) -> TokenOut:
+    """Exchange a refresh token for a new pair; the presented one stops working (after a few seconds'
+    grace for a client that sent it twice at once, e.g. two tabs)."""
+    leeway = request.app.state.settings.refresh_reuse_leeway_seconds
+    return await service.refresh(session, issuer, body.refresh_token, reuse_leeway_seconds=leeway)
 
 
 @router.get("/me", response_model=CustomerOut, tags=["me"])

@@ -107,6 +107,14 @@ async def mark_refresh_token_used(session: AsyncSession, token_id: str, now: dat
     return result.rowcount == 1
 
 
+async def refresh_token_used_at(session: AsyncSession, token_id: str) -> datetime | None:
+    """When the token was spent, as committed (not a copy loaded before a concurrent refresh spent it)."""
+    result = await session.execute(
+        select(RefreshToken.used_at).where(RefreshToken.id == token_id, RefreshToken.revoked_at.is_(None))
+    )
+    return result.scalar_one_or_none()
+
+
 async def revoke_family(session: AsyncSession, family_id: str, now: datetime) -> None:
     await session.execute(
         update(RefreshToken)

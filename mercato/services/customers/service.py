@@ -126,16 +126,26 @@ async def sign_in(
     return await _issue_tokens(session, issuer, customer.id)
 
 
-async def refresh(session: AsyncSession, issuer: TokenIssuer, refresh_token: str) -> TokenOut:
+async def refresh(
+    session: AsyncSession, issuer: TokenIssuer, refresh_token: str, *, reuse_leeway_seconds: float = 0.0
+) -> TokenOut:
     """Rotate: the presented token is spent and a new one of the same family is issued.
 
-    Presenting a spent token means it was copied (or a client raced itself): the whole family — every
-    session descended from that sign-in — is revoked, so a thief's copy and the victim's both stop."""
+    Presenting a spent token means it was copied: the whole family — every session descended from that
+    sign-in — is revoked, so a thief's copy and the victim's both stop. Within `reuse_leeway_seconds` of
+    its rotation, though, a second presentation is the same client racing itself (two tabs whose access
+    tokens expired together); it gets a pair of its own in the same family, as Auth0's "reuse interval"
+    does. A thief would have to replay within those seconds, and the family still dies on any later reuse."""
     now = datetime.now(UTC)
     stored = await repo.refresh_token_by_hash(session, refresh_token_hash(refresh_token))
     if stored is None or stored.revoked_at is not None or stored.expires_at.replace(tzinfo=UTC) <= now:
         raise Unauthorized("The refresh token is not valid; sign in again.")
     if not await repo.mark_refresh_token_used(session, stored.id, now):
+        used_at = await repo.refresh_token_used_at(session, stored.id)
+        if used_at is not None and now - used_at.replace(tzinfo=UTC) <= timedelta(
+            seconds=reuse_leeway_seconds
+        ):
+            return await _issue_tokens(session, issuer, stored.customer_id, family_id=stored.family_id)
         await repo.revoke_family(session, stored.family_id, now)
         raise Unauthorized(
             "This refresh token was already used; every session of this sign-in has been revoked.",

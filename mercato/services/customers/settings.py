@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 
 from mercato.platform.settings import ServiceSettings, service_config
 from mercato.topology import var_dir
@@ -16,6 +16,9 @@ class CustomersSettings(ServiceSettings):
     jwt_audience: str = "mercato-shop"
     access_token_ttl_seconds: int = 900  # short-lived: the refresh token carries the session
     refresh_token_ttl_days: int = 30
+    # A refresh token presented again this soon after its rotation is a client racing itself (two tabs
+    # refreshing at once), not a thief: it gets a pair of its own instead of revoking the sign-in.
+    refresh_reuse_leeway_seconds: float = Field(default=10.0, ge=0, le=60)
     # Ed25519 private key (PEM). In development it is generated once under var/keys/.
     signing_key_pem: SecretStr | None = None
     signing_key_file: Path | None = None
