@@ -108,20 +108,22 @@ async def test_undoing_a_captured_payment_of_a_failed_checkout_publishes_the_ref
     assert refunded["payload"]["total_refunded"] == _money(2500)
 
 
-async def test_a_refund_made_at_the_provider_is_published_once(payments):
-    body, paid = await _pay(payments, amount=5000)
+def _charge_refunded(
+    payments, intent_id: str, event_id: str, *, amount_refunded: int = 0
+) -> tuple[str, dict[str, str]]:
+    """The provider's `charge.refunded` webhook, signed as the provider signs it."""
     event = {
-        "id": "evt_refunded_outside",
+        "id": event_id,
         "object": "event",
         "type": "charge.refunded",
         "api_version": "2024-06-20",
         "created": int(time.time()),
         "data": {
             "object": {
-                "id": "ch_outside",
+                "id": "ch_x",
                 "object": "charge",
-                "payment_intent": paid["provider_intent_id"],
-                "amount_refunded": 1500,
+                "payment_intent": intent_id,
+                "amount_refunded": amount_refunded,
             }
         },
     }
@@ -129,7 +131,18 @@ async def test_a_refund_made_at_the_provider_is_published_once(payments):
     signed = stripe.WebhookSignature._compute_signature(
         f"{int(time.time())}.{payload}", SANDBOX_WEBHOOK_SECRET
     )
-    header = {"Stripe-Signature": f"t={int(time.time())},v1={signed}"}
+    return payload, {"Stripe-Signature": f"t={int(time.time())},v1={signed}"}
+
+
+async def test_a_refund_made_at_the_provider_is_published_once(payments):
+    body, paid = await _pay(payments, amount=5000)
+    provider = stripe.StripeClient("sk_test_mercato_sandbox", base_addresses={"api": payments.sandbox})
+    provider.v1.refunds.create(
+        params={"payment_intent": paid["provider_intent_id"], "amount": 1500}
+    )  # dashboard
+    payload, header = _charge_refunded(
+        payments, paid["provider_intent_id"], "evt_refunded_outside", amount_refunded=1500
+    )
     for _ in range(2):  # redelivered: applied once
         assert (await payments.post("/webhooks/stripe", content=payload, headers=header)).status_code == 204
 
@@ -140,3 +153,24 @@ async def test_a_refund_made_at_the_provider_is_published_once(payments):
         _money(1500),
         _money(1500),
     )
+
+
+async def test_the_webhook_of_our_own_refund_never_records_it_again(payments):
+    """The provider may deliver `charge.refunded` before our own refund's record commits; whatever the
+    order, one refund is one record and one PaymentRefunded (a second would mean two refund e-mails)."""
+    body, paid = await _pay(payments, amount=5000)
+    order_id, intent_id = body["order_id"], paid["provider_intent_id"]
+    # The refund exists at the provider, and its webhook arrives, before our record of it commits...
+    await payments.app.state.provider.refund(
+        intent_id, amount=700, key=f"mercato:{order_id}:refund:refund-700", reason="goodwill"
+    )
+    payload, header = _charge_refunded(payments, intent_id, "evt_our_own_refund", amount_refunded=700)
+    assert (await payments.post("/webhooks/stripe", content=payload, headers=header)).status_code == 204
+    # ...then the refund call completes (the provider answers the same refund for the same key).
+    refund = await _refund(payments, order_id, amount=700, refund_key="refund-700", reason="goodwill")
+    assert refund.status_code == 200, refund.text
+
+    assert len(await _events(payments, "PaymentRefunded")) == 1
+    trail = (await payments.get(f"/internal/payments/{order_id}")).json()
+    assert trail["refunded"] == _money(700)
+    assert [r["kind"] for r in trail["records"]].count("refunded") == 1

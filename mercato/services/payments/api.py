@@ -90,7 +90,7 @@ async def stripe_webhook(
         event = provider.verify_webhook(payload, signature or "")
     except (ValueError, stripe.SignatureVerificationError):
         raise BadRequest("The webhook signature is not valid.") from None
-    await service.handle_provider_event(db, event)
+    await service.handle_provider_event(db, provider, event)
     return Response(status_code=204)
 
 

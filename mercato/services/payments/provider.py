@@ -26,6 +26,17 @@ class ProviderUnavailable(Exception):
     """The provider did not answer or failed: the outcome of the call is unknown."""
 
 
+MERCATO_ORIGIN = "mercato"
+
+
+def refund_metadata(refund: stripe.Refund) -> dict[str, str]:
+    return refund.metadata.to_dict() if refund.metadata else {}
+
+
+def made_by_mercato(refund: stripe.Refund) -> bool:
+    return refund_metadata(refund).get("origin") == MERCATO_ORIGIN
+
+
 def authorise_key(order_id: str) -> str:
     return f"mercato:{order_id}:authorise"
 
@@ -97,7 +108,9 @@ class Provider:
         )
 
     async def refund(self, intent_id: str, *, amount: int, key: str, reason: str) -> stripe.Refund:
-        metadata = {"reason": reason[:200]}
+        # `origin` tells our own refunds (recorded as they are made) from the dashboard's (recorded
+        # from the provider's webhook), so the two paths never record one refund twice.
+        metadata = {"reason": reason[:200], "origin": MERCATO_ORIGIN}
         return await self._call(
             self.client.v1.refunds.create_async(
                 params={"payment_intent": intent_id, "amount": amount, "metadata": metadata},
@@ -119,11 +132,15 @@ class Provider:
                 return intents
             after = page.data[-1].id
 
-    async def refunded_amount(self, intent_id: str) -> int:
+    async def refunds(self, intent_id: str) -> list[stripe.Refund]:
+        """The intent's succeeded refunds, whoever made them."""
         refunds = await self._call(
             self.client.v1.refunds.list_async(params={"payment_intent": intent_id, "limit": 100})
         )
-        return sum(refund.amount for refund in refunds.data if refund.status == "succeeded")
+        return [refund for refund in refunds.data if refund.status == "succeeded"]
+
+    async def refunded_amount(self, intent_id: str) -> int:
+        return sum(refund.amount for refund in await self.refunds(intent_id))
 
     def verify_webhook(self, payload: bytes, signature: str) -> stripe.Event:
         """Raises ValueError or stripe.SignatureVerificationError when the event is not genuine."""

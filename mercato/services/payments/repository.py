@@ -15,8 +15,10 @@ async def payment_for_order(session: AsyncSession, order_id: str) -> Payment | N
     return await session.scalar(select(Payment).where(Payment.order_id == order_id))
 
 
-async def payment_by_intent(session: AsyncSession, intent_id: str) -> Payment | None:
-    return await session.scalar(select(Payment).where(Payment.provider_intent_id == intent_id))
+async def payment_by_intent(session: AsyncSession, intent_id: str, *, lock: bool = False) -> Payment | None:
+    """`lock`: hold the row until commit (PostgreSQL; SQLite serialises writers anyway)."""
+    query = select(Payment).where(Payment.provider_intent_id == intent_id)
+    return await session.scalar(query.with_for_update() if lock else query)
 
 
 async def all_payments(session: AsyncSession) -> list[Payment]:

@@ -33,7 +33,13 @@ from mercato.platform.outbox import record_event
 from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.payments import repository as repo
 from mercato.services.payments.models import Payment, PaymentRecord, ProviderEvent
-from mercato.services.payments.provider import Declined, Provider, ProviderUnavailable
+from mercato.services.payments.provider import (
+    Declined,
+    Provider,
+    ProviderUnavailable,
+    made_by_mercato,
+    refund_metadata,
+)
 from mercato.services.payments.schemas import (
     CardOut,
     PaymentIn,
@@ -446,19 +452,28 @@ async def payment_with_records(db: Database, order_id: str) -> PaymentOut:
 HANDLED_EVENTS = frozenset({"charge.dispute.created", "charge.refunded"})
 
 
-async def handle_provider_event(db: Database, event: stripe.Event) -> None:
+async def handle_provider_event(db: Database, provider: Provider, event: stripe.Event) -> None:
     """Apply a verified webhook once: disputes, and refunds made outside Mercato (e.g. the dashboard).
-    Intent events only confirm what checkout recorded synchronously, so they are acknowledged unread."""
+    Intent events only confirm what checkout recorded synchronously, so they are acknowledged unread.
+
+    A `charge.refunded` is read as "look at the refunds": each refund the provider lists that Mercato did
+    not make itself is recorded once, by its id. Mercato's own refunds are recorded as they are made,
+    and the webhook for one may arrive before that record commits, so it must not count them."""
     if event.type not in HANDLED_EVENTS:
         return
     obj = event.data.object.to_dict()
+    intent_id = obj.get("payment_intent") if event.type.startswith("charge.") else obj.get("id")
+    if not intent_id:
+        return
+    outside: list[stripe.Refund] = []
+    if event.type == "charge.refunded":
+        outside = [r for r in await provider.refunds(intent_id) if not made_by_mercato(r)]
     async with db.unit_of_work() as session:
         if not await repo.claim_event(
             session, ProviderEvent(id=event.id, type=event.type, received_at=datetime.now(UTC))
         ):
             return
-        intent_id = obj.get("payment_intent") if event.type.startswith("charge.") else obj.get("id")
-        payment = await repo.payment_by_intent(session, intent_id) if intent_id else None
+        payment = await repo.payment_by_intent(session, intent_id, lock=True)
         if payment is None:
             return
         if event.type == "charge.dispute.created":
@@ -466,21 +481,22 @@ async def handle_provider_event(db: Database, event: stripe.Event) -> None:
                 session,
                 [_record(payment, "disputed", obj.get("amount", 0), obj.get("id"), reason=obj.get("reason"))],
             )
-        elif event.type == "charge.refunded":
-            refunded = obj.get("amount_refunded", 0)
-            if refunded > payment.refunded_amount:
-                delta = refunded - payment.refunded_amount
-                payment.refunded_amount = refunded
-                payment.status = (
-                    PaymentStatus.REFUNDED
-                    if refunded >= payment.captured_amount
-                    else PaymentStatus.PARTIALLY_REFUNDED
-                )
-                payment.updated_at = datetime.now(UTC)
-                await repo.append_records(
-                    session, [_record(payment, "refunded", delta, event.id, source="provider")]
-                )
-                await _record_refunded(session, payment, delta, None, payment.updated_at)
+        for refund in outside:
+            if await repo.has_record(session, payment.order_id, "refunded", refund.id):
+                continue
+            payment.refunded_amount += refund.amount
+            payment.status = (
+                PaymentStatus.REFUNDED
+                if payment.refunded_amount >= payment.captured_amount
+                else PaymentStatus.PARTIALLY_REFUNDED
+            )
+            payment.updated_at = datetime.now(UTC)
+            reason = refund_metadata(refund).get("reason") or refund.reason
+            await repo.append_records(
+                session,
+                [_record(payment, "refunded", refund.amount, refund.id, source="provider", reason=reason)],
+            )
+            await _record_refunded(session, payment, refund.amount, reason, payment.updated_at)
 
 
 # --- back office ---------------------------------------------------------------------------------
