@@ -18,11 +18,8 @@ from tests.catalog.factories import add_categories
 from tests.sandbox.processes import StandIn
 
 
-@pytest.fixture
-async def shop(databases, backend, tmp_path) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
-    """(orders, catalog): both apps in-process on their own real databases; orders reaches catalog
-    over ASGI instead of TCP, everything else as deployed."""
-    catalog_app = build_catalog(
+async def _catalog_app(databases, backend, tmp_path) -> FastAPI:
+    return build_catalog(
         CatalogSettings(
             environment="test",
             database_url=await databases.fresh("catalog", backend),
@@ -31,7 +28,10 @@ async def shop(databases, backend, tmp_path) -> AsyncIterator[tuple[httpx.AsyncC
             expiry_sweep_seconds=3600,
         )
     )
-    orders_app = build_orders(
+
+
+async def _orders_app(databases, backend) -> FastAPI:
+    return build_orders(
         OrdersSettings(
             environment="test",
             database_url=await databases.fresh("orders", backend),
@@ -39,22 +39,29 @@ async def shop(databases, backend, tmp_path) -> AsyncIterator[tuple[httpx.AsyncC
             reconcile_every_seconds=3600,
         )
     )
+
+
+def _over_asgi(app: FastAPI, name: str) -> httpx.AsyncClient:
+    """A client that reaches the app in-process instead of over TCP."""
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=f"http://{name}")
+
+
+@pytest.fixture
+async def shop(databases, backend, tmp_path) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
+    """(orders, catalog): both apps in-process on their own real databases; orders reaches catalog
+    over ASGI instead of TCP, everything else as deployed."""
+    catalog_app = await _catalog_app(databases, backend, tmp_path)
+    orders_app = await _orders_app(databases, backend)
     async with (
         catalog_app.router.lifespan_context(catalog_app),
         orders_app.router.lifespan_context(orders_app),
     ):
         await add_categories(catalog_app)
         deps = orders_app.state.deps
-        deps.catalog.client.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=catalog_app), base_url="http://catalog"
-        )
+        deps.catalog.client.http = _over_asgi(catalog_app, "catalog")
         async with (
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=orders_app), base_url="http://orders"
-            ) as orders,
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=catalog_app), base_url="http://catalog"
-            ) as catalog,
+            _over_asgi(orders_app, "orders") as orders,
+            _over_asgi(catalog_app, "catalog") as catalog,
         ):
             yield orders, catalog
 
@@ -98,15 +105,7 @@ class BackOffice:
 
 @pytest.fixture
 async def back_office(databases, backend, tmp_path, payment_sandbox) -> AsyncIterator[BackOffice]:
-    catalog_app = build_catalog(
-        CatalogSettings(
-            environment="test",
-            database_url=await databases.fresh("catalog", backend),
-            image_dir=tmp_path / "img",
-            cursor_secret="s",
-            expiry_sweep_seconds=3600,
-        )
-    )
+    catalog_app = await _catalog_app(databases, backend, tmp_path)
     payments_app = build_payments(
         PaymentsSettings(
             environment="test",
@@ -116,14 +115,7 @@ async def back_office(databases, backend, tmp_path, payment_sandbox) -> AsyncIte
             cursor_secret="s",
         )
     )
-    orders_app = build_orders(
-        OrdersSettings(
-            environment="test",
-            database_url=await databases.fresh("orders", backend),
-            cursor_secret="s",
-            reconcile_every_seconds=3600,
-        )
-    )
+    orders_app = await _orders_app(databases, backend)
     async with (
         catalog_app.router.lifespan_context(catalog_app),
         payments_app.router.lifespan_context(payments_app),
@@ -131,21 +123,11 @@ async def back_office(databases, backend, tmp_path, payment_sandbox) -> AsyncIte
     ):
         await add_categories(catalog_app)
         deps = orders_app.state.deps
-        deps.catalog.client.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=catalog_app), base_url="http://catalog"
-        )
-        deps.payments.client.http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=payments_app), base_url="http://payments"
-        )
+        deps.catalog.client.http = _over_asgi(catalog_app, "catalog")
+        deps.payments.client.http = _over_asgi(payments_app, "payments")
         async with (
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=orders_app), base_url="http://orders"
-            ) as orders,
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=catalog_app), base_url="http://catalog"
-            ) as catalog,
-            httpx.AsyncClient(
-                transport=httpx.ASGITransport(app=payments_app), base_url="http://payments"
-            ) as payments,
+            _over_asgi(orders_app, "orders") as orders,
+            _over_asgi(catalog_app, "catalog") as catalog,
+            _over_asgi(payments_app, "payments") as payments,
         ):
             yield BackOffice(orders, catalog, payments, orders_app, payments_app, payment_sandbox)
