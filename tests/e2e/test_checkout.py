@@ -203,6 +203,31 @@ def test_100_concurrent_checkouts_for_10_units_sell_exactly_10(platform, gateway
     assert platform.available(sku) == 0
 
 
+@pytest.mark.parametrize("tabs", [2, 5, 20])
+def test_one_cart_checked_out_from_several_tabs_at_once_is_one_order_and_one_charge(platform, gateway, tabs):
+    auth = _customer(platform)
+    sku = _sku_with_stock(platform, gateway, stock=50, slug="classic-cotton-t-shirt", index=2)
+    assert gateway.post("/api/v1/cart/items", json={"sku": sku}, headers=auth).status_code == 200
+    card = platform.card()
+    before = {i["id"] for i in _recent_intents(platform)}
+
+    # Two tabs, a double tap: each request carries its own Idempotency-Key.
+    with concurrent.futures.ThreadPoolExecutor(max_workers=tabs) as pool:
+        responses = list(pool.map(lambda _: _checkout(gateway, auth, card), range(tabs)))
+
+    statuses = sorted(r.status_code for r in responses)
+    assert set(statuses) <= {201, 409} and 201 in statuses, [r.text for r in responses]
+    placed = {r.json()["id"] for r in responses if r.status_code == 201}
+    assert len(placed) == 1, statuses  # a loser gets the winner's order or a 409, never an order of its own
+    for refused in (r.json() for r in responses if r.status_code == 409):
+        assert refused["title"] and refused["detail"]
+    assert [o["id"] for o in gateway.get("/api/v1/orders", headers=auth).json()["data"]] == list(placed)
+    charged = [i for i in _recent_intents(platform) if i["id"] not in before and i["amount_received"]]
+    assert len(charged) == 1
+    assert platform.available(sku) == 49
+    assert gateway.get("/api/v1/cart", headers=auth).json()["lines"] == []
+
+
 def _recent_intents(platform) -> list[dict]:
     return httpx.get(
         f"{platform.sandbox}/v1/payment_intents", headers=SANDBOX_KEY, params={"limit": 100}

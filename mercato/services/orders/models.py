@@ -20,6 +20,9 @@ class CartLine(Base):
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     quantity: Mapped[int] = mapped_column(Integer)
     added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The checkout that holds this line while it pays: a cart is checked out at most once at a time
+    # (two tabs, a double tap), and a line added meanwhile is not part of that order.
+    order_id: Mapped[str | None] = mapped_column(String(40))
 
 
 class Order(Base):

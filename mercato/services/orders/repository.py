@@ -51,6 +51,43 @@ async def add_to_cart_line(
     return (await session.execute(statement)).scalar_one()
 
 
+async def claim_cart(session: AsyncSession, customer_id: str, order_id: str) -> dict[str, int]:
+    """Let checkout `order_id` hold every free line of the cart; what it got, by SKU. A concurrent
+    checkout of the same cart gets nothing: the row locks (PostgreSQL) or the single writer (SQLite)
+    make the second UPDATE see the first one's claim."""
+    claimed = await session.execute(
+        update(CartLine)
+        .where(CartLine.customer_id == customer_id, CartLine.order_id.is_(None))
+        .values(order_id=order_id)
+        .returning(CartLine.sku, CartLine.quantity)
+    )
+    return {sku: quantity for sku, quantity in claimed}
+
+
+async def cart_holder(session: AsyncSession, customer_id: str) -> str | None:
+    """The checkout holding (part of) this cart, if one is paying now."""
+    return await session.scalar(
+        select(CartLine.order_id)
+        .where(CartLine.customer_id == customer_id, CartLine.order_id.is_not(None))
+        .limit(1)
+    )
+
+
+async def release_cart(session: AsyncSession, customer_id: str, order_id: str) -> None:
+    """The checkout failed: its lines are the shopper's to buy again."""
+    await session.execute(
+        update(CartLine)
+        .where(CartLine.customer_id == customer_id, CartLine.order_id == order_id)
+        .values(order_id=None)
+    )
+
+
+async def remove_checked_out_lines(session: AsyncSession, customer_id: str, order_id: str) -> None:
+    await session.execute(
+        delete(CartLine).where(CartLine.customer_id == customer_id, CartLine.order_id == order_id)
+    )
+
+
 async def remove_cart_lines(session: AsyncSession, customer_id: str, skus: Sequence[str]) -> int:
     result = await session.execute(
         delete(CartLine).where(CartLine.customer_id == customer_id, CartLine.sku.in_(skus))

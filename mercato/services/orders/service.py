@@ -323,6 +323,8 @@ async def checkout(deps: Deps, customer_id: str, key: str, body: CheckoutIn) -> 
         return await _replay(deps, existing, fingerprint)
     if not lines:
         raise UnprocessableEntity("Your cart is empty.", errors={"cart": "is empty"})
+    if holder := next((line.order_id for line in lines if line.order_id), None):
+        raise _checkout_in_progress(holder)
 
     variants = await deps.catalog.variants([line.sku for line in lines])
     if gone := [line.sku for line in lines if line.sku not in variants]:
@@ -385,9 +387,36 @@ async def checkout(deps: Deps, customer_id: str, key: str, body: CheckoutIn) -> 
             )
         except repo.DuplicateKey:
             existing = await repo.order_by_key(session, customer_id, key)
+        else:
+            await _hold_cart(session, order, order_lines)
     if existing:  # a concurrent request with the same key got there first
         return await _replay(deps, existing, fingerprint)
     return await _complete(deps, order, order_lines)
+
+
+async def _hold_cart(session: AsyncSession, order: Order, lines: list[OrderLine]) -> None:
+    """A cart is checked out at most once: this checkout holds its lines until it is placed (they
+    leave the cart) or fails (they are free again). A second tab's checkout, racing this one with its
+    own Idempotency-Key, finds them held and is refused (the order insert rolls back with it)."""
+    held = await repo.claim_cart(session, order.customer_id, order.id)
+    if held == {line.sku: line.quantity for line in lines}:
+        return
+    if (holder := await repo.cart_holder(session, order.customer_id)) and holder != order.id:
+        raise _checkout_in_progress(holder)
+    raise Conflict(
+        "Your cart changed while you were checking out (perhaps it was just ordered in another window). "
+        "Please review your cart and your orders; you have not been charged for this attempt.",
+        slug="cart-changed",
+    )
+
+
+def _checkout_in_progress(order_id: str) -> Conflict:
+    return Conflict(
+        "This cart is already being checked out (in another window or tab); you have not been charged "
+        "twice. See your orders in a moment.",
+        slug="checkout-in-progress",
+        order_id=order_id,
+    )
 
 
 async def _complete(deps: Deps, order: Order, lines: list[OrderLine]) -> tuple[int, OrderOut]:
@@ -492,7 +521,7 @@ async def _place(
                 aggregate_type="order",
                 aggregate_id=order.id,
             )
-            await repo.remove_cart_lines(session, order.customer_id, [line.sku for line in lines])
+            await repo.remove_checked_out_lines(session, order.customer_id, order.id)
     if not placed:  # the reconciler finished it meanwhile
         return await _load_view(deps, order.id)
     order.state, order.placed_at, order.payment_status = OrderState.PLACED, now, payment["status"]
@@ -519,6 +548,7 @@ async def _fail(
             failure_status=status,
             failure=_stored_problem(status, problem),
         )
+        await repo.release_cart(session, order.customer_id, order.id)
 
 
 async def _release(deps: Deps, order_id: str) -> bool:

@@ -1,0 +1,26 @@
+"""orders: the checkout holding a cart line (a cart is checked out at most once)
+
+Revision ID: 0003
+Revises: 0002
+Create Date: 2026-12-03 17:00:00
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0003"
+down_revision: str | None = "0002"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("cart_lines", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("order_id", sa.String(length=40), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table("cart_lines", schema=None) as batch_op:
+        batch_op.drop_column("order_id")
