@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mercato.storefront import account, pages, shop
+from mercato.storefront import account, pages, product, shop
 from mercato.storefront.gateway import BadInput, Gateway, NotFound, Unavailable
 from mercato.storefront.web import cookies, error_page, gw, render, settings
 from mercato.webkit import csrf
@@ -57,6 +57,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 app.include_router(shop.router)
+app.include_router(product.router)
 app.include_router(account.router)
 
 
@@ -218,44 +219,6 @@ async def suggest(request: Request, q: str = "") -> Response:
         return JSONResponse({"data": []}, status_code=503)
     items = [{"text": item["text"], "url": f"/p/{item['slug']}"} for item in data if item.get("slug")]
     return JSONResponse({"data": items}, headers={"cache-control": "public, max-age=60"})
-
-
-@app.get("/p/{slug}")
-async def product(
-    request: Request, slug: str, size: str | None = None, colour: str | None = None
-) -> Response:
-    if not SLUG.match(slug):
-        raise NotFound("catalog", slug)
-    item = await gw(request).product(slug)
-    variants = item.get("variants") or []
-    if size is None and colour is None:
-        first = next((v for v in variants if v.get("available")), variants[0] if variants else None)
-        if first:
-            size, colour = first["attributes"].get("size"), first["attributes"].get("colour")
-    variant = pages.pick_variant(item, size, colour)
-    base = settings.public_url.rstrip("/")
-    url = f"{base}/p/{item['slug']}"
-    stock = {
-        (v["attributes"].get("size"), v["attributes"].get("colour")): int(v.get("available") or 0)
-        for v in variants
-    }
-    return render(
-        request,
-        "product.jinja",
-        product=item,
-        canonical=url,
-        description=pages.meta_description(item.get("description") or item["name"]),
-        json_ld=pages.product_json_ld(item, url, base),
-        sizes=pages.option_values(item, "size"),
-        colours=pages.option_values(item, "colour"),
-        size=size,
-        colour=colour,
-        variant=variant,
-        stock=stock,
-        price=pages.format_money(variant["price"])
-        if variant
-        else pages.format_price_range(item["price_range"]),
-    )
 
 
 @app.get("/api/v1/images/{name}")

@@ -174,6 +174,58 @@ def option_values(product: dict[str, Any], name: str) -> list[str]:
     return list(seen)
 
 
+def pick_label(size: str | None, colour: str | None) -> str:
+    """A pick as a shopper says it: "Blush Pink, size L"."""
+    return ", ".join(part for part in (colour, f"size {size}" if size else None) if part) or "this option"
+
+
+def stock_by_options(product: dict[str, Any]) -> dict[tuple[str | None, str | None], int]:
+    return {
+        ((v.get("attributes") or {}).get("size"), (v.get("attributes") or {}).get("colour")): int(
+            v.get("available") or 0
+        )
+        for v in product.get("variants") or []
+    }
+
+
+def image_colour(image: dict[str, Any], colours: list[str]) -> str | None:
+    """The colour an image shows, if it says: the catalog's images are named and described after it
+    ("…-blush-pink.svg", "Classic Cotton T-Shirt in Blush Pink")."""
+    alt, name = (image.get("alt") or "").lower(), (image.get("url") or "").rsplit("/", 1)[-1].lower()
+    for colour in sorted(colours, key=len, reverse=True):  # "Denim Blue" before "Blue"
+        if alt.endswith(f" in {colour.lower()}") or f"-{colour.lower().replace(' ', '-')}." in name:
+            return colour
+    return None
+
+
+def gallery(product: dict[str, Any], colour: str | None) -> list[dict[str, Any]]:
+    """The product's images, each with the colour it shows; the picked colour's image first."""
+    colours = option_values(product, "colour")
+    images = [image | {"colour": image_colour(image, colours)} for image in product.get("images") or []]
+    return sorted(images, key=lambda image: colour is None or image["colour"] != colour)
+
+
+def picker_json(product: dict[str, Any]) -> Markup:
+    """What product.js needs to follow the pick: each variant's options, SKU, price and stock."""
+    variants = [
+        {
+            "sku": variant["sku"],
+            "size": (variant.get("attributes") or {}).get("size"),
+            "colour": (variant.get("attributes") or {}).get("colour"),
+            "price": format_money(variant["price"]),
+            "available": int(variant.get("available") or 0),
+        }
+        for variant in product.get("variants") or []
+    ]
+    return json_markup({"variants": variants})
+
+
+def json_markup(data: Any) -> Markup:
+    # Inside <script>, "</" could end the element: escape it (and friends) as JSON allows.
+    text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
+    return Markup(text.replace("&", "\\u0026"))  # noqa: S704 - JSON with every markup character escaped
+
+
 def availability(quantity: int) -> str:
     return "https://schema.org/InStock" if quantity > 0 else "https://schema.org/OutOfStock"
 
@@ -204,9 +256,7 @@ def product_json_ld(product: dict[str, Any], url: str, base: str) -> Markup:
         data["brand"] = {"@type": "Brand", "name": product["brand"]}
     if len(offers) == 1:
         data["sku"] = offers[0]["sku"]
-    # Inside <script>, "</" could end the element: escape it (and friends) as JSON allows.
-    text = json.dumps(data, ensure_ascii=False).replace("<", "\\u003c").replace(">", "\\u003e")
-    return Markup(text.replace("&", "\\u0026"))  # noqa: S704 - JSON with every markup character escaped
+    return json_markup(data)
 
 
 def meta_description(text: str, limit: int = 160) -> str:

@@ -140,24 +140,6 @@ def quantity(form: Any, default: int = 1) -> int:
         return default
 
 
-@posts.post("/cart/items")
-async def add_to_cart(request: Request) -> Response:
-    form = await request.form()
-    sku = field(form, "sku", 64)
-    if not SKU.match(sku):
-        return error_page(
-            request, 400, "Please pick a size and colour", "Choose a variant, then add it to your cart."
-        )
-    response = await shopper_of(request).send(
-        "orders", "POST", "/api/v1/cart/items", json={"sku": sku, "quantity": max(1, quantity(form))}
-    )
-    if response.status_code == 409:
-        return error_page(request, 409, "Sold out", "Sorry, that size and colour has just sold out.")
-    if response.status_code >= 400:
-        return error_page(request, 400, "That didn't work", "We couldn't add that to your cart.")
-    return redirect("/cart")
-
-
 @router.get("/cart")
 async def cart(request: Request) -> Response:
     response = await shopper_of(request).send("orders", "GET", "/api/v1/cart")

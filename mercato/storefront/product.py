@@ -1,0 +1,141 @@
+"""The product page and its variant picker. The picker is one form: what is picked is what "Add to cart"
+posts (the product and the chosen options), and the server resolves the options to the SKU — so it works
+without JavaScript too. product.js only keeps price, availability, image and SKU in step as the shopper
+picks (and disables the button on a sold-out pick); the server still decides."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Request, Response
+
+from mercato.storefront import pages
+from mercato.storefront.gateway import NotFound
+from mercato.storefront.shop import SKU, csrf, field, quantity, redirect
+from mercato.storefront.web import error_page, gw, render, settings, shopper_of
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
+OPTIONS = ("colour", "size")
+
+router = APIRouter()
+posts = APIRouter(dependencies=[Depends(csrf)])
+
+
+def product_page(
+    request: Request,
+    item: dict[str, Any],
+    size: str | None,
+    colour: str | None,
+    status_code: int = 200,
+    error: str | None = None,
+) -> Response:
+    variant = pages.pick_variant(item, size, colour)
+    base = settings.public_url.rstrip("/")
+    url = f"{base}/p/{item['slug']}"
+    return render(
+        request,
+        "product.jinja",
+        status_code,
+        product=item,
+        canonical=url,
+        description=pages.meta_description(item.get("description") or item["name"]),
+        json_ld=pages.product_json_ld(item, url, base),
+        picker_json=pages.picker_json(item),
+        gallery=pages.gallery(item, colour),
+        sizes=pages.option_values(item, "size"),
+        colours=pages.option_values(item, "colour"),
+        size=size,
+        colour=colour,
+        variant=variant,
+        stock=pages.stock_by_options(item),
+        price=pages.format_money(variant["price"])
+        if variant
+        else pages.format_price_range(item["price_range"]),
+        error=error,
+    )
+
+
+@router.get("/p/{slug}")
+async def product(
+    request: Request, slug: str, size: str | None = None, colour: str | None = None
+) -> Response:
+    if not SLUG.match(slug):
+        raise NotFound("catalog", slug)
+    item = await gw(request).product(slug)
+    variants = item.get("variants") or []
+    if size is None and colour is None:
+        first = next((v for v in variants if v.get("available")), variants[0] if variants else None)
+        if first:
+            size, colour = first["attributes"].get("size"), first["attributes"].get("colour")
+    return product_page(request, item, size, colour)
+
+
+def option(form: Any, name: str) -> str | None:
+    return field(form, name, 100) or None
+
+
+async def add_the_pick(request: Request, form: Any, slug: str) -> Response:
+    """The options the shopper picked, resolved to the one variant they name — or the page again, saying
+    why not (a combination we don't make, a sold-out pick), with the pick kept."""
+    if not SLUG.match(slug):
+        raise NotFound("catalog", slug)
+    item = await gw(request).product(slug)
+    size, colour = option(form, "size"), option(form, "colour")
+    if form.get("show"):  # "Check price and stock", the picker's no-JavaScript refresh
+        picked = {name: value for name, value in (("colour", colour), ("size", size)) if value}
+        return redirect(f"/p/{slug}?{urlencode(picked)}" if picked else f"/p/{slug}")
+    variant = pages.pick_variant(item, size, colour)
+    if variant is None:
+        missing = [name for name in OPTIONS if pages.option_values(item, name) and not option(form, name)]
+        message = (
+            f"Please choose a {' and a '.join(missing)}."
+            if missing
+            else f"Sorry, we don't make the {item['name']} in {pages.pick_label(size, colour)}. "
+            "Please choose another combination."
+        )
+        return product_page(request, item, size, colour, 422, message)
+    if int(variant.get("available") or 0) <= 0:
+        return product_page(request, item, size, colour, 409, sold_out(item, size, colour))
+    response = await shopper_of(request).send(
+        "orders",
+        "POST",
+        "/api/v1/cart/items",
+        json={"sku": variant["sku"], "quantity": max(1, quantity(form))},
+    )
+    if response.status_code == 409:
+        return product_page(request, item, size, colour, 409, sold_out(item, size, colour, just=True))
+    if response.status_code >= 400:
+        return product_page(request, item, size, colour, 400, "Sorry, we couldn't add that to your cart.")
+    return redirect("/cart")
+
+
+def sold_out(item: dict[str, Any], size: str | None, colour: str | None, *, just: bool = False) -> str:
+    what = pages.pick_label(size, colour)
+    if just:
+        return f"Sorry, {what} has just sold out (or we don't have that many). Please choose another."
+    return f"Sorry, {what} is sold out. Please choose another size or colour."
+
+
+@posts.post("/cart/items")
+async def add_to_cart(request: Request) -> Response:
+    form = await request.form()
+    if slug := field(form, "product", 200):  # the product page's picker
+        return await add_the_pick(request, form, slug)
+    sku = field(form, "sku", 64)  # a SKU as such (e.g. from elsewhere, or a script)
+    if not SKU.match(sku):
+        return error_page(
+            request, 400, "Please pick a size and colour", "Choose a variant, then add it to your cart."
+        )
+    response = await shopper_of(request).send(
+        "orders", "POST", "/api/v1/cart/items", json={"sku": sku, "quantity": max(1, quantity(form))}
+    )
+    if response.status_code == 409:
+        return error_page(request, 409, "Sold out", "Sorry, that size and colour has just sold out.")
+    if response.status_code >= 400:
+        return error_page(request, 400, "That didn't work", "We couldn't add that to your cart.")
+    return redirect("/cart")
+
+
+router.include_router(posts)
