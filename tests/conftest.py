@@ -85,6 +85,15 @@ class DatabaseFactory:
         self.created_pg.append(name)
         return _pg_sqlalchemy_url(name)
 
+    async def empty(self, service: str, backend: str) -> str:
+        """A new database with no tables at all (for a test that migrates it step by step)."""
+        if backend == "sqlite":
+            return f"sqlite+aiosqlite:///{self.root / f'{service}-empty-{uuid.uuid4().hex[:10]}.db'}"
+        name = f"mtest_{service}_{uuid.uuid4().hex[:10]}"
+        await _pg_admin(f'CREATE DATABASE "{name}"')
+        self.created_pg.append(name)
+        return _pg_sqlalchemy_url(name)
+
     async def drop_all(self) -> None:
         for name in reversed(self.created_pg):
             await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from mercato.services.customers.models import Customer
-from tests.customers.factories import PASSWORD, register
+from tests.customers.factories import PASSWORD, register, sign_in
 
 
 async def test_registering_creates_an_account_without_echoing_the_password(customers):
@@ -86,3 +86,30 @@ async def test_a_retried_registration_with_the_same_idempotency_key_returns_the_
         "/api/v1/customers", json=body | {"name": "Someone else"}, headers={"Idempotency-Key": "k-1"}
     )
     assert other.status_code == 409
+
+
+async def test_an_address_signs_in_however_its_accents_and_case_are_encoded(customers):
+    """A decomposed "é" (e + combining accent, as some keyboards send it) registers; the composed one,
+    other cases and the domain's punycode sign in to the same account, and cannot register it again."""
+    customer = await register(customers, email="Jose\u0301@Example.com")
+    assert customer["email"] == "jos\u00e9@example.com"
+    for typed in ("jose\u0301@example.com", "JOS\u00c9@EXAMPLE.COM", " jos\u00e9@example.com "):
+        tokens = await sign_in(customers, email=typed)
+        assert tokens["access_token"], typed
+    again = await customers.post(
+        "/api/v1/customers", json={"email": "jos\u00e9@example.com", "password": PASSWORD, "name": "Twin"}
+    )
+    assert again.status_code == 409
+
+    await register(customers, email="ines@xn--bcher-kva.de")
+    await sign_in(customers, email="INES@B\u00dcCHER.DE")
+
+
+async def test_an_address_that_could_pass_for_another_is_refused(customers):
+    await register(customers, email="paypal@example.com")
+    for lookalike in ("p\u0430ypal@example.com", "\uff50aypal@example.com"):  # Cyrillic a, full-width p
+        response = await customers.post(
+            "/api/v1/customers", json={"email": lookalike, "password": PASSWORD, "name": "Mallory"}
+        )
+        assert response.status_code == 422, response.text
+        assert "email" in response.json()["errors"]

@@ -351,3 +351,10 @@ def test_outside_development_the_staff_keys_must_be_given(monkeypatch, tmp_path)
     monkeypatch.setenv("MERCATO_CUSTOMERS_STAFF_SIGNING_KEY_FILE", str(tmp_path / "shoppers.pem"))
     with pytest.raises(ValidationError, match="must not be the shoppers'"):
         CustomersSettings()
+
+
+async def test_staff_sign_in_with_the_address_spelt_another_way(customers):
+    member = await create_staff(customers, email="Zo\u00eb@Example.com", password=STAFF_PASSWORD)
+    assert member["email"] == "zo\u00eb@example.com"
+    started = await challenge(customers, email="ZOE\u0308@example.COM", password=STAFF_PASSWORD)
+    assert started["status"] == "enrolment_required"

@@ -8,6 +8,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.contracts.emails import normalise_email
 from mercato.services.customers.models import Address, Customer, RefreshToken
 
 
@@ -43,14 +44,15 @@ async def customer(session: AsyncSession, customer_id: str, *, lock: bool = Fals
 async def find_customers(
     session: AsyncSession, *, q: str | None, before: str | None, limit: int
 ) -> list[Customer]:
-    """Newest first; `q` is an exact id, or part of an e-mail address or name (case-insensitive)."""
+    """Newest first; `q` is an exact id, or part of an e-mail address or name (case-insensitive; e-mail
+    addresses are compared in their one normalised form)."""
     query = select(Customer).order_by(Customer.id.desc()).limit(limit)
     if q:
         needle = q.lower()
         query = query.where(
             or_(
                 Customer.id == q,
-                func.lower(Customer.email).contains(needle, autoescape=True),
+                Customer.email.contains(normalise_email(q), autoescape=True),
                 func.lower(Customer.name).contains(needle, autoescape=True),
             )
         )

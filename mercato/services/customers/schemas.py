@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from mercato.contracts.addresses import Phone, PostalAddress
+from mercato.contracts.emails import EmailAddress
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -15,7 +16,7 @@ class Input(BaseModel):
 
 
 class RegisterIn(Input):
-    email: EmailStr
+    email: EmailAddress
     password: Annotated[str, Field(min_length=1, max_length=1024)]
     name: Name
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.contracts.emails import normalise_email
 from mercato.contracts.events import CustomerErased, CustomerRegistered, CustomerUpdated, OptIns
 from mercato.platform.errors import Conflict, NotFound, Unauthorized, UnprocessableEntity
 from mercato.platform.ids import is_id, new_id
@@ -68,7 +69,7 @@ def _contact(customer: Customer) -> dict[str, object]:
 
 
 async def register(session: AsyncSession, passwords: Passwords, data: RegisterIn) -> CustomerOut:
-    email = data.email.lower()
+    email = data.email  # already normalised (EmailAddress)
     if problem := password_problems(data.password, email=email):
         raise UnprocessableEntity(f"The password {problem}.", errors={"password": problem})
     customer = Customer(
@@ -118,7 +119,7 @@ async def _issue_tokens(
 async def sign_in(
     session: AsyncSession, passwords: Passwords, issuer: TokenIssuer, email: str, password: str
 ) -> TokenOut:
-    customer = await repo.customer_by_email(session, email.strip().lower())
+    customer = await repo.customer_by_email(session, normalise_email(email))
     if not await passwords.verify(customer.password_hash if customer else None, password) or customer is None:
         raise Unauthorized(INVALID_CREDENTIALS)
     if passwords.needs_rehash(customer.password_hash):

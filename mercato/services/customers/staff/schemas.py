@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, EmailStr, Field, StringConstraints, model_validator
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
+from mercato.contracts.emails import EmailAddress
 from mercato.contracts.staff import Role
 from mercato.services.customers.schemas import Input, Name
 
@@ -89,7 +90,7 @@ class StaffEnrolled(StaffTokenOut):
 
 
 class StaffIn(Input):
-    email: EmailStr
+    email: EmailAddress
     name: Name
     roles: Roles
     password: Password | None = Field(

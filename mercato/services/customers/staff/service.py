@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.contracts.emails import normalise_email
 from mercato.contracts.events import StaffActionRecorded
 from mercato.contracts.staff import ROLES
 from mercato.platform.errors import Conflict, NotFound, UnprocessableEntity
@@ -92,7 +93,7 @@ async def find_member(session: AsyncSession, email_or_id: str) -> StaffMember | 
     """For the command line: a staff member by id or e-mail."""
     if is_id(email_or_id, "stf"):
         return await repo.staff_by_id(session, email_or_id)
-    return await repo.staff_by_email(session, email_or_id.strip().lower())
+    return await repo.staff_by_email(session, normalise_email(email_or_id))
 
 
 # --- accounts ----------------------------------------------------------------------------------------
@@ -103,7 +104,7 @@ async def create_staff(
 ) -> StaffCreated:
     """A new staff member with a temporary password (given, or generated and returned once): they
     replace it and enrol TOTP at their first sign-in."""
-    email = data.email.lower()
+    email = data.email  # already normalised (EmailAddress)
     generated = data.password is None
     password = temporary_password() if data.password is None else data.password
     if not generated and (problem := password_problems(password, email=email)):

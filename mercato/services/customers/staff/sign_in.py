@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.contracts.emails import normalise_email
 from mercato.platform.errors import Conflict, Forbidden, Problem, Unauthorized, UnprocessableEntity
 from mercato.platform.ids import new_id
 from mercato.platform.staff import Staff, record_staff_action
@@ -117,7 +118,7 @@ async def login(
     """The password step. An unknown e-mail and a wrong password get the same answer, after the same
     argon2 work (a dummy hash stands in for a missing account)."""
     now = datetime.now(UTC)
-    email = email.strip().lower()
+    email = normalise_email(email)
     member = await repo.staff_by_email(session, email, lock=True)
     password_ok = await realm.passwords.verify(member.password_hash if member else None, password)
     if member is None:
