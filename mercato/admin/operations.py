@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from mercato.admin.auth import checked, csrf, field, redirect
 from mercato.admin.web import caller, field_errors, problem, render, settings
+from mercato.contracts.carriers import CARRIERS as CARRIER_TABLE
 from mercato.webkit.gateway import NotFound
 
 router = APIRouter()
@@ -37,7 +38,8 @@ NEXT_STEPS = {
     "shipped": (("delivered", "Mark delivered"),),
     "delivered": (("returned", "Record a return"),),
 }
-CARRIERS = ("DHL", "DPD", "GLS", "Hermes", "UPS", "FedEx", "Royal Mail", "La Poste", "PostNL", "Other")
+# (value sent to orders, text shown): the carriers' own names, from the one table orders links them with
+CARRIERS = tuple((carrier.name, carrier.name) for carrier in CARRIER_TABLE)
 DONE = {
     "processing": "The order is being processed.",
     "shipped": "The order is marked shipped; the customer is being e-mailed the tracking details.",

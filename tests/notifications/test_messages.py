@@ -112,7 +112,7 @@ async def test_shipping_delivery_and_cancellation_emails(notifications, mail_sin
             order_id=order.order_id,
             from_state="processing",
             to_state="shipped",
-            carrier="DHL",
+            carrier="dhl",  # a code: the e-mail names the carrier as its table does
             tracking_number="JJD000390007881234567",
         )
     )
@@ -120,8 +120,16 @@ async def test_shipping_delivery_and_cancellation_emails(notifications, mail_sin
     assert shipped["subject"] == f"Your order {order.order_id} is on its way"
     assert "Carrier: DHL" in shipped["text"]
     assert "Tracking number: JJD000390007881234567" in shipped["text"]
+    dhl = "https://www.dhl.com/global-en/home/tracking.html?tracking-id=JJD000390007881234567&submit=1"
+    assert f"Track your parcel: {dhl}" in shipped["text"]
     assert "Carrier: <strong>DHL</strong>" in shipped["html"]
-    assert "Tracking number: <strong>JJD000390007881234567</strong>" in shipped["html"]
+    html_link = dhl.replace("&", "&amp;")
+    assert (
+        f'Tracking number: <a href="{html_link}"><strong>JJD000390007881234567</strong></a>'
+        in shipped["html"]
+    )
+    assert f'<a href="{html_link}" style=' in shipped["html"]  # the button goes to the carrier, not back here
+    assert "Track your parcel with DHL" in shipped["html"]
     assert "Rain Jacket" in shipped["html"]  # the lines, from the order's summary
 
     await notifications.publish(

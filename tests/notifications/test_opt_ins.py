@@ -80,7 +80,8 @@ async def test_shipping_is_texted_with_carrier_and_tracking_number(notifications
     texts = await sms_sandbox.wait_for(phone, count=2)
     assert (
         texts[0]["body"]
-        == f"Mercato: order {order.order_id} has shipped with UPS, tracking 1Z999AA10123456784."
+        == f"Mercato: order {order.order_id} has shipped with UPS, tracking 1Z999AA10123456784. "
+        "https://www.ups.com/track?tracknum=1Z999AA10123456784"
     )
     # the delivery e-mail has no SMS version: nothing more is texted
     await notifications.publish(

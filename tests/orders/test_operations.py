@@ -101,6 +101,52 @@ async def test_operations_ship_an_order_the_customer_is_told_and_the_audit_trail
     }
 
 
+async def test_the_shopper_sees_the_carrier_by_its_name_with_a_link_to_its_tracking_page(back_office):
+    order = await _order(back_office)
+    customer = {"x-mercato-customer-id": order["customer_id"]}
+    before = (await back_office.orders.get(f"/api/v1/orders/{order['id']}", headers=customer)).json()
+    assert (before["carrier"], before["tracking_number"], before["tracking_url"]) == (None, None, None)
+    await _to(back_office, order["id"], "processing")
+
+    shipped = await _move(back_office, order["id"], "shipped", carrier=" fedex ", tracking_number="7946 0000")
+    assert shipped.status_code == 422  # no spaces in a tracking number
+    shipped = await _move(
+        back_office, order["id"], "shipped", carrier=" fedex ", tracking_number="794600001234"
+    )
+    assert shipped.status_code == 200, shipped.text
+    fedex = "https://www.fedex.com/fedextrack/?trknbr=794600001234"
+    assert (shipped.json()["carrier"], shipped.json()["tracking_url"]) == ("FedEx", fedex)
+    seen = (await back_office.orders.get(f"/api/v1/orders/{order['id']}", headers=customer)).json()
+    assert (seen["carrier"], seen["tracking_number"], seen["tracking_url"]) == (
+        "FedEx",
+        "794600001234",
+        fedex,
+    )
+    [event] = [
+        e
+        for e in await outbox_events(back_office.orders_app, "OrderStatusChanged")
+        if e["to_state"] == "shipped"
+    ]
+    assert event["carrier"] == "FedEx"
+    again = await _move(back_office, order["id"], "shipped", carrier="FEDEX", tracking_number="794600001234")
+    assert again.status_code == 200  # the same shipment, however the carrier is spelt
+
+
+async def test_a_carrier_outside_the_table_is_kept_as_typed_without_a_link(back_office):
+    order = await _order(back_office)
+    await _to(back_office, order["id"], "processing")
+    shipped = await _move(
+        back_office, order["id"], "shipped", carrier="Fahrradkurier Kiez", tracking_number="FK-2211"
+    )
+    assert shipped.status_code == 200, shipped.text
+    body = shipped.json()
+    assert (body["carrier"], body["tracking_number"], body["tracking_url"]) == (
+        "Fahrradkurier Kiez",
+        "FK-2211",
+        None,
+    )
+
+
 async def test_shipping_needs_a_carrier_and_a_valid_tracking_number(back_office):
     order = await _order(back_office)
     await _to(back_office, order["id"], "processing")

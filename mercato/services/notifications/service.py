@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.contracts.carriers import carrier_name, tracking_link
 from mercato.contracts.events import (
     CustomerErased,
     CustomerRegistered,
@@ -220,8 +221,9 @@ async def tell_order_status(
         context={
             **await _order_context(session, event.order_id),
             "reason": event.reason,
-            "carrier": event.carrier,
+            "carrier": carrier_name(event.carrier) if event.carrier else None,
             "tracking_number": event.tracking_number,
+            "tracking_url": tracking_link(event.carrier, event.tracking_number),
         },
     )
 

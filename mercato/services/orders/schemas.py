@@ -3,9 +3,10 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from mercato.contracts.addresses import PostalAddress
+from mercato.contracts.carriers import carrier_name
 from mercato.contracts.money import Money
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
@@ -89,6 +90,9 @@ class OrderOut(BaseModel):
     total: Money
     shipping_address: dict
     payment: PaymentSummary
+    carrier: str | None = Field(description="Once shipped: the carrier's name, e.g. `DHL`.")
+    tracking_number: str | None = Field(description="Once shipped.")
+    tracking_url: str | None = Field(description="The carrier's tracking page for the parcel, if it has one.")
     history: list[StateChangeOut]
     created_at: datetime
     placed_at: datetime | None
@@ -109,7 +113,9 @@ StaffTarget = Literal["confirmed", "processing", "shipped", "delivered", "cancel
 """The states staff may move an order to; `refunded` follows from a refund, the rest from checkout."""
 
 Carrier = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=2, max_length=50, pattern=r"^[^\x00-\x1f<>]+$")
+    str,
+    StringConstraints(strip_whitespace=True, min_length=2, max_length=50, pattern=r"^[^\x00-\x1f<>]+$"),
+    AfterValidator(carrier_name),  # a known carrier's code or name, in any case, becomes its name
 ]
 TrackingNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{4,39}$")
@@ -119,7 +125,11 @@ Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, m
 
 class TransitionIn(Input):
     to: StaffTarget
-    carrier: Carrier | None = Field(default=None, description="Required to ship, e.g. `DHL`.")
+    carrier: Carrier | None = Field(
+        default=None,
+        description="Required to ship: a carrier of mercato.contracts.carriers by code or name (`dhl`, "
+        "`DHL`), stored as its name; another carrier is kept as given, without a tracking link.",
+    )
     tracking_number: TrackingNumber | None = Field(
         default=None, description="Required to ship: 5-40 letters, digits or dashes."
     )
@@ -162,6 +172,7 @@ class StaffOrderOut(BaseModel):
     payment: StaffPaymentSummary
     carrier: str | None
     tracking_number: str | None
+    tracking_url: str | None
     history: list[HistoryEntry] = Field(description="Every state the order entered: when, why, who asked.")
     failure: dict | None = Field(description="Why a checkout failed (state `failed`): the answer it gave.")
     created_at: datetime

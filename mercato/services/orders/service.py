@@ -24,6 +24,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.responses import Response
 
+from mercato.contracts.carriers import tracking_link
 from mercato.contracts.events import OrderLineSnapshot, OrderPlaced, OrderStatusChanged
 from mercato.contracts.money import Money
 from mercato.platform.clients import RemoteProblem
@@ -232,6 +233,9 @@ def order_view(order: Order, lines: Iterable[OrderLine], history: Iterable[Order
             amount=money(order.total),
             refunded=money(order.refunded),
         ),
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        tracking_url=tracking_link(order.carrier, order.tracking_number),
         history=[StateChangeOut(state=h.to_state, at=h.at, reason=h.reason) for h in history],
         created_at=order.created_at,
         placed_at=order.placed_at,
@@ -799,6 +803,7 @@ def staff_view(
         ),
         carrier=order.carrier,
         tracking_number=order.tracking_number,
+        tracking_url=shopper.tracking_url,
         history=[
             HistoryEntry(
                 from_state=h.from_state,
