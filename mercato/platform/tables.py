@@ -6,7 +6,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
-    DateTime,
     Index,
     Integer,
     LargeBinary,
@@ -14,6 +13,8 @@ from sqlalchemy import (
     String,
     Table,
 )
+
+from mercato.platform.columns import UTCDateTime
 
 platform_metadata = MetaData()
 
@@ -25,7 +26,7 @@ idempotency_keys = Table(
     Column("request_hash", String(64), nullable=False),
     Column("status_code", Integer, nullable=True),
     Column("response_body", LargeBinary, nullable=True),
-    Column("created_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("created_at", UTCDateTime(), nullable=False, index=True),
 )
 
 # The transactional outbox: events written in the same transaction as the state change they report,
@@ -39,8 +40,8 @@ outbox = Table(
     Column("aggregate_type", String(50), nullable=False),
     Column("aggregate_id", String(64), nullable=False),
     Column("envelope", JSON, nullable=False),
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("published_at", DateTime(timezone=True), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("published_at", UTCDateTime(), nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
     Column("last_error", String(500), nullable=True),
     Index("ix_outbox_unpublished", "published_at", "position"),
@@ -53,7 +54,7 @@ inbox = Table(
     platform_metadata,
     Column("event_id", String(36), primary_key=True),
     Column("handler", String(100), primary_key=True),
-    Column("processed_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("processed_at", UTCDateTime(), nullable=False, index=True),
 )
 
 # Dead letters: events a handler failed on after every retry. They wait here, with the error, for an
@@ -69,8 +70,8 @@ dead_letters = Table(
     Column("attempts", Integer, nullable=False),
     Column("error", String(2000), nullable=False),
     Column("status", String(16), nullable=False),  # dead | replayed
-    Column("created_at", DateTime(timezone=True), nullable=False),
-    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
     Index("ux_dead_letters_event_handler", "event_id", "handler", unique=True),
     Index("ix_dead_letters_status", "status", "created_at"),
 )

@@ -7,7 +7,6 @@ from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
-    DateTime,
     ForeignKey,
     Index,
     Integer,
@@ -18,6 +17,8 @@ from sqlalchemy import (
     true,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from mercato.platform.columns import UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -51,8 +52,8 @@ class Product(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     # Product-level attributes (material, fit, care...); the variants' own attributes pick a variant.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
 
 class Variant(Base):
@@ -98,7 +99,7 @@ class Inventory(Base):
     sku: Mapped[str] = mapped_column(ForeignKey("variants.sku", ondelete="CASCADE"), primary_key=True)
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
     reserved: Mapped[int] = mapped_column(Integer, default=0)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
 
 class Reservation(Base):
@@ -108,9 +109,9 @@ class Reservation(Base):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     key: Mapped[str] = mapped_column(String(200), unique=True)  # the caller's idempotency key (an order id)
     status: Mapped[str] = mapped_column(String(16))  # see domain.ReservationStatus
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ReservationLine(Base):
@@ -139,7 +140,7 @@ class StockMovement(Base):
     reason: Mapped[str] = mapped_column(String(200))
     note: Mapped[str | None] = mapped_column(String(500))
     staff_id: Mapped[str | None] = mapped_column(String(40))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ProductImport(Base):
@@ -163,4 +164,4 @@ class ProductImport(Base):
     variants_unchanged: Mapped[int] = mapped_column(Integer, default=0)
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)  # a rejected import's report
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

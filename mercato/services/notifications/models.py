@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from mercato.platform.columns import UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -27,7 +29,7 @@ class Recipient(Base):
     opt_in_email: Mapped[bool] = mapped_column(Boolean)
     opt_in_sms: Mapped[bool] = mapped_column(Boolean)
     opt_in_push: Mapped[bool] = mapped_column(Boolean)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # A tombstone: the customer was erased. The row stays (without their data) so that an older event
     # arriving late, or a replayed dead letter, cannot bring them back.
     erased: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
@@ -43,7 +45,7 @@ class OrderSummary(Base):
     total_amount: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3))
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
-    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class Message(Base):
@@ -71,7 +73,7 @@ class Message(Base):
     last_error: Mapped[str | None] = mapped_column(String(500))
     provider_id: Mapped[str | None] = mapped_column(String(200))  # SMTP Message-ID or Twilio SID
     event_id: Mapped[str] = mapped_column(String(36))
-    event_occurred_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    event_occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

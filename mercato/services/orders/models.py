@@ -3,8 +3,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from mercato.platform.columns import UTCDateTime
 
 
 class Base(DeclarativeBase):
@@ -19,7 +21,7 @@ class CartLine(Base):
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     quantity: Mapped[int] = mapped_column(Integer)
-    added_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The checkout that holds this line while it pays: a cart is checked out at most once at a time
     # (two tabs, a double tap), and a line added meanwhile is not part of that order.
     order_id: Mapped[str | None] = mapped_column(String(40))
@@ -52,9 +54,9 @@ class Order(Base):
     # Why a checkout failed, as the HTTP problem it answered, so a retry answers the same.
     failure_status: Mapped[int | None] = mapped_column(Integer)
     failure: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    placed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    placed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set when operations ship the order.
     carrier: Mapped[str | None] = mapped_column(String(50))
     tracking_number: Mapped[str | None] = mapped_column(String(40))
@@ -86,7 +88,7 @@ class OrderStateChange(Base):
     from_state: Mapped[str | None] = mapped_column(String(24))
     to_state: Mapped[str] = mapped_column(String(24))
     reason: Mapped[str | None] = mapped_column(String(200))
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
     # customer | staff | system (the reconciler, or a consequence such as the refund after a cancel);
     # empty for changes recorded before it was kept.
     actor: Mapped[str | None] = mapped_column(String(16))
