@@ -38,20 +38,6 @@ async def test_a_shopper_finds_a_tshirt_by_typing_with_a_typo_and_picks_a_varian
     await screenshot(page, platform, "product")
 
 
-async def test_the_shop_works_at_phone_width_without_horizontal_scrolling(browser, platform):
-    context = await browser.new_context(
-        base_url=platform.topology.storefront_url, viewport={"width": 390, "height": 844}, is_mobile=True
-    )
-    page = await context.new_page()
-    try:
-        await page.goto("/")
-        root = "document.documentElement"
-        assert await page.evaluate(f"{root}.scrollWidth - {root}.clientWidth") <= 1
-        await screenshot(page, platform, "home-phone")
-    finally:
-        await context.close()
-
-
 async def test_the_shop_can_be_used_with_the_keyboard_alone(page: Page, platform):
     await page.goto("/")
     await page.keyboard.press("Tab")
