@@ -12,8 +12,9 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from mercato.storefront.gateway import NotFound
 from mercato.storefront.session import Shopper
-from mercato.storefront.shop import ADDRESS_FIELDS, ADDRESS_ID, csrf, field, private, problem, redirect
+from mercato.storefront.shop import ADDRESS_ID, csrf, field, private, problem, redirect
 from mercato.storefront.web import gw, render, shopper_of
+from mercato.webkit import forms
 
 router = APIRouter()
 posts = APIRouter(dependencies=[Depends(csrf)])
@@ -26,6 +27,10 @@ DONE = {
     "address-removed": "The address was removed.",
 }
 CHANNELS = ("email", "sms", "push")
+PROFILE_MESSAGES = {
+    "name": "Please enter your name.",
+    "phone": "Please enter a mobile number in international format, e.g. +49 30 1234567.",
+}
 ORDER_PAGES = 100  # at most 10,000 orders in one export; a shopper with more can ask support
 
 
@@ -34,8 +39,8 @@ async def account_page(
 ) -> Response:
     me = await shopper.send("account", "GET", "/api/v1/me")
     book = await shopper.send("account", "GET", "/api/v1/me/addresses", params={"limit": 50})
-    context.setdefault("values", {})
-    context.setdefault("errors", {})
+    for name in ("values", "errors", "address", "address_errors"):
+        context.setdefault(name, {})
     return private(
         render(
             request,
@@ -49,11 +54,9 @@ async def account_page(
     )
 
 
-def field_errors(response: Any) -> dict[str, str]:
-    errors = problem(response).get("errors")
-    if not isinstance(errors, dict):
-        return {}
-    return {str(name).rsplit(".", 1)[-1]: str(message) for name, message in errors.items()}
+def field_errors(response: Any, messages: dict[str, str]) -> dict[str, str]:
+    """The API's refusal, field by field, in our words (never its validator's)."""
+    return forms.human_errors(problem(response).get("errors"), messages, "Please check this form.")
 
 
 @router.get("/account")
@@ -75,7 +78,7 @@ async def update_profile(request: Request) -> Response:
             shopper,
             422,
             values=values,
-            errors=field_errors(response),
+            errors=field_errors(response, PROFILE_MESSAGES),
             error="Please check your details.",
         )
     return redirect("/account?done=profile")
@@ -99,20 +102,18 @@ async def update_opt_ins(request: Request) -> Response:
 async def add_address(request: Request) -> Response:
     form = await request.form()
     shopper = shopper_of(request)
-    values = {name: field(form, name, 200) for name in ADDRESS_FIELDS}
-    body: dict[str, Any] = {name: value for name, value in values.items() if value}
-    body["is_default"] = form.get("is_default") == "on"
-    response = await shopper.send("account", "POST", "/api/v1/me/addresses", json=body)
-    if response.status_code != 201:
-        return await account_page(
-            request,
-            shopper,
-            422,
-            values=values,
-            errors=field_errors(response),
-            error="Please check the address.",
-        )
-    return redirect("/account?done=address-added#addresses")
+    values: dict[str, Any] = forms.read_address(form)
+    values["is_default"] = form.get("is_default") == "on"
+    errors = forms.address_errors(values)
+    if not errors:
+        body = forms.address_body(values) | {"is_default": values["is_default"]}
+        response = await shopper.send("account", "POST", "/api/v1/me/addresses", json=body)
+        if response.status_code == 201:
+            return redirect("/account?done=address-added#addresses")
+        errors = field_errors(response, forms.ADDRESS_MESSAGES) or {"": "Please check this form."}
+    return await account_page(
+        request, shopper, 422, address=values, address_errors=errors, error="Please check the address."
+    )
 
 
 @posts.post("/account/addresses/{address_id}/delete")

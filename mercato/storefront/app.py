@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mercato.storefront import account, pages, product, shop
+from mercato.storefront import account, checkout, pages, product, shop
 from mercato.storefront.gateway import BadInput, Gateway, NotFound, Unavailable
 from mercato.storefront.web import cookies, error_page, gw, render, settings
 from mercato.webkit import csrf
@@ -58,6 +58,7 @@ app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 app.include_router(shop.router)
 app.include_router(product.router)
+app.include_router(checkout.router)
 app.include_router(account.router)
 
 

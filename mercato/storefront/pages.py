@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
 
+from mercato.webkit.countries import COUNTRIES, country_name
 from mercato.webkit.money import decimal_string, format_money
 
 SORTS = {
@@ -292,4 +293,6 @@ def make_templates() -> Jinja2Templates:
     env.filters["money"] = format_money
     env.filters["when"] = format_when
     env.filters["state"] = state_label
+    env.filters["country"] = country_name
+    env.globals["countries"] = COUNTRIES
     return Jinja2Templates(env=env)

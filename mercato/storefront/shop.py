@@ -4,7 +4,6 @@ every POST is a plain HTML form (CSRF-checked), answered with a redirect or the 
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -18,7 +17,6 @@ from mercato.storefront.web import cookies, error_page, gw, render, settings, sh
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
 ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_]{1,100}$")
 ADDRESS_ID = re.compile(r"^[A-Za-z0-9_]{1,100}$")
-ADDRESS_FIELDS = ("name", "line1", "line2", "city", "postal_code", "region", "country", "phone")
 CANCELLABLE = {"placed", "confirmed", "processing"}
 
 
@@ -162,93 +160,6 @@ async def change_cart_item(request: Request, sku: str) -> Response:
     if response.status_code == 409:
         return error_page(request, 409, "Not enough stock", "Sorry, we don't have that many left.")
     return redirect("/cart")
-
-
-# --- checkout ------------------------------------------------------------------------------------
-async def checkout_page(
-    request: Request, shopper: Shopper, status_code: int = 200, **context: Any
-) -> Response:
-    cart_response = await shopper.send("orders", "GET", "/api/v1/cart")
-    book = await shopper.send("account", "GET", "/api/v1/me/addresses")
-    addresses = book.json().get("data", []) if book.status_code == 200 else []
-    context.setdefault("values", {})
-    return private(
-        render(
-            request,
-            "checkout.jinja",
-            status_code,
-            cart=cart_response.json(),
-            addresses=addresses,
-            # A fresh key each time the page is shown: a double submit of this form is one order.
-            idempotency_key=uuid.uuid4().hex,
-            sandbox_url=settings.payment_sandbox_url.rstrip("/"),
-            publishable_key=settings.payment_publishable_key,
-            **context,
-        )
-    )
-
-
-@router.get("/checkout")
-async def checkout(request: Request) -> Response:
-    shopper = shopper_of(request)
-    return await checkout_page(request, shopper)
-
-
-async def shipping_address(shopper: Shopper, form: Any) -> dict[str, Any] | None:
-    chosen = field(form, "address_id", 100)
-    if chosen and chosen != "new":
-        if not ADDRESS_ID.match(chosen):
-            return None
-        book = await shopper.send("account", "GET", "/api/v1/me/addresses")
-        for entry in book.json().get("data", []) if book.status_code == 200 else []:
-            if entry.get("id") == chosen:
-                return {name: entry.get(name) for name in ADDRESS_FIELDS if entry.get(name)}
-        return None
-    address = {name: field(form, name, 200) for name in ADDRESS_FIELDS}
-    return {name: value for name, value in address.items() if value}
-
-
-@posts.post("/checkout")
-async def place_order(request: Request) -> Response:
-    form = await request.form()
-    shopper = shopper_of(request)
-    values = {name: field(form, name, 200) for name in ADDRESS_FIELDS}
-    address = await shipping_address(shopper, form)
-    payment_method, key = field(form, "payment_method", 100), field(form, "idempotency_key", 255)
-    if not address:
-        return await checkout_page(
-            request, shopper, 422, values=values, error="Please choose or enter an address."
-        )
-    if not payment_method.startswith("pm_") or not key:
-        return await checkout_page(
-            request, shopper, 422, values=values, error="Please enter your card details."
-        )
-    response = await shopper.send(
-        "orders",
-        "POST",
-        "/api/v1/checkout",
-        json={"shipping_address": address, "payment_method": payment_method},
-        headers={"Idempotency-Key": key},
-    )
-    if response.status_code in (200, 201, 202):
-        if field(form, "address_id") in ("", "new") and field(form, "save_address"):
-            await shopper.send("account", "POST", "/api/v1/me/addresses", json=address)
-        return redirect(f"/orders/{response.json()['id']}")
-    if response.status_code == 402:
-        error = "Your card was declined, and nothing was charged. Please try another card."
-    elif response.status_code == 409:
-        error = (
-            "Sorry, something in your cart has just sold out, and nothing was charged. "
-            "Please review your cart."
-        )
-    elif response.status_code == 422:
-        error = "Please check your address: " + "; ".join(
-            f"{name.rsplit('.', 1)[-1]} {message}"
-            for name, message in (problem(response).get("errors") or {}).items()
-        )
-    else:
-        error = "Sorry, we couldn't place your order. Nothing was charged."
-    return await checkout_page(request, shopper, response.status_code, values=values, error=error)
 
 
 # --- orders ----------------------------------------------------------------------------------------

@@ -39,9 +39,9 @@ async def _pay(page: Page, card: str) -> None:
             ("line1", "1 Main St"),
             ("postal_code", "10115"),
             ("city", "Berlin"),
-            ("country", "DE"),
         ):
             await page.locator(f"#f-{field}").fill(value)
+        await page.get_by_label("Country").select_option("DE")
     await page.get_by_label("Card number").fill(card)
     await page.get_by_label("Month (MM)").fill("12")
     await page.get_by_label("Year (YYYY)").fill("2030")

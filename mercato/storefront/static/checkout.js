@@ -9,6 +9,18 @@
   var button = document.getElementById("pay");
   var busy = false;
 
+  // A saved address chosen: the new-address fields (required when used) wait, disabled.
+  var newAddress = document.getElementById("new-address");
+  var choices = form.querySelectorAll("input[type=radio][name=address_id]");
+  function followChoice() {
+    var chosen = form.querySelector("input[type=radio][name=address_id]:checked");
+    newAddress.disabled = choices.length > 0 && (!chosen || chosen.value !== "new");
+  }
+  if (newAddress) {
+    choices.forEach(function (choice) { choice.addEventListener("change", followChoice); });
+    followChoice();
+  }
+
   function value(id) { return document.getElementById(id).value.replace(/\s+/g, ""); }
   function fail(message) {
     error.textContent = message;
