@@ -41,6 +41,32 @@ async def test_invalid_profile_changes_are_422(customers):
         assert response.status_code == 422, patch
 
 
+async def test_null_for_a_field_that_cannot_be_empty_is_a_422_and_changes_nothing(customers):
+    customer = await register(customers)
+    me = as_customer(customer["id"])
+    await customers.patch("/api/v1/me", headers=me, json={"phone": "+442071234567"})
+    for patch, field in [
+        ({"name": None}, "name"),
+        ({"preferences": None}, "preferences"),
+        ({"preferences": {"language": None}}, "preferences.language"),
+        ({"preferences": {"newsletter": None}}, "preferences.newsletter"),
+        ({"communication": None}, "communication"),
+        ({"communication": {"email": None}}, "communication.email"),
+        ({"name": "Renamed", "communication": {"sms": None}}, "communication.sms"),
+    ]:
+        response = await customers.patch("/api/v1/me", headers=me, json=patch)
+        assert response.status_code == 422, (patch, response.text)
+        assert response.headers["content-type"] == "application/problem+json"
+        assert "may not be null" in response.json()["errors"][field], response.text
+    unchanged = (await customers.get("/api/v1/me", headers=me)).json()
+    assert unchanged["name"] == customer["name"]
+    assert unchanged["preferences"] == customer["preferences"]
+
+    # The one field where null means something: no phone number.
+    cleared = await customers.patch("/api/v1/me", headers=me, json={"phone": None})
+    assert cleared.status_code == 200 and cleared.json()["phone"] is None
+
+
 async def test_address_book_pages_and_only_the_owner_can_delete(customers):
     alice, bob = await register(customers), await register(customers)
     created = []

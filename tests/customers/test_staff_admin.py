@@ -109,6 +109,14 @@ async def test_invalid_staff_are_422(customers):
         assert response.status_code == 422, body
 
 
+async def test_null_in_a_staff_change_is_a_422(customers):
+    member = await create_staff(customers)
+    for patch in ({"name": None}, {"roles": None}, {"active": None}):
+        response = await customers.patch(f"/admin/v1/staff/{member['id']}", json=patch, headers=ADMIN)
+        assert response.status_code == 422, (patch, response.text)
+        assert "may not be null" in response.json()["errors"][next(iter(patch))]
+
+
 async def test_staff_are_listed_in_pages_and_unknown_ids_are_404(customers):
     created = [await create_staff(customers) for _ in range(3)]
     first = (await customers.get("/admin/v1/staff", params={"limit": 2}, headers=ADMIN)).json()

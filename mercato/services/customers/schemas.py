@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from mercato.contracts.addresses import Phone, PostalAddress
 from mercato.contracts.emails import EmailAddress
+from mercato.platform.patch import Patch
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 
@@ -51,19 +52,23 @@ class Communication(BaseModel):
     push: bool = False
 
 
-class PreferencesPatch(Input):
+class PreferencesPatch(Patch):
     language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] | None = None
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
     newsletter: bool | None = None
 
 
-class CommunicationPatch(Input):
+class CommunicationPatch(Patch):
     email: bool | None = None
     sms: bool | None = None
     push: bool | None = None
 
 
-class ProfilePatch(Input):
+class ProfilePatch(Patch):
+    """Null clears the phone number; on any other field it is a 422 (leave a field out to keep it)."""
+
+    nullable = frozenset({"phone"})
+
     name: Name | None = None
     phone: Phone | None = None
     preferences: PreferencesPatch | None = None

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, Field, StringConstraints, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, StringConstraints
 
 from mercato.contracts.money import Currency, Money
+from mercato.platform.patch import Patch
 from mercato.services.catalog.schemas import SLUG_PATTERN, CategoryRef, Input, PriceRange, Sku, Slug
 
 ProductStatus = Literal["active", "draft", "archived"]
@@ -32,20 +33,6 @@ AttributeValue = Annotated[str, StringConstraints(strip_whitespace=True, min_len
 Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=30)]
 Position = Annotated[int, Field(ge=0, le=100_000)]
 MAX_PRICE = 100_000_000  # minor units: a million euros is more than any product here costs
-
-
-class Patch(Input):
-    """A partial update: an omitted field stays as it is. `null` is refused where a field can't be empty,
-    so a typo'd client can't wipe a value by accident."""
-
-    nullable: ClassVar[frozenset[str]] = frozenset()  # fields where null means something ("no parent")
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _not_null(cls, value: Any, info: ValidationInfo) -> Any:
-        if value is None and info.field_name not in cls.nullable:
-            raise ValueError("may not be null; leave the field out to keep its value")
-        return value
 
 
 class PriceIn(Input):

@@ -9,6 +9,7 @@ from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from mercato.contracts.emails import EmailAddress
 from mercato.contracts.staff import Role
+from mercato.platform.patch import Patch
 from mercato.services.customers.schemas import Input, Name
 
 Password = Annotated[str, Field(min_length=1, max_length=1024)]
@@ -100,7 +101,7 @@ class StaffIn(Input):
     )
 
 
-class StaffPatch(Input):
+class StaffPatch(Patch):
     name: Name | None = None
     roles: Roles | None = None
     active: bool | None = None
