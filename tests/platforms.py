@@ -30,8 +30,16 @@ from tests.conftest import BACKENDS
 # Every fixed test port stays below 32768, where the kernel never hands out ephemeral client ports.
 # Offsets in use: 14000 gateway, 15000/15010 sandbox, 16000 payments, 17000/17100 mail/SMS sandboxes,
 # 20000/21000 here, 22000/23000 the event platforms (tests/e2e/events.py), 11000 the storefront with
-# search stopped (tests/browser/test_search_down.py).
+# search stopped (tests/browser/test_search_down.py), 12000 the contract tests' platform (tests/contract).
 PORT_OFFSETS = {"sqlite": 20000, "postgresql": 21000}
+
+
+def staff_headers(*roles: str) -> dict[str, str]:
+    """What the gateway forwards for a signed-in staff member with MFA: for test set-up that calls a
+    service on its private port (the gateway's admin door has its own tests)."""
+    claims = {"sub": "stf_00000000000000000000000000", "roles": list(roles or ("admin",)), "mfa": True}
+    encoded = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    return {STAFF_CLAIMS_HEADER: encoded}
 
 
 @dataclass
@@ -71,11 +79,7 @@ class Platform:
         return {"Authorization": f"Bearer {jwt.encode(claims, key, algorithm='EdDSA', headers={'kid': kid})}"}
 
     def staff_headers(self, *roles: str) -> dict[str, str]:
-        """What the gateway forwards for a signed-in staff member with MFA: for test set-up that calls a
-        service on its private port (the gateway's admin door has its own tests)."""
-        claims = {"sub": "stf_00000000000000000000000000", "roles": list(roles or ("admin",)), "mfa": True}
-        encoded = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
-        return {STAFF_CLAIMS_HEADER: encoded}
+        return staff_headers(*roles)
 
     def available(self, sku: str) -> int:
         variants = httpx.get(f"{self.service_url('catalog')}/internal/variants", params={"sku": sku}).json()

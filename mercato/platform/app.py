@@ -25,6 +25,7 @@ from mercato.platform.errors import install_problem_handlers, problem_response
 from mercato.platform.idempotency import purge_expired_keys
 from mercato.platform.logging import configure_logging, request_id_var
 from mercato.platform.metrics import Metrics
+from mercato.platform.openapi import install_openapi
 from mercato.platform.relay import Relay
 from mercato.platform.settings import ServiceSettings
 
@@ -236,6 +237,7 @@ def create_app(
     app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
     app.state.metrics = Metrics()
     install_problem_handlers(app)
+    install_openapi(app)
     app.add_middleware(
         RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, metrics=app.state.metrics
     )

@@ -10,17 +10,26 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Security
+from fastapi.security import APIKeyHeader
 
 from mercato.platform.errors import Unauthorized
 from mercato.platform.ids import is_id
 
 CUSTOMER_HEADER = "x-mercato-customer-id"
 
+# Documented as the operation's security requirement, so that the OpenAPI says which routes need a
+# signed-in shopper (and answer 401 without one).
+_shopper = APIKeyHeader(
+    name=CUSTOMER_HEADER,
+    scheme_name="ShopperIdentity",
+    description="The shopper's id, set by the gateway from a verified bearer token (a client's own copy "
+    "is stripped).",
+    auto_error=False,
+)
 
-def current_customer_id(
-    customer_id: Annotated[str | None, Header(alias=CUSTOMER_HEADER, include_in_schema=False)] = None,
-) -> str:
+
+def current_customer_id(customer_id: Annotated[str | None, Security(_shopper)] = None) -> str:
     if customer_id is None or not is_id(customer_id, "cus"):
         raise Unauthorized("A valid access token is required.")
     return customer_id

@@ -12,11 +12,21 @@ from typing import Any, Literal
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel
 from sqlalchemy import select
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from mercato.platform.app import ReadSession
 from mercato.platform.consumers import EventConsumer, ReplayFailed
 from mercato.platform.errors import Conflict, NotFound
 from mercato.platform.tables import dead_letters
+
+
+class _DeadLetterId(StringConvertor):
+    """Only a dead letter's id matches `/{id}`, so `/replay` (every dead letter) is never read as one."""
+
+    regex = "dl_[0-9A-HJKMNP-TV-Z]{26}"
+
+
+register_url_convertor("dead_letter_id", _DeadLetterId())
 
 
 class DeadLetterSummary(BaseModel):
@@ -75,7 +85,9 @@ async def list_dead_letters(
 
 
 @router.get(
-    "/{dead_letter_id}", response_model=DeadLetter, summary="One dead letter with its event and error"
+    "/{dead_letter_id:dead_letter_id}",
+    response_model=DeadLetter,
+    summary="One dead letter with its event and error",
 )
 async def get_dead_letter(dead_letter_id: str, session: ReadSession) -> DeadLetter:
     row = (
@@ -88,7 +100,9 @@ async def get_dead_letter(dead_letter_id: str, session: ReadSession) -> DeadLett
     return DeadLetter.model_validate(dict(row))
 
 
-@router.post("/{dead_letter_id}/replay", response_model=ReplayResult, summary="Run its handler again")
+@router.post(
+    "/{dead_letter_id:dead_letter_id}/replay", response_model=ReplayResult, summary="Run its handler again"
+)
 async def replay_dead_letter(dead_letter_id: str, request: Request) -> ReplayResult:
     try:
         return ReplayResult.model_validate(await _consumer(request).replay(dead_letter_id))

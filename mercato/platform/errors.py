@@ -16,6 +16,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 PROBLEM_BASE = "https://mercato.dev/problems/"
@@ -120,7 +121,7 @@ def _field_path(location: tuple[Any, ...]) -> str:
 
 def _validation_errors(exc: RequestValidationError) -> tuple[int, str, dict[str, str]]:
     errors: dict[str, str] = {}
-    malformed = False
+    malformed = bad_header = False
     for error in exc.errors():
         if error.get("type") == "json_invalid":
             malformed = True
@@ -130,10 +131,26 @@ def _validation_errors(exc: RequestValidationError) -> tuple[int, str, dict[str,
         message = str(error.get("msg", "is invalid"))
         if error.get("type") == "extra_forbidden":
             message = "is not a known field"
+        if loc and loc[0] == "header":  # a header is the request's envelope: missing or bad is malformed
+            bad_header = True
+            message = "is required" if error.get("type") == "missing" else "is not valid"
         errors.setdefault(_field_path(loc), message)
     if malformed:
         return 400, "The request body is not valid JSON.", errors
+    if bad_header:
+        return 400, "A required header is missing or not valid; see `errors`.", errors
     return 422, "The request has invalid fields; see `errors`.", errors
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette's own 405 names only the first route that
+    matched the path, so `/me` would claim to allow GET alone, not PATCH and DELETE)."""
+    allowed = []
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] == Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return ", ".join(allowed)
 
 
 def install_problem_handlers(app: FastAPI) -> None:
@@ -162,9 +179,10 @@ def install_problem_handlers(app: FastAPI) -> None:
         titles = {404: "Not found", 405: "Method not allowed", 413: "Request body too large"}
         title = titles.get(exc.status_code, "HTTP error")
         detail = exc.detail if isinstance(exc.detail, str) else title
-        return problem_response(
-            exc.status_code, title, detail, headers=dict(exc.headers or {}), instance=request.url.path
-        )
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request)
+        return problem_response(exc.status_code, title, detail, headers=headers, instance=request.url.path)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

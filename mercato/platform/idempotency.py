@@ -26,12 +26,26 @@ from mercato.platform.tables import idempotency_keys
 
 KEEP_FOR = timedelta(hours=24)
 
+KEY_PATTERN = r"^[!-~]+$"  # visible ASCII, e.g. a UUID
+
 IdempotencyKey = Annotated[
     str | None,
     Header(
         alias="Idempotency-Key",
         max_length=255,
+        pattern=KEY_PATTERN,
         description="Unique per logical operation; a retry with the same key returns the first response.",
+    ),
+]
+
+RequiredIdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        max_length=255,
+        pattern=KEY_PATTERN,
+        description="Required: unique per logical operation; a retry with the same key returns the first "
+        "response, and never does the work twice.",
     ),
 ]
 

@@ -10,13 +10,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Annotated, Any, Generic, TypeVar
 
 import orjson
 from fastapi import Depends, Query, Request
-from pydantic import BaseModel
+from pydantic import AfterValidator, BaseModel, BeforeValidator
 
 from mercato.platform.errors import BadRequest
 
@@ -62,6 +64,29 @@ def decode_cursor(cursor: str, secret: str) -> dict[str, Any]:
         raise invalid
     return position
 
+
+def _written_as(pattern: str, what: str) -> Callable[[object], object]:
+    def check(value: object) -> object:
+        if isinstance(value, str) and not re.fullmatch(pattern, value):
+            raise ValueError(f"must be {what}")
+        return value
+
+    return check
+
+
+def _aware(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("must say its time zone (e.g. 2026-12-03T08:00:00Z)")
+    return value
+
+
+# Date filters of lists, as ISO 8601 text only (pydantic alone also reads "0" as 1970-01-01).
+Day = Annotated[date, BeforeValidator(_written_as(r"\d{4}-\d{2}-\d{2}", "a day, YYYY-MM-DD"))]
+Instant = Annotated[
+    datetime,
+    BeforeValidator(_written_as(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", "a date and time, ISO 8601")),
+    AfterValidator(_aware),
+]
 
 Limit = Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Page size, 1-100.")]
 CursorParam = Annotated[str | None, Query(max_length=512, description="`next_cursor` of the previous page.")]

@@ -20,7 +20,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request, Security
+from fastapi.security import APIKeyHeader
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.events import StaffActionRecorded
@@ -60,10 +61,18 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def current_staff(
-    request: Request,
-    claims_header: Annotated[str | None, Header(alias=STAFF_CLAIMS_HEADER, include_in_schema=False)] = None,
-) -> Staff:
+STAFF_SCHEME = "StaffIdentity"
+# Documented as the operation's security requirement (401 without it, 403 without the role).
+_staff = APIKeyHeader(
+    name=STAFF_CLAIMS_HEADER,
+    scheme_name=STAFF_SCHEME,
+    description="The staff member's verified claims (id, roles, second factor), set by the gateway from a "
+    "staff token; a client's own copy is stripped.",
+    auto_error=False,
+)
+
+
+def current_staff(request: Request, claims_header: Annotated[str | None, Security(_staff)] = None) -> Staff:
     claims = _decode_claims(claims_header or "")
     staff_id, roles = claims.get("sub"), claims.get("roles")
     if not isinstance(staff_id, str) or not is_id(staff_id, "stf") or claims.get("mfa") is not True:

@@ -38,7 +38,11 @@ async def categories(request: Request, session: ReadSession) -> Response:
     return cacheable_json(request, await service.category_tree(session), max_age=60)
 
 
-@public.get("/products", response_model=Page[ProductSummary])
+@public.get(
+    "/products",
+    response_model=Page[ProductSummary],
+    responses={404: {"description": "There is no such category"}},
+)
 async def products(
     request: Request,
     session: ReadSession,

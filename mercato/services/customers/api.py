@@ -62,13 +62,23 @@ async def register(
     )
 
 
-@router.post("/auth/token", response_model=TokenOut, tags=["auth"])
+@router.post(
+    "/auth/token",
+    response_model=TokenOut,
+    tags=["auth"],
+    responses={401: {"description": "Wrong e-mail address or password"}},
+)
 async def token(body: TokenIn, session: UnitOfWork, passwords: PasswordsDep, issuer: IssuerDep) -> TokenOut:
     """Sign in with e-mail and password: a short-lived access token and a rotating refresh token."""
     return await service.sign_in(session, passwords, issuer, body.email, body.password)
 
 
-@router.post("/auth/refresh", response_model=TokenOut, tags=["auth"])
+@router.post(
+    "/auth/refresh",
+    response_model=TokenOut,
+    tags=["auth"],
+    responses={401: {"description": "The refresh token is unknown, expired or was used already"}},
+)
 async def refresh(request: Request, body: RefreshIn, session: UnitOfWork, issuer: IssuerDep) -> TokenOut:
     """Exchange a refresh token for a new pair; the presented one stops working (after a few seconds'
     grace for a client that sent it twice at once, e.g. two tabs)."""

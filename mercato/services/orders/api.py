@@ -4,16 +4,15 @@ roles checked here)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from mercato.contracts.money import Currency
 from mercato.platform.auth import CurrentCustomer
 from mercato.platform.errors import BadRequest
-from mercato.platform.idempotency import IdempotencyKey
-from mercato.platform.pagination import Page, Paging
+from mercato.platform.idempotency import RequiredIdempotencyKey
+from mercato.platform.pagination import Day, Page, Paging
 from mercato.platform.staff import Staff, requires
 from mercato.services.orders import reports, service
 from mercato.services.orders.domain import OrderState
@@ -91,14 +90,12 @@ async def checkout(
     customer_id: CurrentCustomer,
     deps: DepsDep,
     response: Response,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=255)] = None,
+    idempotency_key: RequiredIdempotencyKey,
 ) -> OrderOut:
     """Buy the cart: reserve stock, capture payment, place the order. Retrying with the same
     Idempotency-Key returns the same order and never charges twice."""
-    if not idempotency_key or not idempotency_key.strip():
-        raise BadRequest(
-            "Checkout needs an Idempotency-Key header.", errors={"Idempotency-Key": "is required"}
-        )
+    if not idempotency_key.strip() or not idempotency_key.isprintable():
+        raise BadRequest("The Idempotency-Key header is not valid.", errors={"Idempotency-Key": "is invalid"})
     status, order = await service.checkout(deps, customer_id, idempotency_key, body)
     response.status_code = status
     return order
@@ -137,8 +134,8 @@ OrderReader = Annotated[Staff, requires("operations", "support")]
 Operations = Annotated[Staff, requires("operations")]
 ProductAnalyst = Annotated[Staff, requires("operations", "merchandising")]
 
-FromDate = Annotated[date | None, Query(alias="from", description="First day, included (UTC).")]
-ToDate = Annotated[date | None, Query(alias="to", description="Last day, included (UTC).")]
+FromDate = Annotated[Day | None, Query(alias="from", description="First day, included (UTC).")]
+ToDate = Annotated[Day | None, Query(alias="to", description="Last day, included (UTC).")]
 ReportCurrency = Annotated[Currency, Query(description="Orders in other currencies are not counted.")]
 
 
@@ -204,7 +201,6 @@ async def transition(
     response_model=StaffOrderOut,
     tags=["back office: orders"],
     responses={
-        400: {"description": "No Idempotency-Key"},
         409: {
             "description": "Nothing to refund, refunding everything before shipping (cancel instead), the "
             "provider refused, or the Idempotency-Key was used for another request"
@@ -218,14 +214,12 @@ async def refund(
     body: StaffRefundIn,
     staff: Operations,
     deps: DepsDep,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey,
 ) -> Response:
     """Refund everything left (no `amount`) or part of it. Retrying with the same Idempotency-Key
     answers the first response and never refunds twice."""
-    if not idempotency_key or not idempotency_key.strip() or not idempotency_key.isprintable():
-        raise BadRequest(
-            "A refund needs a valid Idempotency-Key header.", errors={"Idempotency-Key": "is required"}
-        )
+    if not idempotency_key.strip() or not idempotency_key.isprintable():
+        raise BadRequest("The Idempotency-Key header is not valid.", errors={"Idempotency-Key": "is invalid"})
     return await service.staff_refund(deps, staff, order_id, idempotency_key, body)
 
 

@@ -71,7 +71,11 @@ async def void(order_id: OrderId, db: DB, provider: ProviderDep) -> PaymentOut |
     return result if result is not None else Response(status_code=204)
 
 
-@internal.post("/{order_id}/refunds", response_model=PaymentOut)
+@internal.post(
+    "/{order_id}/refunds",
+    response_model=PaymentOut,
+    responses={409: {"description": "Nothing captured to refund, or the provider refused the refund"}},
+)
 async def refund(order_id: OrderId, body: RefundIn, db: DB, provider: ProviderDep) -> PaymentOut:
     """Refund all or part of a captured payment; repeating a `refund_key` never refunds twice."""
     return await service.refund(db, provider, order_id, body)

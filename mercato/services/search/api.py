@@ -77,7 +77,11 @@ async def suggest(
 
 
 @internal.post(
-    "/rebuild", status_code=202, response_model=RebuildOut, summary="Rebuild the index from catalog"
+    "/rebuild",
+    status_code=202,
+    response_model=RebuildOut,
+    summary="Rebuild the index from catalog",
+    responses={409: {"description": "A rebuild is already running"}},
 )
 async def start_rebuild(request: Request) -> RebuildOut:
     """Starts a rebuild in the background (queries keep answering meanwhile); poll GET for progress."""

@@ -8,10 +8,11 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Depends, File, Header, Path, Query, Request, Response, UploadFile
 from fastapi.responses import StreamingResponse
+from starlette.convertors import StringConvertor, register_url_convertor
 
 from mercato.platform.app import ReadSession, UnitOfWork
 from mercato.platform.errors import BadRequest
-from mercato.platform.idempotency import IdempotencyKey, idempotent
+from mercato.platform.idempotency import IdempotencyKey, RequiredIdempotencyKey, idempotent
 from mercato.platform.pagination import Page, Paging
 from mercato.platform.staff import Staff, requires
 from mercato.services.catalog.merchandising import categories, imports, inventory, products, variants
@@ -38,6 +39,15 @@ from mercato.services.catalog.merchandising.schemas import (
     VariantPatch,
 )
 from mercato.services.catalog.settings import CatalogSettings
+
+
+class _ProductRef(StringConvertor):
+    """A product's id or slug, never `export.csv`: so the export is the only route at its path."""
+
+    regex = "[A-Za-z0-9_-]+"
+
+
+register_url_convertor("product_ref", _ProductRef())
 
 router = APIRouter(prefix="/admin/v1")
 
@@ -159,7 +169,7 @@ async def create_product(
     return with_etag(response, location=f"/admin/v1/products/{product_id}" if product_id else None)
 
 
-@router.get("/products/{product}", response_model=AdminProduct, tags=PRODUCTS)
+@router.get("/products/{product:product_ref}", response_model=AdminProduct, tags=PRODUCTS)
 async def get_product(
     request: Request, product: ProductKey, staff: Reader, session: ReadSession, media: MediaDep
 ) -> Response:
@@ -168,7 +178,10 @@ async def get_product(
 
 
 @router.patch(
-    "/products/{product}", response_model=AdminProduct, responses={**CONFLICT, **PRECONDITIONS}, tags=PRODUCTS
+    "/products/{product:product_ref}",
+    response_model=AdminProduct,
+    responses={**CONFLICT, **PRECONDITIONS},
+    tags=PRODUCTS,
 )
 async def update_product(
     request: Request,
@@ -185,7 +198,10 @@ async def update_product(
 
 
 @router.post(
-    "/products/{product}/archive", response_model=AdminProduct, responses=PRECONDITIONS, tags=PRODUCTS
+    "/products/{product:product_ref}/archive",
+    response_model=AdminProduct,
+    responses=PRECONDITIONS,
+    tags=PRODUCTS,
 )
 async def archive_product(
     request: Request,
@@ -201,7 +217,10 @@ async def archive_product(
 
 
 @router.post(
-    "/products/{product}/unarchive", response_model=AdminProduct, responses=PRECONDITIONS, tags=PRODUCTS
+    "/products/{product:product_ref}/unarchive",
+    response_model=AdminProduct,
+    responses=PRECONDITIONS,
+    tags=PRODUCTS,
 )
 async def unarchive_product(
     request: Request,
@@ -217,7 +236,7 @@ async def unarchive_product(
 
 
 @router.post(
-    "/products/{product}/variants",
+    "/products/{product:product_ref}/variants",
     status_code=201,
     response_model=AdminProduct,
     responses={**CONFLICT, 412: PRECONDITIONS[412]},
@@ -238,7 +257,7 @@ async def add_variant(
 
 
 @router.patch(
-    "/products/{product}/variants/{sku}",
+    "/products/{product:product_ref}/variants/{sku}",
     response_model=AdminProduct,
     responses={**CONFLICT, **PRECONDITIONS},
     tags=PRODUCTS,
@@ -338,7 +357,7 @@ async def adjust_stock(
     body: AdjustmentIn,
     staff: Merchandiser,
     session: UnitOfWork,
-    idempotency_key: IdempotencyKey = None,
+    idempotency_key: RequiredIdempotencyKey,
 ) -> Response:
     """Add or remove units on hand, with a reason. Needs an Idempotency-Key: a retried delivery must not
     be counted twice."""

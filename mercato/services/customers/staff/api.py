@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 from mercato.platform.app import ReadSession, UnitOfWork
 from mercato.platform.errors import BadRequest
 from mercato.platform.idempotency import IdempotencyKey, idempotent
-from mercato.platform.pagination import Page, Paging
+from mercato.platform.pagination import Instant, Page, Paging
 from mercato.platform.staff import Staff, client_ip, requires
 from mercato.services.customers.staff import service, sign_in
 from mercato.services.customers.staff.credentials import StaffRealm
@@ -50,7 +50,11 @@ Admin = Annotated[Staff, requires("admin")]
 # --- sign-in -----------------------------------------------------------------------------------------
 
 
-@auth.post("/login", response_model=MfaRequired | EnrolmentRequired)
+@auth.post(
+    "/login",
+    response_model=MfaRequired | EnrolmentRequired,
+    responses={401: {"description": "Wrong e-mail address or password, or the account is locked"}},
+)
 async def login(
     body: StaffLoginIn, request: Request, session: UnitOfWork, realm: RealmDep
 ) -> MfaRequired | EnrolmentRequired:
@@ -59,13 +63,21 @@ async def login(
     return await sign_in.login(session, realm, body.email, body.password, source_ip=client_ip(request))
 
 
-@auth.post("/enrol", response_model=StaffEnrolled)
+@auth.post(
+    "/enrol",
+    response_model=StaffEnrolled,
+    responses={401: {"description": "The sign-in expired, or the code is wrong"}},
+)
 async def enrol(body: StaffEnrolIn, request: Request, session: UnitOfWork, realm: RealmDep) -> StaffEnrolled:
     """Confirm the authenticator with its first code: tokens, and ten recovery codes shown only now."""
     return await sign_in.enrol(session, realm, body, source_ip=client_ip(request))
 
 
-@auth.post("/verify", response_model=StaffTokenOut)
+@auth.post(
+    "/verify",
+    response_model=StaffTokenOut,
+    responses={401: {"description": "The sign-in expired, or the code is wrong"}},
+)
 async def verify(
     body: StaffVerifyIn, request: Request, session: UnitOfWork, realm: RealmDep
 ) -> StaffTokenOut:
@@ -73,7 +85,11 @@ async def verify(
     return await sign_in.verify(session, realm, body, source_ip=client_ip(request))
 
 
-@auth.post("/refresh", response_model=StaffTokenOut)
+@auth.post(
+    "/refresh",
+    response_model=StaffTokenOut,
+    responses={401: {"description": "The refresh token is unknown, expired or was used already"}},
+)
 async def refresh(body: StaffRefreshIn, session: UnitOfWork, realm: RealmDep) -> StaffTokenOut:
     """Exchange a refresh token for a new pair; the presented one stops working."""
     return await sign_in.refresh(session, realm, body.refresh_token)
@@ -173,8 +189,8 @@ async def audit_log(
     ] = None,
     target_type: Annotated[str | None, Query(max_length=50)] = None,
     target_id: Annotated[str | None, Query(max_length=200)] = None,
-    since: Annotated[datetime | None, Query(alias="from", description="Inclusive (ISO 8601).")] = None,
-    until: Annotated[datetime | None, Query(alias="to", description="Exclusive (ISO 8601).")] = None,
+    since: Annotated[Instant | None, Query(alias="from", description="Inclusive (ISO 8601).")] = None,
+    until: Annotated[Instant | None, Query(alias="to", description="Exclusive (ISO 8601).")] = None,
 ) -> Page[AuditEntryOut]:
     """What staff did, in any service, newest first."""
     filters = {
