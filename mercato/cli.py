@@ -14,6 +14,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from mercato.cli_keys import keys_cli
 from mercato.topology import Topology, var_dir
 
 app = typer.Typer(
@@ -80,7 +81,7 @@ def seed() -> None:
     settings = _settings("catalog")
 
     async def _seed() -> None:
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, keys=settings.keys())
         try:
             with _progress() as progress:
                 report = await seed_demo_catalog(
@@ -617,7 +618,7 @@ def payments_reconcile() -> None:
     settings = _settings("payments")
 
     async def _run():
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, keys=settings.keys())
         try:
             return await reconcile(db, Provider(settings))
         finally:
@@ -641,6 +642,7 @@ staff_cli = typer.Typer(
     no_args_is_help=True,
 )
 app.add_typer(staff_cli, name="staff")
+app.add_typer(keys_cli, name="keys")
 
 
 def _staff_unit_of_work(work):
@@ -653,7 +655,7 @@ def _staff_unit_of_work(work):
     settings = _settings("customers")
 
     async def _run():
-        db = Database(settings.database_url)
+        db = Database(settings.database_url, keys=settings.keys())
         try:
             async with db.unit_of_work() as session:
                 return await work(session, StaffRealm.from_settings(settings))

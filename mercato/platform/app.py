@@ -198,7 +198,10 @@ def create_app(
         configure_logging(settings.service_name, settings.log_level)
         app.state.settings = settings
         app.state.db = Database(
-            settings.database_url, echo=settings.database_echo, pool_size=settings.database_pool_size
+            settings.database_url,
+            echo=settings.database_echo,
+            pool_size=settings.database_pool_size,
+            keys=settings.keys(),
         )
         if on_startup:
             await on_startup(app)

@@ -27,6 +27,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from mercato.platform.crypto import DataKeys, bind_keys
 from mercato.platform.errors import Problem
 
 
@@ -72,7 +73,9 @@ def insert_or_merge(session: AsyncSession, target: Any) -> Any:
 class Database:
     """One service's database: a writer for units of work, readers for queries."""
 
-    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 10) -> None:
+    def __init__(
+        self, url: str, *, echo: bool = False, pool_size: int = 10, keys: DataKeys | None = None
+    ) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
@@ -92,6 +95,10 @@ class Database:
             self.writer = self.reader = create_async_engine(
                 url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
             )
+        # The service's data keys: its `Encrypted` columns use them (mercato/platform/crypto.py).
+        self.keys = keys
+        for engine in {self.writer, self.reader}:
+            bind_keys(engine, keys)
         # SQL statements sent, for /metrics and the benchmarks' "statements per checkout".
         self.statements = 0
         for engine in {self.writer, self.reader}:

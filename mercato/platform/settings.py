@@ -7,11 +7,13 @@ a laptop, and the settings refuse to load with those defaults in any other envir
 
 from __future__ import annotations
 
-from typing import Literal
+from pathlib import Path
+from typing import ClassVar, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import PrivateAttr, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mercato.platform.crypto import BlindIndex, DataKeys, Keyring, parse_keys
 from mercato.topology import HOST, Topology, var_dir
 
 Environment = Literal["development", "test", "production"]
@@ -34,7 +36,59 @@ class ServiceSettings(BaseSettings):
     cursor_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     max_body_bytes: int = 1_048_576
 
+    # --- column-level encryption of personal data (docs/security.md) ---------------------------------
+    # Services that keep personal data set `personal_data`; `blind_index` when they look values up.
+    personal_data: ClassVar[bool] = False
+    blind_index: ClassVar[bool] = False
+    # Data keys, `<id>:<base64url 32 bytes>`, newest first, separated by commas (scale-out: from a
+    # secret); or a file of them, one a line (development default: var/keys/<service>-data.keys).
+    data_keys: SecretStr | None = None
+    data_key_file: Path | None = None
+    # The blind index's own key (HMAC-SHA256), same format; only its first key is used.
+    blind_index_key: SecretStr | None = None
+    blind_index_key_file: Path | None = None
+    _data_keys: DataKeys | None = PrivateAttr(default=None)
+
     model_config = SettingsConfigDict(extra="ignore")
+
+    @model_validator(mode="after")
+    def _data_key_locations(self) -> ServiceSettings:
+        if not self.personal_data:
+            return self
+        keys = var_dir() / "keys"
+        prefix = (self.model_config.get("env_prefix") or "").upper()
+        wanted = [("data_keys", "data_key_file", f"{self.service_name}-data.keys")]
+        if self.blind_index:
+            wanted.append(("blind_index_key", "blind_index_key_file", f"{self.service_name}-blind-index.key"))
+        for value, file, default in wanted:
+            if getattr(self, value) is None and getattr(self, file) is None:
+                if self.environment != "development":
+                    raise ValueError(
+                        f"{prefix}{value.upper()} or {prefix}{file.upper()} must be set outside development"
+                    )
+                setattr(self, file, keys / default)
+        return self
+
+    def keys(self) -> DataKeys | None:
+        """This service's data keys (and blind index key), None for a service without personal data.
+        In development, missing key files are made on first use."""
+        if not self.personal_data:
+            return None
+        if self._data_keys is None:
+            # A missing key file is made, but never in production: replicas would each make their own.
+            create = self.environment != "production"
+            if self.data_keys is not None:
+                keyring = Keyring(parse_keys(self.data_keys.get_secret_value()))
+            else:
+                assert self.data_key_file is not None
+                keyring = Keyring.from_file(self.data_key_file, create=create)
+            blind = None
+            if self.blind_index_key is not None:
+                blind = BlindIndex(parse_keys(self.blind_index_key.get_secret_value())[0][1])
+            elif self.blind_index_key_file is not None:
+                blind = BlindIndex.from_file(self.blind_index_key_file, create=create)
+            self._data_keys = DataKeys(keyring=keyring, blind_index=blind)
+        return self._data_keys
 
     @model_validator(mode="after")
     def _defaults_from_topology(self) -> ServiceSettings:

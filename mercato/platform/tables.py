@@ -3,18 +3,17 @@
 from __future__ import annotations
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Column,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Table,
 )
 
 from mercato.platform.columns import UTCDateTime
+from mercato.platform.crypto import EncryptedBytes, EncryptedJSON
 
 platform_metadata = MetaData()
 
@@ -25,7 +24,7 @@ idempotency_keys = Table(
     Column("key", String(255), primary_key=True),
     Column("request_hash", String(64), nullable=False),
     Column("status_code", Integer, nullable=True),
-    Column("response_body", LargeBinary, nullable=True),
+    Column("response_body", EncryptedBytes, nullable=True),  # encrypted where the service has data keys
     Column("created_at", UTCDateTime(), nullable=False, index=True),
 )
 
@@ -39,7 +38,7 @@ outbox = Table(
     Column("event_type", String(100), nullable=False),
     Column("aggregate_type", String(50), nullable=False),
     Column("aggregate_id", String(64), nullable=False),
-    Column("envelope", JSON, nullable=False),
+    Column("envelope", EncryptedJSON, nullable=False),  # encrypted where the service has data keys
     Column("created_at", UTCDateTime(), nullable=False),
     Column("published_at", UTCDateTime(), nullable=True),
     Column("attempts", Integer, nullable=False, server_default="0"),
@@ -66,7 +65,7 @@ dead_letters = Table(
     Column("event_id", String(36), nullable=False),
     Column("event_type", String(100), nullable=False),
     Column("handler", String(100), nullable=False),
-    Column("envelope", JSON, nullable=False),
+    Column("envelope", EncryptedJSON, nullable=False),  # encrypted where the service has data keys
     Column("attempts", Integer, nullable=False),
     Column("error", String(2000), nullable=False),
     Column("status", String(16), nullable=False),  # dead | replayed

@@ -263,7 +263,7 @@ async def test_an_admin_works_through_every_section(admin: Page, platform, gatew
 
     # support: find the customer, see their order, export their data
     await nav.get_by_role("link", name="Customers").click()
-    await admin.get_by_label("E-mail, name or id").fill(email)
+    await admin.get_by_label("Full e-mail, full name or id").fill(email)
     await admin.get_by_role("button", name="Find").click()
     await admin.get_by_role("link", name="Grace").click()
     await expect(admin.get_by_role("link", name=order_id)).to_be_visible()

@@ -27,6 +27,8 @@ async def start_customers(databases, backend, tmp_path) -> AsyncIterator[StartCu
                     "signing_key_file": tmp_path / "customers.pem",
                     "staff_signing_key_file": tmp_path / "customers-staff.pem",
                     "staff_totp_key_file": tmp_path / "customers-staff-totp.key",
+                    "data_key_file": tmp_path / "customers-data.keys",
+                    "blind_index_key_file": tmp_path / "customers-blind-index.key",
                     "cursor_secret": "test-cursor-secret",
                     "argon2_time_cost": 2,
                     "argon2_memory_kib": 19456,  # OWASP's argon2id minimum; keeps the suite quick

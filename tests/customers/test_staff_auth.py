@@ -340,6 +340,8 @@ def test_outside_development_the_staff_keys_must_be_given(monkeypatch, tmp_path)
     monkeypatch.setenv("MERCATO_CUSTOMERS_ENVIRONMENT", "production")
     monkeypatch.setenv("MERCATO_CUSTOMERS_CURSOR_SECRET", "a-real-secret")
     monkeypatch.setenv("MERCATO_CUSTOMERS_SIGNING_KEY_FILE", str(tmp_path / "shoppers.pem"))
+    monkeypatch.setenv("MERCATO_CUSTOMERS_DATA_KEY_FILE", str(tmp_path / "data.keys"))
+    monkeypatch.setenv("MERCATO_CUSTOMERS_BLIND_INDEX_KEY_FILE", str(tmp_path / "blind.key"))
     with pytest.raises(ValidationError, match="STAFF_SIGNING_KEY"):
         CustomersSettings()
     monkeypatch.setenv("MERCATO_CUSTOMERS_STAFF_SIGNING_KEY_FILE", str(tmp_path / "staff.pem"))

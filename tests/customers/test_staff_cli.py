@@ -34,6 +34,8 @@ async def both(databases, backend, tmp_path, monkeypatch, start_customers):
         "SIGNING_KEY_FILE": str(tmp_path / "customers.pem"),
         "STAFF_SIGNING_KEY_FILE": str(tmp_path / "customers-staff.pem"),
         "STAFF_TOTP_KEY_FILE": str(tmp_path / "customers-staff-totp.key"),
+        "DATA_KEY_FILE": str(tmp_path / "customers-data.keys"),
+        "BLIND_INDEX_KEY_FILE": str(tmp_path / "customers-blind-index.key"),
         "CURSOR_SECRET": "test-cursor-secret",
         "ARGON2_TIME_COST": "2",
         "ARGON2_MEMORY_KIB": "19456",

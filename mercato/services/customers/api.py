@@ -147,7 +147,11 @@ async def find_customers(
     staff: SupportStaff,
     q: Annotated[
         str | None,
-        Query(min_length=1, max_length=320, description="A customer id, or part of an e-mail or name."),
+        Query(
+            min_length=1,
+            max_length=320,
+            description="A customer id, e-mail address or full name (exact; case and spacing aside).",
+        ),
     ] = None,
 ) -> Page[CustomerSummary]:
     """Look customers up, newest first (erased ones too: their ids remain)."""

@@ -1,25 +1,41 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, func
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, event, func, inspect
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import DeclarativeBase, Mapped, Mapper, mapped_column
 
+from mercato.contracts.emails import normalise_email
 from mercato.platform.columns import UTCDateTime
+from mercato.platform.crypto import Encrypted, EncryptedJSON, keys_of
 
 
 class Base(DeclarativeBase):
     pass
 
 
+def normalised_name(name: str) -> str:
+    """Case and spacing don't matter to the back office's search by name."""
+    return " ".join(name.casefold().split())
+
+
 class Customer(Base):
+    """Personal data (e-mail, name, phone) is stored encrypted (mercato/platform/crypto.py); the e-mail
+    and the name are found through blind indexes, keyed HMACs of their normalised values."""
+
     __tablename__ = "customers"
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
+    email: Mapped[str] = mapped_column(Encrypted())
+    # Set on every write from `email` / `name` (see `_blind_indexes` below): uniqueness and sign-in go
+    # through `email_index`, the back office's exact search by name through `name_index`.
+    email_index: Mapped[str] = mapped_column(String(64), unique=True)
+    name_index: Mapped[str] = mapped_column(String(64), index=True)
     password_hash: Mapped[str] = mapped_column(String(200))
-    name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(Encrypted())
+    phone: Mapped[str | None] = mapped_column(Encrypted())
     language: Mapped[str] = mapped_column(String(8), default="en")
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
     newsletter: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -40,16 +56,49 @@ class Address(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
-    name: Mapped[str] = mapped_column(String(200))
-    line1: Mapped[str] = mapped_column(String(200))
-    line2: Mapped[str | None] = mapped_column(String(200))
-    city: Mapped[str] = mapped_column(String(100))
-    postal_code: Mapped[str] = mapped_column(String(20))
-    region: Mapped[str | None] = mapped_column(String(100))
+    # Encrypted, all but the country.
+    name: Mapped[str] = mapped_column(Encrypted())
+    line1: Mapped[str] = mapped_column(Encrypted())
+    line2: Mapped[str | None] = mapped_column(Encrypted())
+    city: Mapped[str] = mapped_column(Encrypted())
+    postal_code: Mapped[str] = mapped_column(Encrypted())
+    region: Mapped[str | None] = mapped_column(Encrypted())
     country: Mapped[str] = mapped_column(String(2))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    phone: Mapped[str | None] = mapped_column(Encrypted())
     is_default: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+
+
+def email_index(bind: Any, email: str) -> str:
+    """The blind index of an e-mail address, with the keys bound to `bind` (session or connection)."""
+    blind = keys_of(bind).blind_index
+    assert blind is not None, "customers needs a blind index key"
+    return blind.of(normalise_email(email), purpose="customer.email")
+
+
+def unmerged_email_index(bind: Any, email: str) -> str:
+    """For an account whose stored address normalises to another account's (left apart by migration
+    0004 for support to resolve): indexed as stored, so both stay unique and neither takes the other's."""
+    blind = keys_of(bind).blind_index
+    assert blind is not None, "customers needs a blind index key"
+    return blind.of(email, purpose="customer.email.unmerged")
+
+
+def name_index(bind: Any, name: str) -> str:
+    blind = keys_of(bind).blind_index
+    assert blind is not None, "customers needs a blind index key"
+    return blind.of(normalised_name(name), purpose="customer.name")
+
+
+@event.listens_for(Customer, "before_insert")
+@event.listens_for(Customer, "before_update")
+def _blind_indexes(_mapper: Mapper[Any], connection: Connection, customer: Customer) -> None:
+    """The indexes always follow the values they index, whoever writes them."""
+    state = inspect(customer)
+    if customer.email_index is None or state.attrs.email.history.has_changes():
+        customer.email_index = email_index(connection, customer.email)
+    if customer.name_index is None or state.attrs.name.history.has_changes():
+        customer.name_index = name_index(connection, customer.name)
 
 
 class RefreshToken(Base):
@@ -165,5 +214,6 @@ class AuditEntry(Base):
     target_type: Mapped[str | None] = mapped_column(String(50))
     target_id: Mapped[str | None] = mapped_column(String(200))
     source_ip: Mapped[str | None] = mapped_column(String(200))
-    details: Mapped[dict[str, object]] = mapped_column(JSON, default=dict)
+    # Encrypted: it may name a customer (a support search by e-mail, an erasure's reason).
+    details: Mapped[dict[str, object]] = mapped_column(EncryptedJSON, default=dict)
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.contracts.emails import normalise_email
-from mercato.services.customers.models import Address, Customer, RefreshToken
+from mercato.services.customers.models import Address, Customer, RefreshToken, email_index, name_index
 
 
 class EmailTaken(Exception):
@@ -26,7 +25,12 @@ async def add_customer(session: AsyncSession, customer: Customer) -> None:
 
 
 async def customer_by_email(session: AsyncSession, email: str) -> Customer | None:
-    return await session.scalar(select(Customer).where(Customer.email == email, Customer.status == "active"))
+    """Through the e-mail's blind index: the address itself is stored encrypted."""
+    return await session.scalar(
+        select(Customer).where(
+            Customer.email_index == email_index(session, email), Customer.status == "active"
+        )
+    )
 
 
 async def active_customer(session: AsyncSession, customer_id: str) -> Customer | None:
@@ -44,16 +48,15 @@ async def customer(session: AsyncSession, customer_id: str, *, lock: bool = Fals
 async def find_customers(
     session: AsyncSession, *, q: str | None, before: str | None, limit: int
 ) -> list[Customer]:
-    """Newest first; `q` is an exact id, or part of an e-mail address or name (case-insensitive; e-mail
-    addresses are compared in their one normalised form)."""
+    """Newest first; `q` is an exact id, e-mail address or full name (case and spacing aside). E-mail
+    and name are stored encrypted and found through their blind indexes: no search by a part of them."""
     query = select(Customer).order_by(Customer.id.desc()).limit(limit)
     if q:
-        needle = q.lower()
         query = query.where(
             or_(
                 Customer.id == q,
-                Customer.email.contains(normalise_email(q), autoescape=True),
-                func.lower(Customer.name).contains(needle, autoescape=True),
+                Customer.email_index == email_index(session, q),
+                Customer.name_index == name_index(session, q),
             )
         )
     if before:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 
@@ -12,6 +13,8 @@ class CustomersSettings(ServiceSettings):
     model_config = service_config("customers")
 
     service_name: str = "customers"
+    personal_data: ClassVar[bool] = True  # names, e-mail, phones, addresses: encrypted (docs/security.md)
+    blind_index: ClassVar[bool] = True  # e-mail (sign-in, uniqueness) and name (support search)
     jwt_issuer: str = "mercato-customers"
     jwt_audience: str = "mercato-shop"
     access_token_ttl_seconds: int = 900  # short-lived: the refresh token carries the session
