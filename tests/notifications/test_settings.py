@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mercato.platform.crypto import new_key
 from mercato.services.notifications.settings import NotificationsSettings
 
 
@@ -22,5 +23,8 @@ def test_an_empty_twilio_base_means_twilio_itself(monkeypatch):
 def test_production_refuses_the_sms_sandbox(monkeypatch):
     monkeypatch.setenv("MERCATO_NOTIFICATIONS_ENVIRONMENT", "production")
     monkeypatch.setenv("MERCATO_NOTIFICATIONS_CURSOR_SECRET", "a-real-secret")
+    with pytest.raises(ValueError, match="DATA_KEYS or MERCATO_NOTIFICATIONS_DATA_KEY_FILE must be set"):
+        NotificationsSettings()  # personal data needs keys given in production, never made on the spot
+    monkeypatch.setenv("MERCATO_NOTIFICATIONS_DATA_KEYS", new_key())
     with pytest.raises(ValueError, match="local sandbox in production"):
         NotificationsSettings()

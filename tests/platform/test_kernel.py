@@ -13,6 +13,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, ValidationError
 
 from mercato.platform.app import UnitOfWork, create_app
+from mercato.platform.crypto import new_key
 from mercato.platform.db import Database
 from mercato.platform.idempotency import IdempotencyKey, idempotent
 from mercato.platform.ids import is_id, new_id
@@ -32,6 +33,8 @@ def test_production_refuses_development_secrets(monkeypatch):
 def test_customers_outside_development_needs_a_real_signing_key(monkeypatch):
     monkeypatch.setenv("MERCATO_CUSTOMERS_ENVIRONMENT", "production")
     monkeypatch.setenv("MERCATO_CUSTOMERS_CURSOR_SECRET", "a-real-secret")
+    monkeypatch.setenv("MERCATO_CUSTOMERS_DATA_KEYS", new_key())
+    monkeypatch.setenv("MERCATO_CUSTOMERS_BLIND_INDEX_KEY", new_key())
     with pytest.raises(ValidationError, match="SIGNING_KEY"):
         CustomersSettings()
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Index, Integer, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mercato.platform.columns import UTCDateTime
+from mercato.platform.crypto import Encrypted
 
 
 class Base(DeclarativeBase):
@@ -22,9 +23,10 @@ class Recipient(Base):
     __tablename__ = "recipients"
 
     customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    email: Mapped[str] = mapped_column(String(320))
-    name: Mapped[str] = mapped_column(String(200))
-    phone: Mapped[str | None] = mapped_column(String(32))
+    # Encrypted under the notifications' data keys (mercato/platform/crypto.py), as is every message.
+    email: Mapped[str] = mapped_column(Encrypted())
+    name: Mapped[str] = mapped_column(Encrypted())
+    phone: Mapped[str | None] = mapped_column(Encrypted())
     language: Mapped[str] = mapped_column(String(8))
     opt_in_email: Mapped[bool] = mapped_column(Boolean)
     opt_in_sms: Mapped[bool] = mapped_column(Boolean)
@@ -64,10 +66,11 @@ class Message(Base):
     order_id: Mapped[str | None] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # order_confirmation, order_shipped, …
     channel: Mapped[str] = mapped_column(String(8))  # email | sms
-    to_address: Mapped[str] = mapped_column(String(320))
-    subject: Mapped[str | None] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
-    body_html: Mapped[str | None] = mapped_column(Text)
+    # Encrypted: an address and a message written to a person by name.
+    to_address: Mapped[str] = mapped_column(Encrypted())
+    subject: Mapped[str | None] = mapped_column(Encrypted())
+    body_text: Mapped[str] = mapped_column(Encrypted())
+    body_html: Mapped[str | None] = mapped_column(Encrypted())
     status: Mapped[str] = mapped_column(String(12))  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import SecretStr, model_validator
 
 from mercato.platform.settings import ServiceSettings, service_config
@@ -13,6 +15,7 @@ class NotificationsSettings(ServiceSettings):
     model_config = service_config("notifications")
 
     service_name: str = "notifications"
+    personal_data: ClassVar[bool] = True  # contacts and the messages sent to them: encrypted
 
     # E-mail over SMTP: the local SMTP sink by default; any SMTP relay (SES, SendGrid, Postfix) in production.
     smtp_host: str = HOST

@@ -7,6 +7,7 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Uni
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mercato.platform.columns import UTCDateTime
+from mercato.platform.crypto import EncryptedJSON
 
 
 class Base(DeclarativeBase):
@@ -43,7 +44,8 @@ class Order(Base):
     subtotal: Mapped[int] = mapped_column(Integer)
     shipping: Mapped[int] = mapped_column(Integer)
     total: Mapped[int] = mapped_column(Integer)
-    shipping_address: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # Encrypted under the orders' data keys (mercato/platform/crypto.py): personal data.
+    shipping_address: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON)
     payment_method: Mapped[str] = mapped_column(String(100))  # a provider token, never card data
     idempotency_key: Mapped[str] = mapped_column(String(255))
     request_hash: Mapped[str] = mapped_column(String(64))

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import ClassVar
 
 from pydantic import model_validator
 
@@ -12,6 +13,7 @@ class OrdersSettings(ServiceSettings):
     model_config = service_config("orders")
 
     service_name: str = "orders"
+    personal_data: ClassVar[bool] = True  # shipping addresses: encrypted (docs/security.md)
     catalog_url: str = ""
     payments_url: str = ""
     # Longer than the slowest provider call, so a checkout in flight is not yet "stuck".
