@@ -345,9 +345,6 @@ def test_outside_development_the_staff_keys_must_be_given(monkeypatch, tmp_path)
     with pytest.raises(ValidationError, match="STAFF_SIGNING_KEY"):
         CustomersSettings()
     monkeypatch.setenv("MERCATO_CUSTOMERS_STAFF_SIGNING_KEY_FILE", str(tmp_path / "staff.pem"))
-    with pytest.raises(ValidationError, match="STAFF_TOTP_KEY"):
-        CustomersSettings()
-    monkeypatch.setenv("MERCATO_CUSTOMERS_STAFF_TOTP_KEY_FILE", str(tmp_path / "totp.key"))
     assert CustomersSettings().staff_signing_key_file == tmp_path / "staff.pem"
     # The shoppers' key can never double as the staff key.
     monkeypatch.setenv("MERCATO_CUSTOMERS_STAFF_SIGNING_KEY_FILE", str(tmp_path / "shoppers.pem"))

@@ -136,7 +136,8 @@ class StaffMember(Base):
     password_set_at: Mapped[datetime] = mapped_column(UTCDateTime())
     roles: Mapped[list[str]] = mapped_column(JSON, default=list)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    totp_secret: Mapped[str | None] = mapped_column(String(500))  # Fernet ciphertext; None: not enrolled
+    # Encrypted under the customers' data keys, as personal data is; None: not enrolled.
+    totp_secret: Mapped[str | None] = mapped_column(Encrypted())
     totp_enrolled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The last TOTP time-step accepted: a code of that step or an earlier one is a replay.
     totp_last_step: Mapped[int | None] = mapped_column(Integer)
@@ -171,7 +172,7 @@ class StaffChallenge(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     staff_id: Mapped[str] = mapped_column(ForeignKey("staff.id", ondelete="CASCADE"))
     purpose: Mapped[str] = mapped_column(String(16))  # mfa | enrolment
-    pending_totp_secret: Mapped[str | None] = mapped_column(String(500))
+    pending_totp_secret: Mapped[str | None] = mapped_column(Encrypted())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

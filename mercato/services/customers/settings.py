@@ -42,7 +42,8 @@ class CustomersSettings(ServiceSettings):
     staff_lockout_threshold: int = 5  # consecutive failures (password or code) that lock an account
     staff_lockout_seconds: int = 900
     staff_temporary_password_hours: int = 72  # a password set by someone else must be replaced by then
-    # Fernet key(s) that encrypt TOTP secrets at rest; previous keys still decrypt during a rotation.
+    # TOTP secrets are encrypted under the data keys (DATA_KEYS, docs/security.md). These Fernet keys
+    # encrypted them before: only migration 0005 reads them, to re-encrypt the secrets of that time.
     staff_totp_key: SecretStr | None = None
     staff_totp_key_file: Path | None = None
     staff_totp_previous_keys: list[SecretStr] = []
@@ -72,12 +73,7 @@ class CustomersSettings(ServiceSettings):
                 )
             self.staff_signing_key_file = keys / "customers-staff-ed25519.pem"
         if self.staff_totp_key is None and self.staff_totp_key_file is None:
-            if self.environment != "development":
-                raise ValueError(
-                    "MERCATO_CUSTOMERS_STAFF_TOTP_KEY or MERCATO_CUSTOMERS_STAFF_TOTP_KEY_FILE must be set "
-                    "outside development"
-                )
-            self.staff_totp_key_file = keys / "customers-staff-totp.key"
+            self.staff_totp_key_file = keys / "customers-staff-totp.key"  # (if any: before 0005)
         same_file = (
             self.staff_signing_key_file is not None and self.staff_signing_key_file == self.signing_key_file
         )

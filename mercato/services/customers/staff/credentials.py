@@ -1,5 +1,5 @@
 """The staff realm's secrets: its token issuer (own key, audience `mercato-admin`), TOTP with replay
-protection, TOTP secrets encrypted at rest, recovery codes, challenges and temporary passwords."""
+protection, recovery codes, challenges and temporary passwords."""
 
 from __future__ import annotations
 
@@ -9,12 +9,9 @@ import io
 import secrets
 import time
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyotp
 import segno
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from pydantic import SecretStr
 
 from mercato.contracts.staff import ROLES, STAFF_AUDIENCE
 from mercato.services.customers.credentials import Passwords, SigningKey
@@ -61,45 +58,6 @@ class StaffTokenIssuer:
             "jti": secrets.token_urlsafe(12),
         }
         return self._key.sign(claims)
-
-
-def _fernet_key(setting: SecretStr | None, path: Path | None) -> bytes:
-    if setting is not None:
-        return setting.get_secret_value().encode()
-    assert path is not None  # the settings chose a file when no key was given
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_bytes(Fernet.generate_key())
-    return path.read_bytes().strip()
-
-
-class SecretBox:
-    """Encrypts TOTP secrets at rest (Fernet: AES-128-CBC + HMAC-SHA256). The key lives outside the
-    database, so a stolen backup holds no usable second factors. Previous keys still decrypt."""
-
-    def __init__(self, settings: CustomersSettings) -> None:
-        self._primary = Fernet(_fernet_key(settings.staff_totp_key, settings.staff_totp_key_file))
-        self._all = MultiFernet(
-            [
-                self._primary,
-                *(Fernet(k.get_secret_value().encode()) for k in settings.staff_totp_previous_keys),
-            ]
-        )
-
-    def seal(self, plaintext: str) -> str:
-        return self._primary.encrypt(plaintext.encode()).decode()
-
-    def open(self, ciphertext: str) -> str:
-        return self._all.decrypt(ciphertext.encode()).decode()
-
-    def needs_reseal(self, ciphertext: str) -> bool:
-        """True when made with a previous key: re-seal it under the current one (completes a rotation)."""
-        try:
-            self._primary.decrypt(ciphertext.encode())
-        except InvalidToken:
-            return True
-        return False
 
 
 def new_totp_secret() -> str:
@@ -172,7 +130,6 @@ class StaffRealm:
     settings: CustomersSettings
     passwords: Passwords  # the same argon2id hasher and rules as shoppers'
     issuer: StaffTokenIssuer
-    secrets: SecretBox
 
     @classmethod
     def from_settings(cls, settings: CustomersSettings, *, passwords: Passwords | None = None) -> StaffRealm:
@@ -180,5 +137,4 @@ class StaffRealm:
             settings=settings,
             passwords=passwords or Passwords(settings),
             issuer=StaffTokenIssuer(settings),
-            secrets=SecretBox(settings),
         )

@@ -163,7 +163,7 @@ async def login(
             token_hash=hashed,
             staff_id=member.id,
             purpose="mfa" if enrolled else "enrolment",
-            pending_totp_secret=realm.secrets.seal(pending) if pending else None,
+            pending_totp_secret=pending,  # encrypted by its column (mercato/platform/crypto.py)
             created_at=now,
             expires_at=now + timedelta(seconds=ttl),
         ),
@@ -315,9 +315,9 @@ async def enrol(
     )
     new_password = await _new_password_checked(realm, member, data.new_password)
     assert challenge.pending_totp_secret is not None
-    secret = realm.secrets.open(challenge.pending_totp_secret)
+    secret = challenge.pending_totp_secret
     step = await _check_code(session, realm, member, actor, secret, data.code, now)
-    member.totp_secret = realm.secrets.seal(secret)
+    member.totp_secret = secret
     member.totp_enrolled_at = now
     member.totp_last_step = step
     codes = new_recovery_codes()
@@ -349,10 +349,8 @@ async def verify(
     new_password = await _new_password_checked(realm, member, data.new_password)
     assert member.totp_secret is not None
     if data.code is not None:
-        secret = realm.secrets.open(member.totp_secret)
+        secret = member.totp_secret
         member.totp_last_step = await _check_code(session, realm, member, actor, secret, data.code, now)
-        if realm.secrets.needs_reseal(member.totp_secret):
-            member.totp_secret = realm.secrets.seal(secret)
         amr = ["pwd", "otp"]
     else:
         assert data.recovery_code is not None

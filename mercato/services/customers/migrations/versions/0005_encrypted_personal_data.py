@@ -1,5 +1,6 @@
 """customers: personal data encrypted at rest (names, e-mail, phones, addresses, audit details, events
-in the outbox); blind indexes for the e-mail (unique, sign-in) and the name (support search)
+in the outbox); blind indexes for the e-mail (unique, sign-in) and the name (support search); staff TOTP
+secrets move from their own Fernet key to the same data keys
 
 The data step encrypts existing rows with the keys of the customers' settings (MERCATO_CUSTOMERS_DATA_KEYS
 or the key file; `mercato migrate` runs with them), and only when there are rows. On SQLite, run VACUUM
@@ -47,6 +48,44 @@ def _indexes(bind):
     return derive
 
 
+def _staff_totp_secrets(bind) -> None:
+    """TOTP secrets were Fernet tokens under their own key (STAFF_TOTP_KEY[_FILE], previous keys too):
+    re-encrypted under the data keys, as every other secret of this database."""
+    staff = sa.table('staff', sa.column('id', sa.String), sa.column('totp_secret', sa.Text))
+    challenges = sa.table(
+        'staff_challenges', sa.column('id', sa.String), sa.column('pending_totp_secret', sa.Text)
+    )
+    rows = [
+        (staff, staff.c.totp_secret, row)
+        for row in bind.execute(sa.select(staff.c.id, staff.c.totp_secret).where(staff.c.totp_secret.isnot(None)))
+    ] + [
+        (challenges, challenges.c.pending_totp_secret, row)
+        for row in bind.execute(
+            sa.select(challenges.c.id, challenges.c.pending_totp_secret).where(
+                challenges.c.pending_totp_secret.isnot(None)
+            )
+        )
+    ]
+    if not rows:
+        return
+    from cryptography.fernet import Fernet, MultiFernet
+
+    from mercato.services.customers.settings import CustomersSettings
+
+    settings = CustomersSettings()
+    if settings.staff_totp_key is not None:
+        current = settings.staff_totp_key.get_secret_value().encode()
+    else:
+        current = settings.staff_totp_key_file.read_bytes().strip()
+    fernet = MultiFernet(
+        [Fernet(current), *(Fernet(k.get_secret_value().encode()) for k in settings.staff_totp_previous_keys)]
+    )
+    keyring = settings.keys().keyring
+    for table, column, (row_id, token) in rows:
+        secret = fernet.decrypt(token.encode())
+        bind.execute(table.update().where(table.c.id == row_id).values({column.name: keyring.encrypt(secret)}))
+
+
 def upgrade() -> None:
     bind = op.get_bind()
     postgres = bind.dialect.name == 'postgresql'
@@ -61,6 +100,11 @@ def upgrade() -> None:
     with op.batch_alter_table('addresses') as batch_op:
         for column in ADDRESS_FIELDS:
             batch_op.alter_column(column, type_=sa.Text())
+    with op.batch_alter_table('staff') as batch_op:
+        batch_op.alter_column('totp_secret', type_=sa.Text())
+    with op.batch_alter_table('staff_challenges') as batch_op:
+        batch_op.alter_column('pending_totp_secret', type_=sa.Text())
+    _staff_totp_secrets(bind)
 
     meta = sa.MetaData()
     customers = sa.Table(
