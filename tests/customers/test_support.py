@@ -100,7 +100,7 @@ async def test_support_finds_customers_by_email_name_or_id(customers):
 
 async def test_support_finds_an_address_however_its_accents_are_encoded(customers):
     rene = await register(customers, email="ren\u00e9@example.com", name="Ren\u00e9 Char")
-    for q in ("RENE\u0301@", "rene\u0301@example.com", "ren\u00e9@EXAMPLE.com"):
+    for q in ("RENE\u0301@example.com", "rene\u0301@example.com", "ren\u00e9@EXAMPLE.com"):
         response = await customers.get("/admin/v1/customers", params={"q": q}, headers=SUPPORT)
         assert [c["id"] for c in response.json()["data"]] == [rene["id"]], q
 

@@ -34,16 +34,18 @@ def _keys():
 
 
 def _indexes(bind):
+    from mercato.contracts.emails import normalise_email
     from mercato.services.customers.models import email_index, name_index, unmerged_email_index
 
-    seen = set()
-
     def derive(values):
-        index = email_index(bind, values['email'])
-        if index in seen:  # left unmerged by 0004: two accounts whose addresses normalise alike
-            index = unmerged_email_index(bind, values['email'])
-        seen.add(index)
-        return {'email_index': index, 'name_index': name_index(bind, values['name'])}
+        email = values['email']
+        # After 0004 every address is in its normal form but those it left unmerged (another account
+        # has the normal form): they are indexed as stored, and keep out of the other's way.
+        unmerged = normalise_email(email) != email
+        return {
+            'email_index': (unmerged_email_index if unmerged else email_index)(bind, email),
+            'name_index': name_index(bind, values['name']),
+        }
 
     return derive
 
