@@ -6,7 +6,10 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", examples=["EUR"])]
+from mercato.contracts.currencies import Currency
+from mercato.contracts.inputs import Input
+
+__all__ = ["Currency", "Money", "MoneyIn"]
 
 
 class Money(BaseModel):
@@ -14,3 +17,7 @@ class Money(BaseModel):
 
     amount: Annotated[int, Field(ge=0, examples=[1999])]
     currency: Currency
+
+
+class MoneyIn(Input, Money):
+    """Money in a request body: as `Money`, with strict types (`"1999"` is not an amount)."""

@@ -119,6 +119,18 @@ def _field_path(location: tuple[Any, ...]) -> str:
     return ".".join(parts) or str(location[0] if location else "body")
 
 
+# Pydantic's messages for a value of the wrong JSON type, in the words of the API (bodies are strict).
+_TYPE_MESSAGES = {
+    "int_type": "must be an integer (a JSON number without a fraction, not a string or a boolean)",
+    "int_from_float": "must be an integer (a JSON number without a fraction, not a string or a boolean)",
+    "bool_type": "must be true or false (a JSON boolean, not a number or a string)",
+    "string_type": "must be a string",
+    "model_type": "must be an object",
+    "dict_type": "must be an object",
+    "list_type": "must be an array",
+}
+
+
 def _validation_errors(exc: RequestValidationError) -> tuple[int, str, dict[str, str]]:
     errors: dict[str, str] = {}
     malformed = bad_header = False
@@ -131,6 +143,7 @@ def _validation_errors(exc: RequestValidationError) -> tuple[int, str, dict[str,
         message = str(error.get("msg", "is invalid"))
         if error.get("type") == "extra_forbidden":
             message = "is not a known field"
+        message = _TYPE_MESSAGES.get(str(error.get("type")), message)
         if loc and loc[0] == "header":  # a header is the request's envelope: missing or bad is malformed
             bad_header = True
             message = "is required" if error.get("type") == "missing" else "is not valid"

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator
+from pydantic import ValidationInfo, field_validator
+
+from mercato.contracts.inputs import Input
 
 
-class Patch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Patch(Input):
+    """Strict and closed like every request body (mercato.contracts.inputs), and null-refusing."""
 
     nullable: ClassVar[frozenset[str]] = frozenset()  # fields where null means something (e.g. "clear it")
 

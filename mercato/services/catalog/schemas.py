@@ -3,18 +3,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints
 
+from mercato.contracts.inputs import SINGLE_LINE, Input
 from mercato.contracts.money import Money
 
 SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,63}$"
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=SKU_PATTERN)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=200)]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 # --- public reads ------------------------------------------------------------------------------
@@ -97,7 +94,7 @@ class ReservationLineIn(Input):
 
 
 class ReservationIn(Input):
-    key: Annotated[str, StringConstraints(min_length=1, max_length=200)] = Field(
+    key: Annotated[str, StringConstraints(min_length=1, max_length=200), SINGLE_LINE] = Field(
         description="The caller's idempotency key (e.g. the order id): a repeat returns the same reservation."
     )
     lines: Annotated[list[ReservationLineIn], Field(min_length=1, max_length=100)]

@@ -6,14 +6,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from mercato.contracts.addresses import Phone, PostalAddress
+from mercato.contracts.currencies import Currency
 from mercato.contracts.emails import EmailAddress
+from mercato.contracts.inputs import SINGLE_LINE, TEXT, Input
 from mercato.platform.patch import Patch
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE]
 
 
 class RegisterIn(Input):
@@ -23,12 +21,12 @@ class RegisterIn(Input):
 
 
 class TokenIn(Input):
-    email: Annotated[str, Field(max_length=320)]
+    email: Annotated[str, Field(max_length=320), SINGLE_LINE]
     password: Annotated[str, Field(max_length=1024)]
 
 
 class RefreshIn(Input):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+    refresh_token: Annotated[str, Field(min_length=1, max_length=200), SINGLE_LINE]
 
 
 class TokenOut(BaseModel):
@@ -40,7 +38,7 @@ class TokenOut(BaseModel):
 
 class Preferences(BaseModel):
     language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] = "en"
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] = "EUR"
+    currency: Currency = "EUR"
     newsletter: bool = False
 
 
@@ -54,7 +52,7 @@ class Communication(BaseModel):
 
 class PreferencesPatch(Patch):
     language: Annotated[str, Field(pattern=r"^[a-z]{2}(-[A-Z]{2})?$")] | None = None
-    currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
+    currency: Currency | None = None
     newsletter: bool | None = None
 
 
@@ -139,6 +137,7 @@ class ErasureIn(Input):
     reason: Annotated[
         str,
         StringConstraints(strip_whitespace=True, min_length=1, max_length=500),
+        TEXT,
         Field(description="Why, e.g. the customer's request and its reference: kept in the audit log."),
     ]
 

@@ -7,13 +7,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from mercato.contracts.addresses import PostalAddress
 from mercato.contracts.carriers import carrier_name
-from mercato.contracts.money import Money
+from mercato.contracts.inputs import SINGLE_LINE, TEXT, Input
+from mercato.contracts.money import Money, MoneyIn
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
 
 
 class CartItemIn(Input):
@@ -114,13 +111,14 @@ StaffTarget = Literal["confirmed", "processing", "shipped", "delivered", "cancel
 
 Carrier = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, min_length=2, max_length=50, pattern=r"^[^\x00-\x1f<>]+$"),
+    StringConstraints(strip_whitespace=True, min_length=2, max_length=50, pattern=r"^[^<>]+$"),
+    SINGLE_LINE,
     AfterValidator(carrier_name),  # a known carrier's code or name, in any case, becomes its name
 ]
 TrackingNumber = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{4,39}$")
 ]
-Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), TEXT]
 
 
 class TransitionIn(Input):
@@ -140,7 +138,7 @@ class TransitionIn(Input):
 
 
 class StaffRefundIn(Input):
-    amount: Money | None = Field(
+    amount: MoneyIn | None = Field(
         default=None, description="Omit to refund everything not yet refunded; in the order's currency."
     )
     reason: Reason

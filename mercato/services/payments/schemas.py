@@ -5,41 +5,38 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from mercato.contracts.money import Money
+from mercato.contracts.inputs import SINGLE_LINE, TEXT, Input
+from mercato.contracts.money import Money, MoneyIn
 
-OrderId = Annotated[str, StringConstraints(min_length=1, max_length=64)]
-
-
-class Input(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+OrderId = Annotated[str, StringConstraints(min_length=1, max_length=64), SINGLE_LINE]
 
 
 class PaymentIn(Input):
     order_id: OrderId
-    customer_id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
-    amount: Money
+    customer_id: Annotated[str, StringConstraints(min_length=1, max_length=40), SINGLE_LINE]
+    amount: MoneyIn
     payment_method: Annotated[
         str,
         StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,96}$"),
         Field(description="A provider token (pm_…) made by the client; never a card number."),
     ]
-    description: Annotated[str, StringConstraints(max_length=200)] | None = None
+    description: Annotated[str, StringConstraints(max_length=200), SINGLE_LINE] | None = None
 
 
 class RequestedBy(Input):
     """The staff member behind a refund, as the calling service verified them."""
 
     staff_id: Annotated[str, StringConstraints(pattern=r"^stf_[0-9A-HJKMNP-TV-Z]{26}$")]
-    source_ip: Annotated[str, StringConstraints(max_length=200)] | None = None
+    source_ip: Annotated[str, StringConstraints(max_length=200), SINGLE_LINE] | None = None
 
 
 class RefundIn(Input):
-    refund_key: Annotated[str, StringConstraints(min_length=1, max_length=100)] = Field(
+    refund_key: Annotated[str, StringConstraints(min_length=1, max_length=100), SINGLE_LINE] = Field(
         description="Unique per refund the caller intends: repeating it never refunds twice; "
         "using it again for another amount or reason is a 409."
     )
     amount: Annotated[int, Field(ge=1)] | None = Field(default=None, description="Default: all that is left.")
-    reason: Annotated[str, StringConstraints(max_length=200)] = "requested_by_customer"
+    reason: Annotated[str, StringConstraints(max_length=200), TEXT] = "requested_by_customer"
     requested_by: RequestedBy | None = Field(
         default=None, description="Set when staff asked: kept on the record and put on the audit trail."
     )

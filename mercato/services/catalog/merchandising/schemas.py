@@ -7,6 +7,7 @@ from typing import Annotated, ClassVar, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
+from mercato.contracts.inputs import SINGLE_LINE, TEXT
 from mercato.contracts.money import Currency, Money
 from mercato.platform.patch import Patch
 from mercato.services.catalog.schemas import SLUG_PATTERN, CategoryRef, Input, PriceRange, Sku, Slug
@@ -14,13 +15,14 @@ from mercato.services.catalog.schemas import SLUG_PATTERN, CategoryRef, Input, P
 ProductStatus = Literal["active", "draft", "archived"]
 AdjustmentReason = Literal["received", "damaged", "lost", "correction", "returned", "count"]
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Brand = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
-Description = Annotated[str, StringConstraints(max_length=10_000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE]
+Brand = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120), SINGLE_LINE]
+Description = Annotated[str, StringConstraints(max_length=10_000), TEXT]
 CategorySlug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=120)]
 CategoryKey = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=120),
+    SINGLE_LINE,
     Field(description="Id or slug."),
 ]
 ImageName = Annotated[
@@ -28,8 +30,12 @@ ImageName = Annotated[
     StringConstraints(pattern=r"^[0-9a-f]{32}\.(jpg|png|webp|svg)$"),
     Field(description="The `name` POST /admin/v1/images answered with."),
 ]
-AttributeName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-AttributeValue = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80)]
+AttributeName = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), SINGLE_LINE
+]
+AttributeValue = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=80), SINGLE_LINE
+]
 Attributes = Annotated[dict[AttributeName, AttributeValue], Field(max_length=30)]
 Position = Annotated[int, Field(ge=0, le=100_000)]
 MAX_PRICE = 100_000_000  # minor units: a million euros is more than any product here costs
@@ -47,7 +53,7 @@ class PriceIn(Input):
 
 class ImageRef(Input):
     name: ImageName
-    alt: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300)] = Field(
+    alt: Annotated[str, StringConstraints(strip_whitespace=True, max_length=300), SINGLE_LINE] = Field(
         default="", description="Alternative text; the product's name when left empty."
     )
 
@@ -197,7 +203,7 @@ class AdjustmentIn(Input):
         description="received and returned add units, damaged and lost remove them; "
         "correction and count go either way."
     )
-    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)] | None = Field(
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), TEXT] | None = Field(
         default=None, examples=["Delivery note 4711"]
     )
 

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from mercato.contracts.emails import EmailAddress
+from mercato.contracts.inputs import SINGLE_LINE
 from mercato.contracts.staff import Role
 from mercato.platform.patch import Patch
 from mercato.services.customers.schemas import Input, Name
@@ -16,8 +17,10 @@ Password = Annotated[str, Field(min_length=1, max_length=1024)]
 TotpCode = Annotated[
     str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$"), Field(description="6 digits.")
 ]
-RecoveryCode = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40)]
-Challenge = Annotated[str, Field(min_length=1, max_length=200)]
+RecoveryCode = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=40), SINGLE_LINE
+]
+Challenge = Annotated[str, Field(min_length=1, max_length=200), SINGLE_LINE]
 Roles = Annotated[list[Role], Field(min_length=1, max_length=4)]
 
 
@@ -25,7 +28,7 @@ Roles = Annotated[list[Role], Field(min_length=1, max_length=4)]
 
 
 class StaffLoginIn(Input):
-    email: Annotated[str, Field(max_length=320)]
+    email: Annotated[str, Field(max_length=320), SINGLE_LINE]
     password: Password
 
 
@@ -70,7 +73,7 @@ class StaffVerifyIn(Input):
 
 
 class StaffRefreshIn(Input):
-    refresh_token: Annotated[str, Field(min_length=1, max_length=200)]
+    refresh_token: Annotated[str, Field(min_length=1, max_length=200), SINGLE_LINE]
 
 
 class StaffTokenOut(BaseModel):
