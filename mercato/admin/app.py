@@ -22,6 +22,7 @@ from mercato.webkit import csrf
 from mercato.webkit.caller import LoginRequired
 from mercato.webkit.cookies import security_headers_middleware, session_middleware
 from mercato.webkit.gateway import BadInput, GatewayClient, NotFound, Unavailable
+from mercato.webkit.redirects import relative_redirects_middleware
 
 log = logging.getLogger("mercato.admin")
 SECURITY_HEADERS = {
@@ -73,6 +74,7 @@ async def allowlist(request: Request, call_next: Any) -> Response:
 
 
 app.middleware("http")(security_headers_middleware(SECURITY_HEADERS))
+app.middleware("http")(relative_redirects_middleware())  # no redirect to a client-chosen Host
 
 
 # --- errors: clear pages, never a traceback -------------------------------------------------------

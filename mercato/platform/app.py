@@ -237,7 +237,12 @@ def create_app(
                 await on_shutdown(app)
             await app.state.db.dispose()
 
-    app = FastAPI(title=title, description=description, version="1.0.0", lifespan=lifespan)
+    # No trailing-slash redirects: Starlette builds their Location from the client's Host header, so a
+    # forged Host (`/api/v1/cart/` with `Host: evil.example.com`) came back as a redirect to another
+    # site, one shared cache away from poisoning. API paths are exact; `/api/v1/cart/` is a 404.
+    app = FastAPI(
+        title=title, description=description, version="1.0.0", lifespan=lifespan, redirect_slashes=False
+    )
     app.state.metrics = Metrics()
     install_problem_handlers(app)
     install_openapi(app)

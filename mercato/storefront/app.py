@@ -23,6 +23,7 @@ from mercato.storefront.web import cookies, error_page, gw, render, settings
 from mercato.webkit import csrf
 from mercato.webkit.caller import LoginRequired
 from mercato.webkit.cookies import security_headers_middleware, session_middleware
+from mercato.webkit.redirects import relative_redirects_middleware
 
 log = logging.getLogger("mercato.storefront")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
@@ -64,6 +65,7 @@ app.include_router(account.router)
 
 app.middleware("http")(session_middleware(cookies, settings.session_secret.get_secret_value()))
 app.middleware("http")(security_headers_middleware(SECURITY_HEADERS))
+app.middleware("http")(relative_redirects_middleware())  # no redirect to a client-chosen Host
 
 
 # --- errors: friendly pages, never a traceback ----------------------------------------------------

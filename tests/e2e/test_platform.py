@@ -130,6 +130,35 @@ def test_internal_routes_are_never_reachable_through_the_gateway(gateway, platfo
     assert direct.status_code == 200 and direct.json()[0]["sku"] == sku
 
 
+def test_no_redirect_names_a_host_the_client_chose(gateway, platform):
+    """A forged Host header must never come back in a Location: not from a service behind Envoy (its
+    trailing-slash redirect used to answer `http://evil.example.com/api/v1/cart`), nor from either
+    front end."""
+    _, tokens = _register_and_sign_in(gateway)
+    evil = {"Host": "evil.example.com"}
+    shopper = evil | {"Authorization": f"Bearer {tokens['access_token']}"}
+    for path, headers in [
+        ("/api/v1/cart/", shopper),
+        ("/api/v1/me/", shopper),
+        ("/api/v1/orders/", shopper),
+        ("/api/v1/products/", evil),
+        ("/api/v1/categories/", evil),
+    ]:
+        response = gateway.get(path, headers=headers)
+        assert "location" not in response.headers, (path, response.headers.get("location"))
+        assert response.status_code == 404, (path, response.status_code)
+        assert response.headers["content-type"].startswith("application/problem+json")
+
+    for base, path, expected in [
+        (platform.topology.storefront_url, "/cart/", "/cart"),
+        (platform.topology.storefront_url, "/account/?tab=1", "/account?tab=1"),
+        (platform.topology.admin_url, "/login/", "/login"),
+    ]:
+        response = httpx.get(base + path, headers=evil)
+        assert response.is_redirect, (base, path, response.status_code)
+        assert response.headers["location"] == expected, (base, path)
+
+
 def test_hammering_the_auth_endpoints_is_rate_limited_with_retry_after(gateway):
     def attempt(_):  # a stolen-token replay loop: cheap for us to refuse, so only the limit stops it
         return gateway.post("/api/v1/auth/refresh", json={"refresh_token": "rt_guess"})
