@@ -89,3 +89,13 @@ async def test_after_a_declined_card_every_field_and_the_tick_are_kept(page: Pag
     await expect(page.locator("main address")).to_contain_text("Germany")
     await page.goto("/account")
     await expect(page.locator("#addresses address")).to_contain_text("1 Main St")
+
+    # The next purchase offers the saved address; its required new-address fields wait, out of the way.
+    await page.goto("/p/classic-cotton-t-shirt")
+    await page.get_by_role("button", name="Add to cart").click()
+    await page.goto("/checkout")
+    await expect(page.get_by_role("radio", name=re.compile("1 Main St"))).to_be_checked()
+    await expect(page.locator("#new-address")).to_be_hidden()
+    await _card(page, CARD)
+    await expect(page).to_have_url(re.compile(r"/orders/ord_"))
+    await expect(page.locator("main address")).to_contain_text("1 Main St")
