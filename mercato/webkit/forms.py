@@ -15,6 +15,8 @@ from typing import Any
 from mercato.webkit.countries import NAMES
 
 PHONE = re.compile(r"^\+[1-9][0-9]{6,14}$")
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")  # what the APIs refuse in a line of text
+ONE_LINE = "Please keep this to one line of plain text (no tabs or line breaks)."
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,8 @@ def address_errors(values: Mapping[str, str]) -> dict[str, str]:
         value = values.get(name) or ""
         if (spec.required and not value) or len(value) > spec.max_length:
             errors[name] = spec.message
+        elif CONTROL.search(value):
+            errors[name] = ONE_LINE
     if values.get("country") and values["country"] not in NAMES:
         errors["country"] = ADDRESS["country"].message
     if values.get("phone") and not PHONE.match(values["phone"]):

@@ -27,6 +27,7 @@ def test_each_missing_or_wrong_field_gets_its_own_message():
     assert forms.address_errors(GOOD | {"postal_code": "1" * 21}) == {
         "postal_code": "Please enter the postal code (up to 20 characters)."
     }
+    assert forms.address_errors(GOOD | {"line1": "1 Main St\tBack"}) == {"line1": forms.ONE_LINE}
 
 
 def test_the_apis_own_wording_never_reaches_the_page():
