@@ -67,6 +67,9 @@ class OrderPlaced(Event):
     total: Money
     lines: tuple[OrderLineSnapshot, ...]
     placed_at: datetime
+    number: str | None = Field(
+        default=None, description="The order's short human number, e.g. `M-10042` (absent from older events)."
+    )
 
 
 class OrderStatusChanged(Event):

@@ -1,11 +1,13 @@
-"""Orders as shoppers and staff see them, in a real browser: a shipped order names its carrier and links
-its tracking page in the back office, the shipping e-mail and the shop (at desktop and phone widths)."""
+"""Orders as shoppers and staff see them, in a real browser: an order goes by its short number (M-10042)
+in the shop and the back office, which finds it by that number; a shipped order names its carrier and
+links its tracking page in the back office, the shipping e-mail and the shop (desktop and phone widths)."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
 
+import httpx
 import pytest
 from playwright.async_api import Page, expect
 
@@ -28,6 +30,13 @@ async def admin(browser, platform) -> AsyncIterator[Page]:
     await context.close()
 
 
+def _number_of(platform, order_id: str) -> str:
+    staff = platform.staff_headers("support")
+    order = httpx.get(f"{platform.service_url('orders')}/admin/v1/orders/{order_id}", headers=staff).json()
+    assert re.fullmatch(r"M-[1-9][0-9]{4,}", order["number"]), order
+    return order["number"]
+
+
 async def shopper_signs_in(page: Page, email: str) -> None:
     await page.goto("/login")
     await page.get_by_label("E-mail").fill(email)
@@ -46,12 +55,19 @@ async def assert_no_sideways_scroll(page: Page) -> None:
     assert wide <= 0, f"the page scrolls {wide}px sideways: {culprits[:8]}"
 
 
-async def test_a_shipped_order_names_its_carrier_and_links_its_tracking_page_everywhere(
+async def test_an_order_goes_by_its_number_and_once_shipped_links_its_tracking_page_everywhere(
     admin: Page, page: Page, platform, gateway
 ):
     order_id, email = _shopper_order(platform, gateway)
+    number = _number_of(platform, order_id)
     await sign_in_for_the_first_time(admin, create_staff(platform, roles=("operations",)))
-    await admin.goto(f"/orders/{order_id}")
+    await admin.goto("/orders")
+    await admin.get_by_label("Order number or id, or customer id").fill(number.lower().replace("-", ""))
+    await admin.get_by_role("button", name="Filter").click()
+    await expect(admin.locator("tbody tr")).to_have_count(1)
+    await admin.get_by_role("link", name=number, exact=True).click()
+    await expect(admin.get_by_role("heading", level=1)).to_contain_text(f"Order {number}")
+    await expect(admin.locator("#order-id")).to_have_text(order_id)
     await admin.get_by_role("button", name="Start processing").click()
     await expect(admin.locator("#order-state")).to_have_text("Processing")
     carriers = [text.strip() for text in await admin.locator("#f-carrier option").all_inner_texts()]
@@ -68,7 +84,9 @@ async def test_a_shipped_order_names_its_carrier_and_links_its_tracking_page_eve
     assert f'href="{FEDEX}"' in shipped["html"]
 
     await shopper_signs_in(page, email)
-    await page.goto(f"/orders/{order_id}")
+    await page.goto("/orders")
+    await page.get_by_role("link", name=number, exact=True).click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(f"Order {number}")
     shipment = page.locator("#shipment")
     await expect(shipment).to_contain_text("Shipped with FedEx")
     await expect(page.locator("#tracking-number")).to_have_text("794600001234")
@@ -80,3 +98,6 @@ async def test_a_shipped_order_names_its_carrier_and_links_its_tracking_page_eve
     await screenshot(page, platform, "order-shipped-phone")
     await assert_no_sideways_scroll(page)
     await expect(page).to_have_url(re.compile(rf"/orders/{order_id}$"))
+    await page.goto("/orders")
+    await expect(page.get_by_role("link", name=number, exact=True)).to_be_visible()
+    await assert_no_sideways_scroll(page)

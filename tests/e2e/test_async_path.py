@@ -173,6 +173,7 @@ def register(gateway) -> tuple[str, str, dict[str, str]]:
 
 
 def place_orders(events: EventPlatform, gateway, customer_id: str, count: int, sku: str) -> list[str]:
+    """Buys `sku` `count` times; returns the orders' numbers (M-…), as their confirmations name them."""
     auth = events.platform.token_for(customer_id)
     orders = []
     for _ in range(count):
@@ -183,7 +184,7 @@ def place_orders(events: EventPlatform, gateway, customer_id: str, count: int, s
             headers=auth | {"Idempotency-Key": new_id("key")},
         )
         assert response.status_code == 201, response.text
-        orders.append(response.json()["id"])
+        orders.append(response.json()["number"])
     return orders
 
 

@@ -4,6 +4,7 @@ against the provider sandbox."""
 from __future__ import annotations
 
 import concurrent.futures
+import re
 import time
 import uuid
 
@@ -77,14 +78,31 @@ def test_register_add_to_cart_pay_and_see_the_order_in_history(platform, gateway
     assert order["total"]["amount"] == order["subtotal"]["amount"] + order["shipping"]["amount"]
     assert [h["state"] for h in order["history"]] == ["pending_payment", "placed"]
 
+    assert re.fullmatch(r"M-[1-9][0-9]{4,}", order["number"]), order["number"]
     history = gateway.get("/api/v1/orders", headers=auth).json()["data"]
     assert history[0]["id"] == order["id"] and history[0]["item_count"] == 2
+    assert history[0]["number"] == order["number"]
     detail = gateway.get(f"/api/v1/orders/{order['id']}", headers=auth).json()
     assert detail["lines"][0]["sku"] == sku and detail["payment"]["card_last4"] == "4242"
     assert gateway.get("/api/v1/cart", headers=auth).json()["lines"] == []
     assert platform.available(sku) == 3
     captured = [i for i in _intents_for(platform, order["id"]) if i["status"] == "succeeded"]
     assert len(captured) == 1 and captured[0]["amount"] == order["total"]["amount"]
+    confirmation = _wait_for_mail(platform, email, "is confirmed")  # through the broker and SMTP
+    assert confirmation["subject"] == f"Your order {order['number']} is confirmed"
+    assert f"/orders/{order['id']}" in confirmation["text"]
+
+
+def _wait_for_mail(platform, email: str, subject: str, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = httpx.get(
+            f"{platform.topology.mail_sink_web_url}/api/messages", params={"to": email, "subject": subject}
+        ).json()["data"]
+        if found:
+            return found[0]
+        time.sleep(0.25)
+    raise AssertionError(f"no e-mail to {email} about {subject!r}")
 
 
 @pytest.mark.parametrize(

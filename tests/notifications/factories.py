@@ -110,12 +110,14 @@ def placed(
     customer_id: str,
     order_id: str | None = None,
     lines: list[OrderLineSnapshot] | None = None,
+    number: str | None = None,
 ) -> OrderPlaced:
     """An order of `lines` (one Classic Tee by default); the total is their sum."""
     lines = lines or [line()]
     currency = lines[0].unit_price.currency
     return OrderPlaced(
         order_id=order_id or new_id("ord"),
+        number=number,
         customer_id=customer_id,
         total=Money(amount=sum(x.quantity * x.unit_price.amount for x in lines), currency=currency),
         lines=tuple(lines),

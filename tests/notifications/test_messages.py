@@ -174,6 +174,30 @@ async def test_shipping_delivery_and_cancellation_emails(notifications, mail_sin
     assert {m["status"] for m in log} == {"sent"}
 
 
+async def test_messages_about_an_order_name_it_by_its_short_number(notifications, mail_sink):
+    customer = await _customer(notifications, mail_sink)
+    order = placed(customer_id=customer.customer_id, number="M-10042")
+    await notifications.publish(order)
+    confirmation = (await mail_sink.wait_for(customer.email, count=2))[0]
+    assert confirmation["subject"] == "Your order M-10042 is confirmed"
+    assert "thank you for your order M-10042." in confirmation["text"]
+    assert f"/orders/{order.order_id}" in confirmation["text"]  # the link still goes by id
+
+    await notifications.publish(
+        status_changed(
+            customer_id=customer.customer_id,
+            order_id=order.order_id,
+            from_state="processing",
+            to_state="shipped",
+            carrier="DHL",
+            tracking_number="JJD000390007",
+        )
+    )
+    shipped = (await mail_sink.wait_for(customer.email, count=3))[0]
+    assert shipped["subject"] == "Your order M-10042 is on its way"  # from the order's summary
+    assert "<strong>M-10042</strong>" in shipped["html"]
+
+
 async def test_a_return_gets_an_email(notifications, mail_sink):
     customer = await _customer(notifications, mail_sink)
     order = placed(customer_id=customer.customer_id)

@@ -38,7 +38,7 @@ class Recipient(Base):
 
 
 class OrderSummary(Base):
-    """What a message about an order shows: its lines and total, from OrderPlaced."""
+    """What a message about an order shows: its number, lines and total, from OrderPlaced."""
 
     __tablename__ = "order_summaries"
 
@@ -48,6 +48,8 @@ class OrderSummary(Base):
     currency: Mapped[str] = mapped_column(String(3))
     lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The short human number (M-10042); empty for orders placed before OrderPlaced carried it.
+    number: Mapped[str | None] = mapped_column(String(24))
 
 
 class Message(Base):

@@ -73,6 +73,7 @@ async def remember_order(session: AsyncSession, event: OrderPlaced) -> None:
             "currency": event.total.currency,
             "lines": [line.model_dump(mode="json") for line in event.lines],
             "placed_at": event.placed_at,
+            "number": event.number,
         },
     )
 
@@ -83,7 +84,7 @@ async def _order_context(session: AsyncSession, order_id: str) -> dict[str, Any]
         return {"order_id": order_id, "order_number": order_id, "lines": [], "total": None}
     return {
         "order_id": order_id,
-        "order_number": order_id,
+        "order_number": summary.number or order_id,
         "lines": summary.lines,
         "total": {"amount": summary.total_amount, "currency": summary.currency},
     }
@@ -191,7 +192,7 @@ async def confirm_order(
         occurred_at=occurred_at,
         context={
             "order_id": event.order_id,
-            "order_number": event.order_id,
+            "order_number": event.number or event.order_id,
             "lines": [line.model_dump(mode="json") for line in event.lines],
             "total": event.total.model_dump(),
         },

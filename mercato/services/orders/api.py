@@ -152,7 +152,11 @@ async def staff_orders(
     customer_id: Annotated[str | None, Query(max_length=40)] = None,
     q: Annotated[
         str | None,
-        Query(max_length=64, description="An order number or its start (`ord_01JD…`), or a customer id."),
+        Query(
+            max_length=64,
+            description="An order number (`M-10042` or `10042`), an order id or its start (`ord_01JD…`), "
+            "or a customer id.",
+        ),
     ] = None,
 ) -> Page[StaffOrderSummary]:
     """Every order, failed checkouts included, newest first, filtered by state, placed day,

@@ -10,6 +10,7 @@ that a retried request gets the same answer and operators can see what happened.
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 
 from mercato.platform.errors import Conflict
@@ -51,3 +52,21 @@ def check_transition(current: str, target: OrderState) -> None:
             slug="illegal-state-change",
             state=current,
         )
+
+
+# --- order numbers ---------------------------------------------------------------------------------
+
+FIRST_ORDER_NUMBER = 10001
+_NUMBER = re.compile(r"^(?:[Mm]-?)?([1-9][0-9]{0,17})$")
+
+
+def order_number(number: int | None) -> str | None:
+    """The short human number people see and say (`M-10042`); None until the order is placed."""
+    return f"M-{number}" if number is not None else None
+
+
+def parse_order_number(text: str) -> int | None:
+    """`M-10042`, `m10042` or `10042` → 10042; anything else (an order id, a customer id) → None. Order
+    ids start with 0 for decades yet, numbers never do, so a bare number cannot be an id's start."""
+    match = _NUMBER.match(text.strip())
+    return int(match.group(1)) if match else None

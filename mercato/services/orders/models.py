@@ -32,6 +32,7 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("customer_id", "idempotency_key", name="uq_orders_idempotency_key"),
+        UniqueConstraint("number", name="uq_orders_number"),
         Index("ix_orders_customer", "customer_id", "id"),
         Index("ix_orders_state", "state", "updated_at"),
         Index("ix_orders_placed_at", "placed_at"),  # the back office's date filters and the reports
@@ -62,6 +63,19 @@ class Order(Base):
     # Set when operations ship the order.
     carrier: Mapped[str | None] = mapped_column(String(50))
     tracking_number: Mapped[str | None] = mapped_column(String(40))
+    # The short human number (shown as M-10042), given when the order is placed, in the placing
+    # transaction, from OrderNumberCounter; never for a checkout that failed.
+    number: Mapped[int | None] = mapped_column(Integer)
+
+
+class OrderNumberCounter(Base):
+    """One row: the last order number given. Placing an order increments it in the same transaction,
+    so numbers are unique without gaps on SQLite and PostgreSQL alike (the row lock orders the placers)."""
+
+    __tablename__ = "order_number_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(BigInteger)
 
 
 class OrderLine(Base):

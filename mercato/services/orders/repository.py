@@ -14,7 +14,7 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from mercato.platform.db import insert_or_merge
 from mercato.services.orders.domain import HIDDEN_FROM_CUSTOMERS
-from mercato.services.orders.models import CartLine, Order, OrderLine, OrderStateChange
+from mercato.services.orders.models import CartLine, Order, OrderLine, OrderNumberCounter, OrderStateChange
 
 # --- cart ----------------------------------------------------------------------------------------
 
@@ -206,6 +206,23 @@ async def move(
     return True
 
 
+async def next_order_number(session: AsyncSession) -> int:
+    """Take the next order number: the counter row is incremented in the caller's transaction, which
+    holds its lock until commit (PostgreSQL row lock, SQLite's write lock), so two orders placed at
+    once never get the same number, and a rolled-back placing gives its number back."""
+    result = await session.execute(
+        update(OrderNumberCounter)
+        .where(OrderNumberCounter.id == 1)
+        .values(last=OrderNumberCounter.last + 1)
+        .returning(OrderNumberCounter.last)
+    )
+    return result.scalar_one()
+
+
+async def set_order_number(session: AsyncSession, order_id: str, number: int) -> None:
+    await session.execute(update(Order).where(Order.id == order_id).values(number=number))
+
+
 async def set_payment(
     session: AsyncSession, order_id: str, *, refunded: int, payment_status: str, now: datetime
 ) -> None:
@@ -252,6 +269,7 @@ async def staff_orders(
     id_prefix: str | None,
     before: str | None,
     limit: int,
+    number: int | None = None,
 ) -> list[tuple[Order, int]]:
     """Every order (failed checkouts too) matching all the filters given, newest first, with its item
     count. Ids are time-ordered, so `id` is both the order and the keyset."""
@@ -267,6 +285,8 @@ async def staff_orders(
         query = query.where(Order.customer_id == customer_id)
     if id_prefix:
         query = query.where(Order.id.startswith(id_prefix, autoescape=True))
+    if number is not None:
+        query = query.where(Order.number == number)
     if before:
         query = query.where(Order.id < before)
     return [(o, count) for o, count in await session.execute(query)]

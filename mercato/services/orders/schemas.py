@@ -80,6 +80,7 @@ class PaymentSummary(BaseModel):
 
 class OrderOut(BaseModel):
     id: str
+    number: str | None = Field(description="The short human number, e.g. `M-10042`; null until placed.")
     state: str
     lines: list[OrderLineOut]
     subtotal: Money
@@ -97,6 +98,7 @@ class OrderOut(BaseModel):
 
 class OrderSummary(BaseModel):
     id: str
+    number: str | None = Field(description="The short human number, e.g. `M-10042`; null until placed.")
     state: str
     total: Money
     item_count: int
@@ -160,6 +162,7 @@ class StaffPaymentSummary(PaymentSummary):
 
 class StaffOrderOut(BaseModel):
     id: str
+    number: str | None = Field(description="The short human number, e.g. `M-10042`; null until placed.")
     customer_id: str
     state: str
     lines: list[OrderLineOut]
@@ -180,6 +183,7 @@ class StaffOrderOut(BaseModel):
 
 class StaffOrderSummary(BaseModel):
     id: str
+    number: str | None = Field(description="The short human number, e.g. `M-10042`; null until placed.")
     customer_id: str
     state: str
     total: Money

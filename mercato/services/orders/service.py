@@ -43,7 +43,13 @@ from mercato.platform.outbox import record_event
 from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.orders import repository as repo
 from mercato.services.orders.clients import Catalog, Payments
-from mercato.services.orders.domain import TRANSITIONS, OrderState, check_transition
+from mercato.services.orders.domain import (
+    TRANSITIONS,
+    OrderState,
+    check_transition,
+    order_number,
+    parse_order_number,
+)
 from mercato.services.orders.models import CartLine, Order, OrderLine, OrderStateChange
 from mercato.services.orders.schemas import (
     CartItemIn,
@@ -208,6 +214,7 @@ def order_view(order: Order, lines: Iterable[OrderLine], history: Iterable[Order
 
     return OrderOut(
         id=order.id,
+        number=order_number(order.number),
         state=order.state,
         lines=[
             OrderLineOut(
@@ -267,6 +274,7 @@ async def list_orders(deps: Deps, customer_id: str, *, before: str | None, limit
     return [
         OrderSummary(
             id=o.id,
+            number=order_number(o.number),
             state=o.state,
             total=Money(amount=o.total, currency=o.currency),
             item_count=count,
@@ -504,10 +512,13 @@ async def _place(
             card_last4=card.get("last4"),
         )
         if placed:
+            number = await repo.next_order_number(session)
+            await repo.set_order_number(session, order.id, number)
             await record_event(
                 session,
                 OrderPlaced(
                     order_id=order.id,
+                    number=order_number(number),
                     customer_id=order.customer_id,
                     total=Money(amount=order.total, currency=order.currency),
                     placed_at=now,
@@ -529,6 +540,7 @@ async def _place(
     if not placed:  # the reconciler finished it meanwhile
         return await _load_view(deps, order.id)
     order.state, order.placed_at, order.payment_status = OrderState.PLACED, now, payment["status"]
+    order.number = number
     order.card_brand, order.card_last4, order.updated_at = card.get("brand"), card.get("last4"), now
     history = [
         OrderStateChange(to_state=OrderState.PENDING_PAYMENT, at=order.created_at, reason="checkout"),
@@ -789,6 +801,7 @@ def staff_view(
     refundable = order.total - order.refunded if order.placed_at else 0
     return StaffOrderOut(
         id=order.id,
+        number=shopper.number,
         customer_id=order.customer_id,
         state=order.state,
         lines=shopper.lines,
@@ -848,9 +861,17 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def _search(q: str) -> tuple[str | None, str | None]:
-    """`q` as (order id prefix, customer id). Orders keeps no e-mail addresses (customers does), so
-    an address is refused with directions rather than silently matching nothing."""
+@dataclass(frozen=True)
+class _Searched:
+    id_prefix: str | None = None
+    customer_id: str | None = None
+    number: int | None = None
+
+
+def _search(q: str) -> _Searched:
+    """`q` as an order number (`M-10042`, `10042`), an order id or its start, or a customer id. Orders
+    keeps no e-mail addresses (customers does), so an address is refused with directions rather than
+    silently matching nothing."""
     q = q.strip()
     if "@" in q:
         raise UnprocessableEntity(
@@ -858,12 +879,14 @@ def _search(q: str) -> tuple[str | None, str | None]:
             "then filter orders by customer_id.",
             errors={"q": "cannot be an e-mail address; use customer_id"},
         )
+    if (number := parse_order_number(q)) is not None:
+        return _Searched(number=number)
     head, underscore, body = q.partition("_")
     if underscore and head.lower() == "cus":
-        return None, f"cus_{body.upper()}"
+        return _Searched(customer_id=f"cus_{body.upper()}")
     if underscore and head.lower() == "ord":
-        return f"ord_{body.upper()}", None
-    return f"ord_{q.upper()}", None  # the start of an order number without its prefix
+        return _Searched(id_prefix=f"ord_{body.upper()}")
+    return _Searched(id_prefix=f"ord_{q.upper()}")  # the start of an order id without its prefix
 
 
 async def staff_orders(
@@ -879,8 +902,8 @@ async def staff_orders(
 ) -> list[StaffOrderSummary]:
     if placed_from and placed_to and placed_from > placed_to:
         raise UnprocessableEntity("`from` is after `to`.", errors={"from": "must not be after to"})
-    id_prefix, searched_customer = _search(q) if q and q.strip() else (None, None)
-    if searched_customer and customer_id and searched_customer != customer_id:
+    searched = _search(q) if q and q.strip() else _Searched()
+    if searched.customer_id and customer_id and searched.customer_id != customer_id:
         return []  # two different customers: nothing can match both
     async with deps.db.read() as session:
         rows = await repo.staff_orders(
@@ -888,14 +911,16 @@ async def staff_orders(
             states=[str(state) for state in states],
             placed_from=day_start(placed_from) if placed_from else None,
             placed_before=day_start(placed_to + timedelta(days=1)) if placed_to else None,
-            customer_id=customer_id or searched_customer,
-            id_prefix=id_prefix,
+            customer_id=customer_id or searched.customer_id,
+            id_prefix=searched.id_prefix,
+            number=searched.number,
             before=before,
             limit=limit,
         )
     return [
         StaffOrderSummary(
             id=o.id,
+            number=order_number(o.number),
             customer_id=o.customer_id,
             state=o.state,
             total=Money(amount=o.total, currency=o.currency),
