@@ -43,6 +43,18 @@ from mercato.sandbox.payments_wire import (
 )
 
 MAX_AMOUNT = 99_999_999  # Stripe's limit: eight digits of minor units
+# Stripe's minimum charge per currency, in minor units (docs.stripe.com/currencies, "Minimum and maximum
+# charge amounts"); other currencies need at least one minor unit here.
+MINIMUM_CHARGE = {
+    "usd": 50, "aed": 200, "aud": 50, "bgn": 100, "brl": 50, "cad": 50, "chf": 50, "czk": 1500,
+    "dkk": 250, "eur": 50, "gbp": 30, "hkd": 400, "huf": 17500, "inr": 50, "jpy": 50, "mxn": 1000,
+    "myr": 200, "nok": 300, "nzd": 50, "pln": 200, "ron": 200, "sek": 300, "sgd": 50, "thb": 1000,
+}  # fmt: skip
+ZERO_DECIMAL = {
+    "bif", "clp", "djf", "gnf", "jpy", "kmf", "krw", "mga",
+    "pyg", "rwf", "ugx", "vnd", "vuv", "xaf", "xof", "xpf",
+}  # fmt: skip
+UNSUPPORTED_CURRENCIES = {"cup", "irr", "kpw", "syp"}  # ISO 4217 currencies Stripe does not take
 CAPTURE_METHODS = ("automatic", "automatic_async", "manual")
 CANCELLATION_REASONS = ("duplicate", "fraudulent", "requested_by_customer", "abandoned")
 REFUND_REASONS = ("duplicate", "fraudulent", "requested_by_customer")
@@ -219,6 +231,7 @@ class Ledger:
         )
         amount = _amount(p, "amount", required=True)
         currency = _currency(p)
+        _at_least_the_minimum_charge(amount, currency)
         capture_method = p.choice("capture_method", CAPTURE_METHODS) or "automatic"
         types = p.strings("payment_method_types") or ["card"]
         if types != ["card"]:
@@ -296,10 +309,10 @@ class Ledger:
                 f"You cannot update this PaymentIntent's amount, currency or payment method because it "
                 f"has a status of {intent['status']}."
             )
-        if "amount" in p.data:
-            intent["amount"] = _amount(p, "amount", required=True)
-        if "currency" in p.data:
-            intent["currency"] = _currency(p)
+        amount = _amount(p, "amount", required=True) if "amount" in p.data else intent["amount"]
+        currency = _currency(p) if "currency" in p.data else intent["currency"]
+        _at_least_the_minimum_charge(amount, currency)
+        intent["amount"], intent["currency"] = amount, currency
         if p.text("payment_method"):
             intent["payment_method"] = self._payment_method(p.text("payment_method") or "")["id"]
             intent["status"] = "requires_confirmation"
@@ -647,9 +660,17 @@ def _amount(p: Params, name: str, *, required: bool) -> int:
 
 def _currency(p: Params) -> str:
     currency = p.text("currency", required=True) or ""
-    if not re.fullmatch(r"[A-Za-z]{3}", currency):
-        raise invalid(f"Invalid currency: {currency}", param="currency")
+    if not re.fullmatch(r"[A-Za-z]{3}", currency) or currency.lower() in UNSUPPORTED_CURRENCIES:
+        raise invalid(f"Invalid currency: {currency.lower()}.", param="currency")
     return currency.lower()
+
+
+def _at_least_the_minimum_charge(amount: int, currency: str) -> None:
+    """Stripe refuses a PaymentIntent below the currency's minimum charge, worded like this."""
+    minimum = MINIMUM_CHARGE.get(currency, 1)
+    if amount < minimum:
+        shown = str(minimum) if currency in ZERO_DECIMAL else f"{minimum // 100}.{minimum % 100:02d}"
+        raise invalid(f"Amount must be at least {shown} {currency}", param="amount", code="amount_too_small")
 
 
 def _billing_details(p: Params | None) -> dict[str, Any]:

@@ -66,7 +66,7 @@ async def test_paying_twice_for_one_order_charges_once(payments):
     assert (first.status_code, again.status_code) == (201, 200)
     assert again.json()["provider_intent_id"] == first.json()["provider_intent_id"]
     different = await payments.post(
-        "/internal/payments", json=body | {"amount": {"amount": 1, "currency": "EUR"}}
+        "/internal/payments", json=body | {"amount": {"amount": 2600, "currency": "EUR"}}
     )
     assert different.status_code == 409
 

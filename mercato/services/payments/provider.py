@@ -11,7 +11,34 @@ from typing import Any
 
 import stripe
 
+from mercato.contracts.currencies import MINOR_UNITS
 from mercato.services.payments.settings import PaymentsSettings
+
+MAXIMUM_CHARGE = 99_999_999  # Stripe's limit: eight digits of minor units
+# Stripe's minimum charge per currency, in minor units (docs.stripe.com/currencies, "Minimum and maximum
+# charge amounts"). Stripe asks the equivalent of 0.50 USD in other currencies; we ask one minor unit
+# and leave the rest to the provider, whose refusal settles the payment as failed.
+MINIMUM_CHARGE = {
+    "USD": 50, "AED": 200, "AUD": 50, "BGN": 100, "BRL": 50, "CAD": 50, "CHF": 50, "CZK": 1500,
+    "DKK": 250, "EUR": 50, "GBP": 30, "HKD": 400, "HUF": 17500, "INR": 50, "JPY": 50, "MXN": 1000,
+    "MYR": 200, "NOK": 300, "NZD": 50, "PLN": 200, "RON": 200, "SEK": 300, "SGD": 50, "THB": 1000,
+}  # fmt: skip
+
+
+def _shown(amount: int, currency: str) -> str:
+    digits = MINOR_UNITS.get(currency, 2)
+    major, minor = divmod(amount, 10**digits)
+    return f"{major}.{minor:0{digits}d} {currency}" if digits else f"{major} {currency}"
+
+
+def outside_charge_limits(amount: int, currency: str) -> str | None:
+    """Why the provider would refuse to charge `amount` (minor units) of `currency`; None if it would not."""
+    minimum = MINIMUM_CHARGE.get(currency, 1)
+    if amount < minimum:
+        return f"must be at least {_shown(minimum, currency)}, the payment provider's minimum charge"
+    if amount > MAXIMUM_CHARGE:
+        return f"must be at most {_shown(MAXIMUM_CHARGE, currency)}, the payment provider's maximum charge"
+    return None
 
 
 class Declined(Exception):
@@ -20,6 +47,17 @@ class Declined(Exception):
         self.code = code
         self.message = message
         self.intent_id = intent_id
+
+
+class Refused(Exception):
+    """The provider refused the request as invalid (Stripe's 400 invalid_request_error): nothing happened
+    at the provider, and asking again the same way will be refused again."""
+
+    def __init__(self, *, code: str, message: str, param: str | None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.param = param
 
 
 class ProviderUnavailable(Exception):
@@ -66,7 +104,11 @@ class Provider:
                 raise Declined(
                     code="invalid_payment_method", message="The payment method is not usable.", intent_id=None
                 ) from error
-            raise
+            raise Refused(
+                code=error.code or f"invalid_{error.param or 'request'}"[:64],
+                message=(error.error.message if error.error else None) or "The provider refused the request.",
+                param=error.param,
+            ) from error
         except (stripe.APIConnectionError, stripe.APIError, stripe.RateLimitError) as error:
             raise ProviderUnavailable(str(error)) from error
 

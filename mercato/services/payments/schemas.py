@@ -8,7 +8,12 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 from mercato.contracts.inputs import SINGLE_LINE, TEXT, Input
 from mercato.contracts.money import Money, MoneyIn
 
-OrderId = Annotated[str, StringConstraints(min_length=1, max_length=64), SINGLE_LINE]
+ORDER_ID_PATTERN = r"^ord_[0-9A-HJKMNP-TV-Z]{26}$"
+OrderId = Annotated[
+    str,
+    StringConstraints(pattern=ORDER_ID_PATTERN),
+    Field(description="An order's id (`ord_` and 26 characters)."),
+]
 
 
 class PaymentIn(Input):

@@ -37,7 +37,9 @@ from mercato.services.payments.provider import (
     Declined,
     Provider,
     ProviderUnavailable,
+    Refused,
     made_by_mercato,
+    outside_charge_limits,
     refund_metadata,
 )
 from mercato.services.payments.schemas import (
@@ -57,6 +59,7 @@ class PaymentStatus(StrEnum):
     AUTHORISED = "authorised"
     CAPTURED = "captured"
     DECLINED = "declined"
+    FAILED = "failed"  # the provider refused the request as invalid: nothing was charged
     VOIDED = "voided"
     PARTIALLY_REFUNDED = "partially_refunded"
     REFUNDED = "refunded"
@@ -122,6 +125,25 @@ async def _record_refunded(
             refunded_at=now,
         ),
         aggregate_id=payment.id,
+    )
+
+
+# What a provider's refusal was about, by its code, as a field of the payment request.
+_REFUSED_FIELD = {
+    "amount_too_small": "amount.amount",
+    "amount_too_large": "amount.amount",
+    "parameter_invalid_integer": "amount.amount",  # the one integer a payment is created with
+    "invalid_currency": "amount.currency",
+}
+
+
+def _refused(payment: Payment) -> UnprocessableEntity:
+    code = payment.decline_code or "invalid_request"
+    return UnprocessableEntity(
+        f"The payment provider refused the payment ({code}); nothing was charged.",
+        slug="payment-refused",
+        decline_code=code,
+        errors={_REFUSED_FIELD.get(code, "payment"): f"was refused by the payment provider ({code})"},
     )
 
 
@@ -213,6 +235,29 @@ async def _apply_decline(db: Database, order_id: str, declined: Declined) -> Pay
         return payment
 
 
+async def _apply_refusal(db: Database, order_id: str, refused: Refused) -> Payment:
+    """The provider refused to create the payment: settle it as failed (a refused request stays refused,
+    so leaving it pending would leave it pending for ever)."""
+    async with db.unit_of_work() as session:
+        payment = await repo.payment_for_order(session, order_id)
+        assert payment is not None
+        if payment.status == PaymentStatus.PENDING:
+            payment.status = PaymentStatus.FAILED
+            payment.decline_code = refused.code
+            payment.updated_at = datetime.now(UTC)
+            record = _record(
+                payment,
+                "failed",
+                payment.amount,
+                None,
+                decline_code=refused.code,
+                param=refused.param,
+                reason=refused.message[:200],
+            )
+            await repo.append_records(session, [record])
+        return payment
+
+
 async def _authorise(db: Database, provider: Provider, payment: Payment, *, capture: bool = False) -> Payment:
     """Ask the provider (again, with the same idempotency key) and record its answer.
 
@@ -227,11 +272,22 @@ async def _authorise(db: Database, provider: Provider, payment: Payment, *, capt
             payment_method=payment.payment_method,
             description=f"Mercato order {payment.order_id}",
         )
-        card = _card_of(intent)
+    except Refused as refused:
+        return await _apply_refusal(db, payment.order_id, refused)
+    except Declined as declined:
+        return await _apply_decline(db, payment.order_id, declined)
+    except ProviderUnavailable as error:
+        raise ServiceUnavailable(
+            "The payment provider did not answer; the payment is unconfirmed."
+        ) from error
+    card = _card_of(intent)
+    try:
         if capture and intent.status == "requires_capture":
             intent = await provider.capture(intent.id, order_id=payment.order_id)
         elif not capture:
             intent = await provider.intent(intent.id)
+    except Refused:
+        pass  # the hold is made: record it as the create answered; a capture can be asked again
     except Declined as declined:
         return await _apply_decline(db, payment.order_id, declined)
     except ProviderUnavailable as error:
@@ -244,6 +300,10 @@ async def _authorise(db: Database, provider: Provider, payment: Payment, *, capt
 async def pay(db: Database, provider: Provider, data: PaymentIn) -> tuple[PaymentOut, bool]:
     """Authorise and capture the order's amount. Returns (payment, created). Repeating it for the same
     order returns the same payment; it never charges twice."""
+    if problem := outside_charge_limits(data.amount.amount, data.amount.currency):
+        raise UnprocessableEntity(
+            "The payment provider cannot charge this amount.", errors={"amount.amount": problem}
+        )
     now = datetime.now(UTC)
     async with db.unit_of_work() as session:
         payment = Payment(
@@ -277,9 +337,13 @@ async def pay(db: Database, provider: Provider, data: PaymentIn) -> tuple[Paymen
             intent = await provider.capture(payment.provider_intent_id or "", order_id=payment.order_id)
         except ProviderUnavailable as error:
             raise ServiceUnavailable("The payment provider did not confirm the capture.") from error
+        except Refused as refused:
+            raise Conflict(f"The payment provider refused the capture: {refused.message}") from None
         payment = await _apply_intent(db, payment.order_id, intent)
     if payment.status == PaymentStatus.DECLINED:
         raise _declined(payment)
+    if payment.status == PaymentStatus.FAILED:
+        raise _refused(payment)
     if payment.status not in SETTLED:
         raise Conflict(f"The payment is {payment.status} and cannot be captured.")
     return payment_out(payment), created
@@ -311,6 +375,8 @@ async def void(db: Database, provider: Provider, order_id: str) -> PaymentOut | 
             intent = await provider.cancel(payment.provider_intent_id or "", order_id=order_id)
         except ProviderUnavailable as error:
             raise ServiceUnavailable("The payment provider did not confirm the void.") from error
+        except Refused as refused:
+            raise Conflict(f"The payment provider refused the void: {refused.message}") from None
         return payment_out(await _apply_intent(db, order_id, intent))
     if current.status in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
         return await refund(db, provider, order_id, RefundIn(refund_key="void", reason="checkout_failed"))
@@ -349,8 +415,8 @@ async def refund(db: Database, provider: Provider, order_id: str, data: RefundIn
         )
     except ProviderUnavailable as error:
         raise ServiceUnavailable("The payment provider did not confirm the refund.") from error
-    except Declined as declined:
-        raise Conflict(f"The provider refused the refund: {declined.message}") from None
+    except (Declined, Refused) as refused:
+        raise Conflict(f"The provider refused the refund: {refused.message}") from None
     return payment_out(
         await _apply_refund(
             db,
