@@ -39,6 +39,7 @@ CONSUMERS = {
     "catalog": "mercato.services.catalog.consumers",
     "customers": "mercato.services.customers.consumers",
     "notifications": "mercato.services.notifications.consumers",
+    "orders": "mercato.services.orders.consumers",
     "search": "mercato.services.search.consumers",
 }
 

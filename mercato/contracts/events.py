@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -200,6 +200,19 @@ class CustomerErased(Event):
     erased_at: datetime
 
 
+class CustomerSessionsRevoked(Event):
+    """Every session a shopper had until `revoked_at` ended: their refresh tokens are revoked, and each
+    service that accepts shopper tokens must refuse an access token issued before `valid_after`."""
+
+    type: ClassVar[str] = "CustomerSessionsRevoked"
+    aggregate: ClassVar[str] = "customer"
+
+    customer_id: str
+    reason: Literal["erased", "password_changed", "password_reset", "signed_out_everywhere"]
+    revoked_at: datetime
+    valid_after: int = Field(description="Unix seconds: refuse a token whose `iat` is earlier.")
+
+
 # --- payments -------------------------------------------------------------------------------------
 
 
@@ -263,6 +276,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CustomerRegistered,
         CustomerUpdated,
         CustomerErased,
+        CustomerSessionsRevoked,
         PaymentCaptured,
         PaymentRefunded,
         StaffActionRecorded,

@@ -4,7 +4,8 @@
 policy can be read (and reviewed) on its own. The HTTP filter chain runs in this order, and the order
 is the security argument:
 
-1. header_mutation strips any client-sent `x-mercato-customer-id` and `x-mercato-staff-claims`.
+1. header_mutation strips any client-sent `x-mercato-customer-id`, `x-mercato-token-issued-at` and
+   `x-mercato-staff-claims`.
    It must run before jwt_authn, which is the only thing allowed to set those headers; stripping
    later (e.g. with the route's `request_headers_to_remove`, applied by the router) would also remove
    the verified value.
@@ -14,9 +15,9 @@ is the security argument:
    way to drain the buckets that insiders and shoppers share.
 3. local_ratelimit rejects floods before any work is spent on them (including bad-token floods).
 4. jwt_authn verifies the bearer token: a shopper token on "shopper" routes (its `sub` becomes
-   `x-mercato-customer-id`), a staff token on "staff" routes (its payload becomes
-   `x-mercato-staff-claims` and, for the next filter, dynamic metadata). Each realm has its own key
-   and audience, so neither token is accepted on the other's routes.
+   `x-mercato-customer-id`, its `iat` `x-mercato-token-issued-at`), a staff token on "staff" routes
+   (its payload becomes `x-mercato-staff-claims` and, for the next filter, dynamic metadata). Each
+   realm has its own key and audience, so neither token is accepted on the other's routes.
 5. the staff MFA check (RBAC on that metadata) refuses a staff token without `mfa: true`.
 6. buffer enforces the request body limit.
 7. router forwards to the service's cluster.
@@ -42,6 +43,7 @@ from mercato.topology import HOST, Topology
 Config = dict[str, Any]
 
 CUSTOMER_HEADER = "x-mercato-customer-id"
+ISSUED_AT_HEADER = "x-mercato-token-issued-at"  # the shopper token's `iat`: services refuse ended sessions
 JWT_PROVIDER = "customers"
 JWKS_SERVICE = "customers"
 JWKS_PATH = "/.well-known/jwks.json"
@@ -250,7 +252,11 @@ def strip_identity_filter() -> Config:
         "typed_config": {
             "@type": HEADER_MUTATION_TYPE,
             "mutations": {
-                "request_mutations": [{"remove": CUSTOMER_HEADER}, {"remove": STAFF_CLAIMS_HEADER}]
+                "request_mutations": [
+                    {"remove": CUSTOMER_HEADER},
+                    {"remove": ISSUED_AT_HEADER},
+                    {"remove": STAFF_CLAIMS_HEADER},
+                ]
             },
         },
     }
@@ -364,7 +370,11 @@ def jwt_filter(topology: Topology, settings: GatewaySettings) -> Config:
         "from_headers": bearer,
         "remote_jwks": _remote_jwks(topology, settings, JWKS_PATH),
         "forward": False,
-        "claim_to_headers": [{"header_name": CUSTOMER_HEADER, "claim_name": "sub"}],
+        # `iat` lets each service refuse a token of a session that has ended (mercato.platform.sessions).
+        "claim_to_headers": [
+            {"header_name": CUSTOMER_HEADER, "claim_name": "sub"},
+            {"header_name": ISSUED_AT_HEADER, "claim_name": "iat"},
+        ],
     }
     staff = {
         "issuer": settings.jwt_issuer,

@@ -40,6 +40,10 @@ class Route:
 ROUTES: tuple[Route, ...] = (
     # customers: accounts, tokens, the shopper's own data, and the public keys that verify tokens
     Route("/api/v1/customers", "customers", "public", rate_limit="auth"),
+    # (signed in, yet in the small bucket: the first guesses a stolen token at the password, the second
+    # is on the way of every sign-in page; listed before the prefixes they would otherwise fall under)
+    Route("/api/v1/auth/logout-all", "customers", "shopper", rate_limit="auth", exact=True),
+    Route("/api/v1/me/password", "customers", "shopper", rate_limit="auth", exact=True),
     Route("/api/v1/auth/", "customers", "public", rate_limit="auth"),
     Route("/api/v1/me", "customers", "shopper"),
     Route("/.well-known/jwks.json", "customers", "public", exact=True),

@@ -34,12 +34,13 @@ def upgrade(service: str, database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(service, database_url), revision)
 
 
-def run_migrations(metadata: MetaData) -> None:
-    """The body of every service's migrations/env.py."""
+def run_migrations(*metadata: MetaData) -> None:
+    """The body of every service's migrations/env.py: the service's own tables, the kernel's, and any
+    optional kernel tables it uses (e.g. `mercato.platform.sessions`)."""
     url = context.config.get_main_option("sqlalchemy.url")
     assert url
     options: dict[str, Any] = {
-        "target_metadata": [metadata, platform_metadata],
+        "target_metadata": [*metadata, platform_metadata],
         "render_as_batch": url.startswith("sqlite"),  # SQLite can only ALTER by copying tables
         "compare_type": True,
     }

@@ -1,5 +1,6 @@
-"""The shopper's account: profile, address book, communication opt-ins, "download my data" and
-"delete my account". Thin like shop.py: forms in, one gateway call each, a redirect or the page again."""
+"""The shopper's account: profile, address book, communication opt-ins, password, "sign out everywhere",
+"download my data" and "delete my account". Thin like shop.py: forms in, one gateway call each, a
+redirect or the page again."""
 
 from __future__ import annotations
 
@@ -25,6 +26,7 @@ DONE = {
     "opt-ins": "Your communication choices are saved.",
     "address-added": "The address is in your address book.",
     "address-removed": "The address was removed.",
+    "password": "Your password is changed, and every other device is signed out.",
 }
 CHANNELS = ("email", "sms", "push")
 PROFILE_MESSAGES = {
@@ -124,6 +126,50 @@ async def delete_address(request: Request, address_id: str) -> Response:
     if response.status_code not in (204, 404):  # already gone is what the shopper wanted
         raise NotFound("account", address_id)
     return redirect("/account?done=address-removed#addresses")
+
+
+@posts.post("/account/password")
+async def change_password(request: Request) -> Response:
+    """The API ends every session on a password change, this one too; the shop signs the shopper in
+    again with the new password, so only the other devices are signed out."""
+    form = await request.form()
+    shopper = shopper_of(request)
+    current, new = field(form, "current_password"), field(form, "new_password")
+    me = (await shopper.send("account", "GET", "/api/v1/me")).json()
+    response = await shopper.send(
+        "account", "POST", "/api/v1/me/password", json={"current_password": current, "new_password": new}
+    )
+    if response.status_code != 204:
+        errors = field_errors(response)
+        if response.status_code == 403:
+            errors = {"current_password": "That isn't your current password."}
+        return await account_page(
+            request,
+            shopper,
+            422,
+            password_errors=errors,
+            password_error="Your password is unchanged.",  # noqa: S106 - a message
+        )
+    tokens = await gw(request).send(
+        "account", "POST", "/api/v1/auth/token", json={"email": me["email"], "password": new}
+    )
+    if tokens.status_code != 200:
+        request.state.clear_tokens = True
+        return redirect("/login?next=/account")
+    request.state.new_tokens = tokens.json()
+    return redirect("/account?done=password#security")
+
+
+@posts.post("/account/sign-out-everywhere")
+async def sign_out_everywhere(request: Request) -> Response:
+    """Every session of the account ends: phones, other browsers and this one."""
+    response = await shopper_of(request).send("account", "POST", "/api/v1/auth/logout-all")
+    if response.status_code != 204:
+        return await account_page(
+            request, shopper_of(request), 503, error="Sorry, we couldn't sign you out everywhere; try again."
+        )
+    request.state.clear_tokens = True
+    return private(render(request, "signed-out.jinja"))
 
 
 @router.get("/account/export")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import httpx
 import pytest
@@ -124,3 +125,52 @@ def test_deleting_the_account_needs_the_password_then_signs_out_for_good(account
 
     again = post(client, "/login", {"email": email, "password": PASSWORD, "next": "/"}, "/login")
     assert again.status_code == 401
+
+
+@contextmanager
+def _second_browser(platform, email: str, password: str = PASSWORD) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=platform.topology.storefront_url, timeout=15) as client:
+        yield _signed_in(client, email, password)
+
+
+def _signed_in(client: httpx.Client, email: str, password: str) -> httpx.Client:
+    signed_in = post(client, "/login", {"email": email, "password": password, "next": "/account"}, "/login")
+    assert signed_in.status_code == 303, signed_in.text
+    assert client.get("/account").status_code == 200
+    return client
+
+
+def test_changing_the_password_keeps_this_browser_signed_in_and_signs_out_the_others(account, platform):
+    client, email = account
+    new_password = "a brand new passphrase"
+    with _second_browser(platform, email) as other:
+        wrong = post(
+            client,
+            "/account/password",
+            {"current_password": "nope", "new_password": new_password},
+            "/account",
+        )
+        assert wrong.status_code == 422 and "That isn&#39;t your current password." in wrong.text
+
+        changed = post(
+            client,
+            "/account/password",
+            {"current_password": PASSWORD, "new_password": new_password},
+            "/account",
+        )
+        assert changed.status_code == 303 and changed.headers["location"] == "/account?done=password#security"
+        assert "every other device is signed out" in client.get("/account?done=password").text
+        assert other.get("/account").status_code == 303  # its refresh token was revoked too
+    with _second_browser(platform, email, new_password):
+        pass
+
+
+def test_sign_out_everywhere_ends_this_browser_and_the_others(account, platform):
+    client, email = account
+    with _second_browser(platform, email) as other:
+        out = post(client, "/account/sign-out-everywhere", {}, "/account")
+        assert out.status_code == 200 and "signed out everywhere" in out.text
+        assert client.get("/account").status_code == 303
+        assert other.get("/account").status_code == 303
+    with _second_browser(platform, email):  # and signing in again works at once
+        pass

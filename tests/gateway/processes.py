@@ -27,6 +27,7 @@ from mercato.gateway.settings import GatewaySettings
 from mercato.topology import HOST, Topology
 
 IDENTITY = "x-mercato-customer-id"
+ISSUED_AT = "x-mercato-token-issued-at"
 PROBLEM_JSON = "application/problem+json"
 
 
@@ -54,6 +55,7 @@ class Upstream(BaseHTTPRequestHandler):
             "path": self.path,
             "customer_ids": self.headers.get_all(IDENTITY) or [],
             "underscore_ids": self.headers.get_all(IDENTITY.replace("-", "_")) or [],
+            "issued_at": self.headers.get_all(ISSUED_AT) or [],
             "staff_claims": self.headers.get_all(STAFF_CLAIMS_HEADER) or [],
             "underscore_staff_claims": self.headers.get_all(STAFF_CLAIMS_HEADER.replace("-", "_")) or [],
             "forwarded_for": self.headers.get_all("x-forwarded-for") or [],

@@ -30,6 +30,7 @@ from tests.gateway.factories import jwks as jwks_of
 from tests.gateway.factories import signed_token
 from tests.gateway.processes import (
     IDENTITY,
+    ISSUED_AT,
     Gateway,
     assert_problem,
     running_gateway,
@@ -92,6 +93,21 @@ def test_valid_token_reaches_the_service_with_its_subject(gateway: Gateway) -> N
     assert seen["authorization"] is None  # the token itself stays at the gateway
 
 
+def test_valid_token_reaches_the_service_with_its_issue_time(gateway: Gateway) -> None:
+    """Services refuse tokens of ended sessions by their `iat` (mercato.platform.sessions)."""
+    response = gateway.get("/api/v1/cart", token(iat=1_700_000_123))
+    assert response.status_code == 200
+    assert response.json()["issued_at"] == ["1700000123"]
+
+
+def test_client_cannot_spoof_the_issue_time(gateway: Gateway) -> None:
+    """A client-sent issue time would make an old token look newer than its sessions' end."""
+    spoofed = gateway.get("/api/v1/cart", token(iat=1_700_000_123), **{ISSUED_AT: "9999999999"})
+    assert spoofed.json()["issued_at"] == ["1700000123"]
+    public = gateway.get("/api/v1/products", **{ISSUED_AT: "9999999999"})
+    assert public.json()["issued_at"] == []
+
+
 def test_shopper_route_without_token_is_401(gateway: Gateway) -> None:
     problem = assert_problem(gateway.get("/api/v1/me"), 401)
     assert problem["title"] == "Authentication required"
@@ -129,6 +145,7 @@ def test_identity_header_is_stripped_before_jwt_authn_runs() -> None:
     assert names.index("envoy.filters.http.jwt_authn") > 0
     assert filters[0]["typed_config"]["mutations"]["request_mutations"] == [
         {"remove": IDENTITY},
+        {"remove": ISSUED_AT},
         {"remove": STAFF_CLAIMS_HEADER},
     ]
 

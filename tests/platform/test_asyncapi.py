@@ -152,7 +152,7 @@ def test_every_subscription_of_the_consuming_services_appears(document):
     assert (
         {s.service for s in subscriptions}
         == set(CONSUMERS)
-        == {"catalog", "customers", "notifications", "search"}
+        == {"catalog", "customers", "notifications", "orders", "search"}
     )
     for subscription in subscriptions:
         channel = document["channels"][subscription.name]

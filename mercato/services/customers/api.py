@@ -12,7 +12,7 @@ from mercato.platform.errors import BadRequest
 from mercato.platform.idempotency import IdempotencyKey, idempotent
 from mercato.platform.pagination import Page, Paging
 from mercato.platform.staff import Staff, requires
-from mercato.services.customers import service
+from mercato.services.customers import security, service
 from mercato.services.customers.credentials import Passwords, TokenIssuer
 from mercato.services.customers.schemas import (
     AddressIn,
@@ -23,6 +23,7 @@ from mercato.services.customers.schemas import (
     CustomerSupportView,
     ErasureIn,
     ErasureOut,
+    PasswordChangeIn,
     ProfilePatch,
     RefreshIn,
     RegisterIn,
@@ -84,6 +85,24 @@ async def refresh(request: Request, body: RefreshIn, session: UnitOfWork, issuer
     grace for a client that sent it twice at once, e.g. two tabs)."""
     leeway = request.app.state.settings.refresh_reuse_leeway_seconds
     return await service.refresh(session, issuer, body.refresh_token, reuse_leeway_seconds=leeway)
+
+
+@router.post("/auth/logout-all", status_code=204, tags=["auth"])
+async def logout_all(customer_id: CurrentCustomer, session: UnitOfWork) -> Response:
+    """Sign out everywhere: every refresh token of the account is revoked, and every service refuses the
+    access tokens issued until now (this one included)."""
+    await security.sign_out_everywhere(session, customer_id)
+    return Response(status_code=204)
+
+
+@router.post("/me/password", status_code=204, tags=["me"])
+async def change_password(
+    body: PasswordChangeIn, customer_id: CurrentCustomer, session: UnitOfWork, passwords: PasswordsDep
+) -> Response:
+    """Change the password, given the current one. Every session of the account ends, this one too:
+    sign in again with the new password."""
+    await security.change_password(session, passwords, customer_id, body.current_password, body.new_password)
+    return Response(status_code=204)
 
 
 @router.get("/me", response_model=CustomerOut, tags=["me"])

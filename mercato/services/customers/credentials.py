@@ -170,13 +170,16 @@ class TokenIssuer:
     def jwks(self) -> dict[str, list[dict[str, str]]]:
         return self._key.jwks
 
-    def access_token(self, customer_id: str) -> str:
+    def access_token(self, customer_id: str, *, sessions_valid_after: int | None = None) -> str:
+        """A token issued now; its `iat` is never before the customer's "sessions valid after" second
+        (`mercato.platform.sessions`), so a token issued in the very second of a revocation, just after
+        it, is not refused by it."""
         now = int(time.time())
         claims = {
             "iss": self.settings.jwt_issuer,
             "aud": self.settings.jwt_audience,
             "sub": customer_id,
-            "iat": now,
+            "iat": max(now, sessions_valid_after or 0),
             "nbf": now,
             "exp": now + self.settings.access_token_ttl_seconds,
             "jti": secrets.token_urlsafe(12),

@@ -29,6 +29,11 @@ class RefreshIn(Input):
     refresh_token: Annotated[str, Field(min_length=1, max_length=200), SINGLE_LINE]
 
 
+class PasswordChangeIn(Input):
+    current_password: Annotated[str, Field(max_length=1024)]
+    new_password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
 class TokenOut(BaseModel):
     access_token: str
     refresh_token: str

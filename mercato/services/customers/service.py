@@ -12,6 +12,7 @@ from mercato.contracts.events import CustomerErased, CustomerRegistered, Custome
 from mercato.platform.errors import Conflict, NotFound, Unauthorized, UnprocessableEntity
 from mercato.platform.ids import is_id, new_id
 from mercato.platform.outbox import record_event
+from mercato.platform.sessions import sessions_valid_after
 from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.customers import repository as repo
 from mercato.services.customers.credentials import (
@@ -36,6 +37,7 @@ from mercato.services.customers.schemas import (
     RegisterIn,
     TokenOut,
 )
+from mercato.services.customers.sessions import end_all_sessions
 
 INVALID_CREDENTIALS = "The e-mail address or password is not correct."
 
@@ -110,7 +112,9 @@ async def _issue_tokens(
         ),
     )
     return TokenOut(
-        access_token=issuer.access_token(customer_id),
+        access_token=issuer.access_token(
+            customer_id, sessions_valid_after=await sessions_valid_after(session, customer_id)
+        ),
         refresh_token=token,
         expires_in=issuer.settings.access_token_ttl_seconds,
     )
@@ -244,8 +248,8 @@ async def _erase(session: AsyncSession, customer: Customer) -> None:
     customer.opt_in_email = customer.opt_in_sms = customer.opt_in_push = customer.newsletter = False
     customer.erased_at = customer.updated_at = now
     await repo.delete_all_addresses(session, customer.id)
-    await repo.revoke_all_for(session, customer.id, now)
     await session.flush()
+    await end_all_sessions(session, customer.id, "erased", now)
     await record_event(
         session, CustomerErased(customer_id=customer.id, erased_at=now), aggregate_id=customer.id
     )

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from mercato.contracts.money import Currency
-from mercato.platform.auth import CurrentCustomer
+from mercato.platform.auth import CurrentCustomer, CurrentShopper
 from mercato.platform.errors import BadRequest
 from mercato.platform.idempotency import RequiredIdempotencyKey
 from mercato.platform.pagination import Day, Page, Paging
@@ -87,7 +87,7 @@ async def remove_item(sku: SkuPath, customer_id: CurrentCustomer, deps: DepsDep)
 )
 async def checkout(
     body: CheckoutIn,
-    customer_id: CurrentCustomer,
+    shopper: CurrentShopper,
     deps: DepsDep,
     response: Response,
     idempotency_key: RequiredIdempotencyKey,
@@ -96,7 +96,7 @@ async def checkout(
     Idempotency-Key returns the same order and never charges twice."""
     if not idempotency_key.strip() or not idempotency_key.isprintable():
         raise BadRequest("The Idempotency-Key header is not valid.", errors={"Idempotency-Key": "is invalid"})
-    status, order = await service.checkout(deps, customer_id, idempotency_key, body)
+    status, order = await service.checkout(deps, shopper, idempotency_key, body)
     response.status_code = status
     return order
 

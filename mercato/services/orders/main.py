@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from mercato.platform.app import create_app
 from mercato.services.orders.api import admin, router
 from mercato.services.orders.clients import Catalog, Payments
+from mercato.services.orders.consumers import handlers
 from mercato.services.orders.service import Deps, reconcile
 from mercato.services.orders.settings import OrdersSettings
 
@@ -35,6 +36,7 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
         routers=[router, admin],
         periodic=[(settings.reconcile_every_seconds, reconcile_stuck_orders)],
         on_startup=on_startup,
+        handlers=handlers,
     )
 
 

@@ -359,3 +359,27 @@ async def top_products(
         .limit(limit)
     )
     return [(product_id, name, units or 0, revenue or 0) for product_id, name, units, revenue in rows]
+
+
+# --- erasure -------------------------------------------------------------------------------------
+
+
+async def erase_shipping_addresses(session: AsyncSession, customer_id: str) -> int:
+    """Strip every order of the customer's to the country (kept for tax and the sales reports)."""
+    rows = (
+        await session.execute(
+            select(Order.id, Order.shipping_address).where(Order.customer_id == customer_id)
+        )
+    ).all()
+    for order_id, address in rows:
+        country = address.get("country") if isinstance(address, dict) else None
+        await session.execute(
+            update(Order)
+            .where(Order.id == order_id)
+            .values(shipping_address={"country": country, "erased": True})
+        )
+    return len(rows)
+
+
+async def clear_cart(session: AsyncSession, customer_id: str) -> None:
+    await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))

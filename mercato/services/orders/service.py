@@ -27,6 +27,7 @@ from starlette.responses import Response
 from mercato.contracts.carriers import tracking_link
 from mercato.contracts.events import OrderLineSnapshot, OrderPlaced, OrderStatusChanged
 from mercato.contracts.money import Money
+from mercato.platform.auth import SESSION_ENDED, Shopper
 from mercato.platform.clients import RemoteProblem
 from mercato.platform.db import Database
 from mercato.platform.errors import (
@@ -35,11 +36,13 @@ from mercato.platform.errors import (
     PaymentRequired,
     Problem,
     ServiceUnavailable,
+    Unauthorized,
     UnprocessableEntity,
 )
 from mercato.platform.idempotency import idempotent
 from mercato.platform.ids import new_id
 from mercato.platform.outbox import record_event
+from mercato.platform.sessions import hold_customer, is_ended
 from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.orders import repository as repo
 from mercato.services.orders.clients import Catalog, Payments
@@ -325,8 +328,9 @@ async def _replay(deps: Deps, order: Order, fingerprint: str) -> tuple[int, Orde
     return (202 if order.state == OrderState.PENDING_PAYMENT else 201), view
 
 
-async def checkout(deps: Deps, customer_id: str, key: str, body: CheckoutIn) -> tuple[int, OrderOut]:
+async def checkout(deps: Deps, shopper: Shopper, key: str, body: CheckoutIn) -> tuple[int, OrderOut]:
     """Returns (201, placed order), or (202, pending order) when the outcome is being finalised."""
+    customer_id = shopper.id
     fingerprint = _fingerprint(body)
     async with deps.db.read() as session:
         existing = await repo.order_by_key(session, customer_id, key)
@@ -383,6 +387,12 @@ async def checkout(deps: Deps, customer_id: str, key: str, body: CheckoutIn) -> 
         updated_at=now,
     )
     async with deps.db.unit_of_work() as session:
+        # The order holds personal data (the shipping address): it is written only while the session is
+        # alive, serialised with the handling of an erasure (consumers.py), which erases every order
+        # written before it; nothing is reserved or charged before this commits.
+        await hold_customer(session, customer_id)
+        if await is_ended(session, customer_id, shopper.issued_at):
+            raise Unauthorized(SESSION_ENDED)
         try:
             await repo.add_order(
                 session,
