@@ -33,6 +33,10 @@ PROFILE_MESSAGES = {
     "name": "Please enter your name.",
     "phone": "Please enter a mobile number in international format, e.g. +49 30 1234567.",
 }
+PASSWORD_MESSAGES = {
+    "current_password": "That isn't your current password.",
+    "new_password": "Please choose at least 10 characters, not a common password nor your e-mail address.",
+}
 ORDER_PAGES = 100  # at most 10,000 orders in one export; a shopper with more can ask support
 
 
@@ -140,9 +144,9 @@ async def change_password(request: Request) -> Response:
         "account", "POST", "/api/v1/me/password", json={"current_password": current, "new_password": new}
     )
     if response.status_code != 204:
-        errors = field_errors(response)
+        errors = field_errors(response, PASSWORD_MESSAGES)
         if response.status_code == 403:
-            errors = {"current_password": "That isn't your current password."}
+            errors = {"current_password": PASSWORD_MESSAGES["current_password"]}
         return await account_page(
             request,
             shopper,
