@@ -241,6 +241,26 @@ class Encrypted(TypeDecorator[str]):
         return None if value is None else keys_of(dialect).keyring.decrypt(value).decode()
 
 
+class EncryptedText(TypeDecorator[str]):
+    """As `Encrypted`, for the kernel's tables that every service shares (an error message may quote an
+    address): encrypted where the database has data keys, plain text otherwise; a value stored in clear
+    before still reads, and `mercato keys rotate` encrypts it."""
+
+    impl = Text
+    cache_ok = True
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        keys = optional_keys(dialect)
+        if value is None or keys is None:
+            return value
+        return keys.keyring.encrypt(value.encode())
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or not is_ciphertext(value):
+            return value
+        return keys_of(dialect).keyring.decrypt(value).decode()
+
+
 class EncryptedJSON(TypeDecorator[Any]):
     """A JSON column whose value is stored encrypted, as `{"$enc": "<ciphertext>"}`, when the database has
     a keyring (in plain JSON otherwise: services that hold no personal data). A plain value written before

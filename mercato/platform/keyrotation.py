@@ -21,6 +21,7 @@ from mercato.platform.crypto import (
     Encrypted,
     EncryptedBytes,
     EncryptedJSON,
+    EncryptedText,
     bind_keys,
     is_ciphertext,
     keys_of,
@@ -28,7 +29,8 @@ from mercato.platform.crypto import (
 )
 from mercato.platform.db import Database
 
-ENCRYPTED_TYPES = (Encrypted, EncryptedJSON, EncryptedBytes)
+ENCRYPTED_TYPES = (Encrypted, EncryptedText, EncryptedJSON, EncryptedBytes)
+_TEXT_TYPES = (Encrypted, EncryptedText)
 
 Derive = Callable[[dict[str, Any]], dict[str, Any]]
 Progress = Callable[[int], None]
@@ -63,7 +65,7 @@ def _plain(column: Column[Any], raw: Any, connection: Connection) -> Any:
     """The value in clear: decrypted, or as stored when it was stored in clear (before encryption)."""
     if raw is None:
         return None
-    if isinstance(column.type, Encrypted) and not is_ciphertext(raw):
+    if isinstance(column.type, _TEXT_TYPES) and not is_ciphertext(raw):
         return raw
     return column.type.process_result_value(raw, connection.dialect)
 
@@ -122,7 +124,7 @@ def reencrypt(
             condition = [c == v for c, v in zip(pk, key, strict=True)]
             # Only if no one changed the row meanwhile (then it was written under the newest key anyway).
             for column, raw in zip(target.columns, raws, strict=True):
-                if isinstance(column.type, Encrypted):
+                if isinstance(column.type, _TEXT_TYPES):
                     stored = type_coerce(column, column.type.impl_instance)
                     condition.append(stored.is_(None) if raw is None else stored == raw)
             connection.execute(update(target.table).where(*condition).values(values))
@@ -154,11 +156,17 @@ def encrypt_in_migration(
         reencrypt(connection, target, derive=(derive or {}).get(target.name), commit=False)
 
 
-def kernel_tables() -> list[EncryptedTable]:
-    """The kernel's tables that hold encrypted values (outbox, dead letters, idempotent responses)."""
+def kernel_tables(columns: tuple[str, ...] = ("envelope", "response_body")) -> list[EncryptedTable]:
+    """The kernel's tables that hold encrypted values, limited to `columns` (a migration names those it
+    starts encrypting; the default is the set of the migrations that introduced encryption)."""
     from mercato.platform.tables import platform_metadata
 
-    return encrypted_tables([platform_metadata])
+    found = []
+    for target in encrypted_tables([platform_metadata]):
+        chosen = [c for c in target.columns if c.name in columns]
+        if chosen:
+            found.append(EncryptedTable(target.table, chosen))
+    return found
 
 
 async def reencrypt_database(

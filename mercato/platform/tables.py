@@ -13,7 +13,7 @@ from sqlalchemy import (
 )
 
 from mercato.platform.columns import UTCDateTime
-from mercato.platform.crypto import EncryptedBytes, EncryptedJSON
+from mercato.platform.crypto import EncryptedBytes, EncryptedJSON, EncryptedText
 
 platform_metadata = MetaData()
 
@@ -67,7 +67,7 @@ dead_letters = Table(
     Column("handler", String(100), nullable=False),
     Column("envelope", EncryptedJSON, nullable=False),  # encrypted where the service has data keys
     Column("attempts", Integer, nullable=False),
-    Column("error", String(2000), nullable=False),
+    Column("error", EncryptedText, nullable=False),  # may quote the event: encrypted with data keys
     Column("status", String(16), nullable=False),  # dead | replayed
     Column("created_at", UTCDateTime(), nullable=False),
     Column("updated_at", UTCDateTime(), nullable=False),

@@ -4,8 +4,10 @@ the cause is fixed; an erased customer is forgotten for good."""
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import text
 
 from mercato.platform.consumers import ConsumerSettings
+from mercato.platform.crypto import is_ciphertext
 from tests.notifications.factories import (
     email_address,
     envelope,
@@ -38,6 +40,10 @@ async def test_an_order_before_its_customer_is_dead_lettered_then_replayed_once(
     assert dead["attempts"] == 2
     assert dead["status"] == "dead"
     assert "RecipientUnknown" in dead["error"] and customer.customer_id in dead["error"]
+    async with notifications.app.state.db.read() as session:  # at rest, the error and event are encrypted
+        error, envelope_ = (await session.execute(text("SELECT error, envelope FROM dead_letters"))).one()
+    assert is_ciphertext(error) and "RecipientUnknown" not in error
+    assert customer.customer_id not in str(envelope_)
     assert await notifications.messages(order_id=order.order_id) == []
 
     # replaying before the cause is fixed fails again, and the dead letter stays

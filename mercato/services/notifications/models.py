@@ -75,7 +75,7 @@ class Message(Base):
     body_html: Mapped[str | None] = mapped_column(Encrypted())
     status: Mapped[str] = mapped_column(String(12))  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(String(500))
+    last_error: Mapped[str | None] = mapped_column(Encrypted())  # an SMTP error may quote the address
     provider_id: Mapped[str | None] = mapped_column(String(200))  # SMTP Message-ID or Twilio SID
     event_id: Mapped[str] = mapped_column(String(36))
     event_occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
