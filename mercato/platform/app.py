@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Annotated
+from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import PlainTextResponse
@@ -70,6 +71,19 @@ class RequestContextMiddleware:
             tracing.traceparent_var.reset(trace_token)
             return
 
+        if _has_nul(scope):
+            response = problem_response(
+                400,
+                "Malformed request",
+                "The path or query string holds a NUL character (%00), which no resource or value can.",
+                slug="malformed-request",
+                headers={"x-request-id": request_id},
+            )
+            await response(scope, receive, send)
+            request_id_var.reset(token)
+            tracing.traceparent_var.reset(trace_token)
+            return
+
         received = 0
 
         async def limited_receive() -> Message:
@@ -104,6 +118,11 @@ class RequestContextMiddleware:
                 )
             request_id_var.reset(token)
             tracing.traceparent_var.reset(trace_token)
+
+
+def _has_nul(scope: Scope) -> bool:
+    """A NUL in the (decoded) path or query: PostgreSQL can't even compare text with one (a 500 there)."""
+    return "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope.get("query_string", b""))
 
 
 def get_database(request: Request) -> Database:

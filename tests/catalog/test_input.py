@@ -75,3 +75,22 @@ async def test_an_inventory_adjustment_must_be_an_integer(catalog):
     )
     assert response.status_code == 422, response.text
     assert set(response.json()["errors"]) == {"delta"}
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/products/%00",
+        "/api/v1/products/tee%00",
+        "/api/v1/products?category=%00",
+        "/internal/reservations/%00",
+        "/admin/v1/products?q=a%00b",
+    ],
+)
+async def test_a_nul_in_the_path_or_query_is_a_malformed_request_not_a_database_error(catalog, path):
+    """PostgreSQL cannot compare text with a NUL: before, a 500 there (a 404 on SQLite)."""
+    response = await catalog.get(path, headers=MERCHANDISER)
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["type"].endswith("/malformed-request")
+    assert (await catalog.get("/api/v1/products/no-such-product")).status_code == 404  # others unchanged
