@@ -42,6 +42,7 @@ ProviderDep = Annotated[Provider, Depends(_provider)]
     responses={
         200: {"description": "The order was paid before: the same payment"},
         402: {"description": "Declined; `decline_code` says why"},
+        409: {"description": "The order already has a payment with other details"},
         503: {"description": "The provider did not answer: the outcome is unknown"},
     },
 )
