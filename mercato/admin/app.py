@@ -17,11 +17,12 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from mercato.admin import auth, catalog, categories, imports, inventory, operations, people, reports
-from mercato.admin.web import cookies, error_page, settings
+from mercato.admin.web import cookies, error_page, gw, settings
 from mercato.webkit import csrf
 from mercato.webkit.caller import LoginRequired
 from mercato.webkit.cookies import security_headers_middleware, session_middleware
 from mercato.webkit.gateway import BadInput, GatewayClient, NotFound, Unavailable
+from mercato.webkit.images import IMAGE_PATH, image_response
 from mercato.webkit.redirects import relative_redirects_middleware
 
 log = logging.getLogger("mercato.admin")
@@ -129,6 +130,12 @@ async def unavailable(request: Request, exc: Unavailable) -> Response:
 async def server_error(request: Request, exc: Exception) -> Response:
     log.exception("unhandled error on %s", request.url.path)
     return error_page(request, 500, "Something went wrong", "Sorry, that's our fault. Please try again.")
+
+
+@app.get(IMAGE_PATH, include_in_schema=False)
+async def image(request: Request, name: str) -> Response:
+    """Product images, relayed same origin as the shop does: the catalog's image URLs are site paths."""
+    return await image_response(gw(request), name)
 
 
 @app.get("/healthz", include_in_schema=False)

@@ -4,10 +4,13 @@ first code, recovery codes) the first time, a TOTP code or a recovery code after
 from __future__ import annotations
 
 import base64
+import io
+import re
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import parse_qs, unquote, urlencode, urlsplit
 
 import httpx
+import segno
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
@@ -96,19 +99,49 @@ async def login(request: Request) -> Response:
     step = response.json()
     change = bool(step.get("password_change_required"))
     if step.get("status") == "enrolment_required":
-        qr = base64.b64encode(str(step.get("qr_svg") or "").encode()).decode()
-        page = render(
-            request,
-            "enrol.jinja",
-            next=target,
-            secret=step.get("secret"),
-            qr=qr,
-            uri=step.get("otpauth_uri"),
-            change_password=change,
-        )
+        page = enrol_page(request, str(step.get("otpauth_uri") or ""), next=target, change_password=change)
+        assert page is not None  # the URI customers made
         return with_challenge(page, request, step["challenge"])
     query = urlencode({"next": target} | ({"change_password": "1"} if change else {}))
     return with_challenge(redirect(f"/login/verify?{query}"), request, step["challenge"])
+
+
+OTPAUTH = re.compile(r"^otpauth://totp/[^?#\s]{1,400}\?[^#\s]{1,600}$")
+
+
+def password_hint(email: str) -> str:
+    """The new-password rules up front (customers' password_problems checks the same)."""
+    local_part = email.split("@", 1)[0]
+    rules = "At least 10 characters, not a common one"
+    if len(local_part) >= 4:
+        rules += f", and not containing “{local_part}” (your e-mail address)"
+    return rules + ". Your current password was set by someone else."
+
+
+def enrol_page(request: Request, uri: str, status_code: int = 200, **context: Any) -> Response | None:
+    """The enrolment page for the authenticator `uri` (otpauth://…): its QR code, drawn here, the key,
+    and the password rules for the account's e-mail. None if `uri` is not an otpauth TOTP URI."""
+    if not OTPAUTH.match(uri):
+        return None
+    parts = urlsplit(uri)
+    secret = (parse_qs(parts.query).get("secret") or [""])[0]
+    email = unquote(parts.path.lstrip("/")).rsplit(":", 1)[-1]
+    if not re.fullmatch(r"[A-Z2-7]{16,128}", secret):
+        return None
+    buffer = io.BytesIO()
+    segno.make(uri, error="m").save(buffer, kind="svg", xmldecl=False, scale=4, border=4)
+    qr = base64.b64encode(buffer.getvalue()).decode()
+    context.setdefault("errors", {})
+    return render(
+        request,
+        "enrol.jinja",
+        status_code,
+        secret=secret,
+        qr=qr,
+        uri=uri,
+        password_hint=password_hint(email),
+        **context,
+    )
 
 
 def with_new_password(body: dict[str, str], form: Any) -> dict[str, str]:
@@ -132,6 +165,21 @@ async def enrol(request: Request) -> Response:
         headers=forwarded(request),
     )
     if response.status_code == 422 and (errors := field_errors(response)):
+        # Nothing was used up: the same authenticator (already scanned) and sign-in stay, only the
+        # refused field is asked again.
+        retry = enrol_page(
+            request,
+            field(form, "otpauth_uri", 1100),
+            422,
+            next=target,
+            change_password=field(form, "change_password", 1) == "1",
+            errors={
+                name: f"This {message}." if name == "new_password" else message
+                for name, message in errors.items()
+            },
+        )
+        if retry is not None:
+            return retry
         message = "; ".join(errors.values())
         return render(
             request, "login.jinja", 422, next=target, email="", error=f"{message} Sign in again to retry."

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from mercato.admin.auth import checked, csrf, field, redirect
 from mercato.admin.web import caller, field_errors, problem, render, settings
 from mercato.contracts.carriers import CARRIERS as CARRIER_TABLE
-from mercato.webkit.gateway import NotFound
+from mercato.webkit.gateway import NotFound, Unavailable
 
 router = APIRouter()
 posts = APIRouter(dependencies=[Depends(csrf)])
@@ -62,12 +62,34 @@ def order_filters(request: Request) -> dict[str, Any]:
     }
 
 
+# Without a state filter, every order but the checkouts that failed (declined cards, sold-out stock):
+# they were never placed; ticking "Failed" shows them.
+DEFAULT_STATES = tuple(state for state in ("pending_payment", *STATES) if state != "failed")
+
+
+async def customers_of(request: Request, orders: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The customers of a page of orders, by id, in one call to customers' batch look-up; empty if it
+    cannot answer now (or the staff member's role may not see customers): the page shows ids then."""
+    ids = sorted({order["customer_id"] for order in orders})
+    if not ids:
+        return {}
+    try:
+        response = await caller(request).send(
+            "customers", "GET", "/admin/v1/customers/lookup", params=[("id", i) for i in ids]
+        )
+    except Unavailable:
+        return {}
+    if response.status_code != 200:
+        return {}
+    return {customer["id"]: customer for customer in response.json()["data"]}
+
+
 @router.get("/orders")
 async def orders(request: Request, cursor: str | None = None) -> Response:
     filters = order_filters(request)
     params: list[tuple[str, str]] = [("limit", str(settings.page_size))]
     params += [(name, value) for name, value in filters.items() if isinstance(value, str) and value]
-    params += [("state", state) for state in filters["state"]]
+    params += [("state", state) for state in filters["state"] or DEFAULT_STATES]
     if cursor:
         params.append(("cursor", cursor[:500]))
     response = checked(await caller(request).send("orders", "GET", "/admin/v1/orders", params=params))
@@ -84,10 +106,13 @@ async def orders(request: Request, cursor: str | None = None) -> Response:
     listing = response.json()
     nxt = listing.get("next_cursor")
     keep = [(k, v) for k, v in params if k not in ("limit", "cursor")]
+    if not filters["state"]:  # the next page keeps the default, not an explicit list of states
+        keep = [(k, v) for k, v in keep if k != "state"]
     return render(
         request,
         "orders.jinja",
         orders=listing["data"],
+        customers=await customers_of(request, listing["data"]),
         filters=filters,
         states=STATES,
         next_url=f"/orders?{urlencode([*keep, ('cursor', nxt)])}" if nxt else None,

@@ -23,11 +23,11 @@ from mercato.storefront.web import cookies, error_page, gw, render, settings
 from mercato.webkit import csrf
 from mercato.webkit.caller import LoginRequired
 from mercato.webkit.cookies import security_headers_middleware, session_middleware
+from mercato.webkit.images import IMAGE_PATH, image_response
 from mercato.webkit.redirects import relative_redirects_middleware
 
 log = logging.getLogger("mercato.storefront")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
-IMAGE = re.compile(r"^[A-Za-z0-9_-]{1,200}\.[a-z0-9]{1,8}$")
 PARTS = {
     "catalog": "our product catalogue",
     "search": "search",
@@ -224,20 +224,10 @@ async def suggest(request: Request, q: str = "") -> Response:
     return JSONResponse({"data": items}, headers={"cache-control": "public, max-age=60"})
 
 
-@app.get("/api/v1/images/{name}")
+@app.get(IMAGE_PATH)
 async def image(request: Request, name: str) -> Response:
     """Product images live behind the gateway; the browser fetches them from us, same origin."""
-    if not IMAGE.match(name):
-        raise NotFound("catalog", name)
-    upstream = await gw(request).image(name)
-    headers = {
-        "cache-control": upstream.headers.get("cache-control", "public, max-age=86400"),
-        "content-security-policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
-    }
-    if etag := upstream.headers.get("etag"):
-        headers["etag"] = etag
-    media_type = upstream.headers.get("content-type", "application/octet-stream")
-    return Response(upstream.content, media_type=media_type, headers=headers)
+    return await image_response(gw(request), name)
 
 
 @app.get("/robots.txt")

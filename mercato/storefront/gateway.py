@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
-
 from mercato.webkit.gateway import BadInput, GatewayClient, GatewayError, NotFound, Unavailable
 
 __all__ = ["BadInput", "Gateway", "GatewayError", "NotFound", "Unavailable"]
@@ -33,9 +31,6 @@ class Gateway(GatewayClient):
 
     async def product(self, slug: str) -> dict[str, Any]:
         return await self._json("catalog", f"/api/v1/products/{slug}")
-
-    async def image(self, name: str) -> httpx.Response:
-        return await self._get("catalog", f"/api/v1/images/{name}")
 
     # --- search --------------------------------------------------------------------------------
     async def search(self, params: Sequence[tuple[str, str]]) -> dict[str, Any]:

@@ -58,6 +58,10 @@ class GatewayClient:
             raise Unavailable(part, f"HTTP {response.status_code}")
         return response
 
+    async def image(self, name: str) -> httpx.Response:
+        """A product image (public: no token), for a front end to relay same-origin."""
+        return await self._get("catalog", f"/api/v1/images/{name}")
+
     async def send(
         self,
         part: str,

@@ -89,6 +89,47 @@ async def test_a_new_staff_member_enrols_totp_then_signs_in_with_a_code(admin: P
     await expect(admin.get_by_role("alert")).to_contain_text("didn't match")
 
 
+async def test_a_refused_first_password_keeps_the_scanned_authenticator_and_the_rules_are_shown_first(
+    admin: Page, platform
+):
+    member = create_staff(platform, roles=("support",))
+    local_part = member.email.split("@")[0]
+    await admin.goto("/login")
+    await admin.get_by_label("E-mail").fill(member.email)
+    await admin.get_by_label("Password").fill(member.password)
+    await admin.get_by_role("button", name="Continue").click()
+    await expect(admin.locator("#f-new_password-hint")).to_contain_text(f"not containing “{local_part}”")
+    member.secret = (await admin.locator("#totp-secret").inner_text()).strip()
+
+    await admin.get_by_label("Six-digit code").fill(member.code())
+    await admin.get_by_label("Choose your own password").fill(f"{local_part} is my password")
+    await admin.get_by_role("button", name="Confirm").click()
+
+    await expect(admin.get_by_role("heading", name="Set up your authenticator")).to_be_visible()
+    await expect(admin.locator("#f-new_password-error")).to_contain_text("must not contain your e-mail")
+    assert (await admin.locator("#totp-secret").inner_text()).strip() == member.secret  # the same key
+    await expect(admin.get_by_role("img", name="QR code for your authenticator app")).to_be_visible()
+    await admin.get_by_label("Six-digit code").fill(member.code())
+    await admin.get_by_label("Choose your own password").fill(PASSWORD)
+    await admin.get_by_role("button", name="Confirm").click()
+    await expect(admin.get_by_role("heading", name="Save your recovery codes")).to_be_visible()
+
+
+async def test_the_product_page_shows_the_products_images(admin: Page, platform, gateway):
+    product = gateway.get("/api/v1/products/boxy-organic-tee").json()
+    assert product["images"]
+    await sign_in_for_the_first_time(admin, create_staff(platform, roles=("merchandising",)))
+    responses = []
+    admin.on("response", lambda r: responses.append(r) if "/api/v1/images/" in r.url else None)
+    await admin.goto(f"/products/{product['id']}")
+    images = admin.locator("#images img")
+    await expect(images).to_have_count(len(product["images"]))
+    await expect(images.first).to_have_js_property("complete", True)
+    widths = await images.evaluate_all("images => images.map(image => image.naturalWidth)")
+    assert all(width > 0 for width in widths), widths
+    assert responses and all(r.status == 200 for r in responses), [(r.url, r.status) for r in responses]
+
+
 async def test_the_back_office_keeps_its_own_cookies_apart_from_the_shop(admin: Page, platform):
     member = create_staff(platform, roles=("support",))
     await sign_in_for_the_first_time(admin, member)

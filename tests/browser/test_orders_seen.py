@@ -5,14 +5,16 @@ links its tracking page in the back office, the shipping e-mail and the shop (de
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
 from playwright.async_api import Page, expect
 
+from mercato.platform.ids import new_id
 from tests.browser.conftest import screenshot
-from tests.browser.test_admin import _shopper_order, _wait_for_mail, sign_in_for_the_first_time
+from tests.browser.test_admin import ADDRESS, _shopper_order, _wait_for_mail, sign_in_for_the_first_time
 from tests.e2e.staff import create_staff
 
 SHOPPER_PASSWORD = "correct horse battery"  # _shopper_order's
@@ -101,3 +103,49 @@ async def test_an_order_goes_by_its_number_and_once_shipped_links_its_tracking_p
     await page.goto("/orders")
     await expect(page.get_by_role("link", name=number, exact=True)).to_be_visible()
     await assert_no_sideways_scroll(page)
+
+
+def _declined_checkout(platform, gateway) -> str:
+    """A checkout whose card is declined: a `failed` order, never placed. Returns its id."""
+    customer_id = new_id("cus")
+    auth = platform.token_for(customer_id)
+    sku = gateway.get("/api/v1/products/boxy-organic-tee").json()["variants"][2]["sku"]
+    assert gateway.post("/api/v1/cart/items", json={"sku": sku}, headers=auth).status_code == 200
+    declined = gateway.post(
+        "/api/v1/checkout",
+        json={"shipping_address": ADDRESS, "payment_method": platform.card("4000000000000002")},
+        headers=auth | {"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert declined.status_code == 402, declined.text
+    staff = platform.staff_headers("support")
+    [failed] = httpx.get(
+        f"{platform.service_url('orders')}/admin/v1/orders",
+        params={"customer_id": customer_id, "state": "failed"},
+        headers=staff,
+    ).json()["data"]
+    return failed["id"]
+
+
+async def test_the_orders_list_names_the_customers_and_hides_failed_checkouts_unless_asked(
+    admin: Page, platform, gateway
+):
+    order_id, email = _shopper_order(platform, gateway)
+    failed_id = _declined_checkout(platform, gateway)
+    await sign_in_for_the_first_time(admin, create_staff(platform, roles=("operations",)))
+
+    await admin.goto("/orders")
+    row = admin.locator("tbody tr", has=admin.locator(f"a[href='/orders/{order_id}']"))
+    await expect(row.locator("td.customer")).to_contain_text("Grace")
+    await expect(row.locator("td.customer")).to_contain_text(email)
+    await expect(admin.locator(f"a[href='/orders/{failed_id}']")).to_have_count(0)
+    await expect(admin.locator("#state-hint")).to_contain_text("failed checkouts")
+    await screenshot(admin, platform, "admin-orders")
+    await admin.set_viewport_size({"width": 390, "height": 844})
+    await assert_no_sideways_scroll(admin)
+    await admin.set_viewport_size({"width": 1280, "height": 900})
+
+    await admin.get_by_label("Failed checkouts").check()
+    await admin.get_by_role("button", name="Filter").click()
+    failed = admin.locator("tbody tr", has=admin.locator(f"a[href='/orders/{failed_id}']"))
+    await expect(failed).to_contain_text("not placed")
+    await expect(admin.locator(f"a[href='/orders/{order_id}']")).to_have_count(0)

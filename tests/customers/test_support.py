@@ -98,6 +98,31 @@ async def test_support_finds_customers_by_email_name_or_id(customers):
     assert other.status_code == 400
 
 
+async def test_a_page_of_orders_looks_its_customers_up_in_one_call(customers):
+    ada = await register(customers, email="ada.lovelace@example.com", name="Ada Lovelace")
+    grace = await register(customers, email="grace@navy.example.com", name="Grace Hopper")
+    ids = [grace["id"], ada["id"], new_id("cus"), ada["id"]]  # an unknown id and a repeat
+
+    for roles in (("operations",), ("support",), ("admin",)):
+        found = await customers.get(
+            "/admin/v1/customers/lookup", params=[("id", i) for i in ids], headers=staff_headers(roles=roles)
+        )
+        assert found.status_code == 200, (roles, found.text)
+        assert {c["id"]: (c["name"], c["email"], c["status"]) for c in found.json()["data"]} == {
+            ada["id"]: ("Ada Lovelace", "ada.lovelace@example.com", "active"),
+            grace["id"]: ("Grace Hopper", "grace@navy.example.com", "active"),
+        }
+    merchandising = staff_headers(roles=("merchandising",))
+    refused = await customers.get(
+        "/admin/v1/customers/lookup", params={"id": ada["id"]}, headers=merchandising
+    )
+    assert refused.status_code == 403
+    for params in ([], [("id", "ada@example.com")], [("id", new_id("cus"))] * 101):
+        bad = await customers.get("/admin/v1/customers/lookup", params=params, headers=SUPPORT)
+        assert bad.status_code == 422, (params[:1], bad.text)
+        assert bad.headers["content-type"] == "application/problem+json"
+
+
 async def test_support_finds_an_address_however_its_accents_are_encoded(customers):
     rene = await register(customers, email="ren\u00e9@example.com", name="Ren\u00e9 Char")
     for q in ("RENE\u0301@example.com", "rene\u0301@example.com", "ren\u00e9@EXAMPLE.com"):

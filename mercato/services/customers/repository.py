@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import delete, or_, select, update
@@ -62,6 +63,10 @@ async def find_customers(
     if before:
         query = query.where(Customer.id < before)
     return list(await session.scalars(query))
+
+
+async def customers_by_ids(session: AsyncSession, ids: Sequence[str]) -> list[Customer]:
+    return list(await session.scalars(select(Customer).where(Customer.id.in_(ids)).order_by(Customer.id)))
 
 
 async def addresses(

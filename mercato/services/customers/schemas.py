@@ -128,6 +128,10 @@ class CustomerSummary(BaseModel):
     created_at: datetime
 
 
+class CustomerLookup(BaseModel):
+    data: list[CustomerSummary]
+
+
 class CustomerSupportView(CustomerOut):
     """What support sees of a customer: the profile, opt-ins, address book, and whether it was erased."""
 
