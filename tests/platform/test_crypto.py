@@ -3,8 +3,11 @@ ciphertexts still decrypt; re-encryption moves them to the newest key), blind in
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import inspect, select, text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from mercato.platform.crypto import (
     BlindIndex,
@@ -16,7 +19,7 @@ from mercato.platform.crypto import (
     parse_keys,
 )
 from mercato.platform.db import Database
-from mercato.platform.keyrotation import key_usage, reencrypt_database
+from mercato.platform.keyrotation import encrypted_tables, key_usage, reencrypt_database
 from mercato.platform.tables import platform_metadata
 from mercato.services.customers.models import Base, Customer
 
@@ -120,3 +123,30 @@ async def test_rotation_keeps_old_rows_readable_and_reencryption_moves_them_to_t
                 await session.get(Customer, "cus_1")
     finally:
         await db.dispose()
+
+
+@pytest.mark.parametrize("service", ["customers", "orders", "notifications"])
+async def test_every_encrypted_column_is_unbounded_text_in_the_migrated_database(databases, backend, service):
+    """A ciphertext is longer than what it hides: a VARCHAR(n) left under an encrypted column would refuse
+    a long value on PostgreSQL. The migrations widen every one (the models and the kernel's tables)."""
+    models = importlib.import_module(f"mercato.services.{service}.models")
+    engine = create_async_engine(await databases.fresh(service, backend))
+    try:
+        async with engine.connect() as connection:
+            columns = await connection.run_sync(
+                lambda sync: {
+                    (table, column["name"]): column["type"]
+                    for table in inspect(sync).get_table_names()
+                    for column in inspect(sync).get_columns(table)
+                }
+            )
+    finally:
+        await engine.dispose()
+    bounded = [
+        f"{target.name}.{column.name}: {columns[(target.name, column.name)]}"
+        for target in encrypted_tables([models.Base.metadata, platform_metadata])
+        for column in target.columns
+        if (target.name, column.name) in columns
+        and getattr(columns[(target.name, column.name)], "length", None) is not None
+    ]
+    assert bounded == []
