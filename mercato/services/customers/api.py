@@ -71,11 +71,20 @@ async def register(
     "/auth/token",
     response_model=TokenOut,
     tags=["auth"],
-    responses={401: {"description": "Wrong e-mail address or password"}},
+    responses={
+        401: {"description": "Wrong e-mail address or password"},
+        429: {"description": "Too many wrong passwords for this account: wait `Retry-After` seconds"},
+        503: {"description": "Every password check of this process is busy: retry after `Retry-After`"},
+    },
 )
-async def token(body: TokenIn, session: UnitOfWork, passwords: PasswordsDep, issuer: IssuerDep) -> TokenOut:
+async def token(request: Request, body: TokenIn, passwords: PasswordsDep, issuer: IssuerDep) -> TokenOut:
     """Sign in with e-mail and password: a short-lived access token and a rotating refresh token."""
-    return await service.sign_in(session, passwords, issuer, body.email, body.password)
+    settings = request.app.state.settings
+    limits = service.SignInLimits(
+        failures=settings.sign_in_failures_per_account, window_seconds=settings.sign_in_failure_window_seconds
+    )
+    db = request.app.state.db  # sign_in holds a connection only around its reads and its writes
+    return await service.sign_in(db, passwords, issuer, body.email, body.password, limits=limits)
 
 
 @router.post(

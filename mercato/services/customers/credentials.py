@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
 import secrets
 import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -18,6 +21,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from pydantic import SecretStr
 
+from mercato.platform.errors import Problem
 from mercato.services.customers.settings import CustomersSettings
 
 COMMON_PASSWORDS = frozenset(
@@ -72,8 +76,28 @@ def password_problems(password: str, *, email: str) -> str | None:
     return None
 
 
+class HashesBusy(Problem):
+    """Every argon2 slot of this process is taken: answered at once, never queued behind a flood."""
+
+    status, slug, title = 503, "sign-in-busy", "Sign-in is busy"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "Too many sign-ins are being checked right now; try again in a moment.",
+            headers={"Retry-After": "1"},
+        )
+
+
 class Passwords:
+    """argon2id hashing and verification, at most `max_concurrent_hashes` at a time per process.
+
+    argon2 runs in a worker thread and costs ~64 MiB and tens of milliseconds of a core; a flood of
+    sign-ins queued behind each other made every sign-in wait (Envoy gave up at 15 s). A request that
+    finds every slot taken gets a fast 503 with Retry-After instead (`HashesBusy`): the wait is the
+    client's, not a queue's."""
+
     def __init__(self, settings: CustomersSettings) -> None:
+        self._slots = asyncio.Semaphore(settings.max_concurrent_hashes)
         self._hasher = PasswordHasher(
             time_cost=settings.argon2_time_cost,
             memory_cost=settings.argon2_memory_kib,
@@ -83,8 +107,16 @@ class Passwords:
         # Verifying against this when the e-mail is unknown keeps login time the same either way.
         self._dummy = self._hasher.hash(secrets.token_urlsafe(16))
 
+    @asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        if self._slots.locked():  # no free slot: refuse now rather than wait
+            raise HashesBusy()
+        async with self._slots:
+            yield
+
     async def hash(self, password: str) -> str:
-        return await anyio.to_thread.run_sync(self._hasher.hash, password)
+        async with self._slot():
+            return await anyio.to_thread.run_sync(self._hasher.hash, password)
 
     async def verify(self, password_hash: str | None, password: str) -> bool:
         def _verify() -> bool:
@@ -95,7 +127,8 @@ class Passwords:
             except (VerificationError, InvalidHashError):
                 return False
 
-        return await anyio.to_thread.run_sync(_verify)
+        async with self._slot():
+            return await anyio.to_thread.run_sync(_verify)
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._hasher.check_needs_rehash(password_hash)

@@ -9,10 +9,19 @@ from mercato.platform.app import create_app
 from mercato.services.customers.api import jwks_router, router, support
 from mercato.services.customers.consumers import handlers
 from mercato.services.customers.credentials import Passwords, TokenIssuer
+from mercato.services.customers.service import SignInLimits, purge_sign_in_failures
 from mercato.services.customers.settings import CustomersSettings
 from mercato.services.customers.staff import api as staff_api
 from mercato.services.customers.staff.credentials import StaffRealm
 from mercato.services.customers.staff.sign_in import purge_expired_challenges
+
+
+async def purge_old_sign_in_failures(app: FastAPI) -> None:
+    settings = app.state.settings
+    async with app.state.db.unit_of_work() as session:
+        await purge_sign_in_failures(
+            session, SignInLimits(window_seconds=settings.sign_in_failure_window_seconds)
+        )
 
 
 async def purge_staff_challenges(app: FastAPI) -> None:
@@ -42,7 +51,7 @@ def build_app(settings: CustomersSettings | None = None) -> FastAPI:
             staff_api.audit,
             staff_api.internal,
         ],
-        periodic=[(600.0, purge_staff_challenges)],
+        periodic=[(600.0, purge_staff_challenges), (300.0, purge_old_sign_in_failures)],
         on_startup=on_startup,
         handlers=handlers,
     )

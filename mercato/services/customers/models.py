@@ -117,6 +117,19 @@ class RefreshToken(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class SignInFailure(Base):
+    """One wrong password for an account (keyed by its e-mail's blind index, known account or not),
+    kept for the failure window: the per-account sign-in limit counts these. In the database, not in
+    a process, so that every replica counts the same failures."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_account", "account_key", "failed_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_key: Mapped[str] = mapped_column(String(64))
+    failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 # --- the staff realm ------------------------------------------------------------------------------
 
 

@@ -9,7 +9,14 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.services.customers.models import Address, Customer, RefreshToken, email_index, name_index
+from mercato.services.customers.models import (
+    Address,
+    Customer,
+    RefreshToken,
+    SignInFailure,
+    email_index,
+    name_index,
+)
 
 
 class EmailTaken(Exception):
@@ -31,6 +38,12 @@ async def customer_by_email(session: AsyncSession, email: str) -> Customer | Non
         select(Customer).where(
             Customer.email_index == email_index(session, email), Customer.status == "active"
         )
+    )
+
+
+async def set_password_hash(session: AsyncSession, customer_id: str, password_hash: str) -> None:
+    await session.execute(
+        update(Customer).where(Customer.id == customer_id).values(password_hash=password_hash)
     )
 
 
@@ -147,3 +160,34 @@ async def sessions_of(session: AsyncSession, customer_id: str) -> list[RefreshTo
             select(RefreshToken).where(RefreshToken.customer_id == customer_id).order_by(RefreshToken.id)
         )
     )
+
+
+# --- the per-account sign-in limit ---------------------------------------------------------------
+
+
+def account_key(session: AsyncSession, email: str) -> str:
+    """The key failures are counted under: the e-mail's blind index (no address in clear)."""
+    return email_index(session, email)
+
+
+async def recent_failures(session: AsyncSession, key: str, since: datetime) -> list[datetime]:
+    """When this account's sign-in failed since `since`, oldest first."""
+    query = (
+        select(SignInFailure.failed_at)
+        .where(SignInFailure.account_key == key, SignInFailure.failed_at > since)
+        .order_by(SignInFailure.failed_at)
+    )
+    return list(await session.scalars(query))
+
+
+async def add_failure(session: AsyncSession, key: str, now: datetime) -> None:
+    session.add(SignInFailure(account_key=key, failed_at=now))
+    await session.flush()
+
+
+async def clear_failures(session: AsyncSession, key: str) -> None:
+    await session.execute(delete(SignInFailure).where(SignInFailure.account_key == key))
+
+
+async def purge_failures(session: AsyncSession, before: datetime) -> None:
+    await session.execute(delete(SignInFailure).where(SignInFailure.failed_at <= before))

@@ -3,13 +3,16 @@ export and erasure — for the customer themselves, and for support staff acting
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.emails import normalise_email
 from mercato.contracts.events import CustomerErased, CustomerRegistered, CustomerUpdated, OptIns
-from mercato.platform.errors import Conflict, NotFound, Unauthorized, UnprocessableEntity
+from mercato.platform.db import Database
+from mercato.platform.errors import Conflict, NotFound, Problem, Unauthorized, UnprocessableEntity
 from mercato.platform.ids import is_id, new_id
 from mercato.platform.outbox import record_event
 from mercato.platform.sessions import sessions_valid_after
@@ -120,15 +123,58 @@ async def _issue_tokens(
     )
 
 
+class TooManyAttempts(Problem):
+    status, slug, title = 429, "too-many-sign-in-attempts", "Too many sign-in attempts"
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    failures: int = 5
+    window_seconds: int = 60
+
+
+async def purge_sign_in_failures(session: AsyncSession, limits: SignInLimits) -> None:
+    await repo.purge_failures(session, datetime.now(UTC) - timedelta(seconds=limits.window_seconds))
+
+
 async def sign_in(
-    session: AsyncSession, passwords: Passwords, issuer: TokenIssuer, email: str, password: str
+    db: Database,
+    passwords: Passwords,
+    issuer: TokenIssuer,
+    email: str,
+    password: str,
+    *,
+    limits: SignInLimits = SignInLimits(),
 ) -> TokenOut:
-    customer = await repo.customer_by_email(session, normalise_email(email))
-    if not await passwords.verify(customer.password_hash if customer else None, password) or customer is None:
-        raise Unauthorized(INVALID_CREDENTIALS)
-    if passwords.needs_rehash(customer.password_hash):
-        customer.password_hash = await passwords.hash(password)
-    return await _issue_tokens(session, issuer, customer.id)
+    """Wrong passwords are counted per account (known or not, so the answer tells nothing): past
+    `limits.failures` within `limits.window_seconds`, 429 until the oldest leaves the window — before
+    any argon2 work, so a flood on one account costs nothing and slows nobody else.
+
+    Three steps, so that no database connection is held while argon2 runs (on SQLite the one writer
+    connection would otherwise serialise every sign-in, and every other write, behind the hashes):
+    read the count and the account, check the password, then write the outcome."""
+    now = datetime.now(UTC)
+    async with db.read() as session:
+        key = repo.account_key(session, email)
+        failures = await repo.recent_failures(session, key, now - timedelta(seconds=limits.window_seconds))
+        if len(failures) >= limits.failures:
+            retry = limits.window_seconds - (now - failures[-limits.failures]).total_seconds()
+            raise TooManyAttempts(
+                "Too many wrong passwords for this account; wait a minute and try again.",
+                headers={"Retry-After": str(max(1, math.ceil(retry)))},
+            )
+        customer = await repo.customer_by_email(session, normalise_email(email))
+        customer_id, password_hash = (customer.id, customer.password_hash) if customer else (None, None)
+    right = await passwords.verify(password_hash, password)
+    async with db.unit_of_work() as session:
+        if not right or customer_id is None or password_hash is None:
+            await repo.add_failure(session, key, now)
+            raise Unauthorized(INVALID_CREDENTIALS, keep_changes=True)
+        if failures:
+            await repo.clear_failures(session, key)
+        if passwords.needs_rehash(password_hash):
+            await repo.set_password_hash(session, customer_id, await passwords.hash(password))
+        return await _issue_tokens(session, issuer, customer_id)
 
 
 async def refresh(

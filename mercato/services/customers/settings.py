@@ -30,6 +30,12 @@ class CustomersSettings(ServiceSettings):
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536
     argon2_parallelism: int = 2
+    # Password hashes (sign-in, registration, staff) computed at once per process; more get a fast 503.
+    max_concurrent_hashes: int = Field(default=2, ge=1, le=64)
+    # Per account (shopper sign-in): this many wrong passwords within the window, then 429 until the
+    # oldest of them leaves it. Kept in the database, so every replica sees the same count.
+    sign_in_failures_per_account: int = Field(default=5, ge=1)
+    sign_in_failure_window_seconds: int = Field(default=60, ge=1)
 
     # --- the staff realm (docs/staff.md) -------------------------------------------------------------
     # Its own Ed25519 key, never the shoppers': a shopper token can then never pass for a staff token.
