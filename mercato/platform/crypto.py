@@ -108,8 +108,8 @@ class Keyring:
     def _load(self, keys: list[tuple[str, bytes]]) -> None:
         if not keys:
             raise ValueError("a keyring needs at least one key")
-        self._keys = {key_id: AESGCM(key) for key_id, key in keys}
-        self._order = [key_id for key_id, _ in keys]
+        # One attribute, swapped whole: a reader never sees the ids of one file and the keys of another.
+        self._state = ({key_id: AESGCM(key) for key_id, key in keys}, [key_id for key_id, _ in keys])
 
     def _reload(self, *, force: bool) -> None:
         if self._path is None:
@@ -134,25 +134,27 @@ class Keyring:
     @property
     def key_ids(self) -> list[str]:
         self._reload(force=False)
-        return list(self._order)
+        return list(self._state[1])
 
     @property
     def primary(self) -> str:
         self._reload(force=False)
-        return self._order[0]
+        return self._state[1][0]
 
     def encrypt(self, plaintext: bytes) -> str:
-        key_id = self.primary
+        self._reload(force=False)
+        keys, order = self._state
+        key_id = order[0]
         header = f"{PREFIX}:{key_id}:"
         nonce = os.urandom(_NONCE)
-        sealed = self._keys[key_id].encrypt(nonce, plaintext, header.encode())
+        sealed = keys[key_id].encrypt(nonce, plaintext, header.encode())
         return header + _b64(nonce + sealed)
 
     def decrypt(self, token: str) -> bytes:
         key_id = key_id_of(token)
-        if key_id not in self._keys:
+        if key_id not in self._state[0]:
             self._reload(force=True)
-        aead = self._keys.get(key_id)
+        aead = self._state[0].get(key_id)
         if aead is None:
             raise Undecryptable(f"no key {key_id!r} in the keyring")
         blob = _unb64(token.rsplit(":", 1)[1])
