@@ -4,11 +4,12 @@ errors the kernel can answer for it, derived from what the route declares.
 FastAPI documents a 422 in its own `HTTPValidationError` shape, which no Mercato service ever sends
 (errors.py turns validation failures into problem+json), and knows nothing of the 400, 401, 403, 404
 and 413 answers that the kernel's dependencies and middleware give. Rather than every route repeating
-them, they are read off each operation: a JSON body can be malformed (400), too large (413) or invalid
-(422); a header can be missing or malformed, a cursor forged (400); an Idempotency-Key reused for
-another request (409); a path names something that may not exist (404); an
-operation that needs the identity the gateway verified (its security requirement: the shopper's or the
-staff member's, see auth.py and staff.py) can answer 401, and 403 for a staff role. What
+them, they are read off each operation: any request can be malformed (400: a NUL in its path or query
+string); a JSON body can be malformed (400), too large (413) or invalid (422); a header can be missing
+or malformed, a cursor forged (400); an Idempotency-Key reused for another request (409); a path names
+something that may not exist (404); an operation that needs the identity the gateway verified (its
+security requirement: the shopper's or the staff member's, see auth.py and staff.py) can answer 401, and
+403 for a staff role. What
 only a use case knows (409 out of stock, 402 declined …) stays declared on the route with `responses=`.
 """
 
@@ -46,8 +47,8 @@ PROBLEM_SCHEMA: dict[str, Any] = {
 PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 DESCRIPTIONS = {
-    400: "Malformed request: the body is not valid JSON, a header is missing or not valid, or a cursor is "
-    "not one this API issued",
+    400: "Malformed request: the body is not valid JSON, a header is missing or not valid, a cursor is "
+    "not one this API issued, or the path or query string holds a NUL (%00)",
     401: "Not signed in: the gateway did not pass a verified identity",
     403: "Signed in, but without the role this needs",
     404: "Not found",
@@ -60,13 +61,11 @@ DESCRIPTIONS = {
 def _kernel_errors(operation: dict[str, Any]) -> set[int]:
     parameters = operation.get("parameters", [])
     schemes = {name for requirement in operation.get("security", []) for name in requirement}
-    statuses: set[int] = set()
+    statuses: set[int] = {400}  # any request: a NUL in its path or query string (app.py)
     if "requestBody" in operation:
         statuses |= {400, 413, 422}
     if parameters:
         statuses.add(422)
-    if any(p["in"] == "header" or p["name"] == "cursor" for p in parameters):
-        statuses.add(400)
     if any(p["in"] == "header" and p["name"] == "Idempotency-Key" for p in parameters):
         statuses.add(409)
     if any(p["in"] == "path" for p in parameters):

@@ -42,7 +42,15 @@ ProviderDep = Annotated[Provider, Depends(_provider)]
     responses={
         200: {"description": "The order was paid before: the same payment"},
         402: {"description": "Declined; `decline_code` says why"},
-        409: {"description": "The order already has a payment with other details"},
+        409: {
+            "description": "The order already has a payment with other details, or the provider "
+            "refused the capture"
+        },
+        422: {
+            "description": "Invalid, or beyond what the provider can charge (its minimum and maximum); "
+            "or the provider refused the request (`payment-refused`: the payment is `failed`, nothing "
+            "was charged)"
+        },
         503: {"description": "The provider did not answer: the outcome is unknown"},
     },
 )
