@@ -126,6 +126,7 @@ async def order_page(request: Request, order_id: str, status_code: int = 200, **
     order = checked(await staff.send("orders", "GET", f"/admin/v1/orders/{order_id}"), "orders").json()
     records = await staff.send("payments", "GET", "/admin/v1/payments", params={"order_id": order_id})
     payments = records.json() if records.status_code == 200 else None
+    context.setdefault("customers", await customers_of(request, [order]))
     context.setdefault("values", {})
     context.setdefault("errors", {})
     return render(

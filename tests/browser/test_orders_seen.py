@@ -144,6 +144,14 @@ async def test_the_orders_list_names_the_customers_and_hides_failed_checkouts_un
     await assert_no_sideways_scroll(admin)
     await admin.set_viewport_size({"width": 1280, "height": 900})
 
+    await admin.locator(f"main a[href='/orders/{order_id}']").click()
+    await expect(admin.locator("#customer")).to_contain_text("Grace")
+    await expect(admin.locator("#customer")).to_contain_text(email)
+    await admin.set_viewport_size({"width": 390, "height": 844})
+    await assert_no_sideways_scroll(admin)
+    await admin.set_viewport_size({"width": 1280, "height": 900})
+
+    await admin.goto("/orders")
     await admin.get_by_label("Failed checkouts").check()
     await admin.get_by_role("button", name="Filter").click()
     failed = admin.locator("tbody tr", has=admin.locator(f"a[href='/orders/{failed_id}']"))
