@@ -30,6 +30,7 @@ Upstream replies are not local replies, so they pass through untouched.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -64,6 +65,7 @@ JWT_DENIED_DETAILS_PREFIX = "jwt_authn_access_denied"
 INTERNAL_PREFIX = "/internal"
 METADATA_NAMESPACE = "mercato"
 RATE_LIMIT_KEY = "rate_limit_class"
+RATE_LIMIT_FILTER = "envoy.filters.http.local_ratelimit"
 # Buckets refill every second, so a rejected client can retry one second later.
 RATE_LIMIT_FILL_SECONDS = 1
 # Shorter than the services' 75 s keep-alive (`mercato serve`): Envoy must close an idle upstream
@@ -187,6 +189,8 @@ def _without_second_factor() -> Config:
 
 def _envoy_route(route: Route, settings: GatewaySettings) -> Config:
     per_filter: Config = {JWT_AUTHN_FILTER: _jwt_per_route(route)}
+    if route.rate_limit == "password":
+        per_filter[RATE_LIMIT_FILTER] = password_rate_limit(settings)
     if route.auth in ("staff", "staff-login"):
         outsider = _outside_allowlist(settings)
         per_filter[ADMIN_ALLOWLIST_FILTER] = _deny_when(OUTSIDE_ALLOWLIST_POLICY, outsider)
@@ -297,7 +301,7 @@ def rate_limit_filter(settings: GatewaySettings) -> Config:
     }
     always_on = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
     return {
-        "name": "envoy.filters.http.local_ratelimit",
+        "name": RATE_LIMIT_FILTER,
         "typed_config": {
             "@type": LOCAL_RATELIMIT_TYPE,
             "stat_prefix": "rate_limit",
@@ -333,6 +337,47 @@ def rate_limit_filter(settings: GatewaySettings) -> Config:
                 }
             ],
         },
+    }
+
+
+def password_rate_limit(settings: GatewaySettings) -> Config:
+    """The rate limit of a route that checks a password (argon2 at customers), replacing the filter's.
+
+    Two buckets, both of which must have a token: the route's own (the auth class's size: a flood from
+    everywhere at once) and one per client address, `sign_in_per_address_per_minute` deep and refilled
+    one token at a time, so a guesser gets a few tries a minute and then 429 with `Retry-After` (the
+    refill interval). The address is the TCP peer's (`use_remote_address`, no trusted hops): a client
+    cannot choose it with x-forwarded-for. Buckets exist per address seen (Envoy's dynamic
+    descriptors), at most `max_tracked_addresses`, least recently used dropped first. The front ends'
+    own addresses (`sign_in_front_ends`) get the route's size instead: they speak for all their users.
+    """
+    per_minute = settings.sign_in_per_address_per_minute
+    refill_seconds = 60 / per_minute
+    per_address = {"max_tokens": per_minute, "tokens_per_fill": 1, "fill_interval": _duration(refill_seconds)}
+    route_bucket = _token_bucket(settings.auth_rate_per_second, settings.auth_burst)
+    always_on = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
+    return {
+        "@type": LOCAL_RATELIMIT_TYPE,
+        "stat_prefix": "rate_limit_password",
+        "token_bucket": route_bucket,
+        "descriptors": [
+            *(
+                {"entries": [{"key": "remote_address", "value": address}], "token_bucket": route_bucket}
+                for address in settings.sign_in_front_ends
+            ),
+            {"entries": [{"key": "remote_address", "value": ""}], "token_bucket": per_address},
+        ],
+        "rate_limits": [{"actions": [{"remote_address": {}}]}],
+        "max_dynamic_descriptors": settings.max_tracked_addresses,
+        "always_consume_default_token_bucket": True,
+        "filter_enabled": {**always_on, "runtime_key": "rate_limit_enabled"},
+        "filter_enforced": {**always_on, "runtime_key": "rate_limit_enforced"},
+        "response_headers_to_add": [
+            {
+                "header": {"key": "retry-after", "value": str(math.ceil(refill_seconds))},
+                "append_action": "OVERWRITE_IF_EXISTS_OR_ADD",
+            }
+        ],
     }
 
 

@@ -11,7 +11,10 @@ rewriting), so a route is just a path match, a target service and two policies:
   `x-mercato-staff-claims` (see `mercato.platform.staff`). "staff-login" is the way in to a staff
   token: no token yet, but the allowlist applies all the same.
 - `rate_limit`: the token bucket the request draws from. "auth" is the small bucket for endpoints an
-  attacker would hammer (registration, login, refresh); "default" is everything else.
+  attacker would hammer (registration, login, refresh); "default" is everything else. "password" is
+  for the routes that check or set a password (argon2 at customers): a bucket of the auth class's
+  size per route, plus a small one per client address (a few tries a minute, see
+  `mercato.gateway.envoy.password_rate_limit`).
 
 A prefix matches whole path segments: `/api/v1/me` matches `/api/v1/me` and `/api/v1/me/addresses`
 but not `/api/v1/meX`. A prefix ending in "/" matches everything below it. `exact` matches one path.
@@ -24,7 +27,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Auth = Literal["public", "shopper", "staff", "staff-login"]
-RateLimitClass = Literal["default", "auth"]
+RateLimitClass = Literal["default", "auth", "password"]
 
 
 @dataclass(frozen=True)
@@ -39,7 +42,8 @@ class Route:
 
 ROUTES: tuple[Route, ...] = (
     # customers: accounts, tokens, the shopper's own data, and the public keys that verify tokens
-    Route("/api/v1/customers", "customers", "public", rate_limit="auth"),
+    Route("/api/v1/customers", "customers", "public", rate_limit="password"),
+    Route("/api/v1/auth/token", "customers", "public", rate_limit="password", exact=True),
     # (signed in, yet in the small bucket: the first guesses a stolen token at the password, the second
     # is on the way of every sign-in page; listed before the prefixes they would otherwise fall under)
     Route("/api/v1/auth/logout-all", "customers", "shopper", rate_limit="auth", exact=True),
@@ -62,6 +66,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/webhooks/stripe", "payments", "public", exact=True),
     # --- the back office: staff only, from allowlisted addresses ------------------------------------
     # customers: staff sign-in (password, then TOTP), staff management, the audit log, customer support
+    Route("/admin/v1/auth/login", "customers", "staff-login", rate_limit="password", exact=True),
     Route("/admin/v1/auth/", "customers", "staff-login", rate_limit="auth"),
     Route("/admin/v1/staff", "customers", "staff"),
     Route("/admin/v1/audit", "customers", "staff"),

@@ -26,6 +26,14 @@ class GatewaySettings(BaseSettings):
     default_burst: int = 1000
     auth_rate_per_second: int = 20
     auth_burst: int = 40
+    # Per client address, on the routes that check a password (sign-in, registration, staff sign-in):
+    # this many a minute (and at once), then 429. The address is the TCP peer's, never a header.
+    sign_in_per_address_per_minute: int = Field(default=10, ge=1, le=600)
+    max_tracked_addresses: int = Field(default=10_000, ge=1)  # buckets kept (least recently used go)
+    # Front ends that sign people in from their own address (the storefront and the admin app call the
+    # gateway server-side): exempt from the per-address bucket, which would otherwise be all of their
+    # users' together. Exact addresses; the route-wide bucket still applies to them.
+    sign_in_front_ends: Annotated[list[str], NoDecode] = Field(default_factory=lambda: ["127.0.0.1", "::1"])
     max_request_bytes: int = 1_048_576
     # Routes that take file uploads (product images, CSV imports): what catalog itself accepts.
     max_upload_bytes: int = 10 * 1_048_576 + 65_536
@@ -38,6 +46,16 @@ class GatewaySettings(BaseSettings):
     )
 
     model_config = SettingsConfigDict(env_prefix="MERCATO_GATEWAY_", extra="ignore")
+
+    @field_validator("sign_in_front_ends", mode="before")
+    @classmethod
+    def _split_front_ends(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            text = value.strip()
+            if text.startswith("["):
+                return json.loads(text)
+            return [part.strip() for part in text.split(",") if part.strip()]
+        return value
 
     @field_validator("admin_allowlist", mode="before")
     @classmethod

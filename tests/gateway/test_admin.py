@@ -345,8 +345,8 @@ def test_staff_login_draws_from_the_auth_bucket(gateway: Gateway) -> None:
         limited = [status for status in statuses if status == 429]
         assert limited, statuses
         assert_problem(client.post("/admin/v1/auth/token"), 429)
-        # The bucket is the shoppers' sign-in bucket too (at most one token refills meanwhile) ...
-        statuses = [client.post("/api/v1/auth/token").status_code for _ in range(3)]
+        # The bucket is the shoppers' token refresh bucket too (at most one token refills meanwhile) ...
+        statuses = [client.post("/api/v1/auth/refresh").status_code for _ in range(3)]
         assert statuses.count(429) >= 2, statuses
         # ... and not the default one: the rest of the back office is unaffected.
         bearer = {"authorization": f"Bearer {a_staff_token()}"}

@@ -219,16 +219,16 @@ def test_body_over_the_limit_is_413(gateway: Gateway) -> None:
 
 def test_auth_class_is_rate_limited_with_retry_after(gateway: Gateway) -> None:
     with httpx.Client(base_url=gateway.url, timeout=5) as client:
-        responses = [client.post("/api/v1/auth/token", json={}) for _ in range(SETTINGS.auth_burst + 5)]
+        responses = [client.post("/api/v1/auth/refresh", json={}) for _ in range(SETTINGS.auth_burst + 5)]
         statuses = [r.status_code for r in responses]
         assert statuses.count(200) >= SETTINGS.auth_burst - 1, statuses
         limited = [r for r in responses if r.status_code == 429]
         assert limited, statuses
         assert_problem(limited[0], 429)
         assert int(limited[0].headers["retry-after"]) >= 1
-        # Routes of one class share its bucket: registration is throttled by the same login flood
-        # (at most one token refills meanwhile, so at least two of three are refused) ...
-        statuses = [client.post("/api/v1/customers", json={}).status_code for _ in range(3)]
+        # Routes of one class share its bucket: staff sign-in's second step is throttled by the same
+        # refresh flood (at most one token refills meanwhile, so at least two of three are refused) ...
+        statuses = [client.post("/admin/v1/auth/verify", json={}).status_code for _ in range(3)]
         assert statuses.count(429) >= 2, statuses
         # ... while the default class has its own bucket: browsing is unaffected.
         assert client.get("/api/v1/products").status_code == 200
