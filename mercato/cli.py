@@ -471,6 +471,23 @@ def bench_checkout(
     print_result(result, customers=customers, rate=rate, console=console)
 
 
+@bench.command("sign-in")
+def bench_sign_in(
+    rate: Annotated[float, typer.Option(help="Wrong-password sign-ins per second (open loop).")] = 20.0,
+    duration: Annotated[float, typer.Option(help="Seconds to run.")] = 10.0,
+    addresses: Annotated[int, typer.Option(help="Distinct client addresses the flood comes from.")] = 1,
+) -> None:
+    """A shopper signing in while others flood sign-in with wrong passwords: their latency and success."""
+    from mercato.bench.sign_in import print_result, run_sign_in_bench
+
+    result = asyncio.run(
+        run_sign_in_bench(
+            rate=rate, duration_s=duration, addresses=addresses, topology=Topology.from_env(), console=console
+        )
+    )
+    print_result(result, rate=rate, addresses=addresses, console=console)
+
+
 @bench.command("events")
 def bench_events(
     rate: Annotated[float, typer.Option(help="Orders per second to place (open loop).")] = 10.0,
