@@ -159,6 +159,39 @@ def test_no_redirect_names_a_host_the_client_chose(gateway, platform):
         assert response.headers["location"] == expected, (base, path)
 
 
+def test_a_sign_in_guesser_is_held_off_per_address_and_per_account_while_others_sign_in(platform):
+    """Through Envoy and the real customers process: one address gets ten sign-in tries a minute (then
+    the gateway's 429), one account five wrong passwords a minute (then customers' 429), each with
+    Retry-After; someone else, from elsewhere, signs in all the while."""
+
+    def at(address: str) -> httpx.Client:
+        return httpx.Client(
+            base_url=platform.gateway, transport=httpx.HTTPTransport(local_address=address), timeout=10
+        )
+
+    with httpx.Client(base_url=platform.gateway, timeout=10) as front_end:
+        customer, _ = _register_and_sign_in(front_end)
+    with at("127.0.0.21") as guesser, at("127.0.0.22") as other_guesser, at("127.0.0.23") as shopper:
+        tries = [
+            guesser.post("/api/v1/auth/token", json={"email": f"g{i}@example.com", "password": "guess!"})
+            for i in range(11)
+        ]
+        assert [r.status_code for r in tries] == [401] * 10 + [429]
+        assert tries[-1].headers["retry-after"] == "6"
+        assert tries[-1].headers["content-type"].startswith("application/problem+json")
+
+        on_account = [
+            other_guesser.post("/api/v1/auth/token", json={"email": customer["email"], "password": "guess!"})
+            for _ in range(6)
+        ]
+        assert [r.status_code for r in on_account] == [401] * 5 + [429]
+        assert 1 <= int(on_account[-1].headers["retry-after"]) <= 60
+        assert on_account[-1].json()["type"].endswith("too-many-sign-in-attempts")
+
+        other, _ = _register_and_sign_in(shopper)  # someone else signs in meanwhile
+        assert other["id"]
+
+
 def test_hammering_the_auth_endpoints_is_rate_limited_with_retry_after(gateway):
     def attempt(_):  # a stolen-token replay loop: cheap for us to refuse, so only the limit stops it
         return gateway.post("/api/v1/auth/refresh", json={"refresh_token": "rt_guess"})
