@@ -213,6 +213,25 @@ class CustomerSessionsRevoked(Event):
     valid_after: int = Field(description="Unix seconds: refuse a token whose `iat` is earlier.")
 
 
+class PasswordResetRequested(Event):
+    """A shopper asked to reset a forgotten password: e-mail them the link (whatever their opt-ins).
+
+    It carries the raw single-use token, for notifications to put in the link, and nothing else would
+    ever need it; customers stores only its hash. The token dies at `expires_at` (or when used), so the
+    copies the event leaves behind (customers' encrypted outbox, the broker's stream, notifications'
+    encrypted message) are worthless soon after (docs/security.md)."""
+
+    type: ClassVar[str] = "PasswordResetRequested"
+    aggregate: ClassVar[str] = "customer"
+
+    customer_id: str
+    email: str
+    name: str
+    language: str
+    token: str
+    expires_at: datetime
+
+
 # --- payments -------------------------------------------------------------------------------------
 
 
@@ -277,6 +296,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CustomerUpdated,
         CustomerErased,
         CustomerSessionsRevoked,
+        PasswordResetRequested,
         PaymentCaptured,
         PaymentRefunded,
         StaffActionRecorded,

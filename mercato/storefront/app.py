@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mercato.storefront import account, checkout, pages, product, shop
+from mercato.storefront import account, checkout, pages, product, recovery, shop
 from mercato.storefront.gateway import BadInput, Gateway, NotFound, Unavailable
 from mercato.storefront.web import cookies, error_page, gw, render, settings
 from mercato.webkit import csrf
@@ -61,6 +61,7 @@ app.include_router(shop.router)
 app.include_router(product.router)
 app.include_router(checkout.router)
 app.include_router(account.router)
+app.include_router(recovery.router)
 
 
 app.middleware("http")(session_middleware(cookies, settings.session_secret.get_secret_value()))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request, Response
 
 from mercato.platform.app import ReadSession, UnitOfWork
 from mercato.platform.auth import CurrentCustomer
@@ -13,7 +13,7 @@ from mercato.platform.errors import BadRequest, UnprocessableEntity
 from mercato.platform.idempotency import IdempotencyKey, idempotent
 from mercato.platform.pagination import Page, Paging
 from mercato.platform.staff import Staff, requires
-from mercato.services.customers import security, service
+from mercato.services.customers import password_reset, security, service
 from mercato.services.customers.credentials import Passwords, TokenIssuer
 from mercato.services.customers.schemas import (
     AddressIn,
@@ -26,6 +26,8 @@ from mercato.services.customers.schemas import (
     ErasureIn,
     ErasureOut,
     PasswordChangeIn,
+    PasswordResetConfirmIn,
+    PasswordResetIn,
     ProfilePatch,
     RefreshIn,
     RegisterIn,
@@ -108,7 +110,36 @@ async def logout_all(customer_id: CurrentCustomer, session: UnitOfWork) -> Respo
     return Response(status_code=204)
 
 
-@router.post("/me/password", status_code=204, tags=["me"])
+@router.post("/auth/password-reset", status_code=202, tags=["auth"])
+async def request_password_reset(request: Request, body: PasswordResetIn, tasks: BackgroundTasks) -> Response:
+    """E-mail a single-use link to reset a forgotten password. 202 whatever the address, at once: the
+    account is looked up afterwards, so the answer says nothing about whether it exists."""
+    ttl = request.app.state.settings.password_reset_ttl_minutes
+    tasks.add_task(password_reset.request_reset, request.app.state.db, body.email, ttl_minutes=ttl)
+    return Response(status_code=202)
+
+
+@router.post(
+    "/auth/password-reset/confirm",
+    status_code=204,
+    tags=["auth"],
+    responses={400: {"description": "The token is unknown, expired or was used already"}},
+)
+async def confirm_password_reset(
+    body: PasswordResetConfirmIn, session: UnitOfWork, passwords: PasswordsDep
+) -> Response:
+    """Set a new password with the e-mailed token (once, before it expires); every session of the
+    account ends. 400 if the token is used, expired or unknown; 422 if the password is weak."""
+    await password_reset.confirm_reset(session, passwords, body.token, body.new_password)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/me/password",
+    status_code=204,
+    tags=["me"],
+    responses={403: {"description": "The current password is not correct"}},
+)
 async def change_password(
     body: PasswordChangeIn, customer_id: CurrentCustomer, session: UnitOfWork, passwords: PasswordsDep
 ) -> Response:

@@ -130,6 +130,21 @@ class SignInFailure(Base):
     failed_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class PasswordReset(Base):
+    """A password-reset link sent by e-mail: single-use, short-lived, and stored only as the SHA-256 of
+    its 256-bit token, so the table signs nobody in."""
+
+    __tablename__ = "password_resets"
+    __table_args__ = (Index("ix_password_resets_customer", "customer_id"),)
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 # --- the staff realm ------------------------------------------------------------------------------
 
 

@@ -34,6 +34,15 @@ class PasswordChangeIn(Input):
     new_password: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
+class PasswordResetIn(Input):
+    email: Annotated[str, Field(max_length=320)]
+
+
+class PasswordResetConfirmIn(Input):
+    token: Annotated[str, Field(min_length=1, max_length=200)]
+    new_password: Annotated[str, Field(min_length=1, max_length=1024)]
+
+
 class TokenOut(BaseModel):
     access_token: str
     refresh_token: str

@@ -19,6 +19,7 @@ class CustomersSettings(ServiceSettings):
     jwt_audience: str = "mercato-shop"
     access_token_ttl_seconds: int = 900  # short-lived: the refresh token carries the session
     refresh_token_ttl_days: int = 30
+    password_reset_ttl_minutes: int = Field(default=30, ge=5, le=24 * 60)  # a reset link's lifetime
     # A refresh token presented again this soon after its rotation is a client racing itself (two tabs
     # refreshing at once), not a thief: it gets a pair of its own instead of revoking the sign-in.
     refresh_reuse_leeway_seconds: float = Field(default=10.0, ge=0, le=60)

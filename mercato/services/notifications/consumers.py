@@ -10,6 +10,7 @@ from mercato.contracts.events import (
     CustomerUpdated,
     OrderPlaced,
     OrderStatusChanged,
+    PasswordResetRequested,
     PaymentRefunded,
 )
 from mercato.platform.consumers import HandlerContext, Handlers
@@ -46,6 +47,22 @@ async def remember_customer(session: AsyncSession, event: CustomerUpdated, conte
 @handlers.on(CustomerErased)
 async def forget_customer(session: AsyncSession, event: CustomerErased, context: HandlerContext) -> None:
     await service.forget_customer(session, event)
+
+
+@handlers.on(PasswordResetRequested)
+async def send_password_reset(
+    session: AsyncSession, event: PasswordResetRequested, context: HandlerContext
+) -> None:
+    _written(
+        context,
+        await service.send_password_reset(
+            session,
+            context.app.state.renderer,
+            event,
+            event_id=context.event_id,
+            occurred_at=context.occurred_at,
+        ),
+    )
 
 
 @handlers.on(OrderPlaced)

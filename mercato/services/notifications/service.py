@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,6 +20,7 @@ from mercato.contracts.events import (
     CustomerUpdated,
     OrderPlaced,
     OrderStatusChanged,
+    PasswordResetRequested,
     PaymentRefunded,
 )
 from mercato.platform.ids import new_id
@@ -176,6 +178,49 @@ async def welcome(
         occurred_at=occurred_at,
         context={},
     )
+
+
+async def send_password_reset(
+    session: AsyncSession,
+    renderer: Renderer,
+    event: PasswordResetRequested,
+    *,
+    event_id: str,
+    occurred_at: datetime,
+) -> list[str]:
+    """The reset link, by e-mail, to the account's address as customers knows it now: a security
+    message the shopper asked for, so it goes whatever their marketing and update opt-ins say."""
+    rendered = renderer.render(
+        "password_reset",
+        name=event.name,
+        language=event.language,
+        reset_url=f"{renderer.defaults['storefront_url']}/reset-password?{urlencode({'token': event.token})}",
+        expires_at=event.expires_at.strftime("%H:%M UTC"),
+    )
+    now = datetime.now(UTC)
+    inserted = await repo.add_message(
+        session,
+        {
+            "id": new_id("msg"),
+            "dedup_key": f"password_reset:{event_id}:email",
+            "customer_id": event.customer_id,
+            "order_id": None,
+            "kind": "password_reset",
+            "channel": "email",
+            "to_address": event.email,
+            "subject": rendered.subject,
+            "body_text": rendered.text,
+            "body_html": rendered.html,
+            "status": "pending",
+            "last_error": None,
+            "event_id": event_id,
+            "event_occurred_at": occurred_at,
+            "created_at": now,
+            "next_attempt_at": now,
+            "attempts": 0,
+        },
+    )
+    return ["email"] if inserted else []
 
 
 async def confirm_order(
