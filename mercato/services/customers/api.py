@@ -110,7 +110,13 @@ async def logout_all(customer_id: CurrentCustomer, session: UnitOfWork) -> Respo
     return Response(status_code=204)
 
 
-@router.post("/auth/password-reset", status_code=202, tags=["auth"])
+@router.post(
+    "/auth/password-reset",
+    status_code=202,
+    tags=["auth"],
+    response_class=Response,
+    responses={202: {"description": "Accepted: an e-mail goes out if the address is an account's"}},
+)
 async def request_password_reset(request: Request, body: PasswordResetIn, tasks: BackgroundTasks) -> Response:
     """E-mail a single-use link to reset a forgotten password. 202 whatever the address, at once: the
     account is looked up afterwards, so the answer says nothing about whether it exists."""
