@@ -47,7 +47,11 @@ ROUTES: tuple[Route, ...] = (
     # (signed in, yet in the small bucket: the first guesses a stolen token at the password, the second
     # is on the way of every sign-in page; listed before the prefixes they would otherwise fall under)
     Route("/api/v1/auth/logout-all", "customers", "shopper", rate_limit="auth", exact=True),
-    Route("/api/v1/me/password", "customers", "shopper", rate_limit="auth", exact=True),
+    Route("/api/v1/me/password", "customers", "shopper", rate_limit="password", exact=True),
+    # password reset: limited like sign-in (the request would otherwise mail-bomb an address; the
+    # confirmation sets a password)
+    Route("/api/v1/auth/password-reset", "customers", "public", rate_limit="password", exact=True),
+    Route("/api/v1/auth/password-reset/confirm", "customers", "public", rate_limit="password", exact=True),
     Route("/api/v1/auth/", "customers", "public", rate_limit="auth"),
     Route("/api/v1/me", "customers", "shopper"),
     Route("/.well-known/jwks.json", "customers", "public", exact=True),

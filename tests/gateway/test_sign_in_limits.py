@@ -63,3 +63,17 @@ def test_the_front_ends_address_is_not_limited_per_address(gateway: Gateway) -> 
     with client_at(gateway, "127.0.0.1") as storefront:  # in SETTINGS.sign_in_front_ends
         statuses = [storefront.post("/api/v1/auth/token", json={}).status_code for _ in range(12)]
     assert statuses == [200] * 12
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/auth/password-reset", "/api/v1/auth/password-reset/confirm", "/api/v1/me/password"]
+)
+def test_password_reset_and_change_are_limited_per_address_like_sign_in(gateway: Gateway, path: str) -> None:
+    """A reset request mails someone (a flood would mail-bomb them); a confirmation or a change sets a
+    password. (The change needs a shopper token: the stand-in's JWKS has no key, so it is a 401 — after
+    the per-address limit, which runs first.)"""
+    address = {"/api/v1/auth/password-reset": "127.0.0.4", "/api/v1/auth/password-reset/confirm": "127.0.0.5"}
+    with client_at(gateway, address.get(path, "127.0.0.6")) as client:
+        statuses = [client.post(path, json={}).status_code for _ in range(5)]
+    allowed = 401 if path == "/api/v1/me/password" else 200
+    assert statuses == [allowed] * 4 + [429]
