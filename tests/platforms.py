@@ -30,7 +30,8 @@ from tests.conftest import BACKENDS
 # Every fixed test port stays below 32768, where the kernel never hands out ephemeral client ports.
 # Offsets in use: 14000 gateway, 15000/15010 sandbox, 16000 payments, 17000/17100 mail/SMS sandboxes,
 # 20000/21000 here, 22000/23000 the event platforms (tests/e2e/events.py), 11000 the storefront with
-# search stopped (tests/browser/test_search_down.py), 12000 the contract tests' platform (tests/contract).
+# search stopped (tests/browser/test_search_down.py), 12000 the contract tests' platform (tests/contract),
+# 13000/13500 the encryption test's (tests/e2e/test_encryption.py).
 PORT_OFFSETS = {"sqlite": 20000, "postgresql": 21000}
 
 
@@ -162,6 +163,18 @@ def start_platform(var_dir: Path, topology: Topology, env: dict[str, str], *args
     return platform
 
 
+def launch(backend: str, var_dir: Path, topology: Topology, databases) -> Platform:
+    """A platform on `backend`: SQLite files under `var_dir`, or fresh PostgreSQL databases."""
+    env = platform_env(var_dir, topology)
+    if backend == "postgresql":
+        import asyncio
+
+        for service in topology.services:
+            url = asyncio.run(databases.fresh(service, backend))
+            env[f"MERCATO_{service.upper()}_DATABASE_URL"] = url
+    return start_platform(var_dir, topology, env)
+
+
 def stop_platform(platform: Platform) -> None:
     platform.process.send_signal(signal.SIGINT)  # what Ctrl-C does
     try:
@@ -175,15 +188,7 @@ def stop_platform(platform: Platform) -> None:
 def platform(request, tmp_path_factory, databases) -> Iterator[Platform]:
     backend = request.param
     var_dir = tmp_path_factory.mktemp(f"platform-{backend}")
-    topology = Topology(offset=PORT_OFFSETS[backend])
-    env = platform_env(var_dir, topology)
-    if backend == "postgresql":
-        import asyncio
-
-        for service in topology.services:
-            url = asyncio.run(databases.fresh(service, backend))
-            env[f"MERCATO_{service.upper()}_DATABASE_URL"] = url
-    platform = start_platform(var_dir, topology, env)
+    platform = launch(backend, var_dir, Topology(offset=PORT_OFFSETS[backend]), databases)
     try:
         yield platform
     finally:

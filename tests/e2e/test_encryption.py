@@ -8,11 +8,31 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
 import httpx
+import pytest
 from sqlalchemy.engine import make_url
+
+from mercato.topology import Topology
+from tests.conftest import BACKENDS
+from tests.platforms import Platform, launch, stop_platform
+
+# A platform of its own: the checkout tests buy for customers who never registered, whose confirmations
+# notifications retries (with backoff, in order) before parking them, which would hold up this test's.
+OFFSETS = {"sqlite": 13000, "postgresql": 13500}  # every port below 32768
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def platform(request, tmp_path_factory, databases) -> Iterator[Platform]:
+    var_dir = tmp_path_factory.mktemp(f"platform-encryption-{request.param}")
+    platform = launch(request.param, var_dir, Topology(offset=OFFSETS[request.param]), databases)
+    try:
+        yield platform
+    finally:
+        stop_platform(platform)
 
 
 def _distinctive() -> dict[str, str]:
