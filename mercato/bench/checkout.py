@@ -91,7 +91,8 @@ async def _sign_up(client: httpx.AsyncClient, gateway: str, sandbox: str) -> tup
         ("/api/v1/customers", {"email": email, "password": PASSWORD, "name": "Bench"}),
         ("/api/v1/auth/token", {"email": email, "password": PASSWORD}),
     ):
-        while (response := await client.post(f"{gateway}{path}", json=body)).status_code == 429:  # noqa: ASYNC110
+        # 429: a rate limit; 503: every password-hash slot busy (both say when to come back)
+        while (response := await client.post(f"{gateway}{path}", json=body)).status_code in (429, 503):  # noqa: ASYNC110
             await asyncio.sleep(float(response.headers.get("retry-after", "1")))
         response.raise_for_status()
     auth = {"Authorization": f"Bearer {response.json()['access_token']}"}
