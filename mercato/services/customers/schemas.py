@@ -35,11 +35,11 @@ class PasswordChangeIn(Input):
 
 
 class PasswordResetIn(Input):
-    email: Annotated[str, Field(max_length=320)]
+    email: Annotated[str, Field(max_length=320), SINGLE_LINE]
 
 
 class PasswordResetConfirmIn(Input):
-    token: Annotated[str, Field(min_length=1, max_length=200)]
+    token: Annotated[str, Field(min_length=1, max_length=200), SINGLE_LINE]
     new_password: Annotated[str, Field(min_length=1, max_length=1024)]
 
 
