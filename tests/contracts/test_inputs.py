@@ -95,7 +95,8 @@ JSON_BODIES = [
     for model in _models(route.body_field.field_info.annotation)
     if not model.__module__.startswith("fastapi")  # multipart uploads: a file, not JSON
 ]
-FREE_STRINGS = {"password", "new_password", "current_password"}  # never stored nor shown; anything may be in a password
+# Never stored nor shown: anything may be in a password.
+FREE_STRINGS = {"password", "new_password", "current_password"}
 
 
 def test_the_request_bodies_are_found():
