@@ -51,7 +51,7 @@ def decode_cursor(cursor: str, secret: str) -> dict[str, Any]:
         errors={"cursor": "is not a valid cursor"},
     )
     body, _, signature = cursor.partition(".")
-    if not body or not signature or len(cursor) > 512:
+    if not body or not signature or len(cursor) > 512 or not cursor.isascii():  # ours are ASCII
         raise invalid
     try:
         payload = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
@@ -80,8 +80,20 @@ def _aware(value: datetime) -> datetime:
     return value
 
 
+def _plausible(value: date) -> date:
+    """Days a shop can have data for, with room for arithmetic on either side (0001-01-01 minus a
+    month is not a date)."""
+    if not date(1970, 1, 1) <= value <= date(9998, 12, 31):
+        raise ValueError("must be between 1970-01-01 and 9998-12-31")
+    return value
+
+
 # Date filters of lists, as ISO 8601 text only (pydantic alone also reads "0" as 1970-01-01).
-Day = Annotated[date, BeforeValidator(_written_as(r"\d{4}-\d{2}-\d{2}", "a day, YYYY-MM-DD"))]
+Day = Annotated[
+    date,
+    BeforeValidator(_written_as(r"\d{4}-\d{2}-\d{2}", "a day, YYYY-MM-DD")),
+    AfterValidator(_plausible),
+]
 Instant = Annotated[
     datetime,
     BeforeValidator(_written_as(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}.*", "a date and time, ISO 8601")),

@@ -9,13 +9,14 @@ backend — so that what the fuzzer creates, archives and refunds at random dist
 from __future__ import annotations
 
 import importlib
+import os
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, seed, settings
 from schemathesis.config import SchemathesisConfig
 
 from mercato.contracts.staff import STAFF_CLAIMS_HEADER
@@ -28,6 +29,9 @@ from tests.platforms import Platform, platform_env, staff_headers, start_platfor
 # operation refuses a request without them.
 IDENTITIES = {"ShopperIdentity": new_id("cus"), "StaffIdentity": staff_headers("admin")[STAFF_CLAIMS_HEADER]}
 SETTINGS = tomllib.loads(Path(__file__).with_name("schemathesis.toml").read_text())
+# The same examples on every run, so that make test is repeatable; explore further with another seed
+# (MERCATO_CONTRACT_SEED=$RANDOM make test) and fix what it finds.
+SEED = int(os.environ.get("MERCATO_CONTRACT_SEED", "20261203"))
 PORT_OFFSET = 12000  # every port below 32768; see tests/platforms.py for the offsets in use
 
 
@@ -50,6 +54,7 @@ def _operations_of(service: str) -> Callable:
     schema = schemathesis.openapi.from_dict(document, config=config)
 
     @schema.parametrize()
+    @seed(SEED)
     @settings(deadline=None, suppress_health_check=list(HealthCheck))
     def test(case, fuzzed_platform):
         case.call_and_validate(base_url=fuzzed_platform.service_url(service))

@@ -184,6 +184,8 @@ async def test_a_range_is_at_most_a_year_and_runs_forwards(reports):
         assert backwards.status_code == 422
         not_a_date = await reports.get(path, params={"from": "yesterday"}, headers=OPERATIONS)
         assert not_a_date.status_code == 422
+        year_one = await reports.get(path, params={"to": "0001-01-01"}, headers=OPERATIONS)
+        assert year_one.status_code == 422  # was a 500: its default start is before the first date
     default = (await reports.get("/admin/v1/reports/sales", headers=OPERATIONS)).json()
     assert len(default["data"]) == 30 and default["to"] == datetime.now(UTC).date().isoformat()
     assert (
