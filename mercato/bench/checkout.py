@@ -22,6 +22,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
 from mercato.bench import setup_staff_headers
+from mercato.bench.cpu import Processes, per_operation
 from mercato.topology import Topology
 
 PASSWORD = "bench mark password 1"  # noqa: S105 - throwaway benchmark accounts
@@ -41,6 +42,7 @@ class Result:
     statuses: dict[int, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
     statements: dict[str, float] = field(default_factory=dict)
+    cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU milliseconds per checkout, by process
 
     @property
     def checkouts(self) -> int:
@@ -168,6 +170,8 @@ async def run_checkout_bench(
             TextColumn("{task.fields[done]} done"),
             TimeRemainingColumn(),
         )
+        processes = Processes.find(topology)
+        cpu_before = processes.snapshot()
         with Progress(*columns, console=console) as progress:
             task = progress.add_task("bench", total=duration_s, done=0)
             started = time.perf_counter()
@@ -181,8 +185,11 @@ async def run_checkout_bench(
             result.elapsed_s = time.perf_counter() - started
             progress.update(task, completed=duration_s, done=sum(result.statuses.values()))
 
+        cpu_after = processes.snapshot()
         after = await _statements(client, topology)
         checkouts = max(sum(result.statuses.values()), 1)
+        # add-to-cart requests run in the same window; their CPU is counted with the checkout they precede
+        result.cpu_ms = per_operation(cpu_before, cpu_after, checkouts)
         result.statements = {
             name: (after[name] - after_adds[name] - adds * per_add[name]) / checkouts for name in after
         }
@@ -204,4 +211,6 @@ def print_result(result: Result, *, customers: int, rate: float | None, console:
     for name, count in result.statements.items():
         table.add_row(f"SQL statements / checkout: {name}", f"{count:.1f}")
     table.add_row("SQL statements / checkout: all", f"{sum(result.statements.values()):.1f}")
+    for name, ms in result.cpu_ms.items():
+        table.add_row(f"CPU ms / checkout (incl. its add-to-cart): {name}", f"{ms:.1f}")
     console.print(table)
