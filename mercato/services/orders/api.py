@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from mercato.contracts.money import Currency
 from mercato.platform.auth import CurrentCustomer, CurrentShopper
-from mercato.platform.errors import BadRequest
 from mercato.platform.idempotency import RequiredIdempotencyKey
 from mercato.platform.pagination import Day, Page, Paging
 from mercato.platform.staff import Staff, requires
-from mercato.services.orders import reports, service
+from mercato.services.orders import cart, history, lookups, operations, refunds, reports
+from mercato.services.orders import checkout as checkout_use_case
+from mercato.services.orders.deps import Deps
 from mercato.services.orders.domain import OrderState
 from mercato.services.orders.schemas import (
     CartItemIn,
@@ -31,7 +32,6 @@ from mercato.services.orders.schemas import (
     TopProductsReport,
     TransitionIn,
 )
-from mercato.services.orders.service import Deps
 
 router = APIRouter(prefix="/api/v1")
 admin = APIRouter(prefix="/admin/v1")
@@ -50,25 +50,25 @@ DepsDep = Annotated[Deps, Depends(_deps)]
 @router.get("/cart", response_model=CartOut, tags=["cart"])
 async def get_cart(customer_id: CurrentCustomer, deps: DepsDep) -> CartOut:
     """My cart with current prices and availability, line totals, shipping and total."""
-    return await service.cart(deps, customer_id)
+    return await cart.cart(deps, customer_id)
 
 
 @router.post("/cart/items", response_model=CartOut, tags=["cart"])
 async def add_item(body: CartItemIn, customer_id: CurrentCustomer, deps: DepsDep) -> CartOut:
     """Add an item, or increase its quantity if it is in the cart already."""
-    return await service.add_item(deps, customer_id, body)
+    return await cart.add_item(deps, customer_id, body)
 
 
 @router.patch("/cart/items/{sku}", response_model=CartOut, tags=["cart"])
 async def change_item(
     sku: SkuPath, body: CartItemPatch, customer_id: CurrentCustomer, deps: DepsDep
 ) -> CartOut:
-    return await service.set_quantity(deps, customer_id, sku, body.quantity)
+    return await cart.set_quantity(deps, customer_id, sku, body.quantity)
 
 
 @router.delete("/cart/items/{sku}", status_code=204, tags=["cart"])
 async def remove_item(sku: SkuPath, customer_id: CurrentCustomer, deps: DepsDep) -> Response:
-    await service.remove_item(deps, customer_id, sku)
+    await cart.remove_item(deps, customer_id, sku)
     return Response(status_code=204)
 
 
@@ -94,9 +94,7 @@ async def checkout(
 ) -> OrderOut:
     """Buy the cart: reserve stock, capture payment, place the order. Retrying with the same
     Idempotency-Key returns the same order and never charges twice."""
-    if not idempotency_key.strip() or not idempotency_key.isprintable():
-        raise BadRequest("The Idempotency-Key header is not valid.", errors={"Idempotency-Key": "is invalid"})
-    status, order = await service.checkout(deps, shopper, idempotency_key, body)
+    status, order = await checkout_use_case.checkout(deps, shopper, idempotency_key, body)
     response.status_code = status
     return order
 
@@ -104,7 +102,7 @@ async def checkout(
 @router.get("/orders", response_model=Page[OrderSummary], tags=["orders"])
 async def orders(customer_id: CurrentCustomer, deps: DepsDep, paging: Paging) -> Page[OrderSummary]:
     """My orders, newest first."""
-    rows = await service.list_orders(
+    rows = await history.list_orders(
         deps, customer_id, before=paging.position.get("before"), limit=paging.fetch
     )
     return paging.page(rows, lambda last: {"before": last.id})
@@ -113,19 +111,19 @@ async def orders(customer_id: CurrentCustomer, deps: DepsDep, paging: Paging) ->
 @router.get("/orders/{order_id}", response_model=OrderOut, tags=["orders"])
 async def order(order_id: OrderIdPath, customer_id: CurrentCustomer, deps: DepsDep) -> OrderOut:
     """An order with its lines, totals, state history and payment summary."""
-    return await service.get_order(deps, customer_id, order_id)
+    return await history.get_order(deps, customer_id, order_id)
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, tags=["orders"])
 async def cancel(order_id: OrderIdPath, customer_id: CurrentCustomer, deps: DepsDep) -> OrderOut:
     """Cancel before shipping; the payment is refunded."""
-    return await service.cancel(deps, customer_id, order_id)
+    return await operations.cancel(deps, customer_id, order_id)
 
 
 @router.post("/orders/{order_id}/return", response_model=OrderOut, tags=["orders"])
 async def request_return(order_id: OrderIdPath, customer_id: CurrentCustomer, deps: DepsDep) -> OrderOut:
     """Ask to return a delivered order."""
-    return await service.request_return(deps, customer_id, order_id)
+    return await operations.request_return(deps, customer_id, order_id)
 
 
 # --- back office: operations (orders, fulfilment, refunds), support (look-ups), reports ------------
@@ -161,7 +159,7 @@ async def staff_orders(
 ) -> Page[StaffOrderSummary]:
     """Every order, failed checkouts included, newest first, filtered by state, placed day,
     customer or order number."""
-    rows = await service.staff_orders(
+    rows = await lookups.staff_orders(
         deps,
         states=state or [],
         placed_from=placed_from,
@@ -178,7 +176,7 @@ async def staff_orders(
 async def staff_order(order_id: OrderIdPath, staff: OrderReader, deps: DepsDep) -> StaffOrderOut:
     """An order with its lines, totals, address, payment, shipment and its whole history: every
     state, when, why and who asked (customer, staff member or system)."""
-    return await service.staff_order(deps, order_id)
+    return await lookups.staff_order(deps, order_id)
 
 
 @admin.post(
@@ -197,7 +195,7 @@ async def transition(
     cancelled (before shipping: restocked and refunded in full) or returned (after delivery). The
     customer is told by e-mail. Asking for the state the order is in already, with the same data,
     changes nothing and answers 200."""
-    return await service.staff_transition(deps, staff, order_id, body)
+    return await operations.staff_transition(deps, staff, order_id, body)
 
 
 @admin.post(
@@ -222,9 +220,7 @@ async def refund(
 ) -> Response:
     """Refund everything left (no `amount`) or part of it. Retrying with the same Idempotency-Key
     answers the first response and never refunds twice."""
-    if not idempotency_key.strip() or not idempotency_key.isprintable():
-        raise BadRequest("The Idempotency-Key header is not valid.", errors={"Idempotency-Key": "is invalid"})
-    return await service.staff_refund(deps, staff, order_id, idempotency_key, body)
+    return await refunds.staff_refund(deps, staff, order_id, idempotency_key, body)
 
 
 @admin.get("/reports/sales", response_model=SalesReport, tags=["back office: reports"])

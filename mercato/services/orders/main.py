@@ -8,7 +8,8 @@ from mercato.platform.app import create_app
 from mercato.services.orders.api import admin, router
 from mercato.services.orders.clients import Catalog, Payments
 from mercato.services.orders.consumers import handlers
-from mercato.services.orders.service import Deps, reconcile
+from mercato.services.orders.deps import Deps
+from mercato.services.orders.recovery import reconcile
 from mercato.services.orders.settings import OrdersSettings
 
 

@@ -11,7 +11,9 @@ from typing import Any, Literal
 from mercato.contracts.money import Money
 from mercato.platform.errors import UnprocessableEntity
 from mercato.services.orders import repository as repo
+from mercato.services.orders.deps import Deps
 from mercato.services.orders.domain import OrderState
+from mercato.services.orders.lookups import day_start
 from mercato.services.orders.schemas import (
     OrdersByStateReport,
     SalesDay,
@@ -21,7 +23,6 @@ from mercato.services.orders.schemas import (
     TopProduct,
     TopProductsReport,
 )
-from mercato.services.orders.service import Deps, day_start
 
 NOT_SOLD = (OrderState.CANCELLED, OrderState.RETURNED, OrderState.REFUNDED)
 """Orders whose goods did not stay sold: left out of the top products."""

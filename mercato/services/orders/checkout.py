@@ -1,0 +1,241 @@
+"""Checkout, the synchronous path.
+
+Checkout never holds a database transaction open across a call to another service. It writes the
+order as `pending_payment` first — the durable record that a checkout is in flight — then reserves
+stock, captures payment, commits the reservation, and finally places the order together with its
+OrderPlaced event in one transaction (settlement.py). Each failure compensates the steps before it; if
+the process dies half-way, the reconciler (recovery.py) finds the pending order and completes or
+compensates it, asking the other services (which are all idempotent by order id) what really happened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import signal
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from mercato.contracts.money import Money
+from mercato.platform.auth import SESSION_ENDED, Shopper
+from mercato.platform.clients import RemoteProblem
+from mercato.platform.errors import (
+    Conflict,
+    PaymentRequired,
+    Problem,
+    ServiceUnavailable,
+    Unauthorized,
+    UnprocessableEntity,
+)
+from mercato.platform.ids import new_id
+from mercato.platform.sessions import hold_customer, is_ended
+from mercato.services.orders import repository as repo
+from mercato.services.orders.cart import shipping
+from mercato.services.orders.deps import CUSTOMER, Deps, now
+from mercato.services.orders.domain import OrderState
+from mercato.services.orders.history import load_view, order_view
+from mercato.services.orders.models import Order, OrderLine, OrderStateChange
+from mercato.services.orders.schemas import CheckoutIn, OrderOut
+from mercato.services.orders.settings import OrdersSettings
+from mercato.services.orders.settlement import abandon, fail, place, release
+
+log = logging.getLogger("mercato.orders")
+
+
+def _fingerprint(body: CheckoutIn) -> str:
+    return hashlib.sha256(orjson.dumps(body.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)).hexdigest()
+
+
+def _replayed_problem(order: Order) -> Problem:
+    stored = order.failure or {}
+    problem = {402: PaymentRequired, 409: Conflict}.get(order.failure_status or 503, ServiceUnavailable)(
+        stored.get("detail"), errors=stored.get("errors"), **(stored.get("extensions") or {})
+    )
+    if stored.get("slug"):
+        problem.slug = stored["slug"]
+    return problem
+
+
+async def _replay(deps: Deps, order: Order, fingerprint: str) -> tuple[int, OrderOut]:
+    if order.request_hash != fingerprint:
+        raise Conflict(
+            "This Idempotency-Key was already used for a different checkout.",
+            errors={"Idempotency-Key": "was used for a different request"},
+        )
+    if order.state == OrderState.FAILED:
+        raise _replayed_problem(order)
+    view = await load_view(deps, order.id)
+    return (202 if order.state == OrderState.PENDING_PAYMENT else 201), view
+
+
+async def checkout(deps: Deps, shopper: Shopper, key: str, body: CheckoutIn) -> tuple[int, OrderOut]:
+    """Returns (201, placed order), or (202, pending order) when the outcome is being finalised."""
+    customer_id = shopper.id
+    fingerprint = _fingerprint(body)
+    async with deps.db.read() as session:
+        existing = await repo.order_by_key(session, customer_id, key)
+        lines = [] if existing else await repo.cart_lines(session, customer_id)
+    if existing:
+        return await _replay(deps, existing, fingerprint)
+    if not lines:
+        raise UnprocessableEntity("Your cart is empty.", errors={"cart": "is empty"})
+    if holder := next((line.order_id for line in lines if line.order_id), None):
+        raise _checkout_in_progress(holder)
+
+    variants = await deps.catalog.variants([line.sku for line in lines])
+    if gone := [line.sku for line in lines if line.sku not in variants]:
+        raise Conflict(
+            "Some items in your cart are no longer sold.",
+            slug="out-of-stock",
+            unavailable=[{"sku": sku, "requested": 0, "available": 0} for sku in gone],
+        )
+    currencies = {variants[line.sku].price.currency for line in lines}
+    if len(currencies) != 1:
+        raise Conflict("All items of one order must be priced in one currency.")
+
+    created_at = now()
+    order_id = new_id("ord")
+    order_lines = [
+        OrderLine(
+            order_id=order_id,
+            sku=line.sku,
+            product_id=variants[line.sku].product_id,
+            product_name=variants[line.sku].product_name,
+            attributes=variants[line.sku].attributes,
+            image_url=variants[line.sku].image_url,
+            unit_price=variants[line.sku].price.amount,
+            quantity=line.quantity,
+        )
+        for line in lines
+    ]
+    subtotal = sum(line.unit_price * line.quantity for line in order_lines)
+    shipping_amount = shipping(subtotal, deps.settings)
+    order = Order(
+        id=order_id,
+        customer_id=customer_id,
+        state=OrderState.PENDING_PAYMENT,
+        currency=currencies.pop(),
+        subtotal=subtotal,
+        shipping=shipping_amount,
+        total=subtotal + shipping_amount,
+        shipping_address=body.shipping_address.model_dump(mode="json"),
+        payment_method=body.payment_method,
+        idempotency_key=key,
+        request_hash=fingerprint,
+        refunded=0,
+        created_at=created_at,
+        updated_at=created_at,
+    )
+    async with deps.db.unit_of_work() as session:
+        # The order holds personal data (the shipping address): it is written only while the session is
+        # alive, serialised with the handling of an erasure (consumers.py), which erases every order
+        # written before it; nothing is reserved or charged before this commits.
+        await hold_customer(session, customer_id)
+        if await is_ended(session, customer_id, shopper.issued_at):
+            raise Unauthorized(SESSION_ENDED)
+        try:
+            await repo.add_order(
+                session,
+                order,
+                order_lines,
+                OrderStateChange(
+                    order_id=order_id,
+                    from_state=None,
+                    to_state=OrderState.PENDING_PAYMENT,
+                    reason="checkout",
+                    at=created_at,
+                    actor=CUSTOMER.kind,
+                ),
+            )
+        except repo.DuplicateKey:
+            existing = await repo.order_by_key(session, customer_id, key)
+        else:
+            await _hold_cart(session, order, order_lines)
+    if existing:  # a concurrent request with the same key got there first
+        return await _replay(deps, existing, fingerprint)
+    return await _complete(deps, order, order_lines)
+
+
+async def _hold_cart(session: AsyncSession, order: Order, lines: list[OrderLine]) -> None:
+    """A cart is checked out at most once: this checkout holds its lines until it is placed (they
+    leave the cart) or fails (they are free again). A second tab's checkout, racing this one with its
+    own Idempotency-Key, finds them held and is refused (the order insert rolls back with it)."""
+    held = await repo.claim_cart(session, order.customer_id, order.id)
+    if held == {line.sku: line.quantity for line in lines}:
+        return
+    if (holder := await repo.cart_holder(session, order.customer_id)) and holder != order.id:
+        raise _checkout_in_progress(holder)
+    raise Conflict(
+        "Your cart changed while you were checking out (perhaps it was just ordered in another window). "
+        "Please review your cart and your orders; you have not been charged for this attempt.",
+        slug="cart-changed",
+    )
+
+
+def _checkout_in_progress(order_id: str) -> Conflict:
+    return Conflict(
+        "This cart is already being checked out (in another window or tab); you have not been charged "
+        "twice. See your orders in a moment.",
+        slug="checkout-in-progress",
+        order_id=order_id,
+    )
+
+
+async def _complete(deps: Deps, order: Order, lines: list[OrderLine]) -> tuple[int, OrderOut]:
+    quantities = {line.sku: line.quantity for line in lines}
+    try:
+        await deps.catalog.reserve(
+            key=order.id, lines=quantities, ttl_seconds=deps.settings.reservation_ttl_seconds
+        )
+    except RemoteProblem as problem:
+        if problem.status not in (409, 422):
+            raise
+        out_of_stock = Conflict(
+            "Some items sold out while you were checking out.",
+            slug="out-of-stock",
+            unavailable=problem.body.get("unavailable", []),
+        )
+        await fail(deps, order, 409, out_of_stock)
+        raise out_of_stock from None
+    except ServiceUnavailable:
+        raise await abandon(deps, order, "the catalog did not answer") from None
+
+    try:
+        payment = await deps.payments.pay(
+            order_id=order.id,
+            customer_id=order.customer_id,
+            amount=Money(amount=order.total, currency=order.currency),
+            payment_method=order.payment_method,
+        )
+    except RemoteProblem as problem:
+        if problem.status != 402:
+            raise await abandon(deps, order, f"payments refused the request ({problem.status})") from None
+        await release(deps, order.id)
+        declined = PaymentRequired(
+            problem.detail, errors=problem.errors, decline_code=problem.body.get("decline_code")
+        )
+        await fail(deps, order, 402, declined)
+        raise declined from None
+    except ServiceUnavailable:
+        raise await abandon(deps, order, "the payment did not complete") from None
+
+    _crash_if_armed(deps.settings)
+    try:
+        await deps.catalog.commit(order.id)
+    except RemoteProblem:  # the reservation ran out while paying: undo the payment
+        raise await abandon(deps, order, "the stock reservation expired during payment", status=409) from None
+    except ServiceUnavailable:
+        log.warning(
+            "reservation commit unconfirmed; the reconciler will finish", extra={"order_id": order.id}
+        )
+        return 202, order_view(order, lines, [])
+    return 201, await place(deps, order, lines, payment, reason="paid", by=CUSTOMER)
+
+
+def _crash_if_armed(settings: OrdersSettings) -> None:
+    """Test hook: die here, between capture and commit, as a power cut would."""
+    if settings.crash_hook_file and settings.crash_hook_file.exists():
+        settings.crash_hook_file.unlink()
+        os.kill(os.getpid(), signal.SIGKILL)

@@ -1,0 +1,42 @@
+"""What every orders use case is given (the database, the two services it calls, its settings), and
+who acts when an order changes state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from mercato.platform.db import Database
+from mercato.platform.staff import Staff
+from mercato.services.orders.clients import Catalog, Payments
+from mercato.services.orders.settings import OrdersSettings
+
+
+@dataclass(frozen=True)
+class Deps:
+    db: Database
+    catalog: Catalog
+    payments: Payments
+    settings: OrdersSettings
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asked for a change of state: what the order's timeline shows (and, for staff, whom the
+    audit trail names)."""
+
+    kind: Literal["customer", "staff", "system"]
+    staff: Staff | None = None
+
+    @property
+    def staff_id(self) -> str | None:
+        return self.staff.id if self.staff else None
+
+
+CUSTOMER = Actor("customer")
+SYSTEM = Actor("system")  # the reconciler, or a consequence of another change (a refund after a cancel)
+
+
+def now() -> datetime:
+    return datetime.now(UTC)

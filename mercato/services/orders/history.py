@@ -1,0 +1,97 @@
+"""The shopper's orders: one order as they see it, and their purchase history."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from mercato.contracts.carriers import tracking_link
+from mercato.contracts.money import Money
+from mercato.platform.errors import NotFound
+from mercato.services.orders import repository as repo
+from mercato.services.orders.deps import Deps
+from mercato.services.orders.domain import order_number
+from mercato.services.orders.models import Order, OrderLine, OrderStateChange
+from mercato.services.orders.schemas import (
+    OrderLineOut,
+    OrderOut,
+    OrderSummary,
+    PaymentSummary,
+    StateChangeOut,
+)
+
+
+def order_view(order: Order, lines: Iterable[OrderLine], history: Iterable[OrderStateChange]) -> OrderOut:
+    def money(amount: int) -> Money:
+        return Money(amount=amount, currency=order.currency)
+
+    return OrderOut(
+        id=order.id,
+        number=order_number(order.number),
+        state=order.state,
+        lines=[
+            OrderLineOut(
+                sku=line.sku,
+                product_id=line.product_id,
+                name=line.product_name,
+                attributes=line.attributes,
+                image_url=line.image_url,
+                quantity=line.quantity,
+                unit_price=money(line.unit_price),
+                line_total=money(line.unit_price * line.quantity),
+            )
+            for line in lines
+        ],
+        subtotal=money(order.subtotal),
+        shipping=money(order.shipping),
+        total=money(order.total),
+        shipping_address=order.shipping_address,
+        payment=PaymentSummary(
+            status=order.payment_status,
+            card_brand=order.card_brand,
+            card_last4=order.card_last4,
+            amount=money(order.total),
+            refunded=money(order.refunded),
+        ),
+        carrier=order.carrier,
+        tracking_number=order.tracking_number,
+        tracking_url=tracking_link(order.carrier, order.tracking_number),
+        history=[StateChangeOut(state=h.to_state, at=h.at, reason=h.reason) for h in history],
+        created_at=order.created_at,
+        placed_at=order.placed_at,
+    )
+
+
+async def load_view(deps: Deps, order_id: str) -> OrderOut:
+    async with deps.db.read() as session:
+        order = await repo.order(session, order_id)
+        assert order is not None
+        return order_view(
+            order, await repo.lines_of(session, order_id), await repo.history_of(session, order_id)
+        )
+
+
+async def get_order(deps: Deps, customer_id: str, order_id: str) -> OrderOut:
+    async with deps.db.read() as session:
+        order = await repo.customer_order(session, customer_id, order_id)
+        if order is None:  # someone else's order looks exactly like a missing one
+            raise NotFound("There is no such order.")
+        return order_view(
+            order, await repo.lines_of(session, order_id), await repo.history_of(session, order_id)
+        )
+
+
+async def list_orders(deps: Deps, customer_id: str, *, before: str | None, limit: int) -> list[OrderSummary]:
+    async with deps.db.read() as session:
+        rows = await repo.customer_orders(session, customer_id, before=before, limit=limit)
+    return [
+        OrderSummary(
+            id=o.id,
+            number=order_number(o.number),
+            state=o.state,
+            total=Money(amount=o.total, currency=o.currency),
+            item_count=count,
+            created_at=o.created_at,
+            placed_at=o.placed_at,
+        )
+        for o, count in rows
+    ]

@@ -1,0 +1,106 @@
+"""The back office's refunds (`/admin/v1`): all or part of an order's payment, through payments."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.responses import Response
+
+from mercato.platform.clients import RemoteProblem
+from mercato.platform.errors import Conflict, ServiceUnavailable, UnprocessableEntity
+from mercato.platform.idempotency import idempotent
+from mercato.platform.staff import Staff
+from mercato.services.orders import repository as repo
+from mercato.services.orders.clients import Payment
+from mercato.services.orders.deps import Actor, Deps, now
+from mercato.services.orders.domain import TRANSITIONS, OrderState
+from mercato.services.orders.lookups import any_order, staff_view_in
+from mercato.services.orders.operations import record_transition
+from mercato.services.orders.schemas import StaffOrderOut, StaffRefundIn
+
+NOT_SHIPPED = frozenset({OrderState.PLACED, OrderState.CONFIRMED, OrderState.PROCESSING})
+
+
+def _refund_key(idempotency_key: str) -> str:
+    """The refund's key at payments (and, through it, at the provider): derived from the client's
+    Idempotency-Key, so a retry of the request can never become a second refund."""
+    return "staff:" + hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]
+
+
+async def staff_refund(
+    deps: Deps, staff: Staff, order_id: str, idempotency_key: str, body: StaffRefundIn
+) -> Response:
+    """Refund all or part of an order's payment through payments (which records the refund, who asked
+    for it, and its PaymentRefunded event). An order refunded in full becomes `refunded` where the
+    state machine allows it (from cancelled or returned); elsewhere its state stays and the refund is
+    on its payment. Before shipping, refunding everything is a cancellation: 409, cancel instead."""
+    order = await any_order(deps, order_id)
+    if order.state in (OrderState.PENDING_PAYMENT, OrderState.FAILED):
+        raise Conflict(
+            "This order has no captured payment to refund.", slug="nothing-to-refund", state=order.state
+        )
+    if body.amount is not None and body.amount.currency != order.currency:
+        raise UnprocessableEntity(
+            f"The order was paid in {order.currency}.",
+            errors={"amount.currency": f"must be {order.currency}"},
+        )
+    if body.amount is None and order.state in NOT_SHIPPED:
+        raise Conflict(
+            "To refund everything before shipping, cancel the order: that refunds in full and restocks.",
+            slug="cancel-instead",
+            state=order.state,
+        )
+    try:
+        payment = await deps.payments.refund(
+            order.id,
+            refund_key=_refund_key(idempotency_key),
+            reason=body.reason,
+            amount=body.amount.amount if body.amount else None,
+            staff=staff,
+        )
+    except RemoteProblem as problem:
+        if problem.status == 404:
+            raise Conflict("This order has no payment to refund.", slug="nothing-to-refund") from None
+        raise
+    except ServiceUnavailable:
+        raise ServiceUnavailable(
+            "The payment provider did not confirm the refund. Retry with the same Idempotency-Key: "
+            "a refund that did go through is then recorded, and none is made twice."
+        ) from None
+    by = Actor("staff", staff)
+    async with deps.db.unit_of_work() as session:
+        return await idempotent(
+            session,
+            scope=f"staff-refund:{order.id}",
+            key=idempotency_key,
+            request=body,
+            status_code=200,
+            required=True,
+            run=lambda: _settle_refund(session, order.id, payment, by=by, reason=body.reason),
+        )
+
+
+async def _settle_refund(
+    session: AsyncSession, order_id: str, payment: Payment, *, by: Actor, reason: str
+) -> StaffOrderOut:
+    """Take payments' word for what is refunded; refunded in full, the order becomes `refunded` if its
+    state allows (that change's event tells the customer nothing: the refund has its own e-mail)."""
+    order = await repo.order(session, order_id, fresh=True)
+    assert order is not None
+    refunded, status = payment.refunded.amount, payment.status
+    moved = False
+    in_full = refunded >= payment.captured.amount
+    if in_full and OrderState.REFUNDED in TRANSITIONS[OrderState(order.state)]:
+        moved = await record_transition(
+            session,
+            order,
+            OrderState.REFUNDED,
+            f"refunded in full: {reason}"[:200],
+            by=by,
+            refunded=refunded,
+            payment_status=status,
+        )
+    if not moved:
+        await repo.set_payment(session, order_id, refunded=refunded, payment_status=status, now=now())
+    return await staff_view_in(session, order_id)

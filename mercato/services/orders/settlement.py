@@ -1,0 +1,136 @@
+"""How a pending order ends, for checkout and for the reconciler alike: placed (its one decisive
+transaction), or failed once its reservation is released and its payment voided."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from mercato.contracts.events import OrderLineSnapshot, OrderPlaced
+from mercato.contracts.money import Money
+from mercato.platform.clients import RemoteProblem
+from mercato.platform.errors import Conflict, Problem, ServiceUnavailable
+from mercato.platform.outbox import record_event
+from mercato.services.orders import repository as repo
+from mercato.services.orders.clients import Payment
+from mercato.services.orders.deps import SYSTEM, Actor, Deps, now
+from mercato.services.orders.domain import OrderState, order_number
+from mercato.services.orders.history import load_view, order_view
+from mercato.services.orders.models import Order, OrderLine, OrderStateChange
+from mercato.services.orders.schemas import OrderOut
+
+log = logging.getLogger("mercato.orders")
+
+
+async def place(
+    deps: Deps, order: Order, lines: list[OrderLine], payment: Payment, *, reason: str, by: Actor
+) -> OrderOut:
+    """The checkout's one decisive transaction: the order is placed, its event staged, its cart emptied."""
+    placed_at = now()
+    async with deps.db.unit_of_work() as session:
+        placed = await repo.move(
+            session,
+            order.id,
+            expected=OrderState.PENDING_PAYMENT,
+            state=OrderState.PLACED,
+            now=placed_at,
+            reason=reason,
+            actor=by.kind,
+            placed_at=placed_at,
+            payment_status=payment.status,
+            card_brand=payment.card_brand,
+            card_last4=payment.card_last4,
+        )
+        if placed:
+            number = await repo.next_order_number(session)
+            await repo.set_order_number(session, order.id, number)
+            await record_event(
+                session,
+                OrderPlaced(
+                    order_id=order.id,
+                    number=order_number(number),
+                    customer_id=order.customer_id,
+                    total=Money(amount=order.total, currency=order.currency),
+                    placed_at=placed_at,
+                    lines=tuple(
+                        OrderLineSnapshot(
+                            sku=line.sku,
+                            product_id=line.product_id,
+                            name=line.product_name,
+                            quantity=line.quantity,
+                            unit_price=Money(amount=line.unit_price, currency=order.currency),
+                        )
+                        for line in lines
+                    ),
+                ),
+                aggregate_type="order",
+                aggregate_id=order.id,
+            )
+            await repo.remove_checked_out_lines(session, order.customer_id, order.id)
+    if not placed:  # the reconciler finished it meanwhile
+        return await load_view(deps, order.id)
+    order.state, order.placed_at, order.payment_status = OrderState.PLACED, placed_at, payment.status
+    order.number = number
+    order.card_brand, order.card_last4, order.updated_at = payment.card_brand, payment.card_last4, placed_at
+    history = [
+        OrderStateChange(to_state=OrderState.PENDING_PAYMENT, at=order.created_at, reason="checkout"),
+        OrderStateChange(to_state=OrderState.PLACED, at=placed_at, reason=reason),
+    ]
+    return order_view(order, lines, history)
+
+
+def _stored_problem(status: int, problem: Problem) -> dict[str, Any]:
+    return {
+        "status": status,
+        "slug": problem.slug,
+        "title": problem.title,
+        "detail": problem.detail,
+        "errors": problem.errors,
+        "extensions": problem.extensions,
+    }
+
+
+async def fail(deps: Deps, order: Order, status: int, problem: Problem, *, reason: str | None = None) -> None:
+    async with deps.db.unit_of_work() as session:
+        await repo.move(
+            session,
+            order.id,
+            expected=OrderState.PENDING_PAYMENT,
+            state=OrderState.FAILED,
+            now=now(),
+            reason=reason or problem.detail[:200],
+            actor=SYSTEM.kind,
+            failure_status=status,
+            failure=_stored_problem(status, problem),
+        )
+        await repo.release_cart(session, order.customer_id, order.id)
+
+
+async def release(deps: Deps, order_id: str) -> bool:
+    try:
+        await deps.catalog.release(order_id)
+    except RemoteProblem as problem:
+        return problem.status == 404  # never reserved: nothing to release
+    except ServiceUnavailable:
+        return False
+    return True
+
+
+async def abandon(deps: Deps, order: Order, why: str, *, status: int = 503) -> Problem:
+    """Undo payment and reservation, then fail the order. If that can't be done now, the order stays
+    pending and the reconciler finishes the job. Returns the problem to answer the client with."""
+    problem: Problem = (
+        Conflict("Some items sold out while you were paying; you have not been charged.", slug="out-of-stock")
+        if status == 409
+        else ServiceUnavailable(
+            f"Checkout could not complete: {why}. You have not been charged; please try again."
+        )
+    )
+    try:
+        await deps.payments.void(order.id)
+    except (RemoteProblem, ServiceUnavailable):
+        log.warning("could not void payment; the reconciler will", extra={"order_id": order.id})
+        return problem
+    if await release(deps, order.id):
+        await fail(deps, order, status, problem, reason=why)
+    return problem
