@@ -211,6 +211,9 @@ def print_result(result: Result, *, customers: int, rate: float | None, console:
     for name, count in result.statements.items():
         table.add_row(f"SQL statements / checkout: {name}", f"{count:.1f}")
     table.add_row("SQL statements / checkout: all", f"{sum(result.statements.values()):.1f}")
-    for name, ms in result.cpu_ms.items():
-        table.add_row(f"CPU ms / checkout (incl. its add-to-cart): {name}", f"{ms:.1f}")
     console.print(table)
+    cpu = Table(title="CPU ms per checkout (with its add-to-cart), by process")
+    for name in result.cpu_ms:
+        cpu.add_column(name, justify="right")
+    cpu.add_row(*(f"{ms:.1f}" for ms in result.cpu_ms.values()))
+    console.print(cpu)

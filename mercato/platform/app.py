@@ -36,13 +36,19 @@ PeriodicTask = tuple[float, Callable[[FastAPI], Awaitable[None]]]  # (every seco
 
 
 class RequestContextMiddleware:
-    """Request id, body size limit and one access-log line per request, as plain ASGI (no overhead
-    of BaseHTTPMiddleware on the hot path)."""
+    """Request id, body size limit, request counts, and a log line for each notable request (a 5xx, or
+    slower than `slow_request_ms`; every request with `log_requests="all"`), as plain ASGI (no overhead
+    of BaseHTTPMiddleware on the hot path). The gateway's access log has a line for every request at the
+    door; a line per request here too cost more CPU than the request's own work (docs/performance.md)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_body_bytes: int, metrics: Metrics, log_all: bool, slow_ms: float
+    ) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
+        self.log_all = log_all
+        self.slow_ms = slow_ms
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -107,15 +113,17 @@ class RequestContextMiddleware:
         finally:
             if scope["path"] not in ("/healthz", "/readyz", "/metrics"):
                 self.metrics.inc("mercato_http_requests_total", method=scope["method"], status=str(status))
-                log.info(
-                    "request",
-                    extra={
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "status": status,
-                        "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                    },
-                )
+                duration_ms = (time.perf_counter() - started) * 1000
+                if self.log_all or status >= 500 or duration_ms >= self.slow_ms:
+                    log.info(
+                        "request",
+                        extra={
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "status": status,
+                            "duration_ms": round(duration_ms, 2),
+                        },
+                    )
             request_id_var.reset(token)
             tracing.traceparent_var.reset(trace_token)
 
@@ -266,7 +274,11 @@ def create_app(
     install_problem_handlers(app)
     install_openapi(app)
     app.add_middleware(
-        RequestContextMiddleware, max_body_bytes=settings.max_body_bytes, metrics=app.state.metrics
+        RequestContextMiddleware,
+        max_body_bytes=settings.max_body_bytes,
+        metrics=app.state.metrics,
+        log_all=settings.log_requests == "all",
+        slow_ms=settings.slow_request_ms,
     )
     app.include_router(_health_router())
     for router in routers:

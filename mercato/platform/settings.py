@@ -32,6 +32,9 @@ class ServiceSettings(BaseSettings):
     database_echo: bool = False
     database_pool_size: int = 10
     log_level: str = "INFO"
+    # A log line per request: "notable" ones (5xx, or slower than slow_request_ms) or "all".
+    log_requests: Literal["notable", "all"] = "notable"
+    slow_request_ms: float = 500.0
     # Signs pagination cursors, so a client can't forge one that reads past its filter.
     cursor_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     max_body_bytes: int = 1_048_576

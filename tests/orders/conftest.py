@@ -16,6 +16,7 @@ from mercato.services.payments.settings import PaymentsSettings
 from mercato.topology import Topology
 from tests.catalog.factories import add_categories
 from tests.sandbox.processes import StandIn
+from tests.servers import served
 
 
 async def _catalog_app(databases, backend, tmp_path) -> FastAPI:
@@ -30,13 +31,15 @@ async def _catalog_app(databases, backend, tmp_path) -> FastAPI:
     )
 
 
-async def _orders_app(databases, backend) -> FastAPI:
+async def _orders_app(databases, backend, *, catalog_url: str, payments_url: str = "") -> FastAPI:
     return build_orders(
         OrdersSettings(
             environment="test",
             database_url=await databases.fresh("orders", backend),
             cursor_secret="s",
             reconcile_every_seconds=3600,
+            catalog_url=catalog_url,
+            payments_url=payments_url,
         )
     )
 
@@ -49,21 +52,20 @@ def _over_asgi(app: FastAPI, name: str) -> httpx.AsyncClient:
 @pytest.fixture
 async def shop(databases, backend, tmp_path) -> AsyncIterator[tuple[httpx.AsyncClient, httpx.AsyncClient]]:
     """(orders, catalog): both apps in-process on their own real databases; orders reaches catalog
-    over ASGI instead of TCP, everything else as deployed."""
+    over TCP as deployed."""
     catalog_app = await _catalog_app(databases, backend, tmp_path)
-    orders_app = await _orders_app(databases, backend)
-    async with (
-        catalog_app.router.lifespan_context(catalog_app),
-        orders_app.router.lifespan_context(orders_app),
-    ):
-        await add_categories(catalog_app)
-        deps = orders_app.state.deps
-        deps.catalog.client.http = _over_asgi(catalog_app, "catalog")
+    async with served(catalog_app) as catalog_url:
+        orders_app = await _orders_app(databases, backend, catalog_url=catalog_url)
         async with (
-            _over_asgi(orders_app, "orders") as orders,
-            _over_asgi(catalog_app, "catalog") as catalog,
+            catalog_app.router.lifespan_context(catalog_app),
+            orders_app.router.lifespan_context(orders_app),
         ):
-            yield orders, catalog
+            await add_categories(catalog_app)
+            async with (
+                _over_asgi(orders_app, "orders") as orders,
+                _over_asgi(catalog_app, "catalog") as catalog,
+            ):
+                yield orders, catalog
 
 
 PAYMENT_SANDBOX = Topology(offset=16100)  # port 24210: below the ephemeral range, clear of tests/payments'
@@ -115,19 +117,17 @@ async def back_office(databases, backend, tmp_path, payment_sandbox) -> AsyncIte
             cursor_secret="s",
         )
     )
-    orders_app = await _orders_app(databases, backend)
-    async with (
-        catalog_app.router.lifespan_context(catalog_app),
-        payments_app.router.lifespan_context(payments_app),
-        orders_app.router.lifespan_context(orders_app),
-    ):
-        await add_categories(catalog_app)
-        deps = orders_app.state.deps
-        deps.catalog.client.http = _over_asgi(catalog_app, "catalog")
-        deps.payments.client.http = _over_asgi(payments_app, "payments")
+    async with served(catalog_app) as catalog_url, served(payments_app) as payments_url:
+        orders_app = await _orders_app(databases, backend, catalog_url=catalog_url, payments_url=payments_url)
         async with (
-            _over_asgi(orders_app, "orders") as orders,
-            _over_asgi(catalog_app, "catalog") as catalog,
-            _over_asgi(payments_app, "payments") as payments,
+            catalog_app.router.lifespan_context(catalog_app),
+            payments_app.router.lifespan_context(payments_app),
+            orders_app.router.lifespan_context(orders_app),
         ):
-            yield BackOffice(orders, catalog, payments, orders_app, payments_app, payment_sandbox)
+            await add_categories(catalog_app)
+            async with (
+                _over_asgi(orders_app, "orders") as orders,
+                _over_asgi(catalog_app, "catalog") as catalog,
+                _over_asgi(payments_app, "payments") as payments,
+            ):
+                yield BackOffice(orders, catalog, payments, orders_app, payments_app, payment_sandbox)

@@ -29,6 +29,10 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
             settings=settings,
         )
 
+    async def on_shutdown(app: FastAPI) -> None:
+        await app.state.deps.catalog.client.close()
+        await app.state.deps.payments.client.close()
+
     return create_app(
         settings=settings,
         title="Mercato orders",
@@ -37,6 +41,7 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
         routers=[router, admin],
         periodic=[(settings.reconcile_every_seconds, reconcile_stuck_orders)],
         on_startup=on_startup,
+        on_shutdown=on_shutdown,
         handlers=handlers,
     )
 

@@ -16,12 +16,16 @@ def build_app(settings: PaymentsSettings | None = None) -> FastAPI:
     async def on_startup(app: FastAPI) -> None:
         app.state.provider = Provider(settings)
 
+    async def on_shutdown(app: FastAPI) -> None:
+        await app.state.provider.close()
+
     return create_app(
         settings=settings,
         title="Mercato payments",
         description="Authorise, capture, void and refund through the payment provider; append-only records.",
         routers=[internal, webhooks, admin],
         on_startup=on_startup,
+        on_shutdown=on_shutdown,
     )
 
 
