@@ -212,8 +212,7 @@ def print_result(result: Result, *, customers: int, rate: float | None, console:
         table.add_row(f"SQL statements / checkout: {name}", f"{count:.1f}")
     table.add_row("SQL statements / checkout: all", f"{sum(result.statements.values()):.1f}")
     console.print(table)
-    cpu = Table(title="CPU ms per checkout (with its add-to-cart), by process")
-    for name in result.cpu_ms:
-        cpu.add_column(name, justify="right")
-    cpu.add_row(*(f"{ms:.1f}" for ms in result.cpu_ms.values()))
+    cpu = Table("process", "CPU ms / checkout", title="CPU per checkout (with its add-to-cart), from /proc")
+    for name, ms in result.cpu_ms.items():
+        cpu.add_row(name, f"{ms:.1f}")
     console.print(cpu)
