@@ -20,10 +20,10 @@ from mercato.admin import auth, catalog, categories, imports, inventory, operati
 from mercato.admin.web import cookies, error_page, gw, settings
 from mercato.webkit import csrf
 from mercato.webkit.caller import LoginRequired
-from mercato.webkit.cookies import security_headers_middleware, session_middleware
+from mercato.webkit.cookies import SecurityHeadersMiddleware, SessionMiddleware
 from mercato.webkit.gateway import BadInput, GatewayClient, NotFound, Unavailable
 from mercato.webkit.images import IMAGE_PATH, image_response
-from mercato.webkit.redirects import relative_redirects_middleware
+from mercato.webkit.redirects import RelativeRedirectsMiddleware
 
 log = logging.getLogger("mercato.admin")
 SECURITY_HEADERS = {
@@ -55,7 +55,7 @@ for part in (auth, catalog, categories, inventory, imports, operations, people, 
     app.include_router(part.router)
 
 
-app.middleware("http")(session_middleware(cookies, settings.session_secret.get_secret_value()))
+app.add_middleware(SessionMiddleware, cookies=cookies, secret=settings.session_secret.get_secret_value())
 
 
 @app.middleware("http")
@@ -74,8 +74,8 @@ async def allowlist(request: Request, call_next: Any) -> Response:
     return await call_next(request)
 
 
-app.middleware("http")(security_headers_middleware(SECURITY_HEADERS))
-app.middleware("http")(relative_redirects_middleware())  # no redirect to a client-chosen Host
+app.add_middleware(SecurityHeadersMiddleware, headers=SECURITY_HEADERS)
+app.add_middleware(RelativeRedirectsMiddleware)  # no redirect to a client-chosen Host
 
 
 # --- errors: clear pages, never a traceback -------------------------------------------------------

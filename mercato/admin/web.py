@@ -12,7 +12,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from mercato.admin.session import CHALLENGE_COOKIE, StaffCaller, claims_of
 from mercato.admin.settings import AdminSettings
-from mercato.webkit.cookies import SessionCookies
+from mercato.webkit.cookies import SessionCookies, csrf_token
 from mercato.webkit.gateway import GatewayClient
 from mercato.webkit.money import format_money
 
@@ -86,7 +86,7 @@ def roles_of(request: Request) -> set[str]:
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
     roles = roles_of(request)
-    context["csrf_token"] = getattr(request.state, "csrf_token", "")
+    context["csrf_token"] = csrf_token(request)
     context["signed_in"] = cookies.signed_in(request)
     context["roles"] = roles
     context["sections"] = [

@@ -19,12 +19,14 @@ from starlette.exceptions import HTTPException
 
 from mercato.storefront import account, checkout, pages, product, recovery, shop
 from mercato.storefront.gateway import BadInput, Gateway, NotFound, Unavailable
-from mercato.storefront.web import cookies, error_page, gw, render, settings
+from mercato.storefront.pagecache import PageCacheMiddleware
+from mercato.storefront.web import cookies, error_page, gw, kept_pages, render, settings
 from mercato.webkit import csrf
+from mercato.webkit.answers import Answers
 from mercato.webkit.caller import LoginRequired
-from mercato.webkit.cookies import security_headers_middleware, session_middleware
+from mercato.webkit.cookies import SecurityHeadersMiddleware, SessionMiddleware
 from mercato.webkit.images import IMAGE_PATH, image_response
-from mercato.webkit.redirects import relative_redirects_middleware
+from mercato.webkit.redirects import RelativeRedirectsMiddleware
 
 log = logging.getLogger("mercato.storefront")
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
@@ -48,7 +50,8 @@ SECURITY_HEADERS = {
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    app.state.gateway = Gateway(settings.gateway_url, settings.gateway_timeout_seconds)
+    kept = Answers(settings.fresh_seconds, settings.kept_answers) if settings.fresh_seconds else None
+    app.state.gateway = Gateway(settings.gateway_url, settings.gateway_timeout_seconds, kept)
     try:
         yield
     finally:
@@ -64,9 +67,13 @@ app.include_router(account.router)
 app.include_router(recovery.router)
 
 
-app.middleware("http")(session_middleware(cookies, settings.session_secret.get_secret_value()))
-app.middleware("http")(security_headers_middleware(SECURITY_HEADERS))
-app.middleware("http")(relative_redirects_middleware())  # no redirect to a client-chosen Host
+# Outermost last: redirects, security headers, session cookies, then the kept pages (which need the
+# visitor's CSRF token from the session middleware).
+if settings.fresh_seconds:
+    app.add_middleware(PageCacheMiddleware, pages=kept_pages, cookies=cookies)
+app.add_middleware(SessionMiddleware, cookies=cookies, secret=settings.session_secret.get_secret_value())
+app.add_middleware(SecurityHeadersMiddleware, headers=SECURITY_HEADERS)
+app.add_middleware(RelativeRedirectsMiddleware)  # no redirect to a client-chosen Host
 
 
 # --- errors: friendly pages, never a traceback ----------------------------------------------------
@@ -131,7 +138,7 @@ async def home(request: Request) -> Response:
         gw(request).categories(), gw(request).products(limit=settings.featured_count)
     )
     products = [pages.card(item) for item in featured["data"]]
-    return render(request, "home.jinja", categories=tree, products=products)
+    return render(request, "home.jinja", shared=True, categories=tree, products=products)
 
 
 def find_category(tree: list[dict[str, Any]], slug: str) -> dict[str, Any]:
@@ -145,15 +152,20 @@ def find_category(tree: list[dict[str, Any]], slug: str) -> dict[str, Any]:
 async def category(request: Request, slug: str) -> Response:
     if not SLUG.match(slug):
         raise NotFound("catalog", slug)
-    tree = await gw(request).categories()
-    entry = find_category(tree, slug)
     filters = pages.Filters(request.query_params)
     filters.category = slug
+    # Both at once: the search is for this slug whatever the tree says (an unknown one is a 404 below).
+    tree, result = await asyncio.gather(
+        gw(request).categories(),
+        gw(request).search(filters.api_params(settings.page_size)),
+        return_exceptions=True,
+    )
+    if isinstance(tree, BaseException):
+        raise tree
+    entry = find_category(tree, slug)
     node = entry["trail"][-1]
     context: dict[str, Any] = {"category": entry, "children": node.get("children") or [], "filters": filters}
-    try:
-        result = await gw(request).search(filters.api_params(settings.page_size))
-    except Unavailable:
+    if isinstance(result, Unavailable):
         # Search is down: the catalog still lists the category, without filters, sorted its own way.
         listing = await gw(request).products(
             category=slug, limit=settings.page_size, cursor=request.query_params.get("after")
@@ -162,12 +174,21 @@ async def category(request: Request, slug: str) -> Response:
         return render(
             request,
             "listing.jinja",
+            shared=True,
             **context,
             degraded=True,
             products=[pages.card(item) for item in listing["data"]],
             next_url=f"/c/{slug}?after={nxt}" if nxt else None,
         )
-    return render(request, "listing.jinja", **context, **listing_context(filters, result, tree, f"/c/{slug}"))
+    if isinstance(result, BaseException):
+        raise result
+    return render(
+        request,
+        "listing.jinja",
+        shared=True,
+        **context,
+        **listing_context(filters, result, tree, f"/c/{slug}"),
+    )
 
 
 def listing_context(
@@ -209,7 +230,7 @@ async def search(request: Request) -> Response:
     if isinstance(tree, BaseException):
         tree = []  # category names are a nicety here; slugs will do
     context = listing_context(filters, result, tree, "/search")
-    return render(request, "search.jinja", filters=filters, q=filters.q, **context)
+    return render(request, "search.jinja", shared=True, filters=filters, q=filters.q, **context)
 
 
 @app.get("/suggest")

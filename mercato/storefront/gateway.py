@@ -1,19 +1,21 @@
 """The storefront's only upstream: the public API at the gateway (see `mercato.webkit.gateway`), plus
-the catalog and search reads the pages make."""
+the catalog and search reads the pages make — every one of them public, so kept for a moment and shared
+by every shopper (`mercato.webkit.answers`)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from typing import Any
 
+from mercato.webkit.answers import Answers
 from mercato.webkit.gateway import BadInput, GatewayClient, GatewayError, NotFound, Unavailable
 
 __all__ = ["BadInput", "Gateway", "GatewayError", "NotFound", "Unavailable"]
 
 
 class Gateway(GatewayClient):
-    def __init__(self, base_url: str, timeout: float) -> None:
-        super().__init__(base_url, timeout, user_agent="mercato-storefront")
+    def __init__(self, base_url: str, timeout: float, answers: Answers | None = None) -> None:
+        super().__init__(base_url, timeout, user_agent="mercato-storefront", answers=answers)
 
     # --- catalog -------------------------------------------------------------------------------
     async def categories(self) -> list[dict[str, Any]]:

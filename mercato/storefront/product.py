@@ -38,6 +38,7 @@ def product_page(
         request,
         "product.jinja",
         status_code,
+        shared=True,
         product=item,
         canonical=url,
         description=pages.meta_description(item.get("description") or item["name"]),

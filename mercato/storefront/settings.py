@@ -32,6 +32,12 @@ class StorefrontSettings(BaseSettings):
     payment_publishable_key: str = "pk_test_mercato_sandbox"
     refresh_cookie_days: int = 30
     gateway_timeout_seconds: float = 5.0
+    # How long a catalog or search answer — and an anonymous visitor's page made from it — is used before
+    # the gateway is asked again (If-None-Match): the longest a changed price or stock level goes unseen
+    # here. Browsers may keep a page one second more (max-age=1). 0 asks the gateway on every page.
+    fresh_seconds: float = Field(default=1.0, ge=0, le=60)
+    kept_answers: int = Field(default=1000, ge=1)  # catalog and search answers kept (least recently used go)
+    kept_pages: int = Field(default=1000, ge=1)  # anonymous visitors' pages kept
     page_size: int = 24
     featured_count: int = 8
     access_log: bool = True

@@ -1,4 +1,5 @@
-"""What every route shares: the settings, the templates, rendering a page, the gateway client."""
+"""What every route shares: the settings, the templates, rendering a page, the gateway client, the pages
+kept for visitors without a session."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ from fastapi import Request, Response
 
 from mercato.storefront import pages
 from mercato.storefront.gateway import Gateway
+from mercato.storefront.pagecache import TOKEN, PageCache
 from mercato.storefront.session import Shopper
 from mercato.storefront.settings import StorefrontSettings
-from mercato.webkit.cookies import SessionCookies
+from mercato.webkit import answers
+from mercato.webkit.cookies import SessionCookies, csrf_token
 
 settings = StorefrontSettings()
 # SameSite=Lax: a shopper following a link to the shop from elsewhere arrives signed in.
@@ -23,6 +26,7 @@ cookies = SessionCookies(
     default_access_max_age=900,
 )
 templates = pages.make_templates()
+kept_pages = PageCache(settings.kept_pages, settings.fresh_seconds)
 
 
 def gw(request: Request) -> Gateway:
@@ -37,12 +41,23 @@ def shopper_of(request: Request) -> Shopper:
     return request.state.shopper
 
 
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> Response:
+def render(
+    request: Request, template: str, status_code: int = 200, *, shared: bool = False, **context: Any
+) -> Response:
+    """The page; a `shared` one (the same for everyone without a session: no account data in it) is
+    kept for them when it is a plain GET (`mercato.storefront.pagecache`)."""
     context.setdefault("q", "")
     context["base"] = settings.public_url.rstrip("/")
-    context["csrf_token"] = getattr(request.state, "csrf_token", "")
-    context["signed_in"] = cookies.signed_in(request)
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    context["signed_in"] = signed_in = cookies.signed_in(request)
+    freshness = answers.tracked()
+    if shared and freshness is not None and not signed_in and request.method == "GET" and status_code == 200:
+        context["csrf_token"] = TOKEN
+        return kept_pages.keep(request, templates.TemplateResponse(request, template, context), freshness)
+    context["csrf_token"] = csrf_token(request)
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    if signed_in:
+        response.headers.setdefault("cache-control", "private, no-store")
+    return response
 
 
 def error_page(request: Request, status_code: int, title: str, message: str) -> Response:

@@ -8,15 +8,14 @@ office's never mix, and picks its SameSite policy.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from fastapi import Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mercato.webkit import csrf
-
-Middleware = Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]
 
 
 @dataclass(frozen=True)
@@ -54,31 +53,63 @@ class SessionCookies:
         await csrf.check_csrf(request, secret, self.csrf)
 
 
-def session_middleware(cookies: SessionCookies, secret: str) -> Middleware:
-    """Every visitor gets a signed CSRF token; tokens refreshed (or revoked) during the request are
-    written back to the browser."""
-
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        token = request.cookies.get(cookies.csrf)
-        fresh = not csrf.valid_csrf_token(secret, token)
-        request.state.csrf_token = csrf.new_csrf_token(secret) if fresh else token
-        response = await call_next(request)
-        if fresh:
-            response.set_cookie(cookies.csrf, request.state.csrf_token, **cookies.options(request))
-        if getattr(request.state, "clear_tokens", False):
-            cookies.clear_tokens(request, response)
-        elif tokens := getattr(request.state, "new_tokens", None):
-            cookies.set_tokens(request, response, tokens)
-        return response
-
-    return middleware
+def csrf_token(request: Request) -> str:
+    """The visitor's CSRF token, for a page's forms (`SessionMiddleware` sends it as a cookie if new)."""
+    token = getattr(request.state, "csrf", None)
+    return token.use() if token is not None else ""
 
 
-def security_headers_middleware(headers: Mapping[str, str]) -> Middleware:
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        for name, value in headers.items():
-            response.headers.setdefault(name, value)
-        return response
+class SessionMiddleware:
+    """Every visitor's forms get a signed CSRF token (`csrf_token`); tokens refreshed (or revoked) during
+    the request are written back to the browser. Pure ASGI, like the other middlewares here: a
+    BaseHTTPMiddleware costs a task and a stream per request."""
 
-    return middleware
+    def __init__(self, app: ASGIApp, cookies: SessionCookies, secret: str) -> None:
+        self.app, self.cookies, self.secret = app, cookies, secret
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        token = csrf.VisitorToken(self.secret, request.cookies.get(self.cookies.csrf))
+        request.state.csrf = token
+
+        async def send_with_cookies(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                written = Response()
+                if token.fresh and token.used:
+                    written.set_cookie(self.cookies.csrf, token.use(), **self.cookies.options(request))
+                if getattr(request.state, "clear_tokens", False):
+                    self.cookies.clear_tokens(request, written)
+                elif tokens := getattr(request.state, "new_tokens", None):
+                    self.cookies.set_tokens(request, written, tokens)
+                cookies = [(name, value) for name, value in written.raw_headers if name == b"set-cookie"]
+                if cookies:
+                    message["headers"] = [*message.get("headers", ()), *cookies]
+            await send(message)
+
+        await self.app(scope, receive, send_with_cookies)
+
+
+class SecurityHeadersMiddleware:
+    """`headers` on every response that does not set them itself."""
+
+    def __init__(self, app: ASGIApp, headers: Mapping[str, str]) -> None:
+        self.app = app
+        self.headers = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                present = {name.lower() for name, _ in headers}
+                headers += [(name, value) for name, value in self.headers if name not in present]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)

@@ -2,6 +2,7 @@
 
 Failures become three exceptions the pages understand: `NotFound` (404), `BadInput` (400/422, e.g. a
 stale cursor) and `Unavailable` (the part of the shop behind the route is down, slow or rate-limited).
+Given `answers` (`mercato.webkit.answers`), the public reads (`_json`) are kept and revalidated there.
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import httpx
+import orjson
+
+from mercato.webkit.answers import Answers
 
 Params = Mapping[str, str | int | Sequence[str]] | Sequence[tuple[str, str]]
 
@@ -33,8 +37,17 @@ class Unavailable(GatewayError):
     pass
 
 
+def _asking(etag: str | None) -> dict[str, str]:
+    """The headers of a read for `answers`: the current answer (not one the gateway's own cache kept:
+    the bound is the front end's), or a 304 if it is still the one with `etag`."""
+    return {"cache-control": "no-cache"} | ({"if-none-match": etag} if etag else {})
+
+
 class GatewayClient:
-    def __init__(self, base_url: str, timeout: float, user_agent: str) -> None:
+    def __init__(
+        self, base_url: str, timeout: float, user_agent: str, answers: Answers | None = None
+    ) -> None:
+        self.answers = answers
         self.client = httpx.AsyncClient(
             base_url=base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
@@ -45,9 +58,11 @@ class GatewayClient:
     async def aclose(self) -> None:
         await self.client.aclose()
 
-    async def _get(self, part: str, path: str, params: Params | None = None) -> httpx.Response:
+    async def _get(
+        self, part: str, path: str, params: Params | None = None, headers: Mapping[str, str] | None = None
+    ) -> httpx.Response:
         try:
-            response = await self.client.get(path, params=params)
+            response = await self.client.get(path, params=params, headers=headers)
         except httpx.HTTPError as exc:
             raise Unavailable(part, type(exc).__name__) from exc
         if response.status_code == 404:
@@ -91,8 +106,12 @@ class GatewayClient:
         return response
 
     async def _json(self, part: str, path: str, params: Params | None = None) -> Any:
-        response = await self._get(part, path, params)
+        if self.answers is None:
+            body = (await self._get(part, path, params)).content
+        else:
+            key = f"{path}?{httpx.QueryParams(params)}"
+            body = await self.answers.read(key, lambda etag: self._get(part, path, params, _asking(etag)))
         try:
-            return response.json()
+            return orjson.loads(body)
         except ValueError as exc:
             raise Unavailable(part, "not JSON") from exc

@@ -11,13 +11,10 @@ and `/\\evil.example.com` become `/evil.example.com`, a path of ours.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit, urlunsplit
 
-from starlette.requests import Request
-from starlette.responses import Response
-
-Middleware = Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]
+from starlette.datastructures import Headers, MutableHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 
 def site_path(location: str, *, host: str) -> str:
@@ -31,12 +28,21 @@ def site_path(location: str, *, host: str) -> str:
     return urlunsplit(("", "", path, parts.query, parts.fragment))
 
 
-def relative_redirects_middleware() -> Middleware:
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        response = await call_next(request)
-        location = response.headers.get("location")
-        if location is not None:
-            response.headers["location"] = site_path(location, host=request.headers.get("host", ""))
-        return response
+class RelativeRedirectsMiddleware:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
-    return middleware
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        host = Headers(scope=scope).get("host", "")
+
+        async def send_relative(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if (location := headers.get("location")) is not None:
+                    headers["location"] = site_path(location, host=host)
+            await send(message)
+
+        await self.app(scope, receive, send_relative)
