@@ -49,14 +49,18 @@ def _issued_at(raw: str | None) -> int | None:
     return int(raw) if raw is not None and raw.isdigit() and len(raw) <= 12 else None
 
 
-async def current_shopper(
-    request: Request,
+async def verified_shopper(
     customer_id: Annotated[str | None, Security(_shopper)] = None,
     issued_at: Annotated[str | None, Header(alias=ISSUED_AT_HEADER, include_in_schema=False)] = None,
 ) -> Shopper:
     if customer_id is None or not is_id(customer_id, "cus"):
         raise Unauthorized("A valid access token is required.")
-    shopper = Shopper(id=customer_id, issued_at=_issued_at(issued_at))
+    return Shopper(id=customer_id, issued_at=_issued_at(issued_at))
+
+
+async def current_shopper(
+    request: Request, shopper: Annotated[Shopper, Depends(verified_shopper)]
+) -> Shopper:
     async with request.app.state.db.read() as session:
         if await is_ended(session, shopper.id, shopper.issued_at):
             raise Unauthorized(SESSION_ENDED)
@@ -67,5 +71,7 @@ async def current_customer_id(shopper: Annotated[Shopper, Depends(current_shoppe
     return shopper.id
 
 
-CurrentShopper = Annotated[Shopper, Depends(current_shopper)]
+# The gateway-verified identity whose session the route checks itself, inside the transaction that acts
+# on it (checkout: one read less on the hot path, and no gap between the check and the write).
+SessionCheckedInTransaction = Annotated[Shopper, Depends(verified_shopper)]
 CurrentCustomer = Annotated[str, Depends(current_customer_id)]

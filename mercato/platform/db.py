@@ -70,6 +70,18 @@ def insert_or_merge(session: AsyncSession, target: Any) -> Any:
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(target)
 
 
+def values_of(entity: Any, *, except_none: bool = False) -> dict[str, Any]:
+    """An ORM entity's column values, for a Core INSERT (several rows in one statement, or with an ON
+    CONFLICT clause). A primary key still None is left out (the database generates it). `except_none`:
+    every None is left to the database (NULL, or the column's default) as the ORM would; rows inserted
+    together must leave out the same columns."""
+    return {
+        column.key: value
+        for column in entity.__table__.columns
+        if (value := getattr(entity, column.key)) is not None or not (except_none or column.primary_key)
+    }
+
+
 class Database:
     """One service's database: a writer for units of work, readers for queries."""
 

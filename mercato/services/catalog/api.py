@@ -19,6 +19,7 @@ from mercato.services.catalog.schemas import (
     ProductSummary,
     ReservationIn,
     ReservationOut,
+    ReservedOut,
     VariantInfo,
 )
 from mercato.services.catalog.settings import CatalogSettings
@@ -117,22 +118,24 @@ async def variants(
 @internal.post(
     "/reservations",
     status_code=201,
-    response_model=ReservationOut,
+    response_model=ReservedOut,
     responses={
         200: {"description": "Replay of an existing reservation with the same key"},
-        409: {"description": "Not enough stock; `unavailable` lists the short SKUs"},
+        409: {"description": "Not enough stock, or no longer sold; `unavailable` lists the SKUs"},
     },
 )
 async def reserve(
     body: ReservationIn, request: Request, session: UnitOfWork, response: Response
-) -> ReservationOut:
-    """Hold stock for all lines or none, for `ttl_seconds`; it returns to stock unless committed."""
+) -> ReservedOut:
+    """Hold stock for all lines or none, for `ttl_seconds`; it returns to stock unless committed. The
+    answer prices the reserved variants (`items`)."""
     settings = _settings(request)
     reservation, created = await service.reserve(
         session,
         body,
         default_ttl=settings.reservation_ttl_seconds,
         max_ttl=settings.reservation_max_ttl_seconds,
+        image_base_url=settings.image_base_url,
     )
     response.status_code = 201 if created else 200
     return reservation

@@ -10,6 +10,7 @@ from sqlalchemy import func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.platform.db import insert_or_merge
 from mercato.services.catalog.models import (
     Category,
     Image,
@@ -150,6 +151,16 @@ async def add_checked(session: AsyncSession, rows: Iterable[object]) -> None:
             await session.flush()
     except IntegrityError:
         raise DuplicateKey from None
+
+
+async def claim_reservation_key(session: AsyncSession, reservation: Reservation) -> bool:
+    """Insert the reservation unless its key exists: one INSERT … ON CONFLICT DO NOTHING (no savepoint).
+    False when the key was taken: a concurrent duplicate waits on the key's row, then sees it."""
+    values = {c.key: getattr(reservation, c.key) for c in Reservation.__table__.columns}
+    inserted = await session.execute(
+        insert_or_merge(session, Reservation).values(values).on_conflict_do_nothing(index_elements=["key"])
+    )
+    return inserted.rowcount == 1
 
 
 async def category_by_slug(session: AsyncSession, slug: str) -> Category | None:

@@ -126,3 +126,10 @@ class VariantInfo(BaseModel):
     price: Money
     available: int
     image_url: str | None
+
+
+class ReservedOut(ReservationOut):
+    """A reservation as made (or replayed), with its variants as sold now — price, name, image — so the
+    caller prices exactly what it holds in the same call (checkout: one call to catalog, not two)."""
+
+    items: list[VariantInfo]

@@ -40,6 +40,7 @@ from mercato.services.catalog.schemas import (
     ReservationIn,
     ReservationLineOut,
     ReservationOut,
+    ReservedOut,
     VariantInfo,
     VariantOut,
 )
@@ -413,9 +414,10 @@ async def _replay(session: AsyncSession, key: str, wanted: dict[str, int]) -> Re
 
 
 async def reserve(
-    session: AsyncSession, data: ReservationIn, *, default_ttl: int, max_ttl: int
-) -> tuple[ReservationOut, bool]:
-    """Hold stock for every line, or for none. Returns (reservation, created)."""
+    session: AsyncSession, data: ReservationIn, *, default_ttl: int, max_ttl: int, image_base_url: str
+) -> tuple[ReservedOut, bool]:
+    """Hold stock for every line, or for none; price what is held. Returns (reservation, created).
+    A SKU no longer sold (archived product, inactive variant) is refused like one out of stock."""
     wanted = _merged(data)
     ttl = data.ttl_seconds or default_ttl
     if ttl > max_ttl:
@@ -432,11 +434,23 @@ async def reserve(
         updated_at=now,
     )
     # Claim the key first: a concurrent duplicate waits here, then replays instead of reserving twice.
-    try:
-        await repo.add_checked(session, [reservation])
-    except repo.DuplicateKey:
-        return await _replay(session, data.key, wanted), False
+    if not await repo.claim_reservation_key(session, reservation):
+        replayed = await _replay(session, data.key, wanted)
+        items = await variant_infos(session, list(wanted), image_base_url=image_base_url)
+        return ReservedOut(**replayed.model_dump(), items=items), False
 
+    items = await variant_infos(session, list(wanted), image_base_url=image_base_url)
+    if not_sold := [sku for sku in wanted if sku not in {item.sku for item in items}]:
+        known = await repo.available_units(session, not_sold)
+        if unknown := [sku for sku in not_sold if sku not in known]:
+            raise UnprocessableEntity(
+                "Some SKUs do not exist.", errors={f"lines.{sku}": "is not a known SKU" for sku in unknown}
+            )
+        raise Conflict(
+            "Some items are no longer sold.",
+            slug="out-of-stock",
+            unavailable=[{"sku": sku, "requested": wanted[sku], "available": 0} for sku in not_sold],
+        )
     short = await _take_stock(session, wanted, list(wanted), now)
     if short and await expire_due(session, now, skus=short):
         short = await _take_stock(session, wanted, short, now)
@@ -458,7 +472,7 @@ async def reserve(
         ReservationLine,
         [{"reservation_id": reservation.id, "sku": sku, "quantity": q} for sku, q in wanted.items()],
     )
-    return _reservation_view(reservation, wanted), True
+    return ReservedOut(**_reservation_view(reservation, wanted).model_dump(), items=items), True
 
 
 async def _take_stock(

@@ -9,7 +9,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 
 from mercato.contracts.money import Currency
-from mercato.platform.auth import CurrentCustomer, CurrentShopper
+from mercato.platform.auth import CurrentCustomer, SessionCheckedInTransaction
 from mercato.platform.idempotency import RequiredIdempotencyKey
 from mercato.platform.pagination import Day, Page, Paging
 from mercato.platform.staff import Staff, requires
@@ -87,7 +87,7 @@ async def remove_item(sku: SkuPath, customer_id: CurrentCustomer, deps: DepsDep)
 )
 async def checkout(
     body: CheckoutIn,
-    shopper: CurrentShopper,
+    shopper: SessionCheckedInTransaction,
     deps: DepsDep,
     response: Response,
     idempotency_key: RequiredIdempotencyKey,

@@ -33,6 +33,7 @@ from mercato.platform.ids import new_id
 from mercato.platform.sessions import hold_customer, is_ended
 from mercato.services.orders import repository as repo
 from mercato.services.orders.cart import shipping
+from mercato.services.orders.clients import Variant
 from mercato.services.orders.deps import CUSTOMER, Deps, now
 from mercato.services.orders.domain import OrderState
 from mercato.services.orders.history import load_view, order_view
@@ -75,6 +76,8 @@ async def checkout(deps: Deps, shopper: Shopper, key: str, body: CheckoutIn) -> 
     customer_id = shopper.id
     fingerprint = _fingerprint(body)
     async with deps.db.read() as session:
+        if await is_ended(session, customer_id, shopper.issued_at):  # (and again as the order is written)
+            raise Unauthorized(SESSION_ENDED)
         existing = await repo.order_by_key(session, customer_id, key)
         lines = [] if existing else await repo.cart_lines(session, customer_id)
     if existing:
@@ -84,19 +87,17 @@ async def checkout(deps: Deps, shopper: Shopper, key: str, body: CheckoutIn) -> 
     if holder := next((line.order_id for line in lines if line.order_id), None):
         raise _checkout_in_progress(holder)
 
-    variants = await deps.catalog.variants([line.sku for line in lines])
-    if gone := [line.sku for line in lines if line.sku not in variants]:
-        raise Conflict(
-            "Some items in your cart are no longer sold.",
-            slug="out-of-stock",
-            unavailable=[{"sku": sku, "requested": 0, "available": 0} for sku in gone],
-        )
+    # Reserve first, under the order's id: catalog holds the stock and prices what it holds in one call.
+    # Until the pending order below commits, nothing is charged; if it never does, the reservation is
+    # released here, or runs out by its TTL if this process dies.
+    order_id = new_id("ord")
+    variants = await _reserve(deps, order_id, {line.sku: line.quantity for line in lines})
     currencies = {variants[line.sku].price.currency for line in lines}
     if len(currencies) != 1:
+        await release(deps, order_id)
         raise Conflict("All items of one order must be priced in one currency.")
 
     created_at = now()
-    order_id = new_id("ord")
     order_lines = [
         OrderLine(
             order_id=order_id,
@@ -128,34 +129,61 @@ async def checkout(deps: Deps, shopper: Shopper, key: str, body: CheckoutIn) -> 
         created_at=created_at,
         updated_at=created_at,
     )
+    try:
+        existing = await _write_pending(deps, shopper, order, order_lines)
+    except Problem:
+        await release(deps, order_id)
+        raise
+    if existing:  # a concurrent request with the same key got there first
+        await release(deps, order_id)
+        return await _replay(deps, existing, fingerprint)
+    return await _complete(deps, order, order_lines)
+
+
+async def _reserve(deps: Deps, order_id: str, quantities: dict[str, int]) -> dict[str, Variant]:
+    try:
+        return await deps.catalog.reserve(
+            key=order_id, lines=quantities, ttl_seconds=deps.settings.reservation_ttl_seconds
+        )
+    except RemoteProblem as problem:
+        if problem.status not in (409, 422):
+            raise
+        raise Conflict(
+            "Some items sold out while you were checking out.",
+            slug="out-of-stock",
+            unavailable=problem.body.get("unavailable", []),
+        ) from None
+    except ServiceUnavailable:
+        # It may have reserved before failing: the reservation runs out by its TTL (or is released now).
+        await release(deps, order_id)
+        raise ServiceUnavailable(
+            "Checkout could not complete: the catalog did not answer. You have not been charged; please "
+            "try again."
+        ) from None
+
+
+async def _write_pending(deps: Deps, shopper: Shopper, order: Order, lines: list[OrderLine]) -> Order | None:
+    """The durable record that this checkout is in flight, holding the cart; or the order another
+    request with the same Idempotency-Key wrote first."""
     async with deps.db.unit_of_work() as session:
         # The order holds personal data (the shipping address): it is written only while the session is
         # alive, serialised with the handling of an erasure (consumers.py), which erases every order
-        # written before it; nothing is reserved or charged before this commits.
-        await hold_customer(session, customer_id)
-        if await is_ended(session, customer_id, shopper.issued_at):
+        # written before it; nothing is charged before this commits.
+        await hold_customer(session, order.customer_id)
+        if await is_ended(session, order.customer_id, shopper.issued_at):
             raise Unauthorized(SESSION_ENDED)
-        try:
-            await repo.add_order(
-                session,
-                order,
-                order_lines,
-                OrderStateChange(
-                    order_id=order_id,
-                    from_state=None,
-                    to_state=OrderState.PENDING_PAYMENT,
-                    reason="checkout",
-                    at=created_at,
-                    actor=CUSTOMER.kind,
-                ),
-            )
-        except repo.DuplicateKey:
-            existing = await repo.order_by_key(session, customer_id, key)
-        else:
-            await _hold_cart(session, order, order_lines)
-    if existing:  # a concurrent request with the same key got there first
-        return await _replay(deps, existing, fingerprint)
-    return await _complete(deps, order, order_lines)
+        change = OrderStateChange(
+            order_id=order.id,
+            from_state=None,
+            to_state=OrderState.PENDING_PAYMENT,
+            reason="checkout",
+            at=order.created_at,
+            actor=CUSTOMER.kind,
+        )
+        if not await repo.add_order(session, order, lines, change):
+            return await repo.order_by_key(session, order.customer_id, order.idempotency_key)
+        await _hold_cart(session, order, lines)
+    return None
 
 
 async def _hold_cart(session: AsyncSession, order: Order, lines: list[OrderLine]) -> None:
@@ -184,24 +212,6 @@ def _checkout_in_progress(order_id: str) -> Conflict:
 
 
 async def _complete(deps: Deps, order: Order, lines: list[OrderLine]) -> tuple[int, OrderOut]:
-    quantities = {line.sku: line.quantity for line in lines}
-    try:
-        await deps.catalog.reserve(
-            key=order.id, lines=quantities, ttl_seconds=deps.settings.reservation_ttl_seconds
-        )
-    except RemoteProblem as problem:
-        if problem.status not in (409, 422):
-            raise
-        out_of_stock = Conflict(
-            "Some items sold out while you were checking out.",
-            slug="out-of-stock",
-            unavailable=problem.body.get("unavailable", []),
-        )
-        await fail(deps, order, 409, out_of_stock)
-        raise out_of_stock from None
-    except ServiceUnavailable:
-        raise await abandon(deps, order, "the catalog did not answer") from None
-
     try:
         payment = await deps.payments.pay(
             order_id=order.id,

@@ -70,13 +70,15 @@ class Catalog:
         found = await self.client.request("GET", "/internal/variants", params=[("sku", s) for s in skus])
         return {v["sku"]: Variant.parse(v) for v in found}
 
-    async def reserve(self, *, key: str, lines: dict[str, int], ttl_seconds: int) -> None:
+    async def reserve(self, *, key: str, lines: dict[str, int], ttl_seconds: int) -> dict[str, Variant]:
+        """Hold the lines' stock under `key`; the reserved variants as sold now, by SKU."""
         body = {
             "key": key,
             "lines": [{"sku": s, "quantity": q} for s, q in lines.items()],
             "ttl_seconds": ttl_seconds,
         }
-        await self.client.request("POST", "/internal/reservations", json=body)
+        reserved = await self.client.request("POST", "/internal/reservations", json=body)
+        return {item["sku"]: Variant.parse(item) for item in reserved["items"]}
 
     async def commit(self, key: str) -> None:
         await self.client.request("POST", f"/internal/reservations/{key}/commit")

@@ -7,12 +7,11 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import String, delete, func, insert, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
-from mercato.platform.db import insert_or_merge
+from mercato.platform.db import insert_or_merge, values_of
 from mercato.services.orders.domain import HIDDEN_FROM_CUSTOMERS
 from mercato.services.orders.models import CartLine, Order, OrderLine, OrderNumberCounter, OrderStateChange
 
@@ -98,26 +97,21 @@ async def remove_cart_lines(session: AsyncSession, customer_id: str, skus: Seque
 # --- orders --------------------------------------------------------------------------------------
 
 
-class DuplicateKey(Exception):
-    pass
-
-
 async def add_order(
     session: AsyncSession, order: Order, lines: list[OrderLine], change: OrderStateChange
-) -> None:
-    try:
-        async with session.begin_nested():
-            session.add(order)
-            await session.flush()
-    except IntegrityError:
-        raise DuplicateKey from None
-    await session.execute(insert(OrderLine), [_row(line) for line in lines])
-    session.add(change)
-    await session.flush()
-
-
-def _row(entity: object) -> dict[str, object]:
-    return {c.key: getattr(entity, c.key) for c in entity.__table__.columns}  # type: ignore[attr-defined]
+) -> bool:
+    """Insert the order with its lines and first state change. False, with nothing written, when the
+    customer's Idempotency-Key is taken (one INSERT … ON CONFLICT DO NOTHING: no savepoint)."""
+    inserted = await session.execute(
+        insert_or_merge(session, Order)
+        .values(values_of(order, except_none=True))
+        .on_conflict_do_nothing(index_elements=[Order.customer_id, Order.idempotency_key])
+    )
+    if inserted.rowcount != 1:
+        return False
+    await session.execute(insert(OrderLine), [values_of(line) for line in lines])
+    await session.execute(insert(OrderStateChange).values(values_of(change, except_none=True)))
+    return True
 
 
 async def order_by_key(session: AsyncSession, customer_id: str, key: str) -> Order | None:
@@ -217,10 +211,6 @@ async def next_order_number(session: AsyncSession) -> int:
         .returning(OrderNumberCounter.last)
     )
     return result.scalar_one()
-
-
-async def set_order_number(session: AsyncSession, order_id: str, number: int) -> None:
-    await session.execute(update(Order).where(Order.id == order_id).values(number=number))
 
 
 async def set_payment(

@@ -22,28 +22,35 @@ from mercato.services.orders.schemas import OrderOut
 log = logging.getLogger("mercato.orders")
 
 
+class _NoLongerPending(Exception):
+    """Rolls back a placing transaction that found its order already ended."""
+
+
 async def place(
     deps: Deps, order: Order, lines: list[OrderLine], payment: Payment, *, reason: str, by: Actor
 ) -> OrderOut:
     """The checkout's one decisive transaction: the order is placed, its event staged, its cart emptied."""
     placed_at = now()
-    async with deps.db.unit_of_work() as session:
-        placed = await repo.move(
-            session,
-            order.id,
-            expected=OrderState.PENDING_PAYMENT,
-            state=OrderState.PLACED,
-            now=placed_at,
-            reason=reason,
-            actor=by.kind,
-            placed_at=placed_at,
-            payment_status=payment.status,
-            card_brand=payment.card_brand,
-            card_last4=payment.card_last4,
-        )
-        if placed:
+    try:
+        async with deps.db.unit_of_work() as session:
+            # The number first, set by the same UPDATE that places the order; if the order is no longer
+            # pending (the reconciler placed or failed it), everything rolls back: numbers stay gapless.
             number = await repo.next_order_number(session)
-            await repo.set_order_number(session, order.id, number)
+            if not await repo.move(
+                session,
+                order.id,
+                expected=OrderState.PENDING_PAYMENT,
+                state=OrderState.PLACED,
+                now=placed_at,
+                reason=reason,
+                actor=by.kind,
+                placed_at=placed_at,
+                payment_status=payment.status,
+                card_brand=payment.card_brand,
+                card_last4=payment.card_last4,
+                number=number,
+            ):
+                raise _NoLongerPending
             await record_event(
                 session,
                 OrderPlaced(
@@ -67,7 +74,7 @@ async def place(
                 aggregate_id=order.id,
             )
             await repo.remove_checked_out_lines(session, order.customer_id, order.id)
-    if not placed:  # the reconciler finished it meanwhile
+    except _NoLongerPending:  # the reconciler finished it meanwhile
         return await load_view(deps, order.id)
     order.state, order.placed_at, order.payment_status = OrderState.PLACED, placed_at, payment.status
     order.number = number

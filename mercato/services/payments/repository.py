@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from mercato.platform.db import insert_or_merge, values_of
 from mercato.services.payments.models import Payment, PaymentRecord, ProviderEvent
 
 
@@ -26,19 +27,22 @@ async def all_payments(session: AsyncSession) -> list[Payment]:
 
 
 async def add_payment(session: AsyncSession, payment: Payment) -> bool:
-    """False if the order already has a payment (a concurrent first attempt won)."""
-    try:
-        async with session.begin_nested():
-            session.add(payment)
-            await session.flush()
-    except IntegrityError:
-        return False
-    return True
+    """False, with nothing written, if the order already has a payment (a concurrent first attempt
+    won): one INSERT … ON CONFLICT DO NOTHING, no savepoint."""
+    inserted = await session.execute(
+        insert_or_merge(session, Payment)
+        .values(values_of(payment, except_none=True))
+        .on_conflict_do_nothing(index_elements=[Payment.order_id])
+    )
+    return inserted.rowcount == 1
 
 
 async def append_records(session: AsyncSession, records: Iterable[PaymentRecord]) -> None:
-    session.add_all(records)
-    await session.flush()
+    """One INSERT for all of them (executemany); the database numbers them (id None: SQLite's rowid,
+    PostgreSQL's identity) in order."""
+    rows = [values_of(record) for record in records]
+    if rows:
+        await session.execute(insert(PaymentRecord), rows)
 
 
 async def records_for(session: AsyncSession, order_id: str) -> list[PaymentRecord]:
