@@ -33,7 +33,10 @@ ADDRESS = {
     "postal_code": "10115",
     "country": "DE",
 }
-STATEMENTS = re.compile(r"^mercato_sql_statements_total (\d+)", re.MULTILINE)
+COUNTERS = {
+    kind: re.compile(rf"^mercato_sql_{kind}_total (\d+)", re.MULTILINE)
+    for kind in ("statements", "transactions")
+}
 
 
 @dataclass
@@ -41,7 +44,7 @@ class Result:
     latencies_ms: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
     elapsed_s: float = 0.0
-    statements: dict[str, float] = field(default_factory=dict)
+    statements: dict[tuple[str, str], float] = field(default_factory=dict)  # per checkout
     cpu_ms: dict[str, float] = field(default_factory=dict)  # CPU milliseconds per checkout, by process
 
     @property
@@ -56,11 +59,14 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def _statements(client: httpx.AsyncClient, topology: Topology) -> dict[str, int]:
+async def _statements(client: httpx.AsyncClient, topology: Topology) -> dict[tuple[str, str], int]:
+    """(service, "statements" | "transactions") → the service's counter now."""
     counts = {}
     for name, service in topology.services.items():
-        match = STATEMENTS.search((await client.get(f"{service.url}/metrics")).text)
-        counts[name] = int(match.group(1)) if match else 0
+        text = (await client.get(f"{service.url}/metrics")).text
+        for kind, pattern in COUNTERS.items():
+            match = pattern.search(text)
+            counts[name, kind] = int(match.group(1)) if match else 0
     return counts
 
 
@@ -208,9 +214,15 @@ def print_result(result: Result, *, customers: int, rate: float | None, console:
     table.add_row(
         "mean latency", f"{statistics.fmean(result.latencies_ms):.1f} ms" if result.latencies_ms else "-"
     )
-    for name, count in result.statements.items():
-        table.add_row(f"SQL statements / checkout: {name}", f"{count:.1f}")
-    table.add_row("SQL statements / checkout: all", f"{sum(result.statements.values()):.1f}")
+    services = sorted({name for name, _ in result.statements}, key=list(Topology().services).index)
+    for name in [*services, "all"]:
+        statements, transactions = (
+            sum(v for (n, kind), v in result.statements.items() if kind == wanted and name in (n, "all"))
+            for wanted in ("statements", "transactions")
+        )
+        table.add_row(
+            f"SQL statements / checkout: {name}", f"{statements:.1f} (in {transactions:.1f} transactions)"
+        )
     console.print(table)
     cpu = Table("process", "CPU ms / checkout", title="CPU per checkout (with its add-to-cart), from /proc")
     for name, ms in result.cpu_ms.items():

@@ -163,12 +163,14 @@ def _health_router() -> APIRouter:
     @router.get("/metrics", summary="Counters in Prometheus text format", response_class=PlainTextResponse)
     async def metrics(request: Request) -> str:
         registry: Metrics = request.app.state.metrics
-        statements = registry.counters["mercato_sql_statements_total"]
-        statements.clear()
-        statements[()] = get_database(request).statements
-        registry.help.setdefault(
-            "mercato_sql_statements_total", "SQL statements sent to this service's database"
-        )
+        database = get_database(request)
+        for name, value, meaning in (
+            ("mercato_sql_statements_total", database.statements, "SQL statements that read or write data"),
+            ("mercato_sql_transactions_total", database.transactions, "Database transactions begun"),
+        ):
+            registry.counters[name].clear()
+            registry.counters[name][()] = value
+            registry.help.setdefault(name, meaning)
         text = registry.render()
         if request.app.state.relay:
             pending, age = await request.app.state.relay.lag()

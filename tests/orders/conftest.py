@@ -103,6 +103,7 @@ class BackOffice:
     orders_app: FastAPI
     payments_app: FastAPI
     sandbox: str
+    catalog_app: FastAPI
 
 
 @pytest.fixture
@@ -130,4 +131,6 @@ async def back_office(databases, backend, tmp_path, payment_sandbox) -> AsyncIte
                 _over_asgi(catalog_app, "catalog") as catalog,
                 _over_asgi(payments_app, "payments") as payments,
             ):
-                yield BackOffice(orders, catalog, payments, orders_app, payments_app, payment_sandbox)
+                yield BackOffice(
+                    orders, catalog, payments, orders_app, payments_app, payment_sandbox, catalog_app
+                )

@@ -73,14 +73,25 @@ async def images_of(session: AsyncSession, product_ids: Sequence[str]) -> list[I
     )
 
 
-async def variant_infos(session: AsyncSession, skus: Sequence[str]) -> list[tuple[Variant, Product, int]]:
+async def variant_infos(
+    session: AsyncSession, skus: Sequence[str]
+) -> list[tuple[Variant, Product, int, str | None]]:
+    """Sold variants of `skus` with their product, units available and the product's first image (its
+    storage key): one query."""
+    first_image = (
+        select(Image.storage_key)
+        .where(Image.product_id == Product.id)
+        .order_by(Image.position)
+        .limit(1)
+        .scalar_subquery()
+    )
     rows = await session.execute(
-        select(Variant, Product, func.coalesce(Inventory.on_hand - Inventory.reserved, 0))
+        select(Variant, Product, func.coalesce(Inventory.on_hand - Inventory.reserved, 0), first_image)
         .join(Product, Product.id == Variant.product_id)
         .outerjoin(Inventory, Inventory.sku == Variant.sku)
         .where(Variant.sku.in_(skus), Variant.active, Product.status == "active")
     )
-    return [(variant, product, available) for variant, product, available in rows]
+    return [(variant, product, available, image) for variant, product, available, image in rows]
 
 
 async def available_units(session: AsyncSession, skus: Sequence[str]) -> dict[str, int]:
@@ -232,6 +243,19 @@ async def ship_stock(session: AsyncSession, sku: str, quantity: int, now: dateti
             "reserved": Inventory.reserved - quantity,
             "updated_at": now,
         },
+    )
+
+
+async def end_active_reservation(
+    session: AsyncSession, id_or_key: str, *, status: str, now: datetime
+) -> Reservation | None:
+    """Move an active reservation (by id or key) to `status` and return it: one UPDATE … RETURNING. None
+    when no active reservation matched (unknown, or ended already)."""
+    return await session.scalar(
+        update(Reservation)
+        .where(or_(Reservation.id == id_or_key, Reservation.key == id_or_key), Reservation.status == "active")
+        .values(status=status, updated_at=now)
+        .returning(Reservation)
     )
 
 

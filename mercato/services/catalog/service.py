@@ -209,8 +209,6 @@ def _detail_view(loaded: LoadedProduct, image_base_url: str) -> ProductDetail:
 
 
 async def variant_infos(session: AsyncSession, skus: list[str], *, image_base_url: str) -> list[VariantInfo]:
-    rows = await repo.variant_infos(session, skus)
-    first_image = await _first_images(session, list({product.id for _, product, _ in rows}))
     return [
         VariantInfo(
             sku=variant.sku,
@@ -221,11 +219,9 @@ async def variant_infos(session: AsyncSession, skus: list[str], *, image_base_ur
             attributes=variant.attributes,
             price=Money(amount=variant.price_amount, currency=variant.currency),
             available=max(available, 0),
-            image_url=image_out(first_image[product.id], image_base_url).url
-            if product.id in first_image
-            else None,
+            image_url=f"{image_base_url}/{image_key}" if image_key else None,
         )
-        for variant, product, available in rows
+        for variant, product, available, image_key in await repo.variant_infos(session, skus)
     ]
 
 
@@ -529,7 +525,17 @@ async def _end(session: AsyncSession, reservation_id: str, target: ReservationSt
 
 
 async def commit_reservation(session: AsyncSession, reservation_id: str) -> ReservationOut:
-    return await _end(session, reservation_id, ReservationStatus.COMMITTED)
+    """The paid order's units leave stock. The usual case — an active reservation — ends it and reads
+    it back in one UPDATE … RETURNING; a repeat, or one no longer active, answers as it stands."""
+    now = datetime.now(UTC)
+    reservation = await repo.end_active_reservation(
+        session, reservation_id, status=ReservationStatus.COMMITTED, now=now
+    )
+    if reservation is None:
+        return await _end(session, reservation_id, ReservationStatus.COMMITTED)
+    lines = await repo.reservation_lines(session, reservation.id)
+    await _ship_stock(session, lines, now)
+    return _reservation_view(reservation, {line.sku: line.quantity for line in lines})
 
 
 async def release_reservation(session: AsyncSession, reservation_id: str) -> ReservationOut:

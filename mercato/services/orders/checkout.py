@@ -1,11 +1,13 @@
 """Checkout, the synchronous path.
 
-Checkout never holds a database transaction open across a call to another service. It writes the
-order as `pending_payment` first — the durable record that a checkout is in flight — then reserves
-stock, captures payment, commits the reservation, and finally places the order together with its
-OrderPlaced event in one transaction (settlement.py). Each failure compensates the steps before it; if
-the process dies half-way, the reconciler (recovery.py) finds the pending order and completes or
-compensates it, asking the other services (which are all idempotent by order id) what really happened.
+Checkout never holds a database transaction open across a call to another service. It reserves the
+cart's stock at catalog, whose answer prices what it holds (one call), then writes the order as
+`pending_payment` — the durable record that a checkout is in flight, holding the cart — then captures
+payment, commits the reservation, and finally places the order together with its OrderPlaced event in
+one transaction (settlement.py). Each failure compensates the steps before it (a reservation without a
+pending order is released, or runs out by its TTL); if the process dies half-way, the reconciler
+(recovery.py) finds the pending order and completes or compensates it, asking the other services (which
+are all idempotent by order id) what really happened.
 """
 
 from __future__ import annotations
@@ -76,16 +78,10 @@ async def checkout(deps: Deps, shopper: Shopper, key: str, body: CheckoutIn) -> 
     customer_id = shopper.id
     fingerprint = _fingerprint(body)
     async with deps.db.read() as session:
-        if await is_ended(session, customer_id, shopper.issued_at):  # (and again as the order is written)
-            raise Unauthorized(SESSION_ENDED)
-        existing = await repo.order_by_key(session, customer_id, key)
-        lines = [] if existing else await repo.cart_lines(session, customer_id)
-    if existing:
-        return await _replay(deps, existing, fingerprint)
-    if not lines:
-        raise UnprocessableEntity("Your cart is empty.", errors={"cart": "is empty"})
-    if holder := next((line.order_id for line in lines if line.order_id), None):
-        raise _checkout_in_progress(holder)
+        lines = await repo.cart_lines(session, customer_id)
+    holder = next((line.order_id for line in lines if line.order_id), None)
+    if not lines or holder:
+        return await _without_a_free_cart(deps, shopper, key, fingerprint, holder)
 
     # Reserve first, under the order's id: catalog holds the stock and prices what it holds in one call.
     # Until the pending order below commits, nothing is charged; if it never does, the reservation is
@@ -138,6 +134,23 @@ async def checkout(deps: Deps, shopper: Shopper, key: str, body: CheckoutIn) -> 
         await release(deps, order_id)
         return await _replay(deps, existing, fingerprint)
     return await _complete(deps, order, order_lines)
+
+
+async def _without_a_free_cart(
+    deps: Deps, shopper: Shopper, key: str, fingerprint: str, holder: str | None
+) -> tuple[int, OrderOut]:
+    """No cart to buy: a retry of a checkout that took it (the same Idempotency-Key), a cart held by
+    another checkout, or an empty one. (A retry that finds a cart again — new items, or a failed first
+    try — is recognised by its key when its pending order is written, and answered the same.)"""
+    async with deps.db.read() as session:
+        if await is_ended(session, shopper.id, shopper.issued_at):
+            raise Unauthorized(SESSION_ENDED)
+        existing = await repo.order_by_key(session, shopper.id, key)
+    if existing:
+        return await _replay(deps, existing, fingerprint)
+    if holder:
+        raise _checkout_in_progress(holder)
+    raise UnprocessableEntity("Your cart is empty.", errors={"cart": "is empty"})
 
 
 async def _reserve(deps: Deps, order_id: str, quantities: dict[str, int]) -> dict[str, Variant]:
