@@ -17,15 +17,24 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field, replace
 
-import httpx
-
 Clock = Callable[[], float]
-Fetch = Callable[[str | None], Awaitable[httpx.Response]]  # the ETag to revalidate, if any → the answer
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer as the gateway gave it (headers look-ups ignore case)."""
+
+    status_code: int
+    headers: Mapping[str, str]
+    content: bytes
+
+
+Fetch = Callable[[str | None], Awaitable[Reply]]  # the ETag to revalidate, if any → the answer
 
 
 @dataclass(frozen=True)
@@ -60,7 +69,7 @@ def tracked() -> Freshness | None:
     return _TRACKED.get()
 
 
-def _storable(response: httpx.Response) -> bool:
+def _storable(response: Reply) -> bool:
     directives = response.headers.get("cache-control", "").lower()
     return "no-store" not in directives and "private" not in directives
 

@@ -1,4 +1,7 @@
-"""A web front end's only upstream: the API at the gateway, through one shared `httpx.AsyncClient`.
+"""A web front end's only upstream: the API at the gateway. Calls on someone's behalf (`send`) go through
+one shared `httpx.AsyncClient`; the public reads (`_get`: catalog, search, images) — most of what a shop
+asks for, several per page — through one aiohttp session, which spends a fraction of httpx's CPU on a
+call (docs/performance.md).
 
 Failures become three exceptions the pages understand: `NotFound` (404), `BadInput` (400/422, e.g. a
 stale cursor) and `Unavailable` (the part of the shop behind the route is down, slow or rate-limited).
@@ -10,10 +13,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import aiohttp
 import httpx
 import orjson
 
-from mercato.webkit.answers import Answers
+from mercato.webkit.answers import Answers, Reply
 
 Params = Mapping[str, str | int | Sequence[str]] | Sequence[tuple[str, str]]
 
@@ -48,32 +52,52 @@ class GatewayClient:
         self, base_url: str, timeout: float, user_agent: str, answers: Answers | None = None
     ) -> None:
         self.answers = answers
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.headers = {"accept": "application/json", "user-agent": user_agent}
         self.client = httpx.AsyncClient(
             base_url=base_url,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 2.0)),
             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20),
-            headers={"accept": "application/json", "user-agent": user_agent},
+            headers=self.headers,
         )
+        self._reads: aiohttp.ClientSession | None = None
+
+    def _reader(self) -> aiohttp.ClientSession:
+        """Made on first use, in the event loop that uses it."""
+        if self._reads is None or self._reads.closed:
+            self._reads = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self.timeout, sock_connect=min(self.timeout, 2.0)),
+                connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30),
+                headers=self.headers,
+                trust_env=False,
+            )
+        return self._reads
 
     async def aclose(self) -> None:
         await self.client.aclose()
+        if self._reads is not None:
+            await self._reads.close()
 
     async def _get(
         self, part: str, path: str, params: Params | None = None, headers: Mapping[str, str] | None = None
-    ) -> httpx.Response:
+    ) -> Reply:
+        query = str(httpx.QueryParams(params)) if params else ""
+        url = f"{self.base_url}{path}" + (f"?{query}" if query else "")
         try:
-            response = await self.client.get(path, params=params, headers=headers)
-        except httpx.HTTPError as exc:
+            async with self._reader().get(url, headers=headers) as response:
+                reply = Reply(response.status, response.headers, await response.read())
+        except (aiohttp.ClientError, TimeoutError) as exc:
             raise Unavailable(part, type(exc).__name__) from exc
-        if response.status_code == 404:
+        if reply.status_code == 404:
             raise NotFound(part, path)
-        if response.status_code in (400, 422):
-            raise BadInput(part, response.text[:300])
-        if response.status_code >= 400:
-            raise Unavailable(part, f"HTTP {response.status_code}")
-        return response
+        if reply.status_code in (400, 422):
+            raise BadInput(part, reply.content[:300].decode(errors="replace"))
+        if reply.status_code >= 400:
+            raise Unavailable(part, f"HTTP {reply.status_code}")
+        return reply
 
-    async def image(self, name: str) -> httpx.Response:
+    async def image(self, name: str) -> Reply:
         """A product image (public: no token), for a front end to relay same-origin."""
         return await self._get("catalog", f"/api/v1/images/{name}")
 

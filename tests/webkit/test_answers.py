@@ -1,6 +1,6 @@
 """The front ends' kept answers: used as they are while fresh, then revalidated with If-None-Match, one
-call for every reader at once, never longer than the bound — on a clock the test moves, over HTTP to a
-small catalog-like app that keeps count of what it is asked."""
+call for every reader at once, never longer than the bound — on a clock the test moves, over real TCP to
+a small catalog-like app that keeps count of what it is asked."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import asyncio
 import hashlib
 import json
 
-import httpx
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -18,6 +17,7 @@ from starlette.routing import Route
 from mercato.webkit import answers
 from mercato.webkit.answers import Answers
 from mercato.webkit.gateway import GatewayClient, NotFound
+from tests.servers import served
 
 FRESH = 1.0
 
@@ -77,11 +77,10 @@ def catalog() -> Catalog:
 
 @pytest.fixture
 async def reader(catalog, clock):
-    client = Reader("http://gateway", 5.0, "test", answers=Answers(FRESH, capacity=10, clock=clock))
-    await client.aclose()
-    client.client = httpx.AsyncClient(base_url="http://gateway", transport=httpx.ASGITransport(catalog.app()))
-    yield client
-    await client.aclose()
+    async with served(catalog.app()) as url:
+        client = Reader(url, 5.0, "test", answers=Answers(FRESH, capacity=10, clock=clock))
+        yield client
+        await client.aclose()
 
 
 async def test_a_fresh_answer_is_used_as_it_is_then_revalidated_with_its_etag(reader, catalog, clock):
