@@ -70,6 +70,7 @@ class GatewayClient:
                 timeout=aiohttp.ClientTimeout(total=self.timeout, sock_connect=min(self.timeout, 2.0)),
                 connector=aiohttp.TCPConnector(limit=100, keepalive_timeout=30),
                 headers=self.headers,
+                cookie_jar=aiohttp.DummyCookieJar(),  # one session for every visitor: it keeps no cookie
                 trust_env=False,
             )
         return self._reads
