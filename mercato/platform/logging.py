@@ -53,3 +53,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
     logging.getLogger("uvicorn.access").disabled = True  # our middleware logs requests, with ids
+    # Client libraries log every call they make at INFO (the stripe SDK two lines a call): their failures
+    # reach us as exceptions, and the calls as our own lines; at INFO they cost more than the calls.
+    for name in ("stripe", "httpx", "twilio.http_client"):
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
