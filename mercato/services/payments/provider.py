@@ -120,13 +120,16 @@ class Provider:
     async def authorise(
         self, *, order_id: str, amount: int, currency: str, payment_method: str, description: str | None
     ) -> stripe.PaymentIntent:
-        """Create and confirm a manual-capture PaymentIntent: the funds are held, not yet taken."""
+        """Create and confirm a PaymentIntent that captures at once (automatic capture): checkout captures
+        straight after authorising anyway, so one provider call instead of two (and one webhook fewer).
+        An intent still `requires_capture` (made with manual capture by an earlier release) is captured
+        by `capture`."""
         params: dict[str, Any] = {
             "amount": amount,
             "currency": currency.lower(),
             "payment_method": payment_method,
             "confirm": True,
-            "capture_method": "manual",
+            "capture_method": "automatic",
             "metadata": {"order_id": order_id},
             "expand": ["payment_method"],
         }
