@@ -4,7 +4,7 @@ Every child runs in its own process group (session), so a Ctrl-C in the terminal
 supervisor, which then shuts the children down in reverse start order and kills whatever they leave
 behind in their group: `mercato up` never leaves orphans, not even when it fails to start.
 
-Children's stdout and stderr are printed line by line as `name | line` through a rich Console. A child
+Children's stdout and stderr are printed line by line as `name | line` (coloured by a rich Console). A child
 that crashes while supervised is restarted with exponential backoff; readiness (an HTTP URL answering
 200) is awaited for all processes in parallel.
 """
@@ -133,6 +133,9 @@ class Supervisor:
         self._children = [_Child(spec, PALETTE[i % len(PALETTE)]) for i, spec in enumerate(specs)]
         self._console = console or Console()
         self._width = max((len(name) for name in names), default=0)
+        # Each child's coloured `name | ` rendered once: a line is then one write, not a rich render
+        # (which cost the supervisor more CPU per line than the child spent logging it).
+        self._prefixes = {child.name: self._render(child) for child in self._children}
         self._ready_timeout = ready_timeout
         self._backoff = restart_backoff
         self._stop_timeout = stop_timeout
@@ -197,11 +200,21 @@ class Supervisor:
                 return child
         raise KeyError(name)
 
+    def _render(self, child: _Child) -> str:
+        with self._console.capture() as captured:
+            self._console.print(Text(f"{child.name:<{self._width}} | ", style=child.colour), end="")
+        return captured.get()
+
     def _emit(self, child: _Child, line: str, style: str = "") -> None:
-        """Print one line as `name | line`. A single print call per line keeps lines whole."""
+        """Print one line as `name | line`, literally. A single write per line keeps lines whole."""
         child.tail.append(line)
-        text = Text.assemble((f"{child.name:<{self._width}} | ", child.colour), Text(line, style=style))
-        self._console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True)
+        if style:  # the supervisor's own notes, rare
+            text = Text.assemble((f"{child.name:<{self._width}} | ", child.colour), Text(line, style=style))
+            self._console.print(text, markup=False, highlight=False, emoji=False, soft_wrap=True)
+            return
+        out = self._console.file
+        out.write(f"{self._prefixes[child.name]}{line}\n")
+        out.flush()  # as rich would: `mercato up > file` shows each line as it happens
 
     def _note(self, child: _Child, message: str) -> None:
         """A line from the supervisor itself about a child, set apart from the child's own output."""
