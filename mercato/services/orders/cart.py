@@ -82,7 +82,14 @@ def _check_quantity(deps: Deps, quantity: int, variant: Variant) -> None:
 
 
 async def add_item(deps: Deps, customer_id: str, item: CartItemIn) -> CartOut:
-    variant = await _variant(deps, item.sku)
+    """Add to the cart and answer it priced, with one call to catalog for the whole cart."""
+    async with deps.db.read() as session:
+        skus = {line.sku for line in await repo.cart_lines(session, customer_id)} | {item.sku}
+    variants = await deps.catalog.variants(sorted(skus))
+    if (variant := variants.get(item.sku)) is None:
+        raise UnprocessableEntity(
+            f"There is no product with SKU {item.sku}.", errors={"sku": "is not a known SKU"}
+        )
     async with deps.db.unit_of_work() as session:
         if await repo.cart_line(session, customer_id, item.sku) is None and (
             await repo.count_cart_lines(session, customer_id) >= deps.settings.max_cart_lines
@@ -90,7 +97,10 @@ async def add_item(deps: Deps, customer_id: str, item: CartItemIn) -> CartOut:
             raise UnprocessableEntity(f"A cart holds at most {deps.settings.max_cart_lines} different items.")
         quantity = await repo.add_to_cart_line(session, customer_id, item.sku, item.quantity, now())
         _check_quantity(deps, quantity, variant)  # raising rolls the addition back
-    return await cart(deps, customer_id)
+        lines = await repo.cart_lines(session, customer_id)
+    if missing := [line.sku for line in lines if line.sku not in variants]:  # added meanwhile elsewhere
+        variants |= await deps.catalog.variants(missing)
+    return _cart_view(lines, variants, deps.settings)
 
 
 async def set_quantity(deps: Deps, customer_id: str, sku: str, quantity: int) -> CartOut:
