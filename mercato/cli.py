@@ -471,6 +471,50 @@ def bench_checkout(
     print_result(result, customers=customers, rate=rate, console=console)
 
 
+@bench.command("catalog")
+def bench_catalog(
+    duration: Annotated[float, typer.Option(help="Seconds per run.")] = 8.0,
+    connections: Annotated[int, typer.Option(help="wrk connections (one wrk thread).")] = 32,
+    rate: Annotated[
+        float | None,
+        typer.Option(
+            help="Requests/s to offer, paced per connection (latency at a rate); default: flat out."
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--run",
+            help="Only these runs (repeat): list, list-spread, detail-hot, detail-spread, search, "
+            "storefront-product, storefront-category.",
+        ),
+    ] = None,
+) -> None:
+    """Browsing through the gateway with wrk: product list, product pages (one hot and all in turn), search,
+    the storefront's product and category pages — requests/s, p50/p99, answers, SQL statements and CPU ms
+    per request per process."""
+    from mercato.bench.catalog import RUNS, WRK_INSTALL, print_results, run_catalog_bench, wrk_path
+
+    runs = only or list(RUNS)
+    if unknown := [run for run in runs if run not in RUNS]:
+        console.print(f"[red]✗[/] unknown run(s): {', '.join(unknown)}; choose from {', '.join(RUNS)}")
+        raise typer.Exit(2)
+    if wrk_path() is None:
+        console.print(f"[red]✗[/] {WRK_INSTALL}")
+        raise typer.Exit(2)
+    results = asyncio.run(
+        run_catalog_bench(
+            runs=runs,
+            duration_s=duration,
+            connections=connections,
+            rate=rate,
+            topology=Topology.from_env(),
+            console=console,
+        )
+    )
+    print_results(results, duration_s=duration, connections=connections, rate=rate, console=console)
+
+
 @bench.command("sign-in")
 def bench_sign_in(
     rate: Annotated[float, typer.Option(help="Wrong-password sign-ins per second (open loop).")] = 20.0,
