@@ -14,7 +14,7 @@ from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import PlainTextResponse
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -147,10 +147,17 @@ async def _read_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+async def _read_one(request: Request) -> AsyncIterator[AsyncConnection]:
+    async with get_database(request).read_one() as connection:
+        yield connection
+
+
 # scope="function": the transaction ends before the response is sent, so a client never sees a
 # success whose commit then failed.
 UnitOfWork = Annotated[AsyncSession, Depends(_unit_of_work, scope="function")]
 ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+# For a use case that reads with a single statement (Database.read_one): no transaction, no ORM.
+ReadOne = Annotated[AsyncConnection, Depends(_read_one, scope="function")]
 
 
 def _health_router() -> APIRouter:

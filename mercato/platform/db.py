@@ -8,6 +8,9 @@ things to be correct under concurrency:
   taking the write lock up front and queueing writers in-process avoids both that and the busy-wait
   back-off of SQLite's own lock retries.
 * Reads use a separate pool of connections in WAL mode, so they never wait for the writer.
+* A read that is one statement (`read_one`) runs outside a transaction: a single SELECT sees one
+  consistent state by itself, and skipping BEGIN and ROLLBACK saves two round trips to the driver's
+  thread — most of the cost of a primary-key read.
 
 PostgreSQL uses one pool for both; its row locks and READ COMMITTED re-checks make the conditional
 updates used for stock reservations safe.
@@ -25,10 +28,19 @@ from typing import Any
 from sqlalchemy import event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import (
+    AsyncConnection,
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
 
 from mercato.platform.crypto import DataKeys, bind_keys
 from mercato.platform.errors import Problem
+
+# An execution option of `Database.read_one`'s connections: no BEGIN on SQLite (see `_on_begin`).
+SINGLE_STATEMENT = "mercato_single_statement"
 
 
 def _sqlite_engine(url: str, *, begin: str, pool_size: int, echo: bool) -> AsyncEngine:
@@ -53,7 +65,8 @@ def _sqlite_engine(url: str, *, begin: str, pool_size: int, echo: bool) -> Async
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql(begin)
+        if not connection.get_execution_options().get(SINGLE_STATEMENT):
+            connection.exec_driver_sql(begin)
 
     return engine
 
@@ -130,8 +143,9 @@ class Database:
         if not statement.startswith(_TRANSACTION_CONTROL):
             self.statements += 1
 
-    def _count_transaction(self, *_args: Any) -> None:
-        self.transactions += 1
+    def _count_transaction(self, connection: Any) -> None:
+        if not connection.get_execution_options().get(SINGLE_STATEMENT):  # read_one: none begun
+            self.transactions += 1
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[AsyncSession]:
@@ -159,6 +173,18 @@ class Database:
         ends the transaction without expiring them, unlike a rollback)."""
         async with self._reads() as session:
             yield session
+
+    @asynccontextmanager
+    async def read_one(self) -> AsyncIterator[AsyncConnection]:
+        """A reader connection for a read that is ONE statement, outside any transaction (see the
+        module docstring): Core only, no ORM session. On SQLite the connections are in the driver's
+        autocommit mode already, so only our BEGIN is left out (changing the isolation level would cost
+        a round trip to the driver's thread, and another to restore it); PostgreSQL runs it AUTOCOMMIT."""
+        options: dict[str, Any] = {SINGLE_STATEMENT: True}
+        if not self.is_sqlite:
+            options["isolation_level"] = "AUTOCOMMIT"
+        async with self.reader.connect() as connection:
+            yield await connection.execution_options(**options)
 
     async def ping(self) -> None:
         async with self.reader.connect() as connection:

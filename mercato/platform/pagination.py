@@ -117,9 +117,12 @@ class PageRequest:
         return self.limit + 1  # one more than shown tells whether a next page exists
 
     def page(self, rows: list[T], position_after: Callable[[T], dict[str, Any]]) -> Page[T]:
+        return Page[T](data=rows[: self.limit], next_cursor=self.next_cursor(rows, position_after))
+
+    def next_cursor(self, rows: list[T], position_after: Callable[[T], dict[str, Any]]) -> str | None:
+        """The cursor of the page after this one (`rows` as fetched), or None if this is the last."""
         more = len(rows) > self.limit
-        next_cursor = encode_cursor(position_after(rows[self.limit - 1]), self.secret) if more else None
-        return Page[T](data=rows[: self.limit], next_cursor=next_cursor)
+        return encode_cursor(position_after(rows[self.limit - 1]), self.secret) if more else None
 
 
 def _page_request(request: Request, limit: Limit = DEFAULT_LIMIT, cursor: CursorParam = None) -> PageRequest:

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from mercato.contracts.events import ProductCreated
-from mercato.platform.app import ReadSession, UnitOfWork
+from mercato.platform.app import ReadOne, ReadSession, UnitOfWork
 from mercato.platform.errors import BadRequest, NotFound
-from mercato.platform.etag import cacheable_json
+from mercato.platform.etag import CACHEABLE, IfNoneMatch, cacheable_bytes, cacheable_json
 from mercato.platform.pagination import Page, Paging
-from mercato.services.catalog import service
+from mercato.services.catalog import browsing, documents, service
 from mercato.services.catalog.schemas import (
     CategoryTree,
     ProductDetail,
@@ -33,48 +33,56 @@ def _settings(request: Request) -> CatalogSettings:
     return request.app.state.settings
 
 
-@public.get("/categories", response_model=CategoryTree)
-async def categories(request: Request, session: ReadSession) -> Response:
+CATEGORIES_MAX_AGE = 60  # seconds; a new or renamed category may take this long to show
+LIST_QUERY = ("category", "limit", "cursor")
+
+
+@public.get("/categories", response_model=CategoryTree, responses=CACHEABLE)
+async def categories(request: Request, session: ReadSession, if_none_match: IfNoneMatch = None) -> Response:
     """The category tree, roots first, each with its children."""
-    return cacheable_json(request, await service.category_tree(session), max_age=60)
+    tree = await browsing.category_tree(session)
+    return cacheable_json(request, tree, if_none_match=if_none_match, max_age=CATEGORIES_MAX_AGE)
 
 
 @public.get(
     "/products",
     response_model=Page[ProductSummary],
-    responses={404: {"description": "There is no such category"}},
+    responses={**CACHEABLE, 404: {"description": "There is no such category"}},
 )
 async def products(
     request: Request,
-    session: ReadSession,
+    connection: ReadOne,
     paging: Paging,
     category: Annotated[
         str | None, Query(max_length=200, description="Category id or slug; includes sub-categories.")
     ] = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """Products with their price range and availability, in a stable order."""
+    """Products with their price range and availability, in a stable order. Cacheable for
+    `browse_max_age_seconds` (Cache-Control), then revalidated by its ETag."""
     if paging.position and paging.position.get("category") != category:
         raise BadRequest("This cursor is for another listing.", errors={"cursor": "is for another category"})
-    rows = await service.list_products(
-        session,
-        category=category,
-        after=paging.position.get("after"),
-        limit=paging.fetch,
-        image_base_url=_settings(request).image_base_url,
+    entries = await browsing.product_list(
+        connection, category=category, after=paging.position.get("after"), limit=paging.fetch
     )
-    page = paging.page(rows, lambda last: {"after": last.id, "category": category})
-    return cacheable_json(request, page)
+    next_cursor = paging.next_cursor(entries, lambda entry: {"after": entry[0], "category": category})
+    body = documents.page_body((entry for _, entry in entries[: paging.limit]), next_cursor)
+    max_age = _settings(request).browse_max_age_seconds
+    return cacheable_bytes(request, body, if_none_match=if_none_match, max_age=max_age, query=LIST_QUERY)
 
 
-@public.get("/products/{id_or_slug}", response_model=ProductDetail)
+@public.get("/products/{id_or_slug}", response_model=ProductDetail, responses=CACHEABLE)
 async def product(
-    request: Request, session: ReadSession, id_or_slug: Annotated[str, Path(max_length=200)]
+    request: Request,
+    connection: ReadOne,
+    id_or_slug: Annotated[str, Path(max_length=200)],
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """A product with its variants (SKU, attributes, price, units available) and images."""
-    detail = await service.product_detail(
-        session, id_or_slug, image_base_url=_settings(request).image_base_url
-    )
-    return cacheable_json(request, detail)
+    """A product with its variants (SKU, attributes, price, units available) and images. Cacheable for
+    `browse_max_age_seconds` (Cache-Control), then revalidated by its ETag."""
+    body = await browsing.product_page(connection, id_or_slug)
+    max_age = _settings(request).browse_max_age_seconds
+    return cacheable_bytes(request, body, if_none_match=if_none_match, max_age=max_age)
 
 
 @public.get("/images/{key}", response_class=Response, responses={200: {"content": {"image/*": {}}}})

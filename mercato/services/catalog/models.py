@@ -10,6 +10,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     func,
@@ -100,6 +101,36 @@ class Inventory(Base):
     on_hand: Mapped[int] = mapped_column(Integer, default=0)
     reserved: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
+
+
+class ProductDocument(Base):
+    """The read model shoppers browse (`browsing.py`, `documents.py`): a product's page and its entry in
+    the product list as ready-to-send JSON, rebuilt in the transaction of every change that shows in
+    them. Units available are not in the bytes (they change with every reservation): `detail` and
+    `summary` are JSON split where they go, and a read joins the live figures in."""
+
+    __tablename__ = "product_documents"
+    __table_args__ = (Index("ix_product_documents_slug", "slug"),)
+
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    slug: Mapped[str] = mapped_column(String(200))
+    visible: Mapped[bool] = mapped_column(Boolean)  # active, with a variant on sale: what shoppers may see
+    skus: Mapped[str] = mapped_column(Text)  # the active variants' SKUs in page order, space-separated
+    detail: Mapped[bytes] = mapped_column(LargeBinary)
+    summary: Mapped[bytes] = mapped_column(LargeBinary)
+    built_for: Mapped[str] = mapped_column(String(32))  # the document format and image URL it was built with
+
+
+class ProductDocumentCategory(Base):
+    """A visible product under a category: its own, and each one above it (a category lists its subtree)."""
+
+    __tablename__ = "product_document_categories"
+    __table_args__ = (Index("ix_product_document_categories_product", "product_id"),)
+
+    category_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    product_id: Mapped[str] = mapped_column(
+        ForeignKey("product_documents.product_id", ondelete="CASCADE"), primary_key=True
+    )
 
 
 class Reservation(Base):

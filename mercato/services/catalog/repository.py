@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import Select, String, bindparam, cast, delete, exists, func, insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from mercato.platform.db import insert_or_merge
+from mercato.services.catalog.documents import Document
 from mercato.services.catalog.models import (
     Category,
     Image,
     Inventory,
     Product,
+    ProductDocument,
+    ProductDocumentCategory,
     Reservation,
     ReservationLine,
     Variant,
@@ -31,23 +35,15 @@ async def all_categories(session: AsyncSession) -> list[Category]:
     return list(await session.scalars(select(Category).order_by(Category.position, Category.name)))
 
 
-async def products_page(
-    session: AsyncSession, *, category_ids: Sequence[str] | None, after: str | None, limit: int
-) -> list[Product]:
+async def active_products(session: AsyncSession, *, after: str | None, limit: int) -> list[Product]:
     query = select(Product).where(Product.status == "active").order_by(Product.id).limit(limit)
-    if category_ids is not None:
-        query = query.where(Product.category_id.in_(category_ids))
     if after:
         query = query.where(Product.id > after)
     return list(await session.scalars(query))
 
 
-async def product_by_id_or_slug(session: AsyncSession, id_or_slug: str) -> Product | None:
-    return await session.scalar(
-        select(Product).where(
-            or_(Product.id == id_or_slug, Product.slug == id_or_slug), Product.status == "active"
-        )
-    )
+async def products_by_ids(session: AsyncSession, ids: Sequence[str]) -> list[Product]:
+    return list(await session.scalars(select(Product).where(Product.id.in_(ids)).order_by(Product.id)))
 
 
 async def variants_with_stock(
@@ -103,6 +99,126 @@ async def available_units(session: AsyncSession, skus: Sequence[str]) -> dict[st
 
 async def count_products(session: AsyncSession) -> int:
     return await session.scalar(select(func.count()).select_from(Product)) or 0
+
+
+# --- the read model (browsing.py, documents.py) -------------------------------------------------
+
+
+def _units_available() -> Any:
+    """`SKU-1 3,SKU-2 0`: the units available now of the document's product's active variants (a scalar
+    subquery of the read that fetches the document)."""
+    available = func.coalesce(Inventory.on_hand - Inventory.reserved, 0)
+    return (
+        select(func.aggregate_strings(Variant.sku + " " + cast(available, String), ","))
+        .select_from(Variant)
+        .outerjoin(Inventory, Inventory.sku == Variant.sku)
+        .where(Variant.product_id == ProductDocument.product_id, Variant.active)
+        .scalar_subquery()
+    )
+
+
+# Built once: a page read is the hottest query catalog makes.
+_PRODUCT_DOCUMENT = (
+    select(ProductDocument.detail, ProductDocument.skus, _units_available())
+    .where(
+        or_(ProductDocument.product_id == bindparam("key"), ProductDocument.slug == bindparam("key")),
+        ProductDocument.visible,
+    )
+    .limit(1)
+)
+
+
+async def product_document(
+    connection: AsyncConnection, id_or_slug: str
+) -> tuple[bytes, str, str | None] | None:
+    """A visible product's page parts, its SKUs in page order and their units available now."""
+    row = (await connection.execute(_PRODUCT_DOCUMENT, {"key": id_or_slug})).first()
+    return None if row is None else (row[0], row[1], row[2])
+
+
+@functools.cache
+def _document_page(*, by_category: bool, after: bool) -> Select[tuple[str, bytes, bool]]:
+    in_stock = exists().where(
+        Variant.product_id == ProductDocument.product_id,
+        Variant.active,
+        Inventory.sku == Variant.sku,
+        Inventory.on_hand > Inventory.reserved,
+    )
+    if by_category:
+        key = ProductDocumentCategory.product_id
+        category_id = select(Category.id).where(
+            or_(Category.id == bindparam("category"), Category.slug == bindparam("category"))
+        )
+        query = (
+            select(key, ProductDocument.summary, in_stock)
+            .join(ProductDocument, ProductDocument.product_id == key)
+            .where(ProductDocumentCategory.category_id == category_id.scalar_subquery())
+        )
+    else:
+        key = ProductDocument.product_id
+        query = select(key, ProductDocument.summary, in_stock).where(ProductDocument.visible)
+    if after:
+        query = query.where(key > bindparam("after"))
+    return query.order_by(key).limit(bindparam("limit"))
+
+
+async def document_page(
+    connection: AsyncConnection, *, category: str | None, after: str | None, limit: int
+) -> list[tuple[str, bytes, bool]]:
+    """(product id, list entry parts, in stock now) of visible products in id order, after `after`, of a
+    category (by id or slug) and everything under it."""
+    query = _document_page(by_category=category is not None, after=bool(after))
+    rows = await connection.execute(query, {"category": category, "after": after, "limit": limit})
+    return [(product_id, summary, bool(available)) for product_id, summary, available in rows]
+
+
+async def category_exists(connection: AsyncConnection, id_or_slug: str) -> bool:
+    query = select(Category.id).where(or_(Category.id == id_or_slug, Category.slug == id_or_slug))
+    return await connection.scalar(query) is not None
+
+
+async def products_without_document(session: AsyncSession, *, built_for: str) -> list[str]:
+    """Products whose document is missing or was built with something else."""
+    query = (
+        select(Product.id)
+        .outerjoin(ProductDocument, ProductDocument.product_id == Product.id)
+        .where(or_(ProductDocument.product_id.is_(None), ProductDocument.built_for != built_for))
+        .order_by(Product.id)
+    )
+    return list(await session.scalars(query))
+
+
+async def store_documents(session: AsyncSession, documents: Sequence[Document], *, built_for: str) -> None:
+    """Insert or replace these products' documents and the categories they are listed under."""
+    if not documents:
+        return
+    upsert = insert_or_merge(session, ProductDocument)
+    columns = ("slug", "visible", "skus", "detail", "summary", "built_for")
+    await session.execute(
+        upsert.on_conflict_do_update(
+            index_elements=[ProductDocument.product_id],
+            set_={column: upsert.excluded[column] for column in columns},
+        ),
+        [
+            {
+                "product_id": d.product_id,
+                "slug": d.slug,
+                "visible": d.visible,
+                "skus": " ".join(d.skus),
+                "detail": d.detail,
+                "summary": d.summary,
+                "built_for": built_for,
+            }
+            for d in documents
+        ],
+    )
+    ids = [d.product_id for d in documents]
+    await session.execute(delete(ProductDocumentCategory).where(ProductDocumentCategory.product_id.in_(ids)))
+    await insert_many(
+        session,
+        ProductDocumentCategory,
+        [{"category_id": c, "product_id": d.product_id} for d in documents for c in d.category_ids],
+    )
 
 
 # --- writes --------------------------------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Ids are derived from the data, so every machine seeds the same ids and links stay valid across
 re-seeds. Seeding an already populated catalog does nothing. Every product is announced with a
-ProductCreated event in the seeding transaction, so consumers (search) can build from the stream.
+ProductCreated event in the seeding transaction, so consumers (search) can build from the stream, and
+its documents (the pages shoppers browse, `browsing.py`) are built in it too.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from mercato.platform.db import Database
 from mercato.platform.ids import new_id
 from mercato.platform.outbox import record_event
 from mercato.services.catalog import repository as repo
+from mercato.services.catalog.browsing import Categories, ensure_documents
 from mercato.services.catalog.demo_catalog import demo_catalog
 from mercato.services.catalog.models import Category, Image, Inventory, Product, Variant
-from mercato.services.catalog.service import Categories, product_state
+from mercato.services.catalog.service import product_state
 from mercato.services.catalog.settings import CatalogSettings
 from mercato.services.catalog.storage import ImageStore, content_key
 
@@ -134,6 +136,7 @@ async def seed_demo_catalog(
             await repo.insert_many(session, model, batch)
         for event in events:
             await record_event(session, event, aggregate_id=event.product_id)
+        await ensure_documents(session, image_base_url=image_base_url)
     return SeedReport(
         skipped=False,
         categories=len(categories),

@@ -1,15 +1,13 @@
-"""Catalog use cases: browsing, the product snapshots events carry, and stock reservations for orders.
-
-The staff back office (products, categories, images, inventory, CSV) is the `merchandising` package,
-built on the snapshot and event helpers here."""
+"""Catalog use cases: pricing a cart, the product snapshots events carry, and stock reservations for
+orders. Browsing is `browsing.py`; the staff back office (products, categories, images, inventory,
+CSV) is the `merchandising` package, built on the snapshot and event helpers here."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TypeVar, cast
+from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,9 +17,15 @@ from mercato.platform.errors import Conflict, NotFound, UnprocessableEntity
 from mercato.platform.ids import new_id
 from mercato.platform.outbox import record_event
 from mercato.services.catalog import repository as repo
+from mercato.services.catalog.browsing import (
+    Categories,
+    LoadedProduct,
+    image_out,
+    load_products,
+    store_documents,
+)
 from mercato.services.catalog.domain import ReservationStatus, check_transition
 from mercato.services.catalog.models import (
-    Category,
     Image,
     Product,
     Reservation,
@@ -30,182 +34,14 @@ from mercato.services.catalog.models import (
     Variant,
 )
 from mercato.services.catalog.schemas import (
-    CategoryNode,
-    CategoryRef,
-    CategoryTree,
-    ImageOut,
-    PriceRange,
-    ProductDetail,
-    ProductSummary,
     ReservationIn,
     ReservationLineOut,
     ReservationOut,
     ReservedOut,
     VariantInfo,
-    VariantOut,
 )
 
-# --- browsing ------------------------------------------------------------------------------------
-
-
-def category_ref(category: Category) -> CategoryRef:
-    return CategoryRef(id=category.id, slug=category.slug, name=category.name)
-
-
-class Categories:
-    """The whole (small) category tree in memory for one request: lookups, descendants, breadcrumbs."""
-
-    def __init__(self, rows: list[Category]) -> None:
-        self.by_id = {c.id: c for c in rows}
-        self.by_slug = {c.slug: c for c in rows}
-        self.children: dict[str | None, list[Category]] = defaultdict(list)
-        for category in rows:
-            self.children[category.parent_id].append(category)
-
-    def find(self, id_or_slug: str) -> Category | None:
-        return self.by_id.get(id_or_slug) or self.by_slug.get(id_or_slug)
-
-    def subtree_ids(self, root: Category) -> list[str]:
-        ids, stack = [], [root]
-        while stack:
-            node = stack.pop()
-            ids.append(node.id)
-            stack.extend(self.children[node.id])
-        return ids
-
-    def breadcrumbs(self, category_id: str) -> list[CategoryRef]:
-        trail, node = [], self.by_id.get(category_id)
-        while node is not None:
-            trail.append(category_ref(node))
-            node = self.by_id.get(node.parent_id) if node.parent_id else None
-        return trail[::-1]
-
-    def tree(self, parent_id: str | None = None) -> list[CategoryNode]:
-        return [
-            CategoryNode(id=c.id, slug=c.slug, name=c.name, children=self.tree(c.id))
-            for c in self.children[parent_id]
-        ]
-
-
-async def category_tree(session: AsyncSession) -> CategoryTree:
-    return CategoryTree(data=Categories(await repo.all_categories(session)).tree())
-
-
-def image_out(image: Image, base_url: str) -> ImageOut:
-    return ImageOut(
-        id=image.id, url=f"{base_url}/{image.storage_key}", alt=image.alt, content_type=image.content_type
-    )
-
-
-def _price_range(variants: list[tuple[Variant, int]]) -> PriceRange:
-    prices = [v.price_amount for v, _ in variants]
-    currency = variants[0][0].currency
-    return PriceRange(
-        min=Money(amount=min(prices), currency=currency), max=Money(amount=max(prices), currency=currency)
-    )
-
-
-async def _first_images(session: AsyncSession, product_ids: list[str]) -> dict[str, Image]:
-    first: dict[str, Image] = {}
-    for image in await repo.images_of(session, product_ids):
-        first.setdefault(image.product_id, image)
-    return first
-
-
-async def list_products(
-    session: AsyncSession, *, category: str | None, after: str | None, limit: int, image_base_url: str
-) -> list[ProductSummary]:
-    categories = Categories(await repo.all_categories(session))
-    category_ids = None
-    if category is not None:
-        root = categories.find(category)
-        if root is None:
-            raise NotFound(
-                f"There is no category {category!r}.", errors={"category": "is not a known category"}
-            )
-        category_ids = categories.subtree_ids(root)
-    products = await repo.products_page(session, category_ids=category_ids, after=after, limit=limit)
-    ids = [p.id for p in products]
-    variants: dict[str, list[tuple[Variant, int]]] = defaultdict(list)
-    for variant, available in await repo.variants_with_stock(session, ids):
-        variants[variant.product_id].append((variant, available))
-    first_image = await _first_images(session, ids)
-    return [
-        ProductSummary(
-            id=p.id,
-            slug=p.slug,
-            name=p.name,
-            brand=p.brand,
-            category=category_ref(categories.by_id[p.category_id]),
-            price_range=_price_range(variants[p.id]),
-            available=any(available > 0 for _, available in variants[p.id]),
-            image=image_out(first_image[p.id], image_base_url) if p.id in first_image else None,
-        )
-        for p in products
-        if variants[p.id]
-    ]
-
-
-@dataclass(frozen=True)
-class LoadedProduct:
-    """A product with everything its detail view and its event snapshot show."""
-
-    product: Product
-    categories: Categories
-    variants: list[tuple[Variant, int]]  # the active ones, with the units available now
-    images: list[Image]
-
-
-async def load_product(session: AsyncSession, product: Product) -> LoadedProduct:
-    """The product as shoppers and events see it: only its active variants."""
-    return LoadedProduct(
-        product=product,
-        categories=Categories(await repo.all_categories(session)),
-        variants=await repo.variants_with_stock(session, [product.id]),
-        images=await repo.images_of(session, [product.id]),
-    )
-
-
-async def product_detail(session: AsyncSession, id_or_slug: str, *, image_base_url: str) -> ProductDetail:
-    product = await repo.product_by_id_or_slug(session, id_or_slug)
-    loaded = await load_product(session, product) if product is not None else None
-    if loaded is None or not loaded.variants:  # nothing on sale is nothing to show
-        raise NotFound(f"There is no product {id_or_slug!r}.")
-    return _detail_view(loaded, image_base_url)
-
-
-def _detail_view(loaded: LoadedProduct, image_base_url: str) -> ProductDetail:
-    product, categories, variants, images = loaded.product, loaded.categories, loaded.variants, loaded.images
-    attributes: dict[str, list[str]] = defaultdict(list)
-    for variant, _ in variants:
-        for name, value in variant.attributes.items():
-            if value not in attributes[name]:
-                attributes[name].append(value)
-    return ProductDetail(
-        id=product.id,
-        slug=product.slug,
-        name=product.name,
-        brand=product.brand,
-        description=product.description,
-        category=category_ref(categories.by_id[product.category_id]),
-        breadcrumbs=categories.breadcrumbs(product.category_id),
-        price_range=_price_range(variants),
-        available=any(available > 0 for _, available in variants),
-        variants=[
-            VariantOut(
-                id=v.id,
-                sku=v.sku,
-                attributes=v.attributes,
-                price=Money(amount=v.price_amount, currency=v.currency),
-                available=max(available, 0),
-            )
-            for v, available in variants
-        ],
-        images=[image_out(image, image_base_url) for image in images],
-        attributes=dict(attributes),
-        properties=product.attributes,
-        updated_at=product.updated_at,
-    )
+# --- pricing a cart ------------------------------------------------------------------------------
 
 
 async def variant_infos(session: AsyncSession, skus: list[str], *, image_base_url: str) -> list[VariantInfo]:
@@ -277,69 +113,49 @@ async def product_snapshots(
 ) -> list[ProductCreated]:
     """Every active product as the snapshot its events carry, in id order: what a consumer that lost
     its copy (a search index rebuild) starts again from."""
-    products = await repo.products_page(session, category_ids=None, after=after, limit=limit)
-    states = await _states(
-        session, products, event_of=lambda _: ProductCreated, image_base_url=image_base_url
+    products = await repo.active_products(session, after=after, limit=limit)
+    return [
+        _state(ProductCreated, loaded, image_base_url=image_base_url)
+        for loaded in await load_products(session, products)
+    ]
+
+
+def _state(event: type[ProductState], loaded: LoadedProduct, *, image_base_url: str) -> ProductState:
+    return product_state(
+        event,
+        loaded.product,
+        categories=loaded.categories,
+        variants=loaded.variants,
+        first_image=loaded.images[0] if loaded.images else None,
+        image_base_url=image_base_url,
     )
-    return cast(list[ProductCreated], states)
 
 
 EventOf = Callable[[Product], type[ProductCreated] | type[ProductUpdated]]
 
 
-async def _states(
-    session: AsyncSession, products: Sequence[Product], *, event_of: EventOf, image_base_url: str
-) -> list[ProductCreated | ProductUpdated]:
-    """Snapshots of many products at once: a few queries per chunk of products, not per product."""
-    states: list[ProductCreated | ProductUpdated] = []
-    if not products:
-        return states
-    categories = Categories(await repo.all_categories(session))
-    for start in range(0, len(products), repo.CHUNK):
-        chunk = products[start : start + repo.CHUNK]
-        ids = [p.id for p in chunk]
-        variants: dict[str, list[tuple[Variant, int]]] = defaultdict(list)
-        for variant, available in await repo.variants_with_stock(session, ids):
-            variants[variant.product_id].append((variant, available))
-        first_images = await _first_images(session, ids)
-        states += [
-            product_state(
-                event_of(product),
-                product,
-                categories=categories,
-                variants=variants[product.id],
-                first_image=first_images.get(product.id),
-                image_base_url=image_base_url,
-            )
-            for product in chunk
-        ]
-    return states
-
-
 async def record_product_states(
     session: AsyncSession, products: Sequence[Product], *, event_of: EventOf, image_base_url: str
 ) -> None:
-    """Record each product's whole state (ProductCreated or ProductUpdated, as `event_of` says) in the
-    caller's transaction: for changes that touch many products at once (an import, a category move)."""
-    for state in await _states(session, products, event_of=event_of, image_base_url=image_base_url):
+    """Record each product's whole state (ProductCreated or ProductUpdated, as `event_of` says) and
+    rebuild its documents (`browsing`), in the caller's transaction: for changes that touch many products
+    at once (an import, a category move)."""
+    loaded = await load_products(session, products)
+    for product in loaded:
+        state = _state(event_of(product.product), product, image_base_url=image_base_url)
         await record_event(session, state, aggregate_id=state.product_id)
+    await store_documents(session, loaded, image_base_url=image_base_url)
 
 
 async def record_product_state(
     session: AsyncSession, event: type[ProductState], loaded: LoadedProduct, *, image_base_url: str
 ) -> None:
+    """Record the product's whole state and rebuild its documents, in the caller's transaction: the
+    event and the page shoppers see are built from the same loaded product, so they never disagree."""
     await record_event(
-        session,
-        product_state(
-            event,
-            loaded.product,
-            categories=loaded.categories,
-            variants=loaded.variants,
-            first_image=loaded.images[0] if loaded.images else None,
-            image_base_url=image_base_url,
-        ),
-        aggregate_id=loaded.product.id,
+        session, _state(event, loaded, image_base_url=image_base_url), aggregate_id=loaded.product.id
     )
+    await store_documents(session, [loaded], image_base_url=image_base_url)
 
 
 # Why a SKU's stock changed, as InventoryChanged.reason says it.

@@ -23,6 +23,10 @@ class CatalogSettings(ServiceSettings):
     s3_region: str = "us-east-1"
     # Public URL prefix for images (a CDN or the bucket). Default: served by catalog via the gateway.
     image_base_url: str = "/api/v1/images"
+    # How long the gateway's cache (and a browser's) may answer a product page or a page of the product
+    # list before asking catalog again (by ETag): the bound on a stale price or stock figure a shopper
+    # can see, plus up to a second (caches count age in whole seconds). Checkout never reads these.
+    browse_max_age_seconds: int = 1
     reservation_ttl_seconds: int = 900
     reservation_max_ttl_seconds: int = 3600
     expiry_sweep_seconds: float = 5.0

@@ -2,7 +2,8 @@
 
 Products' events carry their category path (slugs from the root down), and search files products by
 it. So when a category's slug changes or it moves, every product under it — in its whole subtree — is
-published again with its new path, in the same transaction. A new name alone changes no path.
+published again with its new path, in the same transaction. A new name alone changes no path, but it
+shows on the product pages and list entries of the subtree: their documents are rebuilt (browsing.py).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from mercato.platform.errors import Conflict, NotFound, UnprocessableEntity
 from mercato.platform.ids import new_id
 from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.catalog import repository as catalog_repo
+from mercato.services.catalog.browsing import Categories, refresh_documents
 from mercato.services.catalog.merchandising import SERVICE
 from mercato.services.catalog.merchandising import repository as repo
 from mercato.services.catalog.merchandising.images import Media
@@ -26,7 +28,7 @@ from mercato.services.catalog.merchandising.schemas import (
     CategoryPatch,
 )
 from mercato.services.catalog.models import Category
-from mercato.services.catalog.service import Categories, record_product_states
+from mercato.services.catalog.service import record_product_states
 
 
 def _view(category: Category, *, depth: int, products: int) -> AdminCategory:
@@ -141,6 +143,10 @@ async def update_category(
             raise Conflict("A category with this slug exists already.", errors={"slug": "is taken"}) from None
     if {"slug", "parent_id"} & set(fields):
         await _republish_subtree(session, category, media)
+    elif "name" in fields:  # in every product page and list entry under it, but in no event
+        categories = Categories(await catalog_repo.all_categories(session))
+        products = await repo.products_in(session, categories.subtree_ids(category))
+        await refresh_documents(session, products, image_base_url=media.base_url)
     if fields:
         await record_staff_action(
             session,

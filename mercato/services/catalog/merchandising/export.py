@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 from mercato.platform.db import Database
 from mercato.services.catalog import repository as catalog_repo
+from mercato.services.catalog.browsing import Categories
 from mercato.services.catalog.merchandising import csv_format
 from mercato.services.catalog.merchandising import repository as repo
 from mercato.services.catalog.models import Variant
-from mercato.services.catalog.service import Categories
 
 
 async def export_csv(db: Database, where: repo.ProductQuery) -> AsyncIterator[bytes]:

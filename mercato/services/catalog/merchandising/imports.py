@@ -30,6 +30,7 @@ from mercato.platform.errors import Conflict, NotFound, PayloadTooLarge, Unproce
 from mercato.platform.ids import new_id
 from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.catalog import repository as catalog_repo
+from mercato.services.catalog.browsing import Categories
 from mercato.services.catalog.merchandising import SERVICE
 from mercato.services.catalog.merchandising import repository as repo
 from mercato.services.catalog.merchandising.csv_format import (
@@ -50,13 +51,7 @@ from mercato.services.catalog.merchandising.schemas import (
 )
 from mercato.services.catalog.models import Image, Inventory, Product, ProductImport, StockMovement, Variant
 from mercato.services.catalog.repository import CHUNK, StockLevel
-from mercato.services.catalog.service import (
-    ADJUSTED,
-    Categories,
-    aware,
-    record_inventory,
-    record_product_states,
-)
+from mercato.services.catalog.service import ADJUSTED, aware, record_inventory, record_product_states
 
 MAX_REPORTED_ERRORS = 1000
 COUNTED = "count"  # the stock movement reason of an import: the file says how many units there are

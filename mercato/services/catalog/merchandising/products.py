@@ -20,6 +20,7 @@ from mercato.platform.errors import Conflict, NotFound, UnprocessableEntity
 from mercato.platform.ids import new_id
 from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.catalog import repository as catalog_repo
+from mercato.services.catalog.browsing import Categories, LoadedProduct, category_ref
 from mercato.services.catalog.merchandising import SERVICE
 from mercato.services.catalog.merchandising import repository as repo
 from mercato.services.catalog.merchandising.images import Media
@@ -35,13 +36,7 @@ from mercato.services.catalog.merchandising.schemas import (
 )
 from mercato.services.catalog.models import Image, Inventory, Product, StockMovement, Variant
 from mercato.services.catalog.schemas import PriceRange
-from mercato.services.catalog.service import (
-    Categories,
-    LoadedProduct,
-    aware,
-    category_ref,
-    record_product_state,
-)
+from mercato.services.catalog.service import aware, record_product_state
 from mercato.services.catalog.storage import content_type_of
 
 INITIAL_STOCK = "initial stock"
