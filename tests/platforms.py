@@ -135,6 +135,11 @@ def platform_env(var_dir: Path, topology: Topology) -> dict[str, str]:
         "MERCATO_PORT_OFFSET": str(topology.offset),
         "MERCATO_GATEWAY_ACCESS_LOG": "false",
         "MERCATO_BROKER_ENABLED": "true",
+        # Tests change stock and prices and look at once, as one shopper; the gateway may keep a product
+        # page or a search a second or two for everyone (the documented bound), which
+        # tests/e2e/test_browsing.py tests. Here the gateway asks again at every use (no-cache).
+        "MERCATO_CATALOG_BROWSE_MAX_AGE_SECONDS": "0",
+        "MERCATO_SEARCH_RESULTS_MAX_AGE_SECONDS": "0",
         # Short enough for tests to see timeouts and recovery quickly:
         "MERCATO_PAYMENTS_PROVIDER_TIMEOUT_SECONDS": "2",
         "MERCATO_ORDERS_RECONCILE_AFTER_SECONDS": "3",

@@ -20,7 +20,11 @@ is the security argument:
    realm has its own key and audience, so neither token is accepted on the other's routes.
 5. the staff MFA check (RBAC on that metadata) refuses a staff token without `mfa: true`.
 6. buffer enforces the request body limit.
-7. router forwards to the service's cluster.
+7. cache answers anonymous GETs of the routes marked `cacheable` from memory while the service's
+   `Cache-Control` allows, and revalidates them with the service by ETag (`cache_filter`). It comes
+   last but for the router: a request it takes on (a cacheable one, hit or miss) skips every filter
+   after it, so every check above has been made for it already.
+8. router forwards to the service's cluster.
 
 Every reply Envoy makes itself (401, 403, 404, 413, 429, 503, ...) is rewritten by
 `local_reply_config` into an RFC 9457 problem document, the same shape the services answer with.
@@ -36,6 +40,19 @@ from pathlib import Path
 from typing import Any
 
 from mercato.contracts.staff import STAFF_AUDIENCE, STAFF_CLAIMS_HEADER
+from mercato.gateway.cache import (
+    CACHE_FILL,
+    CACHE_FILTER,
+    CACHE_KEY_FILTER,
+    bootstrap_extensions,
+    cache_filter,
+    cache_key,
+    cache_key_filter,
+    cache_off,
+    fill_cluster,
+    fill_listener,
+    personal_bypass,
+)
 from mercato.gateway.routes import ROUTES, RateLimitClass, Route
 from mercato.gateway.settings import GatewaySettings
 from mercato.platform.errors import PROBLEM_BASE, PROBLEM_JSON
@@ -187,6 +204,31 @@ def _without_second_factor() -> Config:
     return {"not_id": mfa_is_true}
 
 
+def _envoy_routes(route: Route, settings: GatewaySettings) -> list[Config]:
+    """The route's Envoy route; a cacheable one goes through the cache and `cache-fill`, after copies of
+    it for requests with a personal header, which bypass both (mercato.gateway.cache)."""
+    entry = _envoy_route(route, settings)
+    if not settings.cache:
+        return [entry]
+    if not route.cacheable:
+        entry["typed_per_filter_config"][CACHE_FILTER] = cache_off()
+        return [entry]
+    cached = {
+        **entry,
+        "route": {**entry["route"], "cluster": CACHE_FILL},
+        "typed_per_filter_config": {**entry["typed_per_filter_config"], CACHE_KEY_FILTER: cache_key()},
+    }
+    return [*personal_bypass(entry, route.service), cached]
+
+
+def _to_service(service: str) -> Config:
+    return {
+        "cluster": service,
+        # Safe for any method: the request never reached the service.
+        "retry_policy": {"retry_on": "reset-before-request", "num_retries": 1},
+    }
+
+
 def _envoy_route(route: Route, settings: GatewaySettings) -> Config:
     per_filter: Config = {JWT_AUTHN_FILTER: _jwt_per_route(route)}
     if route.rate_limit == "password":
@@ -204,11 +246,7 @@ def _envoy_route(route: Route, settings: GatewaySettings) -> Config:
     entry: Config = {
         "name": f"{route.service}:{route.prefix}",
         "match": _path_match(route),
-        "route": {
-            "cluster": route.service,
-            # Safe for any method: the request never reached the service.
-            "retry_policy": {"retry_on": "reset-before-request", "num_retries": 1},
-        },
+        "route": _to_service(route.service),
         "typed_per_filter_config": per_filter,
     }
     if route.rate_limit != "default":
@@ -225,16 +263,20 @@ def check_routes(routes: tuple[Route, ...], topology: Topology) -> None:
             raise ValueError(f"{INTERNAL_PREFIX}/ is private to the services: {route.prefix!r}")
         if route.service not in topology.services:
             raise ValueError(f"route {route.prefix!r} targets unknown service {route.service!r}")
+        if route.cacheable and (route.auth != "public" or route.prefix.startswith("/admin")):
+            raise ValueError(f"only public, non-admin routes may be cacheable: {route.prefix!r}")
 
 
 def route_config(routes: tuple[Route, ...], settings: GatewaySettings) -> Config:
     """The table's routes behind an explicit 404 for `/internal`; anything else unmatched is a 404 too."""
-    internal = {
+    internal: Config = {
         "name": "internal-is-private",
         "match": {"path_separated_prefix": INTERNAL_PREFIX},
         "direct_response": {"status": 404},
     }
-    table = [_envoy_route(route, settings) for route in routes]
+    if settings.cache:
+        internal["typed_per_filter_config"] = {CACHE_FILTER: cache_off()}
+    table = [entry for route in routes for entry in _envoy_routes(route, settings)]
     return {
         "name": "public",
         "virtual_hosts": [{"name": "public", "domains": ["*"], "routes": [internal, *table]}],
@@ -260,7 +302,9 @@ def strip_identity_filter() -> Config:
                     {"remove": CUSTOMER_HEADER},
                     {"remove": ISSUED_AT_HEADER},
                     {"remove": STAFF_CLAIMS_HEADER},
-                ]
+                ],
+                # What the cache filter's own upstream requests add (the router's are suppressed).
+                "response_mutations": [{"remove": "x-envoy-upstream-service-time"}],
             },
         },
     }
@@ -298,6 +342,7 @@ def rate_limit_filter(settings: GatewaySettings) -> Config:
     """
     buckets: dict[RateLimitClass, Config] = {
         "auth": _token_bucket(settings.auth_rate_per_second, settings.auth_burst),
+        "browse": _token_bucket(settings.browse_rate_per_second, settings.browse_burst),
     }
     always_on = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
     return {
@@ -588,6 +633,7 @@ def http_connection_manager(topology: Topology, settings: GatewaySettings) -> Co
             jwt_filter(topology, settings),
             staff_mfa_filter(),
             body_limit_filter(settings),
+            *([cache_key_filter(), cache_filter()] if settings.cache else []),
             router_filter(),
         ],
         "local_reply_config": local_reply_config(),
@@ -595,6 +641,33 @@ def http_connection_manager(topology: Topology, settings: GatewaySettings) -> Co
     if settings.access_log:
         hcm["access_log"] = access_log()
     return hcm
+
+
+def cache_fill_connection_manager() -> Config:
+    """What fetches the cache's misses (`mercato.gateway.cache`): the cacheable routes to their services,
+    matched and retried as on the public listener, and the same problem+json local replies."""
+    routes = [
+        {
+            "name": f"{route.service}:{route.prefix}",
+            "match": _path_match(route),
+            "route": _to_service(route.service),
+        }
+        for route in ROUTES
+        if route.cacheable
+    ]
+    return {
+        "@type": HCM_TYPE,
+        "stat_prefix": "cache_fill",
+        "codec_type": "AUTO",
+        "preserve_external_request_id": True,  # the public listener's, as the services log it
+        "server_header_transformation": "PASS_THROUGH",
+        "route_config": {
+            "name": CACHE_FILL,
+            "virtual_hosts": [{"name": CACHE_FILL, "domains": ["*"], "routes": routes}],
+        },
+        "http_filters": [router_filter()],
+        "local_reply_config": local_reply_config(),
+    }
 
 
 def listener(topology: Topology, settings: GatewaySettings) -> Config:
@@ -617,6 +690,16 @@ def listener(topology: Topology, settings: GatewaySettings) -> Config:
     }
 
 
+def _http1_upstream() -> Config:
+    return {
+        "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
+            "@type": HTTP_OPTIONS_TYPE,
+            "explicit_http_config": {"http_protocol_options": {}},
+            "common_http_protocol_options": {"idle_timeout": UPSTREAM_IDLE_TIMEOUT},
+        }
+    }
+
+
 def clusters(topology: Topology) -> list[Config]:
     """One static cluster per service: HTTP/1.1 with pooled keep-alive connections."""
     return [
@@ -628,13 +711,7 @@ def clusters(topology: Topology) -> list[Config]:
                 "cluster_name": name,
                 "endpoints": [{"lb_endpoints": [{"endpoint": {"address": _address(service.port)}}]}],
             },
-            "typed_extension_protocol_options": {
-                "envoy.extensions.upstreams.http.v3.HttpProtocolOptions": {
-                    "@type": HTTP_OPTIONS_TYPE,
-                    "explicit_http_config": {"http_protocol_options": {}},
-                    "common_http_protocol_options": {"idle_timeout": UPSTREAM_IDLE_TIMEOUT},
-                }
-            },
+            "typed_extension_protocol_options": _http1_upstream(),
         }
         for name, service in topology.services.items()
     ]
@@ -656,9 +733,10 @@ def overload_manager() -> Config:
 
 
 def build_config(topology: Topology, settings: GatewaySettings) -> Config:
-    """The Envoy v3 bootstrap: one listener, one cluster per service, admin for readiness probes."""
+    """The Envoy v3 bootstrap: one listener, one cluster per service, admin for readiness probes; with
+    the cache, the internal listener and cluster that fetch its misses."""
     check_routes(ROUTES, topology)
-    return {
+    config: Config = {
         "admin": {"address": _address(topology.envoy_admin_port)},
         "overload_manager": overload_manager(),
         "static_resources": {
@@ -666,6 +744,11 @@ def build_config(topology: Topology, settings: GatewaySettings) -> Config:
             "clusters": clusters(topology),
         },
     }
+    if settings.cache:
+        config["bootstrap_extensions"] = bootstrap_extensions()
+        config["static_resources"]["listeners"].append(fill_listener(cache_fill_connection_manager()))
+        config["static_resources"]["clusters"].append(fill_cluster(_http1_upstream()))
+    return config
 
 
 def write_config(topology: Topology, settings: GatewaySettings, path: Path) -> Path:

@@ -14,7 +14,14 @@ rewriting), so a route is just a path match, a target service and two policies:
   attacker would hammer (registration, login, refresh); "default" is everything else. "password" is
   for the routes that check or set a password (argon2 at customers): a bucket of the auth class's
   size per route, plus a small one per client address (a few tries a minute, see
-  `mercato.gateway.envoy.password_rate_limit`).
+  `mercato.gateway.envoy.password_rate_limit`). "browse" is the large bucket of the cacheable
+  public reads, most of which the gateway answers from its cache without asking a service.
+- `cacheable`: anonymous GETs (no Authorization, no Cookie) may be answered from the gateway's HTTP
+  cache, for as long as the service's `Cache-Control: public, max-age=…` allows, then revalidated
+  with the service by ETag (`mercato.gateway.envoy.cache_filter`). Only public routes may be cacheable
+  and never a back-office one; the service decides what is cached and for how long, the route only
+  lets the gateway keep it. Any anonymous page (the storefront's, once it is routed here) opts in the
+  same way.
 
 A prefix matches whole path segments: `/api/v1/me` matches `/api/v1/me` and `/api/v1/me/addresses`
 but not `/api/v1/meX`. A prefix ending in "/" matches everything below it. `exact` matches one path.
@@ -27,7 +34,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Auth = Literal["public", "shopper", "staff", "staff-login"]
-RateLimitClass = Literal["default", "auth", "password"]
+RateLimitClass = Literal["default", "auth", "password", "browse"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +45,7 @@ class Route:
     rate_limit: RateLimitClass = "default"
     exact: bool = False
     uploads: bool = False  # takes file uploads: bodies up to `max_upload_bytes`, not `max_request_bytes`
+    cacheable: bool = False  # anonymous GETs may be answered from the gateway's cache (see above)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -56,12 +64,13 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/me", "customers", "shopper"),
     Route("/.well-known/jwks.json", "customers", "public", exact=True),
     Route("/api/v1/.well-known/jwks.json", "customers", "public", exact=True),
-    # catalog: read-only browsing, no token needed
-    Route("/api/v1/categories", "catalog", "public"),
-    Route("/api/v1/products", "catalog", "public"),
+    # catalog: read-only browsing, no token needed (images are immutable, but may be large: kept by
+    # browsers and CDNs, not in the gateway's memory)
+    Route("/api/v1/categories", "catalog", "public", rate_limit="browse", cacheable=True),
+    Route("/api/v1/products", "catalog", "public", rate_limit="browse", cacheable=True),
     Route("/api/v1/images/", "catalog", "public"),
     # search: straight to the search service, not through catalog
-    Route("/api/v1/search", "search", "public"),
+    Route("/api/v1/search", "search", "public", rate_limit="browse", cacheable=True),
     # orders: the shopper's cart, checkout and purchase history
     Route("/api/v1/cart", "orders", "shopper"),
     Route("/api/v1/checkout", "orders", "shopper", exact=True),

@@ -26,6 +26,9 @@ class GatewaySettings(BaseSettings):
     default_burst: int = 1000
     auth_rate_per_second: int = 20
     auth_burst: int = 40
+    # The cacheable public reads (catalog browsing, search): mostly answered from the gateway's cache.
+    browse_rate_per_second: int = 5000
+    browse_burst: int = 10000
     # Per client address, on the routes that check a password (sign-in, registration, staff sign-in):
     # this many a minute (and at once), then 429. The address is the TCP peer's, never a header.
     sign_in_per_address_per_minute: int = Field(default=10, ge=1, le=600)
@@ -38,6 +41,8 @@ class GatewaySettings(BaseSettings):
     # Routes that take file uploads (product images, CSV imports): what catalog itself accepts.
     max_upload_bytes: int = 10 * 1_048_576 + 65_536
     access_log: bool = True
+    # The gateway's HTTP cache for the routes marked `cacheable` (in memory, per Envoy process).
+    cache: bool = True
     # The networks the back office (routes with auth "staff" and "staff-login") may be reached from,
     # matched against the TCP peer of the gateway: the admin app's own address, not its users'.
     # Comma-separated CIDRs (or a JSON list); a bare address means that one host; empty closes the door.

@@ -6,9 +6,10 @@ import asyncio
 from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from mercato.platform.errors import BadRequest, Conflict
+from mercato.platform.etag import CACHEABLE, IfNoneMatch, cacheable_json
 from mercato.platform.pagination import Paging, encode_cursor
 from mercato.services.search import service
 from mercato.services.search.index import Sort
@@ -19,14 +20,16 @@ public = APIRouter(prefix="/api/v1", tags=["search"])
 internal = APIRouter(prefix="/internal", tags=["internal (operators; never routed by the gateway)"])
 
 MAX_ATTRIBUTES, MAX_VALUES = 10, 20
+SEARCH_QUERY = ("q", "category", "min_price", "max_price", "in_stock", "sort", "limit", "cursor")
+ATTRIBUTE_PREFIX = "attr."
 
 
 def _attributes(request: Request) -> dict[str, list[str]]:
     """`attr.size=M&attr.size=L&attr.colour=Black` → {"size": ["M", "L"], "colour": ["Black"]}."""
     wanted: dict[str, list[str]] = {}
     for key, value in request.query_params.multi_items():
-        if key.startswith("attr."):
-            name = key[5:]
+        if key.startswith(ATTRIBUTE_PREFIX):
+            name = key[len(ATTRIBUTE_PREFIX) :]
             if not name or len(name) > 40 or len(value) > 80:
                 raise BadRequest("Malformed attribute filter.", errors={key: "attr.<name>=<value>, short"})
             wanted.setdefault(name, []).append(value)
@@ -35,7 +38,12 @@ def _attributes(request: Request) -> dict[str, list[str]]:
     return wanted
 
 
-@public.get("/search", response_model=SearchPage, summary="Relevance-ranked, typo-tolerant product search")
+@public.get(
+    "/search",
+    response_model=SearchPage,
+    responses=CACHEABLE,
+    summary="Relevance-ranked, typo-tolerant product search",
+)
 async def search(
     request: Request,
     paging: Paging,
@@ -45,14 +53,17 @@ async def search(
     max_price: Annotated[int | None, Query(ge=0, le=10**10, description="Minor units.")] = None,
     in_stock: Annotated[bool, Query(description="Only products that can be bought now.")] = False,
     sort: Sort = "relevance",
-) -> SearchPage:
+    if_none_match: IfNoneMatch = None,
+) -> Response:
     """Filters: `category` (with its sub-categories), `min_price`/`max_price`, `attr.<name>=<value>`
     (repeat for any of several values), `in_stock`. `facets` count categories, attribute values and
-    price buckets for the query and filters."""
+    price buckets for the query and filters. Cacheable for `results_max_age_seconds` (Cache-Control),
+    then revalidated by its ETag: the index itself follows catalog's events a few tens of milliseconds
+    behind."""
     if min_price is not None and max_price is not None and min_price > max_price:
         raise BadRequest("min_price is above max_price.", errors={"min_price": "must be ≤ max_price"})
     offset = int(paging.position.get("offset", 0))
-    return await service.search(
+    page = await service.search(
         request.app.state.index,
         offset=offset,
         limit=paging.limit,
@@ -64,6 +75,15 @@ async def search(
         attributes=_attributes(request),
         in_stock=in_stock,
         sort=sort,
+    )
+    max_age = request.app.state.settings.results_max_age_seconds
+    return cacheable_json(
+        request,
+        page,
+        if_none_match=if_none_match,
+        max_age=max_age,
+        query=SEARCH_QUERY,
+        query_prefixes=(ATTRIBUTE_PREFIX,),
     )
 
 

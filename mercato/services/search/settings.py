@@ -14,6 +14,9 @@ class SearchSettings(ServiceSettings):
     service_name: str = "search"
     index_dir: Path | None = None  # default var/search: the Tantivy index (its own, per replica)
     catalog_url: str = ""  # where a rebuild reads product snapshots; default: catalog in the topology
+    # How long the gateway's cache (and a browser's) may answer a search before asking again (by ETag);
+    # plus up to a second, as caches count age in whole seconds.
+    results_max_age_seconds: int = 1
 
     @model_validator(mode="after")
     def _index_dir(self) -> SearchSettings:
