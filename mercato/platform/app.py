@@ -20,9 +20,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from mercato.platform import tracing
 from mercato.platform.broker import BrokerSettings, EventPublisher
-from mercato.platform.consumers import EventConsumer, Handlers
+from mercato.platform.consumers import EventConsumer
 from mercato.platform.db import Database
 from mercato.platform.errors import install_problem_handlers, problem_response
+from mercato.platform.handlers import Handlers
 from mercato.platform.idempotency import purge_expired_keys
 from mercato.platform.logging import configure_logging, request_id_var
 from mercato.platform.metrics import Metrics

@@ -24,7 +24,8 @@ from faststream.specification import AsyncAPI
 from pydantic import BaseModel, Field, create_model
 
 from mercato.contracts.events import EVENT_TYPES, Event
-from mercato.platform.broker import Broker, BrokerSettings, Subscription
+from mercato.platform.broker import Broker, BrokerSettings
+from mercato.platform.messaging import Subscription
 from mercato.topology import Topology
 
 ASYNCAPI_VERSION = "3.0.0"

@@ -9,12 +9,19 @@ everything above this module is the same for all three. How events are laid out 
   `<service>-<aggregate>`.
 * RabbitMQ: events go to the topic exchange `<ns>.events` with the routing key
   `<ns>.<aggregate>.<Type>`, persistent, with publisher confirms; a subscription is a durable queue
-  `<ns>.<service>.<aggregate>` bound to `<ns>.<aggregate>.*`.
+  `<ns>.<service>.<aggregate>` bound to `<ns>.<aggregate>.*`, and its retry queue `….retry`.
 * Kafka: events go to the topic `<ns>.<aggregate>`, keyed by the aggregate id (one partition per
   aggregate, hence in order); a subscription is the consumer group `<ns>.<service>`.
 
 Per aggregate, events stay in order on all three (one subject filter / one queue / one partition key),
 and every consumer deduplicates by event id anyway (see `consumers.py`).
+
+A consumer may ask for one delivery to come again later (`Delivery.retry_after`) while the others are
+acknowledged, so an event that can't be handled yet does not hold up the ones behind it: NATS
+redelivers it after the delay (a nak with delay; the delivery count is JetStream's); RabbitMQ gets a
+copy in the subscription's retry queue, whose per-message TTL dead-letters it back into the queue
+(the attempt travels in a header); Kafka, whose consumers can only move through a partition in order,
+waits and delivers it again in place.
 
 `MERCATO_BROKER_NAMESPACE` (default `mercato`) prefixes every name, so several installations — or
 test runs — can share one broker.
@@ -25,19 +32,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Literal
 
-import nats.errors
 from faststream import AckPolicy, Context
 from faststream.kafka import KafkaBroker
-from faststream.nats import ConsumerConfig, DeliverPolicy, JStream, NatsBroker
+from faststream.nats import JStream, NatsBroker
 from faststream.rabbit import ExchangeType, RabbitBroker, RabbitExchange, RabbitQueue
 from faststream.rabbit.schemas import Channel
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mercato.platform import jetstream
+from mercato.platform.messaging import (
+    Delivery,
+    OnDeliveries,
+    OutboundEvent,
+    PublishStopped,
+    Subscription,
+)
 from mercato.topology import Topology
 
 BrokerKind = Literal["nats", "rabbitmq", "kafka"]
@@ -48,6 +60,7 @@ STOP_TIMEOUT_SECONDS = 5.0  # then the connection is simply dropped; unacked mes
 log = logging.getLogger("mercato.broker")
 
 _LOGGING: dict[str, Any] = {"logger": logging.getLogger("mercato.broker"), "log_level": logging.DEBUG}
+ATTEMPT_HEADER = "x-mercato-attempt"  # RabbitMQ: which delivery of the event this is
 
 
 class BrokerSettings(BaseSettings):
@@ -70,44 +83,6 @@ class BrokerSettings(BaseSettings):
         if scheme == "kafka":
             return "kafka"
         raise ValueError(f"MERCATO_BROKER_URL: unknown broker scheme {scheme!r} (nats, amqp, amqps or kafka)")
-
-
-@dataclass(frozen=True)
-class OutboundEvent:
-    """One outbox row on its way to the broker."""
-
-    event_id: str
-    event_type: str
-    aggregate_type: str
-    aggregate_id: str
-    body: bytes
-    headers: dict[str, str]
-
-
-@dataclass(frozen=True)
-class Subscription:
-    """A service's durable subscription to the events of one aggregate."""
-
-    service: str
-    aggregate: str
-    event_types: tuple[str, ...]
-    start: Literal["new", "all"] = "new"  # where a brand-new subscription begins
-
-    @property
-    def name(self) -> str:
-        return f"{self.service}-{self.aggregate}"
-
-
-@dataclass
-class Delivery:
-    """One message as a consumer sees it, whatever the broker."""
-
-    body: bytes
-    headers: dict[str, str] = field(default_factory=dict)
-
-
-OnDeliveries = Callable[[list[Delivery]], Awaitable[None]]
-"""Handles a batch of deliveries; raising means "deliver these again later"."""
 
 
 class Broker:
@@ -144,6 +119,7 @@ class Broker:
         self.exchange = RabbitExchange(f"{self.ns}.events", type=ExchangeType.TOPIC, durable=True)
         self.started = False
         self._pulls: list[tuple[Subscription, OnDeliveries]] = []
+        self._rabbit_subscriptions: list[Subscription] = []
         self._pull_tasks: list[asyncio.Task[None]] = []
         self._pull_subscriptions: list[Any] = []
 
@@ -177,6 +153,18 @@ class Broker:
             routing_key=f"{self.ns}.{subscription.aggregate}.*",
         )
 
+    def _retry_queue(self, subscription: Subscription) -> RabbitQueue:
+        """Where a delivery waits out its `retry_after` (its TTL), to be dead-lettered back, through
+        the default exchange, into the subscription's queue. Nobody consumes it."""
+        return RabbitQueue(
+            f"{self.queue_name(subscription)}.retry",
+            durable=True,
+            arguments={
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": self.queue_name(subscription),
+            },
+        )
+
     # --- lifecycle --------------------------------------------------------------------------------
     async def start(self) -> None:
         if self.kind == "nats":
@@ -185,6 +173,8 @@ class Broker:
         self.started = True
         if self.kind == "rabbitmq":
             await self.client.declare_exchange(self.exchange)
+            for subscription in self._rabbit_subscriptions:
+                await self.client.declare_queue(self._retry_queue(subscription))
         if self._pulls:
             js = self.client.config.connection_state.stream
             for subscription, on_deliveries in self._pulls:
@@ -195,7 +185,11 @@ class Broker:
                     config=self._consumer_config(subscription),
                 )
                 self._pull_subscriptions.append(pull)
-                self._pull_tasks.append(asyncio.create_task(self._pull(pull, on_deliveries)))
+                self._pull_tasks.append(
+                    asyncio.create_task(
+                        jetstream.pull_forever(pull, on_deliveries, batch_size=self.batch_size)
+                    )
+                )
 
     async def stop(self) -> None:
         self.started = False
@@ -215,61 +209,27 @@ class Broker:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.client.stop(), timeout=STOP_TIMEOUT_SECONDS)
 
-    def _consumer_config(self, subscription: Subscription) -> ConsumerConfig:
-        return ConsumerConfig(
-            durable_name=subscription.name,
-            filter_subject=f"{self.ns}.{subscription.aggregate}.>",
-            deliver_policy=DeliverPolicy.ALL if subscription.start == "all" else DeliverPolicy.NEW,
-            ack_wait=120,
-            max_ack_pending=self.batch_size * 2,
-        )
-
-    async def _pull(self, pull: Any, on_deliveries: OnDeliveries) -> None:
-        """Wait for the next message; then take, without waiting, what else is already there (up to a
-        batch), hand the batch over, and acknowledge it — or ask for it again if handling failed."""
-        while True:
-            try:
-                messages = await pull.fetch(batch=1, timeout=5.0)
-                if messages[-1].metadata.num_pending > 0:
-                    with contextlib.suppress(TimeoutError, nats.errors.TimeoutError):
-                        messages += await pull.fetch(
-                            batch=min(self.batch_size - 1, messages[-1].metadata.num_pending), timeout=1.0
-                        )
-            except (TimeoutError, nats.errors.TimeoutError):
-                continue  # idle
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # disconnected: nats-py reconnects; unacked messages come back
-                log.warning("pulling from NATS failed; retrying", extra={"error": repr(exc)})
-                await asyncio.sleep(1.0)
-                continue
-            try:
-                await on_deliveries([Delivery(m.data, dict(m.headers or {})) for m in messages])
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("deliveries not handled; they will come again", extra={"error": repr(exc)})
-                for message in messages:
-                    with contextlib.suppress(Exception):
-                        await message.nak(delay=1.0)
-                continue
-            for message in messages:
-                with contextlib.suppress(Exception):  # lost acks mean redelivery; the inbox absorbs it
-                    await message.ack()
+    def _consumer_config(self, subscription: Subscription) -> Any:
+        return jetstream.consumer_config(subscription, filter_subject=f"{self.ns}.{subscription.aggregate}.>")
 
     # --- publishing -------------------------------------------------------------------------------
-    async def publish(self, event: OutboundEvent) -> None:
-        """Publish and wait for the broker's acknowledgement (stored), or raise."""
-        headers = {**event.headers, "event-id": event.event_id, "event-type": event.event_type}
+    async def publish(self, events: list[OutboundEvent]) -> None:
+        """Publish a batch, in order, and wait for the broker's acknowledgements (stored); raises
+        `PublishStopped` at the first event that was not acknowledged. NATS gets the whole batch at
+        once and acknowledges it asynchronously; RabbitMQ and Kafka one event after the other."""
         if self.kind == "nats":
-            await self.client.publish(
-                event.body,
-                self.subject(event.aggregate_type, event.event_type),
-                headers={**headers, "Nats-Msg-Id": event.event_id},
-                stream=self.stream_name,
-                timeout=2.0,
-            )
-        elif self.kind == "rabbitmq":
+            js = self.client.config.connection_state.stream  # nats-py's JetStream context
+            await jetstream.publish_batch(js, events, stream=self.stream_name, subject=self.subject)
+            return
+        for position, event in enumerate(events):
+            try:
+                await self._publish_one(event)
+            except Exception as exc:
+                raise PublishStopped(position, exc) from exc
+
+    async def _publish_one(self, event: OutboundEvent) -> None:
+        headers = {**event.headers, "event-id": event.event_id, "event-type": event.event_type}
+        if self.kind == "rabbitmq":
             await self.client.publish(
                 event.body,
                 exchange=self.exchange,
@@ -294,11 +254,10 @@ class Broker:
         """Register a durable subscription (before `start`). Deliveries are handled one batch at a
         time, in order; a batch is acknowledged only after `on_deliveries` returns."""
         if self.kind == "nats":
-            # Pulled by our own loop on FastStream's connection (see `_pull`), not by a FastStream
-            # subscriber: FastStream 0.7's pull loop waits out its whole timeout to fill a batch
-            # (latency) and dies on the plain asyncio.TimeoutError nats-py raises when a stream is idle.
-            self._pulls.append((subscription, on_deliveries))
+            self._pulls.append((subscription, on_deliveries))  # pulled by `jetstream.pull_forever`
         elif self.kind == "rabbitmq":
+            retry_queue = self._retry_queue(subscription)
+            self._rabbit_subscriptions.append(subscription)
 
             @self.client.subscriber(
                 self._queue(subscription),
@@ -310,7 +269,19 @@ class Broker:
             )
             async def on_rabbit(message: Any = Context("message")) -> None:
                 headers = {k: str(v) for k, v in (message.raw_message.headers or {}).items()}
-                await on_deliveries([Delivery(message.body, headers)])
+                delivery = Delivery(message.body, headers, attempt=int(headers.get(ATTEMPT_HEADER, "1")))
+                await on_deliveries([delivery])
+                if delivery.retry_after is not None:  # then this one is acknowledged
+                    await self.client.publish(
+                        message.body,
+                        queue=retry_queue,
+                        headers={**headers, ATTEMPT_HEADER: str(delivery.attempt + 1)},
+                        message_id=message.message_id,
+                        content_type=message.content_type,
+                        persist=True,
+                        expiration=delivery.retry_after,
+                        timeout=5.0,
+                    )
 
         else:
 
@@ -323,7 +294,12 @@ class Broker:
             )
             async def on_kafka(message: Any = Context("message")) -> None:
                 headers = {k: v.decode() for k, v in (message.raw_message.headers or ())}
-                await on_deliveries([Delivery(message.body, headers)])
+                delivery = Delivery(message.body, headers)
+                await on_deliveries([delivery])
+                while delivery.retry_after is not None:  # in place: a partition is read in order
+                    await asyncio.sleep(delivery.retry_after)
+                    delivery = Delivery(message.body, headers, attempt=delivery.attempt + 1)
+                    await on_deliveries([delivery])
 
     async def declare(self, subscriptions: list[Subscription]) -> None:
         """Create the stream/exchange and every subscription's durable consumer or queue, so that
@@ -342,6 +318,7 @@ class Broker:
             for subscription in subscriptions:
                 queue = await self.client.declare_queue(self._queue(subscription))
                 await queue.bind(exchange, routing_key=f"{self.ns}.{subscription.aggregate}.*")
+                await self.client.declare_queue(self._retry_queue(subscription))
         # Kafka keeps every topic's log; a new consumer group starts where `start` says.
 
 
@@ -364,10 +341,11 @@ class EventPublisher:
             self.broker = broker
         return self.broker
 
-    async def __call__(self, event: OutboundEvent) -> None:
+    async def publish(self, events: list[OutboundEvent]) -> None:
+        """Publish a batch in order (see `Broker.publish`)."""
         broker = await self._connected()
         try:
-            await broker.publish(event)
+            await broker.publish(events)
         except Exception:
             await self.close()  # reconnect next time
             raise

@@ -1,42 +1,40 @@
-"""Consuming events: durable subscriptions, exactly-once effects, retries, dead letters.
+"""Consuming events: durable subscriptions, exactly-once effects, batches, retries, dead letters.
 
-A service declares its handlers in its `consumers.py`:
+A service declares its handlers in its `consumers.py` (see `handlers.py`: one event at a time, or a
+batch at once) and passes them to `create_app(handlers=...)`. The kernel then, for every aggregate
+the handlers listen to, keeps one durable subscription on the broker (see `broker.py`) and handles
+what it delivers a batch at a time:
 
-    handlers = Handlers("notifications")
-
-    @handlers.on(OrderPlaced)
-    async def send_order_confirmation(session, event: OrderPlaced, context: HandlerContext) -> None:
-        ...
-
-and passes them to `create_app(handlers=...)`. The kernel then, for every aggregate the handlers
-listen to, keeps one durable subscription on the broker (see `broker.py`) and for each delivered
-event and each handler interested in it:
-
-* **exactly once in effect** — the handler runs inside a unit of work that also inserts an inbox row
-  keyed by (event id, handler); a redelivered event finds its row and is skipped. Effects outside the
-  database (an e-mail) are queued in that transaction and done after commit (`context.after_commit`).
-* **in order** — deliveries of a subscription are handled one batch at a time, in order; a batch
-  runs in one transaction (the fast path) and, if anything in it fails, again one event at a time.
-* **retries with backoff** — a failing handler is retried `max_attempts` times with exponential
-  backoff (a handler may fail because something it needs has not arrived yet);
-* **dead letters** — then the event is parked in the service's `dead_letters` table with its error
-  and acknowledged, so the others flow. An operator lists, inspects and replays dead letters with
-  `mercato events dead-letters …` (through `/internal/dead-letters` of the running service), after
-  fixing the cause; a replay that succeeds takes effect once, like any delivery.
-* **trace context** — the handler runs in the trace of the event's `traceparent`, and events it
-  records continue that trace.
+* **exactly once in effect** — handlers run inside a unit of work that also inserts an inbox row per
+  (event id, handler); a redelivered event finds its row and is skipped. Effects outside the database
+  (an e-mail) are queued in that transaction and done after commit (`context.after_commit`).
+* **a batch in one transaction** — one inbox query, each handler once per run of consecutive events
+  it handles (a batch handler gets the run at once, so it can write it with a statement or two), one
+  insert of the inbox rows, one commit. If anything in it fails, its events are handled again one at
+  a time, each in a transaction of its own, so a bad event costs only itself.
+* **retries that hold nobody up** — an event a handler failed on goes back to the broker, to be
+  delivered again after a backoff (`retry_base_seconds` doubling up to `retry_max_seconds`), while the
+  events behind it flow (a handler may fail because something it needs has not arrived yet). Events of
+  one aggregate may then take effect out of order, as they do when a dead letter is replayed later;
+  handlers are written for that (snapshots ordered by their time, tombstones, …).
+* **dead letters** — an event that failed on its `max_attempts`th delivery is parked in the
+  service's `dead_letters` table with its error and acknowledged. An operator lists, inspects and
+  replays dead letters with `mercato events dead-letters …` (through `/internal/dead-letters` of the
+  running service), after fixing the cause; a replay that succeeds takes effect once, like any delivery.
+* **trace context** — a handler of one event runs in the trace of the event's `traceparent`, and
+  events it records continue that trace; a batch handler gets each event's `traceparent`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import traceback
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 import orjson
 from pydantic import ValidationError
@@ -45,10 +43,11 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.events import EVENT_TYPES, Event
-from mercato.platform import tracing
-from mercato.platform.broker import Broker, BrokerSettings, Delivery, Subscription
-from mercato.platform.db import Database, after_commit, insert_or_merge
+from mercato.platform.broker import Broker, BrokerSettings
+from mercato.platform.db import Database, insert_or_merge
+from mercato.platform.handlers import BatchContext, Handler, Handlers, Received
 from mercato.platform.ids import new_id
+from mercato.platform.messaging import Delivery
 from mercato.platform.tables import dead_letters, inbox
 
 log = logging.getLogger("mercato.consumer")
@@ -60,75 +59,7 @@ class ConsumerSettings(BaseSettings):
     max_attempts: int = 8
     retry_base_seconds: float = 0.25  # 0.25, 0.5, 1, 2, 4, 8, 10: about half a minute in all
     retry_max_seconds: float = 10.0
-    batch_size: int = 100
-
-
-@dataclass
-class HandlerContext:
-    """What a handler gets besides its session and event."""
-
-    app: Any  # the service's application: its state holds settings and clients
-    event_id: str
-    occurred_at: datetime
-    attempt: int
-    session: AsyncSession
-
-    def after_commit(self, callback: Callable[[], Any]) -> None:
-        """Do something outside the database once this handler's transaction has committed."""
-        after_commit(self.session, callback)
-
-    def before_commit(self, key: str, callback: Callable[[], Awaitable[None]]) -> None:
-        """Run `callback` once, after every handler of the batch ran and before its transaction commits
-        (registering the same `key` again in the batch keeps the first): for an effect outside the
-        database that must be done before the inbox says the events were handled — e.g. one commit of a
-        search index for a whole batch. If it raises, the batch is rolled back and retried."""
-        self.session.info.setdefault("before_commit", {}).setdefault(key, callback)
-
-
-HandlerFunction = Callable[[AsyncSession, Any, HandlerContext], Awaitable[None]]
-
-
-@dataclass(frozen=True)
-class Handler:
-    name: str
-    events: tuple[type[Event], ...]
-    run: HandlerFunction
-
-
-@dataclass
-class Handlers:
-    """A service's event handlers, by name (the function's name: it keys the inbox and dead letters)."""
-
-    service: str
-    start: Literal["new", "all"] = "new"
-    handlers: list[Handler] = field(default_factory=list)
-
-    def on(self, *events: type[Event]) -> Callable[[HandlerFunction], HandlerFunction]:
-        def register(function: HandlerFunction) -> HandlerFunction:
-            if any(h.name == function.__name__ for h in self.handlers):
-                raise ValueError(f"two handlers named {function.__name__}")
-            self.handlers.append(Handler(function.__name__, events, function))
-            return function
-
-        return register
-
-    def for_type(self, event_type: str) -> list[Handler]:
-        return [h for h in self.handlers if any(e.type == event_type for e in h.events)]
-
-    def named(self, name: str) -> Handler | None:
-        return next((h for h in self.handlers if h.name == name), None)
-
-    def subscriptions(self) -> list[Subscription]:
-        by_aggregate: dict[str, list[str]] = {}
-        for handler in self.handlers:
-            for event in handler.events:
-                types = by_aggregate.setdefault(event.aggregate, [])
-                if event.type not in types:
-                    types.append(event.type)
-        return [
-            Subscription(self.service, aggregate, tuple(types), self.start)
-            for aggregate, types in by_aggregate.items()
-        ]
+    batch_size: int = 256
 
 
 class ReplayFailed(Exception):
@@ -137,10 +68,26 @@ class ReplayFailed(Exception):
 
 @dataclass
 class _Work:
+    """One handler's share of one delivered event."""
+
+    delivery: Delivery
     envelope: dict[str, Any]
     event: Event | None  # None: the payload did not parse (a poison message)
     handler: Handler
     parse_error: str | None = None
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return self.envelope["event_id"], self.handler.name
+
+    def received(self) -> Received[Any]:
+        return Received(
+            event=self.event,
+            event_id=self.envelope["event_id"],
+            occurred_at=datetime.fromisoformat(self.envelope["occurred_at"]),
+            traceparent=self.envelope.get("traceparent"),
+            attempt=self.delivery.attempt,
+        )
 
 
 class EventConsumer:
@@ -217,13 +164,15 @@ class EventConsumer:
             for handler in self.handlers.for_type(event_type):
                 try:
                     event = EVENT_TYPES[event_type].model_validate(envelope["payload"])
-                    work.append(_Work(envelope, event, handler))
+                    work.append(_Work(delivery, envelope, event, handler))
                 except (ValidationError, KeyError) as exc:
-                    work.append(_Work(envelope, None, handler, parse_error=f"unreadable payload: {exc}"))
+                    error = f"unreadable payload: {exc}"
+                    work.append(_Work(delivery, envelope, None, handler, parse_error=error))
         return work
 
     async def on_deliveries(self, deliveries: list[Delivery]) -> None:
-        """Handle a batch: in one transaction if everything succeeds, else one by one with retries."""
+        """Handle a batch: in one transaction if everything succeeds, else one event at a time; an event
+        that failed is set to come again later (`Delivery.retry_after`) or dead-lettered."""
         work = self._work(deliveries)
         if not work:
             return
@@ -234,98 +183,80 @@ class EventConsumer:
                 self._count(work, "processed")
                 return
             except Exception as exc:
-                if len(work) == 1:  # that was the first attempt of its only event
-                    await self._process_with_retries(work[0], failed_attempts=1, error=_describe(exc))
+                if len(work) == 1:  # that was this event's attempt
+                    await self._failed(work[0], _describe(exc))
                     return
-                log.info("batch failed; handling its events one by one", extra={"error": str(exc)})
+                log.info("batch failed; handling its events one at a time", extra={"error": str(exc)})
         for item in work:
-            await self._process_with_retries(item)
+            try:
+                async with self.db.unit_of_work() as session:
+                    await self._run(session, item)
+            except Exception as exc:
+                await self._failed(item, _describe(exc))
+                continue
+            self._count([item], "processed")
 
     async def _run_batch(self, session: AsyncSession, work: list[_Work]) -> None:
-        """The fast path: one query for what already took effect, the handlers, one insert of the
-        inbox rows. (A concurrent duplicate makes that insert fail, and the batch is redone one by one.)"""
+        """The fast path: one query for what already took effect, each handler once per run of
+        consecutive events it handles, one insert of the inbox rows. (A concurrent duplicate makes that
+        insert fail, and the batch is redone one at a time.)"""
         rows = await session.execute(
             select(inbox.c.event_id, inbox.c.handler).where(
                 inbox.c.event_id.in_({item.envelope["event_id"] for item in work})
             )
         )
         done = {(row.event_id, row.handler) for row in rows}
-        now = datetime.now(UTC)
-        claimed = []
+        todo = []
         for item in work:
-            key = (item.envelope["event_id"], item.handler.name)
-            if key in done:
-                continue  # a redelivery: this handler already took effect
-            done.add(key)
-            await self._handle(session, item, attempt=1)
-            claimed.append({"event_id": key[0], "handler": key[1], "processed_at": now})
-        if claimed:
-            await session.execute(inbox.insert(), claimed)
+            if item.key not in done:  # else a redelivery, or twice in this batch: it took effect
+                done.add(item.key)
+                todo.append(item)
+        context = BatchContext(app=self.app, session=session)
+        for handler, run in itertools.groupby(todo, key=lambda item: item.handler):
+            await handler.run(session, [item.received() for item in run], context)
+        if todo:
+            now = datetime.now(UTC)
+            await session.execute(
+                inbox.insert(),
+                [{"event_id": item.key[0], "handler": item.key[1], "processed_at": now} for item in todo],
+            )
         await _before_commit(session)
 
-    async def _run(self, session: AsyncSession, item: _Work, *, attempt: int) -> bool:
+    async def _run(self, session: AsyncSession, item: _Work) -> bool:
         """Run one handler for one event inside `session`; False if it had already taken effect."""
-        event_id = item.envelope["event_id"]
         claimed = await session.execute(
             insert_or_merge(session, inbox)
-            .values(event_id=event_id, handler=item.handler.name, processed_at=datetime.now(UTC))
+            .values(event_id=item.key[0], handler=item.key[1], processed_at=datetime.now(UTC))
             .on_conflict_do_nothing()
         )
         if claimed.rowcount == 0:
             return False  # a redelivery: this handler already took effect
-        await self._handle(session, item, attempt=attempt)
+        if item.event is None:
+            raise ValueError(item.parse_error)
+        await item.handler.run(session, [item.received()], BatchContext(app=self.app, session=session))
         await _before_commit(session)
         return True
 
-    async def _handle(self, session: AsyncSession, item: _Work, *, attempt: int) -> None:
-        if item.event is None:
-            raise ValueError(item.parse_error)
-        event_id = item.envelope["event_id"]
-        token = tracing.traceparent_var.set(tracing.child_of(item.envelope.get("traceparent")))
-        try:
-            context = HandlerContext(
-                app=self.app,
-                event_id=event_id,
-                occurred_at=datetime.fromisoformat(item.envelope["occurred_at"]),
-                attempt=attempt,
-                session=session,
-            )
-            await item.handler.run(session, item.event, context)
-        finally:
-            tracing.traceparent_var.reset(token)
-
-    async def _process_with_retries(self, item: _Work, *, failed_attempts: int = 0, error: str = "") -> None:
-        attempts = 1 if item.event is None else self.settings.max_attempts
-        for attempt in range(1, attempts + 1):
-            if attempt <= failed_attempts:
-                if attempt < attempts:
-                    await asyncio.sleep(self._backoff(attempt))
-                continue
-            try:
-                async with self.db.unit_of_work() as session:
-                    await self._run(session, item, attempt=attempt)
-                self._count([item], "processed")
-                return
-            except Exception as exc:
-                error = _describe(exc)
-                if attempt < attempts:
-                    delay = self._backoff(attempt)
-                    log.warning(
-                        "handler failed; retrying",
-                        extra={
-                            "handler": item.handler.name,
-                            "event_id": item.envelope.get("event_id"),
-                            "attempt": attempt,
-                            "retry_in_s": delay,
-                            "error": error.splitlines()[0],
-                        },
-                    )
-                    self._count([item], "retried")
-                    await asyncio.sleep(delay)
-        await self._dead_letter(item, attempts=attempts, error=error)
-
-    def _backoff(self, attempt: int) -> float:
-        return min(self.settings.retry_max_seconds, self.settings.retry_base_seconds * 2 ** (attempt - 1))
+    async def _failed(self, item: _Work, error: str) -> None:
+        """After a failed attempt: the broker delivers the event again after a backoff, or, on its last
+        attempt (or if it can't be read at all), it is dead-lettered."""
+        attempt = item.delivery.attempt
+        if item.event is None or attempt >= self.settings.max_attempts:
+            await self._dead_letter(item, attempts=attempt, error=error)
+            return
+        delay = min(self.settings.retry_max_seconds, self.settings.retry_base_seconds * 2 ** (attempt - 1))
+        item.delivery.retry_after = max(item.delivery.retry_after or 0.0, delay)
+        log.warning(
+            "handler failed; the event will come again",
+            extra={
+                "handler": item.handler.name,
+                "event_id": item.envelope.get("event_id"),
+                "attempt": attempt,
+                "retry_in_s": delay,
+                "error": error.splitlines()[0],
+            },
+        )
+        self._count([item], "retried")
 
     async def _dead_letter(self, item: _Work, *, attempts: int, error: str) -> None:
         now = datetime.now(UTC)
@@ -374,10 +305,11 @@ class EventConsumer:
         handler = self.handlers.named(row["handler"])
         if handler is None:
             raise ReplayFailed(f"this service has no handler named {row['handler']!r} any more")
-        [item] = [w for w in self._work([Delivery(orjson.dumps(row["envelope"]))]) if w.handler is handler]
+        delivery = Delivery(orjson.dumps(row["envelope"]), attempt=row["attempts"] + 1)
+        [item] = [w for w in self._work([delivery]) if w.handler is handler]
         try:
             async with self.db.unit_of_work() as session:
-                took_effect = await self._run(session, item, attempt=row["attempts"] + 1)
+                took_effect = await self._run(session, item)
                 await session.execute(
                     update(dead_letters)
                     .where(dead_letters.c.id == dead_letter_id)

@@ -1,12 +1,16 @@
 """The outbox relay: publishes events that committed with their state change, in order, exactly once
 as far as the broker can tell.
 
-It reads unpublished outbox rows in position order, publishes each with its event id as the
-broker's dedup id (`Nats-Msg-Id` on NATS; the message id elsewhere), then marks the batch published.
-A crash between publishing and marking re-publishes those rows on restart; NATS drops the duplicates
-and consumers dedup by event id besides. A failed publish stops the batch, so no later event of an
-aggregate overtakes an earlier one, and is retried with exponential backoff. Nothing is ever lost: a
-row stays until the broker has acknowledged it.
+It reads a batch of unpublished outbox rows in position order, publishes them with their event ids as
+the broker's dedup ids (`Nats-Msg-Id` on NATS; the message id elsewhere) — on NATS all at once on one
+connection, their acknowledgements awaited together — then marks with one statement the rows acknowledged
+up to the first that was not. A crash between publishing and marking re-publishes those rows on
+restart; NATS drops the duplicates and consumers dedup by event id besides. The first row not
+acknowledged, and every row after it, is published again after an exponential backoff, so no later
+event of an aggregate is marked before an earlier one. (Should the broker refuse one event yet store
+the next — it takes them in order on one connection, so only a fault of that one message would — the
+next would be in the stream before it; consumers dedup, and handlers tolerate order within a retry
+anyway.) Nothing is ever lost: a row stays until the broker has acknowledged it.
 
 It wakes as soon as a unit of work that recorded events commits (and polls besides, for rows written
 by another process). With several replicas of a service, only the holder of the relay lease relays —
@@ -21,20 +25,18 @@ import contextlib
 import fcntl
 import logging
 import os
-from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
 from sqlalchemy import func, select, text, update
 
-from mercato.platform.broker import OutboundEvent
+from mercato.platform.broker import EventPublisher
 from mercato.platform.db import Database
+from mercato.platform.messaging import OutboundEvent, PublishStopped
 from mercato.platform.tables import outbox
 
 log = logging.getLogger("mercato.relay")
-
-Publish = Callable[[OutboundEvent], Awaitable[None]]
 
 ADVISORY_LOCK_KEY = 0x6D65726361746F  # "mercato": one relay per database
 
@@ -102,9 +104,11 @@ class RelayLease:
 
 
 class Relay:
-    def __init__(self, db: Database, publish: Publish, *, batch_size: int = 500, service: str = "") -> None:
+    def __init__(
+        self, db: Database, publisher: EventPublisher, *, batch_size: int = 500, service: str = ""
+    ) -> None:
         self.db = db
-        self.publish = publish
+        self.publisher = publisher
         self.batch_size = batch_size
         self.failures = 0  # consecutive, for the backoff
         self.lease = RelayLease(db)
@@ -135,51 +139,46 @@ class Relay:
             ).all()
         if not rows:
             return 0  # idle: no write transaction (on SQLite, no write lock) every poll
-        published: list[int] = []
-        error: Exception | None = None
-        for row in rows:
-            headers = {"traceparent": row.envelope["traceparent"]} if row.envelope.get("traceparent") else {}
-            try:
-                await self.publish(
-                    OutboundEvent(
-                        event_id=row.event_id,
-                        event_type=row.event_type,
-                        aggregate_type=row.aggregate_type,
-                        aggregate_id=row.aggregate_id,
-                        body=orjson.dumps(row.envelope),
-                        headers=headers,
-                    )
-                )
-            except Exception as exc:  # the broker is down or refused: keep order, retry later
-                error = exc
-                break
-            published.append(row.position)
-            if self.crash_hook and len(published) * 2 >= len(rows) > 1:
-                self._maybe_crash(len(published))
+        events = [_outbound(row) for row in rows]
+        if len(events) > 1 and self._crash_hook_armed():
+            await self._publish_half_and_die(events)
+        try:
+            await self.publisher.publish(events)
+            published, error = len(rows), None
+        except PublishStopped as stopped:  # the broker is down or refused: keep order, retry later
+            published, error = stopped.published, stopped.error
+        except Exception as exc:  # no connection to the broker
+            published, error = 0, exc
         async with self.db.unit_of_work() as session:
             if published:
                 await session.execute(
                     update(outbox)
-                    .where(outbox.c.position.in_(published))
+                    .where(outbox.c.position.in_([row.position for row in rows[:published]]))
                     .values(published_at=datetime.now(UTC))
                 )
             if error is not None:
                 await session.execute(
                     update(outbox)
-                    .where(outbox.c.position == rows[len(published)].position)
+                    .where(outbox.c.position == rows[published].position)
                     .values(
                         attempts=outbox.c.attempts + 1, last_error=f"{type(error).__name__}: {error}"[:500]
                     )
                 )
         if error is not None:
             raise error
-        return len(published)
+        return published
 
-    def _maybe_crash(self, published: int) -> None:
+    def _crash_hook_armed(self) -> bool:
         if self.crash_hook and os.path.exists(self.crash_hook):
             os.remove(self.crash_hook)  # once: the restarted process must get past this point
-            log.error("crash hook: exiting mid-batch, before marking", extra={"published": published})
-            os._exit(137)
+            return True
+        return False
+
+    async def _publish_half_and_die(self, events: list[OutboundEvent]) -> None:
+        """Tests only (the crash hook): publish the first half of a batch, then die before marking."""
+        await self.publisher.publish(events[: len(events) // 2])
+        log.error("crash hook: exiting mid-batch, before marking", extra={"published": len(events) // 2})
+        os._exit(137)
 
     async def run(self, *, idle_seconds: float = 0.5, max_backoff: float = 30.0) -> None:
         """Relay forever while holding the lease: straight on while there is a backlog, woken by
@@ -220,3 +219,15 @@ class Relay:
             return 0, 0.0
         oldest = oldest if oldest.tzinfo else oldest.replace(tzinfo=UTC)
         return count, (datetime.now(UTC) - oldest).total_seconds()
+
+
+def _outbound(row: Any) -> OutboundEvent:
+    headers = {"traceparent": row.envelope["traceparent"]} if row.envelope.get("traceparent") else {}
+    return OutboundEvent(
+        event_id=row.event_id,
+        event_type=row.event_type,
+        aggregate_type=row.aggregate_type,
+        aggregate_id=row.aggregate_id,
+        body=orjson.dumps(row.envelope),
+        headers=headers,
+    )

@@ -9,8 +9,8 @@ import orjson
 from sqlalchemy import select
 
 from mercato.contracts.events import OrderStatusChanged
-from mercato.platform.broker import Delivery
 from mercato.platform.ids import new_id
+from mercato.platform.messaging import Delivery
 from mercato.platform.tables import dead_letters, outbox
 from mercato.services.catalog.models import Inventory, StockMovement
 from tests.catalog.factories import available, create_product, reserve

@@ -14,8 +14,8 @@ import pyotp
 from sqlalchemy import select
 
 from mercato.contracts.staff import STAFF_CLAIMS_HEADER
-from mercato.platform.broker import Delivery
 from mercato.platform.ids import new_id
+from mercato.platform.messaging import Delivery
 from mercato.platform.tables import outbox
 from mercato.services.customers.staff.credentials import TOTP_STEP_SECONDS
 

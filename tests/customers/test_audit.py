@@ -12,8 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from mercato.contracts.events import StaffActionRecorded
-from mercato.platform.broker import EventPublisher, OutboundEvent
+from mercato.platform.broker import EventPublisher
 from mercato.platform.ids import new_id
+from mercato.platform.messaging import OutboundEvent
 from mercato.platform.tables import dead_letters
 from mercato.services.customers.models import AuditEntry
 from tests.customers.factories import (
@@ -234,15 +235,17 @@ async def test_through_a_real_broker_actions_of_every_service_reach_the_log(nats
     )
     publisher = EventPublisher(nats_broker)
     try:
-        await publisher(
-            OutboundEvent(
-                event_id=earlier["event_id"],
-                event_type="StaffActionRecorded",
-                aggregate_type="staff",
-                aggregate_id=merchandiser,
-                body=orjson.dumps(earlier),
-                headers={},
-            )
+        await publisher.publish(
+            [
+                OutboundEvent(
+                    event_id=earlier["event_id"],
+                    event_type="StaffActionRecorded",
+                    aggregate_type="staff",
+                    aggregate_id=merchandiser,
+                    body=orjson.dumps(earlier),
+                    headers={},
+                )
+            ]
         )
     finally:
         await publisher.close()

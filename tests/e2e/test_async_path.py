@@ -26,8 +26,9 @@ import pytest
 
 from mercato.cli import _all_subscriptions
 from mercato.contracts.events import CustomerRegistered, OptIns
-from mercato.platform.broker import EventPublisher, OutboundEvent
+from mercato.platform.broker import EventPublisher
 from mercato.platform.ids import new_id
+from mercato.platform.messaging import OutboundEvent
 from mercato.topology import Topology
 from tests.e2e.test_checkout import ADDRESS, _sku_with_stock
 from tests.platform.brokers import BROKERS, RABBITMQ_URL, NatsServer, TcpProxy, clean_rabbitmq, settings_for
@@ -322,15 +323,17 @@ async def publish_registration(events: EventPlatform, customer_id: str, email: s
         )
     )
     try:
-        await publisher(
-            OutboundEvent(
-                event_id=envelope["event_id"],
-                event_type=event.type,
-                aggregate_type=event.aggregate,
-                aggregate_id=customer_id,
-                body=orjson.dumps(envelope),
-                headers={},
-            )
+        await publisher.publish(
+            [
+                OutboundEvent(
+                    event_id=envelope["event_id"],
+                    event_type=event.type,
+                    aggregate_type=event.aggregate,
+                    aggregate_id=customer_id,
+                    body=orjson.dumps(envelope),
+                    headers={},
+                )
+            ]
         )
     finally:
         await publisher.close()

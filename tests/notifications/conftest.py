@@ -3,7 +3,9 @@ sink and the Twilio-compatible SMS sandbox, each a real subprocess on its own po
 
 With the broker off (tests/conftest.py), a test hands events to the real consumer kernel itself —
 `Service.deliver(...)` is `app.state.consumer.on_deliveries(...)`: handlers, inbox, retries and dead
-letters all run — and the app's own dispatcher sends what they wrote, after commit, as in production.
+letters all run, and what the kernel hands back for a retry is delivered again after its delay, as a
+broker does — and the app's own dispatcher sends what they wrote, after commit, as in production.
+(tests/notifications/test_broker.py runs the service on a real NATS JetStream.)
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
+from mercato.platform.messaging import Delivery
 from mercato.services.notifications.main import build_app
 from mercato.services.notifications.settings import NotificationsSettings
 from mercato.topology import Topology
@@ -146,8 +149,15 @@ class Service:
     client: httpx.AsyncClient
 
     async def deliver(self, *envelopes: dict[str, Any]) -> None:
-        """Hand envelopes to the consumer as one broker batch."""
-        await self.app.state.consumer.on_deliveries([delivery(e) for e in envelopes])
+        """Hand envelopes to the consumer as one broker batch; then, as a broker would, deliver again
+        what it handed back for a retry, once its delay has passed, until nothing comes back."""
+        deliveries = [delivery(e) for e in envelopes]
+        while deliveries:
+            await self.app.state.consumer.on_deliveries(deliveries)
+            again = [d for d in deliveries if d.retry_after is not None]
+            if again:
+                await asyncio.sleep(max(d.retry_after or 0.0 for d in again))
+            deliveries = [Delivery(d.body, d.headers, attempt=d.attempt + 1) for d in again]
 
     async def publish(self, *events: Any) -> list[dict[str, Any]]:
         """Deliver each event in its own batch (as separate broker deliveries); returns the envelopes."""

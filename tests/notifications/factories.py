@@ -21,8 +21,8 @@ from mercato.contracts.events import (
     PaymentRefunded,
 )
 from mercato.contracts.money import Money
-from mercato.platform.broker import Delivery
 from mercato.platform.ids import new_id
+from mercato.platform.messaging import Delivery
 
 _counter = itertools.count(1)
 

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from mercato.cli import CONSUMERS, _all_subscriptions, app
 from mercato.contracts.events import EVENT_TYPES, OrderPlaced
 from mercato.platform.asyncapi import asyncapi_document, asyncapi_json
-from mercato.platform.broker import Subscription
+from mercato.platform.messaging import Subscription
 
 COMMITTED = Path(__file__).resolve().parents[2] / "docs" / "asyncapi.json"
 REGENERATE = "run `mercato events asyncapi --output docs/asyncapi.json` and commit the result"

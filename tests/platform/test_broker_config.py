@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mercato.platform.broker import Broker, BrokerSettings, Subscription
+from mercato.platform.broker import Broker, BrokerSettings
+from mercato.platform.messaging import Subscription
 
 
 @pytest.mark.parametrize(

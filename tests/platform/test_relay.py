@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from mercato.contracts.events import OrderStatusChanged
-from mercato.platform.broker import BrokerSettings, EventPublisher, OutboundEvent
+from mercato.platform.broker import BrokerSettings, EventPublisher
 from mercato.platform.db import Database
+from mercato.platform.messaging import OutboundEvent
 from mercato.platform.outbox import record_event
 from mercato.platform.relay import Relay
 from mercato.platform.tables import outbox
@@ -36,7 +37,7 @@ async def outbox_db(databases, backend):
     await db.dispose()
 
 
-async def _stage(db: Database, count: int, order_id: str = "ord_1") -> None:
+async def _stage(db: Database, count: int, order_id: str = "ord_1", reason: str | None = None) -> None:
     for i in range(count):
         async with db.unit_of_work() as session:
             await record_event(
@@ -46,6 +47,7 @@ async def _stage(db: Database, count: int, order_id: str = "ord_1") -> None:
                     customer_id="cus_1",
                     from_state=str(i),
                     to_state=str(i + 1),
+                    reason=reason,
                     changed_at=datetime.now(UTC),
                 ),
                 aggregate_type="order",
@@ -94,6 +96,29 @@ async def test_events_are_published_in_order_with_their_id_and_marked(outbox_db,
     assert await _unpublished(outbox_db) == 0
 
 
+async def test_an_event_the_broker_refuses_stops_the_batch_there(outbox_db, nats_server):
+    """One batch, published at once: the events before the refused one are marked, it and the ones
+    after it wait for the next attempt."""
+    await _stage(outbox_db, 2)
+    await _stage(outbox_db, 1, order_id="ord_2", reason="x" * 2_000_000)  # over NATS' 1 MB payload limit
+    await _stage(outbox_db, 2, order_id="ord_3")
+    publisher = EventPublisher(BrokerSettings(url=nats_server.url))
+    try:
+        with pytest.raises(Exception, match="payload"):
+            await Relay(outbox_db, publisher).relay_once()
+    finally:
+        await publisher.close()
+    assert [m["body"]["payload"]["order_id"] for m in await _stream_messages(nats_server.url)] == [
+        "ord_1",
+        "ord_1",
+    ]
+    async with outbox_db.read() as session:
+        waiting = (await session.execute(select(outbox).order_by(outbox.c.position))).all()[2:]
+    assert [row.published_at for row in waiting] == [None, None, None]
+    assert [row.attempts for row in waiting] == [1, 0, 0]
+    assert "payload" in waiting[0].last_error.lower()
+
+
 async def test_a_relay_that_died_before_marking_does_not_duplicate(outbox_db, nats_server):
     await _stage(outbox_db, 3)
     publisher = EventPublisher(BrokerSettings(url=nats_server.url))
@@ -102,15 +127,17 @@ async def test_a_relay_that_died_before_marking_does_not_duplicate(outbox_db, na
         async with outbox_db.read() as session:  # publish exactly as the relay does, then "die"
             rows = (await session.execute(select(outbox).order_by(outbox.c.position))).all()
         for row in rows:
-            await publisher(
-                OutboundEvent(
-                    event_id=row.event_id,
-                    event_type=row.event_type,
-                    aggregate_type=row.aggregate_type,
-                    aggregate_id=row.aggregate_id,
-                    body=orjson.dumps(row.envelope),
-                    headers={},
-                )
+            await publisher.publish(
+                [
+                    OutboundEvent(
+                        event_id=row.event_id,
+                        event_type=row.event_type,
+                        aggregate_type=row.aggregate_type,
+                        aggregate_id=row.aggregate_id,
+                        body=orjson.dumps(row.envelope),
+                        headers={},
+                    )
+                ]
             )
         assert await marked_nothing.relay_once() == 3  # after restart: published again...
     finally:

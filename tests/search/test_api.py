@@ -9,10 +9,10 @@ import httpx
 import orjson
 import pytest
 
-from mercato.platform.broker import Delivery
+from mercato.platform.messaging import Delivery
 from mercato.services.search.main import build_app
 from mercato.services.search.settings import SearchSettings
-from tests.search.factories import at, catalog, deleted, reprice
+from tests.search.factories import at, catalog, deleted, inventory, reprice
 
 
 def _delivery(event) -> Delivery:
@@ -93,6 +93,30 @@ async def test_changes_arrive_through_events_once(search):
     await consumer.on_deliveries([gone])  # redelivered: no effect, no error
     body = (await search.get("/api/v1/search", params={"q": "ceramic mug"})).json()
     assert "ceramic-mug" not in [hit["id"] for hit in body["data"]]
+
+
+async def test_a_batch_of_changes_to_one_product_ends_in_its_last_state(search):
+    """One broker batch: a repricing and stock changes of the mug (one delivered twice, one older than
+    the others) and the wool throw's deletion — the index shows where each product ended up."""
+    products = catalog()
+    mug = next(p for p in products if p.product_id == "ceramic-mug")
+    restocked = _delivery(inventory(product_id="ceramic-mug", sku="CM-BLA", available=3, changed_at=at(4)))
+    await search.app.state.consumer.on_deliveries(
+        [
+            _delivery(reprice(mug, price=99, updated_at=at(1))),
+            _delivery(inventory(product_id="ceramic-mug", sku="CM-WHI", available=0, changed_at=at(2))),
+            _delivery(inventory(product_id="ceramic-mug", sku="CM-BLA", available=0, changed_at=at(3))),
+            restocked,
+            restocked,  # the same event twice in a batch
+            _delivery(inventory(product_id="ceramic-mug", sku="CM-BLA", available=0, changed_at=at(2.5))),
+            _delivery(deleted(product_id="wool-throw", deleted_at=at(5))),
+        ]
+    )
+
+    [hit] = (await search.get("/api/v1/search", params={"q": "ceramic mug", "limit": 1})).json()["data"]
+    assert (hit["id"], hit["price_range"]["min"]["amount"], hit["available"]) == ("ceramic-mug", 99, True)
+    body = (await search.get("/api/v1/search", params={"q": "wool throw"})).json()
+    assert "wool-throw" not in [h["id"] for h in body["data"]]
 
 
 async def test_suggestions_complete_a_prefix(search):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.events import OrderStatusChanged
-from mercato.platform.consumers import HandlerContext, Handlers
+from mercato.platform.handlers import HandlerContext, Handlers
 from mercato.services.catalog import service
 
 handlers = Handlers("catalog")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.events import StaffActionRecorded
-from mercato.platform.consumers import HandlerContext, Handlers
+from mercato.platform.handlers import HandlerContext, Handlers
 from mercato.services.customers.staff import service as staff
 
 # From the start of the stream: a new audit log begins with every staff action the broker still holds.

@@ -1,4 +1,5 @@
-"""What notifications does with each event: thin handlers over the use cases in service.py."""
+"""What notifications does with each event: thin handlers over the use cases in service.py. The events
+that come in numbers (orders, their updates, refunds, registrations) are handled a batch at a time."""
 
 from __future__ import annotations
 
@@ -13,30 +14,22 @@ from mercato.contracts.events import (
     PasswordResetRequested,
     PaymentRefunded,
 )
-from mercato.platform.consumers import HandlerContext, Handlers
+from mercato.platform.handlers import BatchContext, HandlerContext, Handlers, Received
 from mercato.services.notifications import service
 
 handlers = Handlers("notifications")
 
 
-def _written(context: HandlerContext, channels: list[str]) -> None:
+def _written(context: BatchContext, channels: list[str]) -> None:
     if channels:
         context.after_commit(context.app.state.dispatcher.wake)
 
 
-@handlers.on(CustomerRegistered)
-async def welcome_customer(session: AsyncSession, event: CustomerRegistered, context: HandlerContext) -> None:
-    await service.remember_customer(session, event)
-    _written(
-        context,
-        await service.welcome(
-            session,
-            context.app.state.renderer,
-            event,
-            event_id=context.event_id,
-            occurred_at=context.occurred_at,
-        ),
-    )
+@handlers.on_batch(CustomerRegistered)
+async def welcome_customer(
+    session: AsyncSession, received: list[Received[CustomerRegistered]], context: BatchContext
+) -> None:
+    _written(context, await service.welcome(session, context.app.state.renderer, received))
 
 
 @handlers.on(CustomerUpdated)
@@ -65,46 +58,22 @@ async def send_password_reset(
     )
 
 
-@handlers.on(OrderPlaced)
-async def send_order_confirmation(session: AsyncSession, event: OrderPlaced, context: HandlerContext) -> None:
-    await service.remember_order(session, event)
-    _written(
-        context,
-        await service.confirm_order(
-            session,
-            context.app.state.renderer,
-            event,
-            event_id=context.event_id,
-            occurred_at=context.occurred_at,
-        ),
-    )
-
-
-@handlers.on(OrderStatusChanged)
-async def send_order_update(
-    session: AsyncSession, event: OrderStatusChanged, context: HandlerContext
+@handlers.on_batch(OrderPlaced)
+async def send_order_confirmation(
+    session: AsyncSession, received: list[Received[OrderPlaced]], context: BatchContext
 ) -> None:
-    _written(
-        context,
-        await service.tell_order_status(
-            session,
-            context.app.state.renderer,
-            event,
-            event_id=context.event_id,
-            occurred_at=context.occurred_at,
-        ),
-    )
+    _written(context, await service.confirm_orders(session, context.app.state.renderer, received))
 
 
-@handlers.on(PaymentRefunded)
-async def send_refund_notice(session: AsyncSession, event: PaymentRefunded, context: HandlerContext) -> None:
-    _written(
-        context,
-        await service.tell_refund(
-            session,
-            context.app.state.renderer,
-            event,
-            event_id=context.event_id,
-            occurred_at=context.occurred_at,
-        ),
-    )
+@handlers.on_batch(OrderStatusChanged)
+async def send_order_update(
+    session: AsyncSession, received: list[Received[OrderStatusChanged]], context: BatchContext
+) -> None:
+    _written(context, await service.tell_order_statuses(session, context.app.state.renderer, received))
+
+
+@handlers.on_batch(PaymentRefunded)
+async def send_refund_notice(
+    session: AsyncSession, received: list[Received[PaymentRefunded]], context: BatchContext
+) -> None:
+    _written(context, await service.tell_refunds(session, context.app.state.renderer, received))

@@ -3,6 +3,7 @@ optional SMS text. HTML is autoescaped; the text and SMS templates are not (they
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,21 +37,31 @@ class Renderer:
     def __init__(self, *, shop_name: str, storefront_url: str) -> None:
         self.defaults = {"shop_name": shop_name, "storefront_url": storefront_url.rstrip("/")}
         loader = FileSystemLoader(TEMPLATES)
+        # The templates ship with the code: loaded once, never checked on disk again (auto_reload off).
         self.html = Environment(
-            loader=loader, autoescape=select_autoescape(["html.jinja"]), undefined=StrictUndefined
+            loader=loader,
+            autoescape=select_autoescape(["html.jinja"]),
+            undefined=StrictUndefined,
+            auto_reload=False,
         )
         # text/plain and SMS bodies are never rendered as HTML: escaping would garble them
-        self.plain = Environment(loader=loader, autoescape=False, undefined=StrictUndefined)  # noqa: S701
+        self.plain = Environment(
+            loader=loader,
+            autoescape=False,  # noqa: S701
+            undefined=StrictUndefined,
+            auto_reload=False,
+        )
         for environment in (self.html, self.plain):
             environment.filters["money"] = money
 
-    def render(self, kind: str, **context: Any) -> Rendered:
+    def render(self, kind: str, *, with_sms: bool = True, **context: Any) -> Rendered:
+        """The message of `kind`; its SMS text only `with_sms` (and where the kind has one)."""
         context = {**self.defaults, **context}
         subject = " ".join(self.plain.get_template(f"{kind}.subject.jinja").render(context).split())
-        try:
-            sms = self.plain.get_template(f"{kind}.sms.jinja").render(context).strip()
-        except TemplateNotFound:
-            sms = None
+        sms = None
+        if with_sms:
+            with contextlib.suppress(TemplateNotFound):
+                sms = self.plain.get_template(f"{kind}.sms.jinja").render(context).strip()
         return Rendered(
             subject=subject,
             text=self.plain.get_template(f"{kind}.txt.jinja").render(context).strip() + "\n",

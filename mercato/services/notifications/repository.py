@@ -25,10 +25,11 @@ async def upsert_recipient(session: AsyncSession, values: dict[str, Any]) -> Non
     )
 
 
-async def recipient(session: AsyncSession, customer_id: str) -> Any:
-    """The recipient row (columns as attributes), or None."""
+async def recipients(session: AsyncSession, customer_ids: set[str]) -> dict[str, Any]:
+    """The recipient rows (columns as attributes) of those customers we know, by customer id."""
     table = Recipient.__table__
-    return (await session.execute(select(table).where(table.c.customer_id == customer_id))).one_or_none()
+    rows = await session.execute(select(table).where(table.c.customer_id.in_(sorted(customer_ids))))
+    return {row.customer_id: row for row in rows}
 
 
 async def erase_recipient(session: AsyncSession, customer_id: str, at: datetime) -> None:
@@ -66,24 +67,33 @@ async def scrub_messages(session: AsyncSession, customer_id: str) -> None:
     )
 
 
-async def save_order_summary(session: AsyncSession, values: dict[str, Any]) -> None:
-    await session.execute(insert_or_merge(session, OrderSummary).values(**values).on_conflict_do_nothing())
+async def save_order_summaries(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        statement = insert_or_merge(session, OrderSummary.__table__).on_conflict_do_nothing()
+        await session.execute(statement, rows)
 
 
-async def order_summary(session: AsyncSession, order_id: str) -> Any:
-    """The order summary row (columns as attributes), or None."""
+async def order_summaries(session: AsyncSession, order_ids: set[str]) -> dict[str, Any]:
+    """The order summary rows (columns as attributes) of those orders we know, by order id."""
+    if not order_ids:
+        return {}
     table = OrderSummary.__table__
-    return (await session.execute(select(table).where(table.c.order_id == order_id))).one_or_none()
+    rows = await session.execute(select(table).where(table.c.order_id.in_(sorted(order_ids))))
+    return {row.order_id: row for row in rows}
 
 
-async def add_message(session: AsyncSession, values: dict[str, Any]) -> bool:
-    """Insert unless a message with the same dedup key exists; True if inserted."""
-    result = await session.execute(
-        insert_or_merge(session, Message)
-        .values(**values)
+async def add_messages(session: AsyncSession, rows: list[dict[str, Any]]) -> set[str]:
+    """Insert each message unless one with its dedup key exists (or came earlier in `rows`), with one
+    statement; returns the dedup keys inserted."""
+    if not rows:
+        return set()
+    table = Message.__table__
+    statement = (
+        insert_or_merge(session, table)
         .on_conflict_do_nothing(index_elements=["dedup_key"])
+        .returning(table.c.dedup_key)
     )
-    return result.rowcount == 1
+    return set((await session.execute(statement, rows)).scalars())
 
 
 async def due_messages(session: AsyncSession, now: datetime, limit: int) -> list[Message]:

@@ -1,12 +1,15 @@
 """Use cases: keep contact details and order summaries current, and decide which messages to write.
 
-Deciding happens in the consumer's transaction (with its inbox row); sending happens after commit, in
+Deciding happens in the consumer's transaction (with its inbox rows); sending happens after commit, in
 the dispatcher. So a message is written exactly once per purpose and channel (its dedup key), and is
-sent even if the SMTP server or SMS provider is down right now.
+sent even if the SMTP server or SMS provider is down right now. The use cases fed by frequent events
+take a whole batch of them and write it with a few statements (one look-up of the recipients, one
+insert of the messages), whatever its size.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
@@ -23,14 +26,15 @@ from mercato.contracts.events import (
     PasswordResetRequested,
     PaymentRefunded,
 )
+from mercato.platform.handlers import Received
 from mercato.platform.ids import new_id
 from mercato.services.notifications import repository as repo
-from mercato.services.notifications.rendering import Renderer
+from mercato.services.notifications.rendering import Rendered, Renderer
 
 
 class RecipientUnknown(Exception):
     """No contact details for a customer yet: their CustomerRegistered event has not been handled.
-    Raising it makes the consumer retry the event later."""
+    Raising it makes the consumer retry the event later (a batch: each of its events on its own)."""
 
 
 # Which order state changes the customer hears about, and with which template.
@@ -65,64 +69,54 @@ async def forget_customer(session: AsyncSession, event: CustomerErased) -> None:
     await repo.scrub_messages(session, event.customer_id)
 
 
-async def remember_order(session: AsyncSession, event: OrderPlaced) -> None:
-    await repo.save_order_summary(
-        session,
-        {
-            "order_id": event.order_id,
-            "customer_id": event.customer_id,
-            "total_amount": event.total.amount,
-            "currency": event.total.currency,
-            "lines": [line.model_dump(mode="json") for line in event.lines],
-            "placed_at": event.placed_at,
-            "number": event.number,
-        },
+@dataclass(frozen=True)
+class Purpose:
+    """A message to write — by e-mail, and by SMS where its template has one — once: `key` names it."""
+
+    kind: str  # the template
+    customer_id: str
+    order_id: str | None
+    key: str
+    event_id: str
+    occurred_at: datetime
+    context: dict[str, Any]
+
+
+async def write_messages(session: AsyncSession, renderer: Renderer, purposes: list[Purpose]) -> list[str]:
+    """Write the messages of `purposes`, each once (a key already written, or twice in the list, is
+    written the first time only); returns the channels written. Opt-outs are recorded as skipped, so
+    support can see why nothing arrived."""
+    if not purposes:
+        return []
+    recipients = await repo.recipients(session, {purpose.customer_id for purpose in purposes})
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = []
+    for purpose in purposes:
+        recipient = recipients.get(purpose.customer_id)
+        if recipient is None:
+            raise RecipientUnknown(f"no contact details for customer {purpose.customer_id} yet")
+        if not recipient.erased:  # erased: we write to nobody
+            rows += _messages(
+                purpose,
+                recipient,
+                renderer.render(
+                    purpose.kind,
+                    name=recipient.name,
+                    language=recipient.language,
+                    with_sms=bool(recipient.phone),
+                    **purpose.context,
+                ),
+                now,
+            )
+    inserted = await repo.add_messages(session, rows)
+    return sorted(
+        {row["channel"] for row in rows if row["dedup_key"] in inserted and row["status"] == "pending"}
     )
 
 
-async def _order_context(session: AsyncSession, order_id: str) -> dict[str, Any]:
-    summary = await repo.order_summary(session, order_id)
-    if summary is None:  # an order placed before notifications kept summaries
-        return {"order_id": order_id, "order_number": order_id, "lines": [], "total": None}
-    return {
-        "order_id": order_id,
-        "order_number": summary.number or order_id,
-        "lines": summary.lines,
-        "total": {"amount": summary.total_amount, "currency": summary.currency},
-    }
-
-
-async def write_messages(
-    session: AsyncSession,
-    renderer: Renderer,
-    *,
-    kind: str,
-    customer_id: str,
-    order_id: str | None,
-    purpose: str,
-    event_id: str,
-    occurred_at: datetime,
-    context: dict[str, Any],
-) -> list[str]:
-    """Write the e-mail (and SMS, where the template has one) for `purpose`, once; returns the
-    channels written. Opt-outs are recorded as skipped, so support can see why nothing arrived."""
-    recipient = await repo.recipient(session, customer_id)
-    if recipient is None:
-        raise RecipientUnknown(f"no contact details for customer {customer_id} yet")
-    if recipient.erased:
-        return []  # erased: we write to nobody
-    rendered = renderer.render(kind, name=recipient.name, language=recipient.language, **context)
-    now = datetime.now(UTC)
-    common = {
-        "customer_id": customer_id,
-        "order_id": order_id,
-        "kind": kind,
-        "event_id": event_id,
-        "event_occurred_at": occurred_at,
-        "created_at": now,
-        "next_attempt_at": now,
-        "attempts": 0,
-    }
+def _messages(purpose: Purpose, recipient: Any, rendered: Rendered, now: datetime) -> list[dict[str, Any]]:
+    """The e-mail, and the SMS where there is one, of `purpose` to `recipient`: pending, or skipped if
+    they opted out of the channel."""
     channels = [
         # (channel, address, wanted, why not, subject, text, html)
         (
@@ -133,50 +127,54 @@ async def write_messages(
             rendered.subject,
             rendered.text,
             rendered.html,
-        ),
-    ]
-    if rendered.sms and recipient.phone:
-        channels.append(("sms", recipient.phone, recipient.opt_in_sms, "SMS", None, rendered.sms, None))
-    written = []
-    for channel, address, wanted, name, subject, text, html in channels:
-        inserted = await repo.add_message(
-            session,
-            {
-                **common,
-                "id": new_id("msg"),
-                "dedup_key": f"{purpose}:{channel}",
-                "channel": channel,
-                "to_address": address,
-                "subject": subject,
-                "body_text": text,
-                "body_html": html,
-                "status": "pending" if wanted else "skipped",
-                "last_error": None if wanted else f"the customer opted out of {name}",
-            },
         )
-        if inserted and wanted:
-            written.append(channel)
-    return written
+    ]
+    if rendered.sms:
+        channels.append(("sms", recipient.phone, recipient.opt_in_sms, "SMS", None, rendered.sms, None))
+    return [
+        {
+            "id": new_id("msg"),
+            "dedup_key": f"{purpose.key}:{channel}",
+            "customer_id": purpose.customer_id,
+            "order_id": purpose.order_id,
+            "kind": purpose.kind,
+            "channel": channel,
+            "to_address": address,
+            "subject": subject,
+            "body_text": text,
+            "body_html": html,
+            "status": "pending" if wanted else "skipped",
+            "attempts": 0,
+            "last_error": None if wanted else f"the customer opted out of {name}",
+            "event_id": purpose.event_id,
+            "event_occurred_at": purpose.occurred_at,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for channel, address, wanted, name, subject, text, html in channels
+    ]
 
 
 async def welcome(
-    session: AsyncSession,
-    renderer: Renderer,
-    event: CustomerRegistered,
-    *,
-    event_id: str,
-    occurred_at: datetime,
+    session: AsyncSession, renderer: Renderer, received: list[Received[CustomerRegistered]]
 ) -> list[str]:
+    for item in received:
+        await remember_customer(session, item.event)
     return await write_messages(
         session,
         renderer,
-        kind="welcome",
-        customer_id=event.customer_id,
-        order_id=None,
-        purpose=f"welcome:{event.customer_id}",
-        event_id=event_id,
-        occurred_at=occurred_at,
-        context={},
+        [
+            Purpose(
+                kind="welcome",
+                customer_id=item.event.customer_id,
+                order_id=None,
+                key=f"welcome:{item.event.customer_id}",
+                event_id=item.event_id,
+                occurred_at=item.occurred_at,
+                context={},
+            )
+            for item in received
+        ],
     )
 
 
@@ -194,78 +192,117 @@ async def send_password_reset(
         "password_reset",
         name=event.name,
         language=event.language,
+        with_sms=False,
         reset_url=f"{renderer.defaults['storefront_url']}/reset-password?{urlencode({'token': event.token})}",
         expires_at=event.expires_at.strftime("%H:%M UTC"),
     )
     now = datetime.now(UTC)
-    inserted = await repo.add_message(
+    inserted = await repo.add_messages(
         session,
-        {
-            "id": new_id("msg"),
-            "dedup_key": f"password_reset:{event_id}:email",
-            "customer_id": event.customer_id,
-            "order_id": None,
-            "kind": "password_reset",
-            "channel": "email",
-            "to_address": event.email,
-            "subject": rendered.subject,
-            "body_text": rendered.text,
-            "body_html": rendered.html,
-            "status": "pending",
-            "last_error": None,
-            "event_id": event_id,
-            "event_occurred_at": occurred_at,
-            "created_at": now,
-            "next_attempt_at": now,
-            "attempts": 0,
-        },
+        [
+            {
+                "id": new_id("msg"),
+                "dedup_key": f"password_reset:{event_id}:email",
+                "customer_id": event.customer_id,
+                "order_id": None,
+                "kind": "password_reset",
+                "channel": "email",
+                "to_address": event.email,
+                "subject": rendered.subject,
+                "body_text": rendered.text,
+                "body_html": rendered.html,
+                "status": "pending",
+                "last_error": None,
+                "event_id": event_id,
+                "event_occurred_at": occurred_at,
+                "created_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            }
+        ],
     )
     return ["email"] if inserted else []
 
 
-async def confirm_order(
-    session: AsyncSession, renderer: Renderer, event: OrderPlaced, *, event_id: str, occurred_at: datetime
+async def confirm_orders(
+    session: AsyncSession, renderer: Renderer, received: list[Received[OrderPlaced]]
 ) -> list[str]:
+    """Keep each order's summary (what later messages about it show) and write its confirmation."""
+    await repo.save_order_summaries(
+        session,
+        [
+            {
+                "order_id": item.event.order_id,
+                "customer_id": item.event.customer_id,
+                "total_amount": item.event.total.amount,
+                "currency": item.event.total.currency,
+                "lines": [line.model_dump(mode="json") for line in item.event.lines],
+                "placed_at": item.event.placed_at,
+                "number": item.event.number,
+            }
+            for item in received
+        ],
+    )
     return await write_messages(
         session,
         renderer,
-        kind="order_confirmation",
-        customer_id=event.customer_id,
-        order_id=event.order_id,
-        purpose=f"order_confirmation:{event.order_id}",
-        event_id=event_id,
-        occurred_at=occurred_at,
-        context={
-            "order_id": event.order_id,
-            "order_number": event.number or event.order_id,
-            "lines": [line.model_dump(mode="json") for line in event.lines],
-            "total": event.total.model_dump(),
-        },
+        [
+            Purpose(
+                kind="order_confirmation",
+                customer_id=item.event.customer_id,
+                order_id=item.event.order_id,
+                key=f"order_confirmation:{item.event.order_id}",
+                event_id=item.event_id,
+                occurred_at=item.occurred_at,
+                context={
+                    "order_id": item.event.order_id,
+                    "order_number": item.event.number or item.event.order_id,
+                    "lines": [line.model_dump(mode="json") for line in item.event.lines],
+                    "total": item.event.total.model_dump(),
+                },
+            )
+            for item in received
+        ],
     )
 
 
-async def tell_order_status(
-    session: AsyncSession,
-    renderer: Renderer,
-    event: OrderStatusChanged,
-    *,
-    event_id: str,
-    occurred_at: datetime,
+async def _order_contexts(session: AsyncSession, order_ids: set[str]) -> dict[str, dict[str, Any]]:
+    summaries = await repo.order_summaries(session, order_ids)
+    contexts = {}
+    for order_id in order_ids:
+        summary = summaries.get(order_id)
+        if summary is None:  # an order placed before notifications kept summaries
+            contexts[order_id] = {"order_id": order_id, "order_number": order_id, "lines": [], "total": None}
+        else:
+            contexts[order_id] = {
+                "order_id": order_id,
+                "order_number": summary.number or order_id,
+                "lines": summary.lines,
+                "total": {"amount": summary.total_amount, "currency": summary.currency},
+            }
+    return contexts
+
+
+async def tell_order_statuses(
+    session: AsyncSession, renderer: Renderer, received: list[Received[OrderStatusChanged]]
 ) -> list[str]:
-    kind = STATUS_MESSAGES.get(event.to_state)
-    if kind is None:
-        return []  # confirmed, processing, refunded: nothing to tell (a refund has its own message)
-    return await write_messages(
-        session,
-        renderer,
+    # confirmed, processing, refunded: nothing to tell (a refund has its own message)
+    told = [item for item in received if item.event.to_state in STATUS_MESSAGES]
+    contexts = await _order_contexts(session, {item.event.order_id for item in told})
+    return await write_messages(session, renderer, [_status_message(item, contexts) for item in told])
+
+
+def _status_message(item: Received[OrderStatusChanged], contexts: dict[str, dict[str, Any]]) -> Purpose:
+    event, kind = item.event, STATUS_MESSAGES[item.event.to_state]
+    return Purpose(
         kind=kind,
         customer_id=event.customer_id,
         order_id=event.order_id,
-        purpose=f"{kind}:{event.order_id}",
-        event_id=event_id,
-        occurred_at=occurred_at,
+        key=f"{kind}:{event.order_id}",
+        event_id=item.event_id,
+        occurred_at=item.occurred_at,
         context={
-            **await _order_context(session, event.order_id),
+            **contexts[event.order_id],
             "reason": event.reason,
             "carrier": carrier_name(event.carrier) if event.carrier else None,
             "tracking_number": event.tracking_number,
@@ -274,23 +311,29 @@ async def tell_order_status(
     )
 
 
-async def tell_refund(
-    session: AsyncSession, renderer: Renderer, event: PaymentRefunded, *, event_id: str, occurred_at: datetime
+async def tell_refunds(
+    session: AsyncSession, renderer: Renderer, received: list[Received[PaymentRefunded]]
 ) -> list[str]:
-    if event.reason == "checkout_failed":
-        return []  # the money of a checkout that failed went straight back: there is no order to tell about
+    # The money of a checkout that failed went straight back: there is no order to tell about.
+    told = [item for item in received if item.event.reason != "checkout_failed"]
+    contexts = await _order_contexts(session, {item.event.order_id for item in told})
     return await write_messages(
         session,
         renderer,
-        kind="payment_refunded",
-        customer_id=event.customer_id,
-        order_id=event.order_id,
-        purpose=f"payment_refunded:{event_id}",  # every refund (partial ones too) is its own message
-        event_id=event_id,
-        occurred_at=occurred_at,
-        context={
-            **await _order_context(session, event.order_id),
-            "amount": event.amount.model_dump(),
-            "total_refunded": event.total_refunded.model_dump(),
-        },
+        [
+            Purpose(
+                kind="payment_refunded",
+                customer_id=item.event.customer_id,
+                order_id=item.event.order_id,
+                key=f"payment_refunded:{item.event_id}",  # every refund (partial ones too) is its own message
+                event_id=item.event_id,
+                occurred_at=item.occurred_at,
+                context={
+                    **contexts[item.event.order_id],
+                    "amount": item.event.amount.model_dump(),
+                    "total_refunded": item.event.total_refunded.model_dump(),
+                },
+            )
+            for item in told
+        ],
     )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.events import CustomerErased, CustomerSessionsRevoked
-from mercato.platform.consumers import HandlerContext, Handlers
+from mercato.platform.handlers import HandlerContext, Handlers
 from mercato.services.orders import erasure
 
 # From the start of the stream: erasures that happened before orders consumed events still apply.

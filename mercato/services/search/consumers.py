@@ -1,9 +1,10 @@
 """Search is fed by catalog's events only: thin handlers over the index (never catalog's database).
 
-The handlers of a batch of events stage their changes; the index applies them all with one commit just
-before the consumer's transaction (with the inbox rows) commits — so a crash in between repeats the
-batch, which is harmless: applying a snapshot is idempotent and ordered by its `updated_at` inside the
-index, so a redelivered or late event can't regress a product.
+The handlers take a batch of events at a time and stage them; the index applies everything a batch
+staged with one commit — each product it touched written once, in its last state — just before the
+consumer's transaction (with the inbox rows) commits. A crash in between repeats the batch, which is
+harmless: applying a snapshot is idempotent and ordered by its `updated_at` inside the index, so a
+redelivered or late event can't regress a product.
 """
 
 from __future__ import annotations
@@ -13,15 +14,15 @@ import asyncio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.events import Event, InventoryChanged, ProductCreated, ProductDeleted, ProductUpdated
-from mercato.platform.consumers import HandlerContext, Handlers
+from mercato.platform.handlers import BatchContext, Handlers, Received
 
 # "all": a new search replica builds its index from the whole stream.
 handlers = Handlers("search", start="all")
 
 
-def _stage(context: HandlerContext, event: Event) -> None:
+def _stage(context: BatchContext, received: list[Received[Event]]) -> None:
     staged: list[Event] = context.session.info.setdefault("search_changes", [])
-    staged.append(event)
+    staged.extend(item.event for item in received)
     index = context.app.state.index
 
     async def apply_staged() -> None:
@@ -30,20 +31,22 @@ def _stage(context: HandlerContext, event: Event) -> None:
     context.before_commit("search-index", apply_staged)
 
 
-@handlers.on(ProductCreated, ProductUpdated)
+@handlers.on_batch(ProductCreated, ProductUpdated)
 async def index_product(
-    session: AsyncSession, event: ProductCreated | ProductUpdated, context: HandlerContext
+    session: AsyncSession, received: list[Received[Event]], context: BatchContext
 ) -> None:
-    _stage(context, event)
+    _stage(context, received)
 
 
-@handlers.on(ProductDeleted)
-async def remove_product(session: AsyncSession, event: ProductDeleted, context: HandlerContext) -> None:
-    _stage(context, event)
+@handlers.on_batch(ProductDeleted)
+async def remove_product(
+    session: AsyncSession, received: list[Received[Event]], context: BatchContext
+) -> None:
+    _stage(context, received)
 
 
-@handlers.on(InventoryChanged)
+@handlers.on_batch(InventoryChanged)
 async def update_availability(
-    session: AsyncSession, event: InventoryChanged, context: HandlerContext
+    session: AsyncSession, received: list[Received[Event]], context: BatchContext
 ) -> None:
-    _stage(context, event)
+    _stage(context, received)
