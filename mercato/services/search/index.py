@@ -148,7 +148,8 @@ class _HardDelete:
 
 @dataclass
 class _Batch:
-    states: dict[str, _State | None] = field(default_factory=dict)  # None: hard-deleted in this batch
+    # Each product the batch changed, in its state so far (None: hard-deleted in this batch).
+    states: dict[str, _State | None] = field(default_factory=dict)
 
 
 class ProductIndex:
@@ -242,11 +243,17 @@ class ProductIndex:
         return applied
 
     def _apply_to(self, gen: _Generation, changes: list[Change | _HardDelete]) -> int:
+        """Fold the changes into each product's state in order, then write every product that changed
+        once, in its last state: ten stock changes of one product in a batch are one document."""
         batch = _Batch()
         applied = 0
         try:
             for change in changes:
-                applied += self._apply_one(gen, batch, change)
+                applied += self._fold(gen, batch, change)
+            for product_id, state in batch.states.items():
+                gen.writer.delete_documents_by_term("id", product_id)
+                if state is not None:
+                    gen.writer.add_document(_document(state))
             if applied:
                 gen.writer.commit()
         except BaseException:
@@ -257,11 +264,12 @@ class ProductIndex:
             self._version += 1
         return applied
 
-    def _apply_one(self, gen: _Generation, batch: _Batch, change: Change | _HardDelete) -> bool:
+    def _fold(self, gen: _Generation, batch: _Batch, change: Change | _HardDelete) -> bool:
+        """Fold one change into its product's state; False if it changes nothing (older than what is
+        indexed, an unknown product or SKU, a product already gone)."""
         if isinstance(change, _HardDelete):
             if self._current(gen, batch, change.product_id) is None:
                 return False
-            gen.writer.delete_documents_by_term("id", change.product_id)
             batch.states[change.product_id] = None
             return True
         current = self._current(gen, batch, change.product_id)
@@ -273,13 +281,8 @@ class ProductIndex:
             state = _fold_snapshot(current, change)
         if state is None:
             return False
-        self._put(gen, batch, state)
-        return True
-
-    def _put(self, gen: _Generation, batch: _Batch, state: _State) -> None:
-        gen.writer.delete_documents_by_term("id", state.product_id)
-        gen.writer.add_document(_document(state))
         batch.states[state.product_id] = state
+        return True
 
     def _current(self, gen: _Generation, batch: _Batch, product_id: str) -> _State | None:
         if product_id in batch.states:
