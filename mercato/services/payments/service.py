@@ -38,6 +38,7 @@ from mercato.services.payments.provider import (
     Provider,
     ProviderUnavailable,
     Refused,
+    WebhookEvent,
     made_by_mercato,
     outside_charge_limits,
     refund_metadata,
@@ -518,7 +519,7 @@ async def payment_with_records(db: Database, order_id: str) -> PaymentOut:
 HANDLED_EVENTS = frozenset({"charge.dispute.created", "charge.refunded"})
 
 
-async def handle_provider_event(db: Database, provider: Provider, event: stripe.Event) -> None:
+async def handle_provider_event(db: Database, provider: Provider, event: WebhookEvent) -> None:
     """Apply a verified webhook once: disputes, and refunds made outside Mercato (e.g. the dashboard).
     Intent events only confirm what checkout recorded synchronously, so they are acknowledged unread.
 
@@ -527,7 +528,7 @@ async def handle_provider_event(db: Database, provider: Provider, event: stripe.
     and the webhook for one may arrive before that record commits, so it must not count them."""
     if event.type not in HANDLED_EVENTS:
         return
-    obj = event.data.object.to_dict()
+    obj = event.object
     intent_id = obj.get("payment_intent") if event.type.startswith("charge.") else obj.get("id")
     if not intent_id:
         return
