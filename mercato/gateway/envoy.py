@@ -21,9 +21,10 @@ is the security argument:
 5. the staff MFA check (RBAC on that metadata) refuses a staff token without `mfa: true`.
 6. buffer enforces the request body limit.
 7. cache answers anonymous GETs of the routes marked `cacheable` from memory while the service's
-   `Cache-Control` allows, and revalidates them with the service by ETag (`cache_filter`). It comes
-   last but for the router: a request it takes on (a cacheable one, hit or miss) skips every filter
-   after it, so every check above has been made for it already.
+   `Cache-Control` allows, and revalidates them with the service by ETag (`mercato.gateway.cache`;
+   before it, on those routes only, a Lua filter gives them all one Host for the key). It comes last
+   but for the router: a request it takes on (a cacheable one, hit or miss) skips every filter after
+   it, so every check above has been made for it already.
 8. router forwards to the service's cluster.
 
 Every reply Envoy makes itself (401, 403, 404, 413, 429, 503, ...) is rewritten by
@@ -205,8 +206,8 @@ def _without_second_factor() -> Config:
 
 
 def _envoy_routes(route: Route, settings: GatewaySettings) -> list[Config]:
-    """The route's Envoy route; a cacheable one goes through the cache and `cache-fill`, after copies of
-    it for requests with a personal header, which bypass both (mercato.gateway.cache)."""
+    """The route's Envoy route; a cacheable one goes through the cache, after copies of it for requests
+    with a personal header, which bypass it (mercato.gateway.cache)."""
     entry = _envoy_route(route, settings)
     if not settings.cache:
         return [entry]
@@ -215,10 +216,9 @@ def _envoy_routes(route: Route, settings: GatewaySettings) -> list[Config]:
         return [entry]
     cached = {
         **entry,
-        "route": {**entry["route"], "cluster": CACHE_FILL},
         "typed_per_filter_config": {**entry["typed_per_filter_config"], CACHE_KEY_FILTER: cache_key()},
     }
-    return [*personal_bypass(entry, route.service), cached]
+    return [*personal_bypass(entry), cached]
 
 
 def _to_service(service: str) -> Config:
