@@ -316,7 +316,7 @@ async def run_catalog_bench(
     return results
 
 
-def _by_run(title: str, results: list[RunResult], values: str, *, at_least: float) -> Table:
+def _by_run(title: str, results: list[RunResult], values: str, *, at_least: float, digits: int) -> Table:
     """Runs down, processes (or services) across: only those with at least `at_least` in some run."""
     table = Table(title=title)
     table.add_column("run")
@@ -329,7 +329,7 @@ def _by_run(title: str, results: list[RunResult], values: str, *, at_least: floa
         table.add_column(name, justify="right")
     for result in results:
         row = getattr(result, values)
-        table.add_row(result.target.name, *(f"{row.get(name, float('nan')):.2f}" for name in columns))
+        table.add_row(result.target.name, *(f"{row.get(name, float('nan')):.{digits}f}" for name in columns))
     return table
 
 
@@ -362,7 +362,15 @@ def print_results(
     console.print(summary)
     for result in results:
         console.print(f"  [bold]{result.target.name}[/]: {result.target.description}")
-    console.print(_by_run("SQL statements per request, by service", results, "statements", at_least=0.05))
     console.print(
-        _by_run("CPU ms per request, by process (all: the platform's)", results, "cpu_ms", at_least=0.05)
+        _by_run("SQL statements per request, by service", results, "statements", at_least=0.01, digits=2)
+    )
+    console.print(
+        _by_run(
+            "CPU ms per request, by process (all: the platform's)",
+            results,
+            "cpu_ms",
+            at_least=0.005,
+            digits=3,
+        )
     )
