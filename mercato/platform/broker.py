@@ -187,7 +187,12 @@ class Broker:
                 self._pull_subscriptions.append(pull)
                 self._pull_tasks.append(
                     asyncio.create_task(
-                        jetstream.pull_forever(pull, on_deliveries, batch_size=self.batch_size)
+                        jetstream.pull_forever(
+                            pull,
+                            on_deliveries,
+                            batch_size=self.batch_size,
+                            linger_seconds=subscription.linger_seconds,
+                        )
                     )
                 )
 

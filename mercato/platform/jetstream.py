@@ -37,19 +37,23 @@ def consumer_config(subscription: Subscription, *, filter_subject: str) -> Consu
     )
 
 
-async def pull_forever(pull: Any, on_deliveries: OnDeliveries, *, batch_size: int) -> None:
-    """Wait for the next message; then take, without waiting, what else is already there (up to a
-    batch), hand the batch over, and acknowledge it — each message, or ask for it again after the delay
-    the consumer set on it (a nak with delay: JetStream counts the deliveries). If handling raised, the
-    whole batch comes again a second later."""
+async def pull_forever(
+    pull: Any, on_deliveries: OnDeliveries, *, batch_size: int, linger_seconds: float = 0.0
+) -> None:
+    """Wait for the next message (then, if the subscription lingers, that much longer); then take,
+    without waiting, what else is already there (up to a batch), hand the batch over, and acknowledge
+    it — each message, or ask for it again after the delay the consumer set on it (a nak with delay:
+    JetStream counts the deliveries). If handling raised, the whole batch comes again a second later."""
     while True:
         try:
             messages = await pull.fetch(batch=1, timeout=5.0)
-            if messages[-1].metadata.num_pending > 0:
+            pending = messages[-1].metadata.num_pending
+            if linger_seconds:
+                await asyncio.sleep(linger_seconds)
+                pending = (await pull.consumer_info()).num_pending
+            if pending > 0:
                 with contextlib.suppress(TimeoutError, nats.errors.TimeoutError):
-                    messages += await pull.fetch(
-                        batch=min(batch_size - 1, messages[-1].metadata.num_pending), timeout=1.0
-                    )
+                    messages += await pull.fetch(batch=min(batch_size - 1, pending), timeout=1.0)
         except (TimeoutError, nats.errors.TimeoutError):
             continue  # idle
         except asyncio.CancelledError:

@@ -36,6 +36,7 @@ class Subscription:
     aggregate: str
     event_types: tuple[str, ...]
     start: Literal["new", "all"] = "new"  # where a brand-new subscription begins
+    linger_seconds: float = 0.0  # see `Handlers.linger_seconds`
 
     @property
     def name(self) -> str:

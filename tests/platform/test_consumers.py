@@ -282,6 +282,26 @@ async def test_a_batch_with_a_duplicate_and_a_poison_event(db, broker):
         assert batches[0] == 5  # six deliveries, one of them a duplicate
 
 
+async def test_a_lingering_subscription_gathers_what_arrives_meanwhile_into_one_batch(db, nats_broker):
+    """Search lingers after an event so that one index commit serves the events of concurrent checkouts:
+    events published while the consumer lingers after the first come with it, in one batch."""
+    batches: list[int] = []
+    handlers = make_batch_handlers(set(), batches)
+    handlers.linger_seconds = 2.0
+    consumer = await started(consumer_for(db, nats_broker, handlers))
+    try:
+        await stage(db, "ord_f", ["one"])
+        await relay_all(db, nats_broker.settings)
+        await asyncio.sleep(0.2)  # the consumer has the first one and lingers
+        await stage(db, "ord_f", ["two", "three"])
+        await relay_all(db, nats_broker.settings)
+        await wait_for(lambda: _count(db, 3))
+    finally:
+        await consumer.stop()
+    assert batches == [3]
+    assert [r.to_state for r in await effect_rows(db)] == ["one", "two", "three"]
+
+
 @pytest.fixture
 def nats_broker(tmp_path):
     """A NATS server this test may stop and start (the machine's RabbitMQ is not ours to stop; the

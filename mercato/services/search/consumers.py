@@ -16,8 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.contracts.events import Event, InventoryChanged, ProductCreated, ProductDeleted, ProductUpdated
 from mercato.platform.handlers import BatchContext, Handlers, Received
 
-# "all": a new search replica builds its index from the whole stream.
-handlers = Handlers("search", start="all")
+# "all": a new search replica builds its index from the whole stream. Every batch costs an index commit
+# (about 15 ms of CPU, whatever its size): lingering a quarter of a second after an event gathers the
+# stock changes of concurrent checkouts into one commit (anonymous search answers are cached for a
+# second anyway: Cache-Control max-age=1).
+handlers = Handlers("search", start="all", linger_seconds=0.25)
 
 
 def _stage(context: BatchContext, received: list[Received[Event]]) -> None:
