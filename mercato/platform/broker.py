@@ -309,14 +309,11 @@ class Broker:
     async def declare(self, subscriptions: list[Subscription]) -> None:
         """Create the stream/exchange and every subscription's durable consumer or queue, so that
         events published before a consumer first runs wait for it (run by `mercato broker setup`,
-        which `mercato up` calls, like a migration)."""
+        which `mercato up` calls, like a migration). An existing NATS consumer is brought up to this
+        configuration (JetStream updates what it allows to change, such as `max_ack_pending`)."""
         if self.kind == "nats":
             js = self.client.config.connection_state.stream  # nats-py's JetStream context
-
             for subscription in subscriptions:
-                with contextlib.suppress(Exception):
-                    await js.consumer_info(self.stream_name, subscription.name)
-                    continue
                 await js.add_consumer(self.stream_name, self._consumer_config(subscription))
         elif self.kind == "rabbitmq":
             exchange = await self.client.declare_exchange(self.exchange)

@@ -18,6 +18,7 @@ from mercato.platform.broker import Broker, EventPublisher
 from mercato.platform.consumers import ConsumerSettings, EventConsumer, ReplayFailed
 from mercato.platform.db import Database
 from mercato.platform.handlers import Handlers, Received
+from mercato.platform.jetstream import MAX_ACK_PENDING, consumer_config
 from mercato.platform.messaging import OutboundEvent
 from mercato.platform.outbox import record_event
 from mercato.platform.relay import Relay
@@ -346,3 +347,21 @@ async def _outbox_envelope(db: Database, event_id: str) -> dict:
         return (
             await session.execute(select(outbox.c.envelope).where(outbox.c.event_id == event_id))
         ).scalar()
+
+
+async def test_declaring_brings_an_existing_consumer_up_to_date(nats_broker):
+    """`mercato broker setup` on an installation whose consumers an older version created: their
+    configuration catches up (here: room for events waiting out a retry)."""
+    [subscription] = make_handlers(set()).subscriptions()
+    broker = Broker(nats_broker.settings)
+    await broker.start()
+    try:
+        js = broker.client.config.connection_state.stream
+        older = consumer_config(subscription, filter_subject=f"{broker.ns}.order.>")
+        older.max_ack_pending = 200
+        await js.add_consumer(broker.stream_name, older)
+        await broker.declare([subscription])
+        info = await js.consumer_info(broker.stream_name, subscription.name)
+    finally:
+        await broker.stop()
+    assert info.config.max_ack_pending == MAX_ACK_PENDING
