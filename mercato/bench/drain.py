@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -248,6 +249,7 @@ async def run_drain_bench(*, events: int, customers: int, console: Console) -> l
             if process is not None:
                 process.terminate()
                 process.wait(timeout=15)
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def _since(
