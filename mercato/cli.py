@@ -460,7 +460,8 @@ def bench_checkout(
         float | None, typer.Option(help="Checkouts/s to offer (open loop); default: flat out.")
     ] = None,
 ) -> None:
-    """Customers buying through the gateway: checkouts/s, latency percentiles, SQL statements per checkout."""
+    """Customers buying through the gateway: checkouts/s, latency percentiles, SQL statements and CPU
+    milliseconds per checkout, by service and process."""
     from mercato.bench.checkout import print_result, run_checkout_bench
 
     result = asyncio.run(
