@@ -19,7 +19,8 @@ import httpx
 import pytest
 
 from mercato.gateway.cache import CACHE_FILTER, CACHE_KEY_FILTER
-from mercato.gateway.envoy import build_config
+from mercato.gateway.envoy import build_config, check_routes
+from mercato.gateway.routes import Route
 from mercato.gateway.settings import GatewaySettings
 from mercato.topology import Topology
 from tests.gateway.processes import Gateway, Upstream, assert_problem, running_gateway
@@ -178,6 +179,19 @@ def test_a_service_that_is_down_is_a_problem_503_through_the_cache_too(tmp_path:
         assert assert_problem(response, 503)["title"] == "Service unavailable"
     finally:
         stop(envoy)
+
+
+@pytest.mark.parametrize(
+    "route",
+    [
+        Route("/api/v1/me", "customers", "shopper", cacheable=True),
+        Route("/admin/v1/products", "catalog", "staff", cacheable=True),
+        Route("/admin/v1/auth/login", "customers", "staff-login", cacheable=True),
+    ],
+)
+def test_only_public_shop_routes_may_be_cacheable(route: Route) -> None:
+    with pytest.raises(ValueError, match="cacheable"):
+        check_routes((route,), TOPOLOGY)
 
 
 def test_the_cache_comes_right_before_the_router_and_can_be_turned_off() -> None:

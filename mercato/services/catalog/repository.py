@@ -214,11 +214,11 @@ async def store_documents(session: AsyncSession, documents: Sequence[Document], 
     )
     ids = [d.product_id for d in documents]
     await session.execute(delete(ProductDocumentCategory).where(ProductDocumentCategory.product_id.in_(ids)))
-    await insert_many(
-        session,
-        ProductDocumentCategory,
-        [{"category_id": c, "product_id": d.product_id} for d in documents for c in d.category_ids],
-    )
+    listed = [{"category_id": c, "product_id": d.product_id} for d in documents for c in d.category_ids]
+    if listed:  # (two replicas building the same documents at start-up insert the same rows)
+        await session.execute(
+            insert_or_merge(session, ProductDocumentCategory).on_conflict_do_nothing(), listed
+        )
 
 
 # --- writes --------------------------------------------------------------------------------------
