@@ -339,9 +339,13 @@ def test_outsiders_cannot_drain_the_staff_login_bucket(gateway: Gateway) -> None
 
 def test_staff_login_draws_from_the_auth_bucket(gateway: Gateway) -> None:
     transport = httpx.HTTPTransport(local_address=INSIDE)
+    time.sleep(1 / SETTINGS.auth_rate_per_second)  # at least one token back, whatever earlier tests took
     with httpx.Client(base_url=gateway.url, transport=transport, timeout=5) as client:
         statuses = [client.post("/admin/v1/auth/token").status_code for _ in range(SETTINGS.auth_burst + 5)]
-        assert statuses.count(200) >= SETTINGS.auth_burst - 3, statuses  # earlier tests used a few
+        # Earlier tests drew from the same bucket, how many tokens are back depends on their timing (one a
+        # second): at most a burst gets through, and a 429 within a few requests is the auth bucket's (the
+        # default bucket allows hundreds a second).
+        assert 1 <= statuses.count(200) <= SETTINGS.auth_burst, statuses
         limited = [status for status in statuses if status == 429]
         assert limited, statuses
         assert_problem(client.post("/admin/v1/auth/token"), 429)
