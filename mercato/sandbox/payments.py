@@ -156,11 +156,17 @@ class Endpoint:
     method: str
     path: str
     operation: Operation
-    publishable: bool = False  # may the publishable key call it (only tokenising cards)
+    publishable: bool = False  # may the publishable key call it (only tokenising cards and wallets)
 
 
 ENDPOINTS = [
     Endpoint("POST", "/v1/payment_methods", lambda led, p, _: led.create_payment_method(p), publishable=True),
+    Endpoint("POST", "/v1/tokens", lambda led, p, _: led.tokens.create(p), publishable=True),
+    Endpoint("GET", "/v1/tokens/{id}", lambda led, p, a: led.retrieve("token", a["id"], p)),
+    # Google Pay's TEST environment, which creates the wallet's token at the provider (see payments_wallets)
+    Endpoint(
+        "POST", "/_sandbox/wallets/google_pay", lambda led, p, _: led.tokens.google_pay(p), publishable=True
+    ),
     Endpoint("GET", "/v1/payment_methods/{id}", lambda led, p, a: led.retrieve("payment_method", a["id"], p)),
     Endpoint("POST", "/v1/payment_intents", lambda led, p, _: led.create_intent(p)),
     Endpoint("GET", "/v1/payment_intents", lambda led, p, _: led.list_intents(p)),

@@ -27,6 +27,7 @@ from mercato.sandbox.payments_cards import (
     tokenise,
 )
 from mercato.sandbox.payments_store import Store
+from mercato.sandbox.payments_wallets import Tokens
 from mercato.sandbox.payments_wire import (
     API_VERSION,
     DOC_URL,
@@ -73,6 +74,7 @@ LABELS = {
     "refund": "refund",
     "dispute": "dispute",
     "event": "event",
+    "token": "token",
 }
 ID_PREFIXES = {
     "pi": "payment_intent",
@@ -81,6 +83,7 @@ ID_PREFIXES = {
     "re": "refund",
     "dp": "dispute",
     "evt": "event",
+    "tok": "token",
 }
 
 # Which request caused the events emitted now (Stripe puts it in `event.request`).
@@ -94,6 +97,7 @@ class Ledger:
         self.store = store
         self.webhook_url = webhook_url
         self.fingerprint_salt = fingerprint_salt
+        self.tokens = Tokens(store, fingerprint_salt)
         self.on_event: Callable[[], None] = lambda: None
 
     # --- generic reads ----------------------------------------------------------------------------
@@ -152,18 +156,28 @@ class Ledger:
         card_params = p.nested("card")
         if card_params is None:
             raise invalid("Missing required param: card.", param="card", code="parameter_missing")
-        card_params.reject_unknown({"number", "exp_month", "exp_year", "cvc"})
-        card = tokenise(
-            card_params.text("number", required=True, max_length=40) or "",
-            card_params.integer("exp_month", required=True) or 0,
-            card_params.integer("exp_year", required=True) or 0,
-            card_params.text("cvc", max_length=10),
-            self.fingerprint_salt,
-        )
-        return self._insert_payment_method(card, _billing_details(p.nested("billing_details")), p.metadata())
+        card_params.reject_unknown({"number", "exp_month", "exp_year", "cvc", "token"})
+        wallet = None
+        token = card_params.text("token", max_length=255)
+        if token is not None:  # a card token, from a wallet (Apple Pay, Google Pay) or Stripe's tests
+            card, wallet = self.tokens.redeem(token)
+        else:
+            card = tokenise(
+                card_params.text("number", required=True, max_length=40) or "",
+                card_params.integer("exp_month", required=True) or 0,
+                card_params.integer("exp_year", required=True) or 0,
+                card_params.text("cvc", max_length=10),
+                self.fingerprint_salt,
+            )
+        billing = _billing_details(p.nested("billing_details"))
+        return self._insert_payment_method(card, billing, p.metadata(), wallet)
 
     def _insert_payment_method(
-        self, card: Card, billing_details: dict[str, Any], metadata: dict[str, str] | None
+        self,
+        card: Card,
+        billing_details: dict[str, Any],
+        metadata: dict[str, str] | None,
+        wallet: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         method = {
             "id": new_id("pm"),
@@ -188,7 +202,7 @@ class Ledger:
                 "networks": {"available": [card.brand], "preferred": None},
                 "regulated_status": "unregulated",
                 "three_d_secure_usage": {"supported": True},
-                "wallet": None,
+                "wallet": wallet,
             },
             "created": now(),
             "customer": None,
