@@ -123,6 +123,44 @@ def test_a_declined_card_is_402_and_the_stock_is_back(platform, gateway, card, d
     assert gateway.get("/api/v1/cart", headers=auth).json()["item_count"] == 3  # the cart is kept to retry
 
 
+def _wallet_payment_method(platform, wallet: str) -> str:
+    """What the app does with a wallet: a token at the provider (Apple Pay's payment data, or the token
+    Google Pay hands over), then a card PaymentMethod from it, both with the publishable key."""
+    publishable = {"Authorization": "Bearer pk_test_mercato_sandbox"}
+    if wallet == "apple_pay":
+        token = httpx.post(
+            f"{platform.sandbox}/v1/tokens",
+            headers=publishable,
+            data={"pk_token": "eyJ2ZXJzaW9uIjoiRUNfdjEifQ==", "pk_token_payment_network": "Visa"},
+        ).json()
+    else:
+        token = httpx.post(f"{platform.sandbox}/_sandbox/wallets/google_pay", headers=publishable).json()
+    method = httpx.post(
+        f"{platform.sandbox}/v1/payment_methods",
+        headers=publishable,
+        data={"type": "card", "card[token]": token["id"]},
+    ).json()
+    return method["id"]
+
+
+@pytest.mark.parametrize("wallet", ["apple_pay", "google_pay"])
+def test_a_wallet_pays_like_a_card(platform, gateway, wallet):
+    auth = _customer(platform)
+    sku = _sku_with_stock(platform, gateway, stock=3)
+    gateway.post("/api/v1/cart/items", json={"sku": sku}, headers=auth)
+
+    response = _checkout(gateway, auth, _wallet_payment_method(platform, wallet))
+
+    assert response.status_code == 201, response.text
+    [intent] = _intents_for(platform, response.json()["id"])
+    assert intent["status"] == "succeeded"
+    method = httpx.get(
+        f"{platform.sandbox}/v1/payment_methods/{intent['payment_method']}", headers=SANDBOX_KEY
+    )
+    assert method.json()["card"]["wallet"]["type"] == wallet
+    assert platform.available(sku) == 2
+
+
 def test_replaying_a_checkout_returns_the_same_order_and_charges_once(platform, gateway):
     auth = _customer(platform)
     sku = _sku_with_stock(platform, gateway, stock=5)
