@@ -150,6 +150,7 @@ def _print_urls(topology: Topology, *, staff: tuple[str, str] | None = None) -> 
     table.add_row("payment provider sandbox (Stripe API)", topology.payment_sandbox_url)
     table.add_row("e-mail sink: every e-mail sent (web view)", topology.mail_sink_web_url)
     table.add_row("SMS sandbox: every SMS sent (Twilio API)", topology.sms_sandbox_url)
+    table.add_row("push stand-ins: every push sent (APNs, FCM)", topology.push_sandbox_url)
     from mercato.platform.broker import BrokerSettings
 
     broker = BrokerSettings()
@@ -187,6 +188,10 @@ def up(
     if seed_demo:
         seed()
     staff = _seed_initial_admin()  # development: the back office's first admin
+    # The push stand-ins' credentials (APNs .p8 key, FCM service account, TLS certificate), as other keys
+    from mercato.sandbox import push_keys
+
+    push_keys.ensure(var_dir() / "keys", token_uri=f"{topology.push_sandbox_url}/token")
     config = write_config(topology, GatewaySettings(), var_dir() / "gateway" / "envoy.json")
     env = {"MERCATO_VAR_DIR": str(var_dir()), "MERCATO_PORT_OFFSET": str(topology.offset)}
     sandbox_env = env | {"MERCATO_PAYMENT_SANDBOX_WEBHOOK_URL": f"{topology.gateway_url}/webhooks/stripe"}
@@ -229,6 +234,12 @@ def up(
             argv=[sys.executable, "-m", "mercato.sandbox.sms"],
             env=env,
             ready_url=f"{topology.sms_sandbox_url}/_sandbox/health",
+        ),
+        ProcessSpec(
+            name="push-sandbox",
+            argv=[sys.executable, "-m", "mercato.sandbox.push"],
+            env=env,
+            ready_url=f"{topology.push_sandbox_url}/_sandbox/health",
         ),
         *(
             ProcessSpec(

@@ -137,6 +137,22 @@ class Topology:
     def mail_sink_web_url(self) -> str:
         return f"http://{HOST}:{self.mail_sink_web_port}"
 
+    @property
+    def push_sandbox_apns_port(self) -> int:
+        """The APNs stand-in: HTTP/2 over TLS (a self-signed certificate under var/keys), as Apple's
+        api.push.apple.com:443 speaks it; aioapns connects to it."""
+        return self._port(8127)
+
+    @property
+    def push_sandbox_port(self) -> int:
+        """The FCM stand-in (Google's OAuth2 token endpoint and FCM HTTP v1's send), plus the web view
+        and JSON of every push both stand-ins received."""
+        return self._port(8128)
+
+    @property
+    def push_sandbox_url(self) -> str:
+        return f"http://{HOST}:{self.push_sandbox_port}"
+
 
 def var_dir() -> Path:
     """Where the embedded profile keeps its state: SQLite files, keys, images, logs."""

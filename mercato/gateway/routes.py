@@ -75,6 +75,8 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/cart", "orders", "shopper"),
     Route("/api/v1/checkout", "orders", "shopper", exact=True),
     Route("/api/v1/orders", "orders", "shopper"),
+    # notifications: the phones a shopper takes push notifications on (ahead of any /mobile/v1 prefix)
+    Route("/mobile/v1/devices", "notifications", "shopper"),
     # payments: the provider's webhooks (authenticated by their Stripe-Signature, not by a token)
     Route("/webhooks/stripe", "payments", "public", exact=True),
     # --- the back office: staff only, from allowlisted addresses ------------------------------------

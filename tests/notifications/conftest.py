@@ -1,5 +1,6 @@
 """The notifications service in-process on a real database, writing through real providers: the SMTP
-sink and the Twilio-compatible SMS sandbox, each a real subprocess on its own ports.
+sink, the Twilio-compatible SMS sandbox and the APNs and FCM stand-ins, each a real subprocess on its
+own ports.
 
 With the broker off (tests/conftest.py), a test hands events to the real consumer kernel itself —
 `Service.deliver(...)` is `app.state.consumer.on_deliveries(...)`: handlers, inbox, retries and dead
@@ -30,6 +31,7 @@ from tests.sandbox.processes import StandIn
 
 MAIL_TOPOLOGY = Topology(offset=17200)  # ports below the ephemeral range, clear of other tests
 SMS_TOPOLOGY = Topology(offset=17300)
+PUSH_TOPOLOGY = Topology(offset=17400)
 DEADLINE_SECONDS = 15.0
 
 T = TypeVar("T")
@@ -109,6 +111,62 @@ class SmsSandbox(Provider):
         )
 
 
+class PushSandbox(Provider):
+    """The APNs and FCM stand-ins (`mercato.sandbox.push`), with their credentials in `keys_dir`."""
+
+    keys_dir: Path
+
+    async def pushes(self, token: str) -> list[dict[str, Any]]:
+        """What the stand-ins received for `token` (accepted or not), newest first."""
+        async with httpx.AsyncClient(base_url=self.web_url) as client:
+            response = await client.get("/_sandbox/pushes", params={"token": token})
+        assert response.status_code == 200, response.text
+        return response.json()["data"]
+
+    async def wait_for(self, token: str, count: int = 1) -> list[dict[str, Any]]:
+        return await eventually(
+            lambda: self.pushes(token), lambda found: len(found) >= count, what=f"{count} push(es) to {token}"
+        )
+
+    async def unregister(self, token: str) -> None:
+        """The app was uninstalled: from now on the providers say the token is gone."""
+        async with httpx.AsyncClient(base_url=self.web_url) as client:
+            response = await client.post("/_sandbox/unregistered", json={"token": token})
+        assert response.status_code == 200, response.text
+
+    def settings(self) -> dict[str, Any]:
+        """NotificationsSettings that send to these stand-ins, with their credentials."""
+        return {
+            "apns_host": "127.0.0.1",
+            "apns_port": self.topology.push_sandbox_apns_port,
+            "apns_key_file": self.keys_dir / "push-sandbox-apns-key.p8",
+            "apns_key_id": "MERCATO0KY",
+            "apns_team_id": "MERCATO0TM",
+            "apns_ca_file": self.keys_dir / "push-sandbox-tls.pem",
+            "fcm_base_url": self.web_url,
+            "fcm_project_id": "mercato-sandbox",
+            "fcm_service_account_file": self.keys_dir / "push-sandbox-fcm-service-account.json",
+            "fcm_token_uri": f"{self.web_url}/token",
+        }
+
+
+@pytest.fixture(scope="module")
+def push_sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PushSandbox]:
+    root = tmp_path_factory.mktemp("push-sandbox")
+    sandbox = PushSandbox(
+        module="mercato.sandbox.push",
+        topology=PUSH_TOPOLOGY,
+        env={"MERCATO_PUSH_SANDBOX_KEYS_DIR": str(root / "keys")},
+        log_file=root / "sandbox.log",
+        web_url=PUSH_TOPOLOGY.push_sandbox_url,
+        ports=(PUSH_TOPOLOGY.push_sandbox_port, PUSH_TOPOLOGY.push_sandbox_apns_port),
+    )
+    sandbox.keys_dir = root / "keys"
+    sandbox.start()
+    yield sandbox
+    sandbox.stop()
+
+
 @pytest.fixture(scope="module")
 def mail_sink(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MailSink]:
     root = tmp_path_factory.mktemp("mail-sink")
@@ -181,6 +239,25 @@ class Service:
             what="every message sent",
         )
 
+    async def register_device(self, customer_id: str | None, platform: str, token: str) -> httpx.Response:
+        """POST /mobile/v1/devices as the gateway forwards it for a shopper (None: not signed in)."""
+        headers = {"x-mercato-customer-id": customer_id, "x-mercato-token-issued-at": str(int(time.time()))}
+        return await self.client.post(
+            "/mobile/v1/devices",
+            json={"platform": platform, "token": token},
+            headers={k: v for k, v in headers.items() if customer_id is not None},
+        )
+
+    async def unregister_device(self, customer_id: str | None, token: str) -> httpx.Response:
+        headers = {"x-mercato-customer-id": customer_id} if customer_id else {}
+        return await self.client.delete(f"/mobile/v1/devices/{token}", headers=headers)
+
+    async def communications(self, customer_id: str) -> dict[str, Any]:
+        """GET /internal/customers/{id}/communications: their devices and messages."""
+        response = await self.client.get(f"/internal/customers/{customer_id}/communications")
+        assert response.status_code == 200, response.text
+        return response.json()
+
     async def dead_letters(self) -> list[dict[str, Any]]:
         response = await self.client.get("/internal/dead-letters")
         assert response.status_code == 200, response.text
@@ -188,7 +265,7 @@ class Service:
 
 
 @pytest.fixture
-async def notifications(databases, backend, mail_sink, sms_sandbox) -> AsyncIterator[Service]:
+async def notifications(databases, backend, mail_sink, sms_sandbox, push_sandbox) -> AsyncIterator[Service]:
     settings = NotificationsSettings(
         environment="test",
         database_url=await databases.fresh("notifications", backend),
@@ -198,6 +275,7 @@ async def notifications(databases, backend, mail_sink, sms_sandbox) -> AsyncIter
         twilio_api_base_url=sms_sandbox.web_url,
         dispatch_interval_seconds=0.2,
         dispatch_retry_base_seconds=0.2,
+        **push_sandbox.settings(),
     )
     app = build_app(settings)
     async with (

@@ -50,6 +50,7 @@ def registered(
     name: str = "Ada Lovelace",
     language: str = "en",
     customer_id: str | None = None,
+    push: bool = False,
 ) -> CustomerRegistered:
     return CustomerRegistered(
         customer_id=customer_id or new_id("cus"),
@@ -57,7 +58,7 @@ def registered(
         name=name,
         phone=phone,
         language=language,
-        opt_ins=OptIns(email=email_opt_in, sms=sms, push=False),
+        opt_ins=OptIns(email=email_opt_in, sms=sms, push=push),
         registered_at=_now(),
     )
 
@@ -71,6 +72,7 @@ def updated(
     email_opt_in: bool = True,
     name: str = "Ada Lovelace",
     language: str = "en",
+    push: bool = False,
 ) -> CustomerUpdated:
     return CustomerUpdated(
         customer_id=customer_id,
@@ -78,9 +80,19 @@ def updated(
         name=name,
         phone=phone,
         language=language,
-        opt_ins=OptIns(email=email_opt_in, sms=sms, push=False),
+        opt_ins=OptIns(email=email_opt_in, sms=sms, push=push),
         updated_at=_now(),
     )
+
+
+def apns_token() -> str:
+    """A fresh APNs device token: 64 hexadecimal characters."""
+    return uuid.uuid4().hex + uuid.uuid4().hex
+
+
+def fcm_token() -> str:
+    """A fresh FCM registration token, shaped like one (`<instance id>:APA91b…`)."""
+    return f"{uuid.uuid4().hex[:22]}:APA91b{uuid.uuid4().hex}{uuid.uuid4().hex}"
 
 
 def erased(*, customer_id: str) -> CustomerErased:

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from mercato.contracts.events import (
     CustomerErased,
     CustomerRegistered,
+    CustomerSessionsRevoked,
     CustomerUpdated,
     OrderPlaced,
     OrderStatusChanged,
@@ -35,6 +36,13 @@ async def welcome_customer(
 @handlers.on(CustomerUpdated)
 async def remember_customer(session: AsyncSession, event: CustomerUpdated, context: HandlerContext) -> None:
     await service.remember_customer(session, event)
+
+
+@handlers.on(CustomerSessionsRevoked)
+async def end_customer_sessions(
+    session: AsyncSession, event: CustomerSessionsRevoked, context: HandlerContext
+) -> None:
+    await service.sessions_revoked(session, event)
 
 
 @handlers.on(CustomerErased)

@@ -1,10 +1,13 @@
 """The dispatcher: sends the messages consumers wrote, after their transaction committed.
 
 Woken right after each commit that wrote messages (and every few seconds besides), it claims due
-messages, sends them — e-mail over SMTP, SMS through Twilio — and records the outcome. A provider
+messages, sends them — e-mail over SMTP, SMS through Twilio, pushes through APNs or FCM — and records
+the outcome. A provider
 that is down is retried with exponential backoff up to `dispatch_max_attempts`; a permanent refusal
-(no such mailbox, invalid number) fails the message at once. Claims expire, so a message whose
-dispatcher died mid-send is sent again by another (with the same Message-ID).
+(no such mailbox, invalid number) fails the message at once. A push to a device its provider says is
+gone (uninstalled app, replaced token) fails, and the device is removed in the same transaction.
+Claims expire, so a message whose dispatcher died mid-send is sent again by another (with the same
+Message-ID, or apns-id).
 """
 
 from __future__ import annotations
@@ -16,8 +19,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
 from mercato.platform.db import Database
-from mercato.services.notifications import mail
+from mercato.services.notifications import mail, push
 from mercato.services.notifications import repository as repo
+from mercato.services.notifications.devices import token_hash
 from mercato.services.notifications.mail import Mailer
 from mercato.services.notifications.models import Message
 from mercato.services.notifications.settings import NotificationsSettings
@@ -31,6 +35,12 @@ class SmsSender(Protocol):
     async def send(self, *, to: str, body: str) -> str: ...
 
 
+class PushSender(Protocol):
+    async def send(
+        self, *, platform: str, message_id: str, token: str, title: str, body: str, data: dict[str, str]
+    ) -> str: ...
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -40,6 +50,7 @@ class Dispatcher:
         mailer: Mailer,
         sms: SmsSender,
         sms_is_permanent: Any,
+        pusher: PushSender,
         metrics: Any = None,
         batch_size: int = 100,
     ) -> None:
@@ -48,6 +59,7 @@ class Dispatcher:
         self.mailer = mailer
         self.sms = sms
         self.sms_is_permanent = sms_is_permanent
+        self.pusher = pusher
         self.metrics = metrics
         self.batch_size = batch_size
         self.wakeup = asyncio.Event()
@@ -80,9 +92,15 @@ class Dispatcher:
             ids = await repo.claim(session, due, now=now, until=now + timedelta(seconds=CLAIM_SECONDS))
         claimed = [message for message in due if message.id in ids]
         outcomes = [{"message_id": message.id, **await self._send(message)} for message in claimed]
+        gone = [
+            {"gone_hash": token_hash(message.to_address), "before": now}
+            for message, outcome in zip(claimed, outcomes, strict=True)
+            if outcome.pop("device_gone", False)
+        ]
         if outcomes:
             async with self.db.unit_of_work() as session:
                 await repo.mark(session, outcomes)
+                await repo.forget_gone_devices(session, gone)
         return len(claimed)
 
     async def _send(self, message: Message) -> dict[str, Any]:
@@ -98,10 +116,22 @@ class Dispatcher:
                         html=message.body_html,
                     )
                 )
+            elif message.channel == "push":
+                provider_id = await self.pusher.send(
+                    platform=message.platform or "",
+                    message_id=message.id,
+                    token=message.to_address,
+                    title=message.subject or "",
+                    body=message.body_text,
+                    data={"order_id": message.order_id or "", "type": message.kind},
+                )
             else:
                 provider_id = await self.sms.send(to=message.to_address, body=message.body_text)
         except Exception as exc:
-            permanent = mail.is_permanent(exc) if message.channel == "email" else self.sms_is_permanent(exc)
+            permanent = {
+                "email": mail.is_permanent,
+                "push": push.is_permanent,
+            }.get(message.channel, self.sms_is_permanent)(exc)
             final = permanent or attempt >= self.settings.dispatch_max_attempts
             delay = min(300.0, self.settings.dispatch_retry_base_seconds * 2 ** (attempt - 1))
             self._count(message, "failed" if final else "retried")
@@ -116,6 +146,7 @@ class Dispatcher:
                 },
             )
             return {
+                "device_gone": isinstance(exc, push.DeviceGone),
                 "new_status": "failed" if final else "pending",
                 "new_provider_id": None,
                 "new_sent_at": None,

@@ -1,6 +1,8 @@
-"""The notifications service: consumes events and writes to people — e-mail over SMTP, SMS via Twilio.
+"""The notifications service: consumes events and writes to people — e-mail over SMTP, SMS via Twilio,
+push through APNs (iOS) and FCM (Android).
 
-Its HTTP surface is health, metrics, its sent log and its dead letters, all private.
+Its HTTP surface: the shopper's devices for push (`/mobile/v1/devices`, through the gateway); private
+health, metrics, its sent log, a customer's communications (for their export) and dead letters.
 """
 
 from __future__ import annotations
@@ -11,10 +13,11 @@ import contextlib
 from fastapi import FastAPI
 
 from mercato.platform.app import create_app
-from mercato.services.notifications.api import internal
+from mercato.services.notifications.api import internal, mobile
 from mercato.services.notifications.consumers import handlers
 from mercato.services.notifications.dispatch import Dispatcher
 from mercato.services.notifications.mail import Mailer
+from mercato.services.notifications.push import Pusher
 from mercato.services.notifications.rendering import Renderer
 from mercato.services.notifications.settings import NotificationsSettings
 from mercato.services.notifications.sms import TwilioSms, is_permanent
@@ -32,12 +35,14 @@ def build_app(settings: NotificationsSettings | None = None) -> FastAPI:
             from_number=settings.sms_from,
             api_base_url=settings.twilio_api_base_url or None,
         )
+        app.state.pusher = Pusher(settings)
         app.state.dispatcher = Dispatcher(
             db=app.state.db,
             settings=settings,
             mailer=app.state.mailer,
             sms=app.state.sms,
             sms_is_permanent=is_permanent,
+            pusher=app.state.pusher,
             metrics=app.state.metrics,
         )
         app.state.dispatch_task = asyncio.create_task(app.state.dispatcher.run())
@@ -48,12 +53,14 @@ def build_app(settings: NotificationsSettings | None = None) -> FastAPI:
             await app.state.dispatch_task
         await app.state.mailer.close()
         await app.state.sms.close()
+        await app.state.pusher.close()
 
     return create_app(
         settings=settings,
         title="Mercato notifications",
-        description="Order, shipping, refund and welcome messages by e-mail and SMS, once each.",
-        routers=[internal],
+        description="Order, shipping, refund and welcome messages by e-mail, SMS and push, once each; "
+        "the shopper's devices for push.",
+        routers=[mobile, internal],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         handlers=handlers,

@@ -67,7 +67,9 @@ class Message(Base):
     customer_id: Mapped[str] = mapped_column(String(40))
     order_id: Mapped[str | None] = mapped_column(String(40), index=True)
     kind: Mapped[str] = mapped_column(String(40))  # order_confirmation, order_shipped, …
-    channel: Mapped[str] = mapped_column(String(8))  # email | sms
+    channel: Mapped[str] = mapped_column(String(8))  # email | sms | push
+    # push: the device's platform, ios (APNs) or android (FCM); `to_address` is its token
+    platform: Mapped[str | None] = mapped_column(String(8))
     # Encrypted: an address and a message written to a person by name.
     to_address: Mapped[str] = mapped_column(Encrypted())
     subject: Mapped[str | None] = mapped_column(Encrypted())
@@ -76,9 +78,27 @@ class Message(Base):
     status: Mapped[str] = mapped_column(String(12))  # pending | sent | failed
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Encrypted())  # an SMTP error may quote the address
-    provider_id: Mapped[str | None] = mapped_column(String(200))  # SMTP Message-ID or Twilio SID
+    provider_id: Mapped[str | None] = mapped_column(String(200))  # Message-ID, Twilio SID, apns-id, FCM name
     event_id: Mapped[str] = mapped_column(String(36))
     event_occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Device(Base):
+    """A phone of a customer's that takes push notifications: its platform and its APNs device token or
+    FCM registration token. A token belongs to one customer at a time (an app signed in with another
+    account on the same phone moves it); the token is encrypted like any contact detail and looked up
+    by its SHA-256 (a provider's token is a long random value: no blind index needed)."""
+
+    __tablename__ = "devices"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    customer_id: Mapped[str] = mapped_column(String(40), index=True)
+    platform: Mapped[str] = mapped_column(String(8))  # ios | android
+    token: Mapped[str] = mapped_column(Encrypted())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())  # registered by this customer
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime()
+    )  # last registered (the app does it each start)

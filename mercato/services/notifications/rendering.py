@@ -1,5 +1,6 @@
-"""Messages from Jinja2 templates: for each kind, a subject, a text and an HTML body for e-mail, and an
-optional SMS text. HTML is autoescaped; the text and SMS templates are not (they are not HTML)."""
+"""Messages from Jinja2 templates: for each kind, a subject, a text and an HTML body for e-mail, an
+optional SMS text and an optional push (`<kind>.push.jinja`: its first line the title, the rest the
+body). HTML is autoescaped; the text, SMS and push templates are not (they are not HTML)."""
 
 from __future__ import annotations
 
@@ -31,6 +32,7 @@ class Rendered:
     text: str
     html: str
     sms: str | None
+    push: tuple[str, str] | None = None  # (title, body)
 
 
 class Renderer:
@@ -62,8 +64,15 @@ class Renderer:
         if with_sms:
             with contextlib.suppress(TemplateNotFound):
                 sms = self.plain.get_template(f"{kind}.sms.jinja").render(context).strip()
+        push = None
+        with contextlib.suppress(TemplateNotFound):
+            title, _, body = (
+                self.plain.get_template(f"{kind}.push.jinja").render(context).strip().partition("\n")
+            )
+            push = (" ".join(title.split()), " ".join(body.split()))
         return Rendered(
             subject=subject,
+            push=push,
             text=self.plain.get_template(f"{kind}.txt.jinja").render(context).strip() + "\n",
             html=self.html.get_template(f"{kind}.html.jinja").render({**context, "subject": subject}),
             sms=sms,

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, false, or_, select, update
+from sqlalchemy import bindparam, delete, false, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.platform.db import insert_or_merge
-from mercato.services.notifications.models import Message, OrderSummary, Recipient
+from mercato.services.notifications.models import Device, Message, OrderSummary, Recipient
 
 
 async def upsert_recipient(session: AsyncSession, values: dict[str, Any]) -> None:
@@ -158,3 +158,66 @@ async def messages(
     if order_id:
         query = query.where(Message.order_id == order_id)
     return list((await session.execute(query)).scalars())
+
+
+# --- devices (push) ----------------------------------------------------------------------------------
+
+
+async def device(session: AsyncSession, token_hash: str) -> Device | None:
+    return await session.get(Device, token_hash)
+
+
+async def save_device(session: AsyncSession, values: dict[str, Any]) -> None:
+    """Insert the device, or give an existing token to this customer and platform (one statement: two
+    concurrent registrations of one token cannot both insert)."""
+    statement = insert_or_merge(session, Device.__table__)
+    await session.execute(
+        statement.values(**values).on_conflict_do_update(
+            index_elements=["token_hash"],
+            set_={
+                k: statement.excluded[k]
+                for k in ("customer_id", "platform", "token", "created_at", "updated_at")
+            },
+        )
+    )
+
+
+async def touch_device(session: AsyncSession, token_hash: str, values: dict[str, Any]) -> None:
+    await session.execute(update(Device).where(Device.token_hash == token_hash).values(**values))
+
+
+async def delete_device(session: AsyncSession, token_hash: str, customer_id: str) -> None:
+    await session.execute(
+        delete(Device).where(Device.token_hash == token_hash, Device.customer_id == customer_id)
+    )
+
+
+async def delete_devices(session: AsyncSession, customer_id: str) -> None:
+    await session.execute(delete(Device).where(Device.customer_id == customer_id))
+
+
+async def forget_gone_devices(session: AsyncSession, gone: list[dict[str, Any]]) -> None:
+    """Remove the devices a provider said are gone ({token_hash, before}), unless registered again
+    since the push was tried (a fresh registration of the same token is a working device again)."""
+    if gone:
+        table = Device.__table__
+        await session.execute(
+            delete(table).where(
+                table.c.token_hash == bindparam("gone_hash"), table.c.updated_at <= bindparam("before")
+            ),
+            gone,
+        )
+
+
+async def devices_of(session: AsyncSession, customer_ids: set[str]) -> dict[str, list[Device]]:
+    """The devices of those customers, by customer id, oldest first."""
+    found: dict[str, list[Device]] = {}
+    if customer_ids:
+        rows = await session.execute(
+            select(Device)
+            .where(Device.customer_id.in_(sorted(customer_ids)))
+            .order_by(Device.created_at, Device.token_hash)
+        )
+        for row in rows.scalars():
+            found.setdefault(row.customer_id, []).append(row)
+    return found

@@ -1,14 +1,21 @@
 from __future__ import annotations
 
+import re
 from datetime import datetime
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+
+MAX_TOKEN_LENGTH = 4096
+_APNS = re.compile(r"^[0-9a-fA-F]{64}$")
+_FCM = re.compile(r"^[A-Za-z0-9_:.\-]+$")
 
 
 class MessageOut(BaseModel):
     id: str
     kind: str
     channel: str
+    platform: str | None = None  # push: ios | android
     customer_id: str
     order_id: str | None
     to_address: str
@@ -25,3 +32,53 @@ class MessageOut(BaseModel):
 
 class MessageList(BaseModel):
     data: list[MessageOut]
+
+
+class DeviceIn(BaseModel):
+    """A phone to push to: its platform and the token its provider gave the app."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    platform: Literal["ios", "android"]
+    token: str = Field(
+        min_length=32,
+        max_length=MAX_TOKEN_LENGTH,
+        description="iOS: the APNs device token, 64 hexadecimal characters. Android: the FCM registration "
+        "token (letters, digits, `-`, `_`, `:` and `.`, at most 4096 characters).",
+    )
+
+    @field_validator("token")
+    @classmethod
+    def _token_fits_platform(cls, token: str, info: ValidationInfo) -> str:
+        platform = info.data.get("platform")
+        return normalised_token(platform, token) if platform else token
+
+
+class DeviceOut(BaseModel):
+    platform: Literal["ios", "android"]
+    token: str
+    created_at: datetime
+
+
+class DeviceRecord(DeviceOut):
+    updated_at: datetime
+
+
+class Communications(BaseModel):
+    """What notifications holds about one customer: their devices and every message written to them
+    (e-mail, SMS, push), newest first — for their GDPR export."""
+
+    customer_id: str
+    devices: list[DeviceRecord]
+    messages: list[MessageOut]
+
+
+def normalised_token(platform: str, token: str) -> str:
+    """The token as stored (APNs tokens in lower case); ValueError if it can't be one of `platform`'s."""
+    if platform == "ios":
+        if not _APNS.match(token):
+            raise ValueError("an APNs device token is 64 hexadecimal characters")
+        return token.lower()
+    if not (32 <= len(token) <= MAX_TOKEN_LENGTH and _FCM.match(token)):
+        raise ValueError("not an FCM registration token")
+    return token

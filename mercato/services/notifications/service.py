@@ -1,4 +1,5 @@
-"""Use cases: keep contact details and order summaries current, and decide which messages to write.
+"""Use cases: keep contact details and order summaries current, and decide which messages to write —
+e-mail, SMS, and a push to each of the customer's devices.
 
 Deciding happens in the consumer's transaction (with its inbox rows); sending happens after commit, in
 the dispatcher. So a message is written exactly once per purpose and channel (its dedup key), and is
@@ -20,6 +21,7 @@ from mercato.contracts.carriers import carrier_name, tracking_link
 from mercato.contracts.events import (
     CustomerErased,
     CustomerRegistered,
+    CustomerSessionsRevoked,
     CustomerUpdated,
     OrderPlaced,
     OrderStatusChanged,
@@ -28,6 +30,7 @@ from mercato.contracts.events import (
 )
 from mercato.platform.handlers import Received
 from mercato.platform.ids import new_id
+from mercato.platform.sessions import end_sessions, hold_customer
 from mercato.services.notifications import repository as repo
 from mercato.services.notifications.rendering import Rendered, Renderer
 
@@ -64,8 +67,17 @@ async def remember_customer(session: AsyncSession, event: CustomerRegistered | C
     )
 
 
+async def sessions_revoked(session: AsyncSession, event: CustomerSessionsRevoked) -> None:
+    await end_sessions(session, event.customer_id, event.revoked_at)
+
+
 async def forget_customer(session: AsyncSession, event: CustomerErased) -> None:
+    # Holding the customer: a device registration in flight is written before this (and deleted by
+    # it) or sees the tombstone and is refused (mercato.services.notifications.devices).
+    await hold_customer(session, event.customer_id)
+    await end_sessions(session, event.customer_id, event.erased_at)
     await repo.erase_recipient(session, event.customer_id, event.erased_at)
+    await repo.delete_devices(session, event.customer_id)
     await repo.scrub_messages(session, event.customer_id)
 
 
@@ -88,7 +100,9 @@ async def write_messages(session: AsyncSession, renderer: Renderer, purposes: li
     support can see why nothing arrived."""
     if not purposes:
         return []
-    recipients = await repo.recipients(session, {purpose.customer_id for purpose in purposes})
+    customer_ids = {purpose.customer_id for purpose in purposes}
+    recipients = await repo.recipients(session, customer_ids)
+    devices = await repo.devices_of(session, customer_ids)
     now = datetime.now(UTC)
     rows: list[dict[str, Any]] = []
     for purpose in purposes:
@@ -96,18 +110,15 @@ async def write_messages(session: AsyncSession, renderer: Renderer, purposes: li
         if recipient is None:
             raise RecipientUnknown(f"no contact details for customer {purpose.customer_id} yet")
         if not recipient.erased:  # erased: we write to nobody
-            rows += _messages(
-                purpose,
-                recipient,
-                renderer.render(
-                    purpose.kind,
-                    name=recipient.name,
-                    language=recipient.language,
-                    with_sms=bool(recipient.phone),
-                    **purpose.context,
-                ),
-                now,
+            rendered = renderer.render(
+                purpose.kind,
+                name=recipient.name,
+                language=recipient.language,
+                with_sms=bool(recipient.phone),
+                **purpose.context,
             )
+            rows += _messages(purpose, recipient, rendered, now)
+            rows += _pushes(purpose, recipient, rendered, devices.get(purpose.customer_id, []), now)
     inserted = await repo.add_messages(session, rows)
     return sorted(
         {row["channel"] for row in rows if row["dedup_key"] in inserted and row["status"] == "pending"}
@@ -135,6 +146,7 @@ def _messages(purpose: Purpose, recipient: Any, rendered: Rendered, now: datetim
         {
             "id": new_id("msg"),
             "dedup_key": f"{purpose.key}:{channel}",
+            "platform": None,
             "customer_id": purpose.customer_id,
             "order_id": purpose.order_id,
             "kind": purpose.kind,
@@ -152,6 +164,39 @@ def _messages(purpose: Purpose, recipient: Any, rendered: Rendered, now: datetim
             "next_attempt_at": now,
         }
         for channel, address, wanted, name, subject, text, html in channels
+    ]
+
+
+def _pushes(
+    purpose: Purpose, recipient: Any, rendered: Rendered, devices: list[Any], now: datetime
+) -> list[dict[str, Any]]:
+    """A push of `purpose` to each of the recipient's devices, where its kind has one: pending, or
+    skipped if they opted out of push. Once per device (its token's hash in the dedup key)."""
+    if rendered.push is None:
+        return []
+    title, body = rendered.push
+    return [
+        {
+            "id": new_id("msg"),
+            "dedup_key": f"{purpose.key}:push:{device.token_hash}",
+            "platform": device.platform,
+            "customer_id": purpose.customer_id,
+            "order_id": purpose.order_id,
+            "kind": purpose.kind,
+            "channel": "push",
+            "to_address": device.token,
+            "subject": title,
+            "body_text": body,
+            "body_html": None,
+            "status": "pending" if recipient.opt_in_push else "skipped",
+            "attempts": 0,
+            "last_error": None if recipient.opt_in_push else "the customer opted out of push",
+            "event_id": purpose.event_id,
+            "event_occurred_at": purpose.occurred_at,
+            "created_at": now,
+            "next_attempt_at": now,
+        }
+        for device in devices
     ]
 
 
@@ -203,6 +248,7 @@ async def send_password_reset(
             {
                 "id": new_id("msg"),
                 "dedup_key": f"password_reset:{event_id}:email",
+                "platform": None,
                 "customer_id": event.customer_id,
                 "order_id": None,
                 "kind": "password_reset",
