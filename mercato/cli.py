@@ -35,6 +35,12 @@ SERVICE_SETTINGS = {
     "search": "mercato.services.search.settings:SearchSettings",
 }
 
+# What `mercato serve` runs: the services, and the mobile API (no database: nothing to migrate).
+APP_SETTINGS = {
+    **SERVICE_SETTINGS,
+    "mobile-api": "mercato.services.mobile_api.settings:MobileApiSettings",
+}
+
 # Every service that consumes events, by the module holding its `handlers`.
 CONSUMERS = {
     "catalog": "mercato.services.catalog.consumers",
@@ -46,7 +52,7 @@ CONSUMERS = {
 
 
 def _settings(service: str):
-    module, _, name = SERVICE_SETTINGS[service].partition(":")
+    module, _, name = APP_SETTINGS[service].partition(":")
     return getattr(__import__(module, fromlist=[name]), name)()
 
 
@@ -104,7 +110,7 @@ def seed() -> None:
 
 @app.command()
 def serve(service: str) -> None:
-    """Run one service in the foreground (what `mercato up` starts for each service)."""
+    """Run one service (or the mobile API) in the foreground (what `mercato up` starts for each)."""
     import uvicorn
 
     settings = _settings(service)
@@ -142,7 +148,8 @@ def _print_urls(topology: Topology, *, staff: tuple[str, str] | None = None) -> 
     table.add_row("API gateway (the public door)", topology.gateway_url)
     table.add_row("  products", f"{topology.gateway_url}/api/v1/products")
     table.add_row("  categories", f"{topology.gateway_url}/api/v1/categories")
-    for name, service in topology.services.items():
+    table.add_row("  mobile API (the apps' door)", f"{topology.gateway_url}/mobile/v1/home")
+    for name, service in topology.upstreams.items():
         table.add_row(f"{name} OpenAPI docs (private)", f"{service.url}/docs")
     table.add_row("Envoy admin (private)", f"http://127.0.0.1:{topology.envoy_admin_port}")
     if staff:
@@ -248,7 +255,7 @@ def up(
                 env=env,
                 ready_url=f"{service.url}/readyz",
             )
-            for name, service in topology.services.items()
+            for name, service in topology.upstreams.items()
         ),
     ]
     skipped = set(without or ()) | (set() if embedded_broker else {"broker"})

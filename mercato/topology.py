@@ -19,7 +19,8 @@ HOST = "127.0.0.1"
 
 @dataclass(frozen=True)
 class Service:
-    """A business service: one process, one private port, one database."""
+    """A process behind the gateway on a private port: a business service (one process, one database) or
+    the mobile API (one process, no database)."""
 
     name: str
     port: int
@@ -88,8 +89,20 @@ class Topology:
             "search": Service("search", self._port(8106), "mercato.services.search.main:app"),
         }
 
+    @property
+    def mobile_api(self) -> Service:
+        """The mobile API: a backend-for-frontend that composes the services' answers for the apps. It has
+        no database, so it is not one of `services` (which are migrated, and get a database each)."""
+        return Service("mobile-api", self._port(8107), "mercato.services.mobile_api.main:app")
+
+    @property
+    def upstreams(self) -> dict[str, Service]:
+        """Everything the gateway routes to: the services and the mobile API."""
+        return {**self.services, "mobile-api": self.mobile_api}
+
     def service(self, name: str) -> Service:
-        return self.services[name]
+        """A service or the mobile API by name (`mercato serve <name>`)."""
+        return self.upstreams[name]
 
     # --- the event broker (embedded NATS JetStream from pip; clear of a system NATS on 4222) ------
     @property

@@ -13,6 +13,9 @@ is the security argument:
    "staff-login" routes) to any address outside `GatewaySettings.admin_allowlist`. For an outsider
    the admin door does not exist: nothing else runs, not even the rate limiter, so admin paths are no
    way to drain the buckets that insiders and shoppers share.
+   Then the compressors (brotli, gzip), on the routes marked `compressed` only (`mercato.gateway.
+   compression`): early, so that every answer of those routes passes back through them — the cache's
+   and the gateway's own replies too.
 3. local_ratelimit rejects floods before any work is spent on them (including bad-token floods).
 4. jwt_authn verifies the bearer token: a shopper token on "shopper" routes (its `sub` becomes
    `x-mercato-customer-id`, its `iat` `x-mercato-token-issued-at`), a staff token on "staff" routes
@@ -54,6 +57,7 @@ from mercato.gateway.cache import (
     fill_listener,
     personal_bypass,
 )
+from mercato.gateway.compression import compression_on, compressor_filters
 from mercato.gateway.routes import ROUTES, RateLimitClass, Route
 from mercato.gateway.settings import GatewaySettings
 from mercato.platform.errors import PROBLEM_BASE, PROBLEM_JSON
@@ -238,6 +242,8 @@ def _envoy_route(route: Route, settings: GatewaySettings) -> Config:
         per_filter[ADMIN_ALLOWLIST_FILTER] = _deny_when(OUTSIDE_ALLOWLIST_POLICY, outsider)
     if route.auth == "staff":
         per_filter[STAFF_MFA_FILTER] = _deny_when(NO_SECOND_FACTOR_POLICY, _without_second_factor())
+    if route.compressed:
+        per_filter.update(compression_on())
     if route.uploads:
         per_filter[BUFFER_FILTER] = {
             "@type": BUFFER_PER_ROUTE_TYPE,
@@ -261,7 +267,7 @@ def check_routes(routes: tuple[Route, ...], topology: Topology) -> None:
             raise ValueError(f"route prefix must start with '/': {route.prefix!r}")
         if route.prefix == INTERNAL_PREFIX or route.prefix.startswith(INTERNAL_PREFIX + "/"):
             raise ValueError(f"{INTERNAL_PREFIX}/ is private to the services: {route.prefix!r}")
-        if route.service not in topology.services:
+        if route.service not in topology.upstreams:
             raise ValueError(f"route {route.prefix!r} targets unknown service {route.service!r}")
         if route.cacheable and (route.auth != "public" or route.prefix.startswith("/admin")):
             raise ValueError(f"only public, non-admin routes may be cacheable: {route.prefix!r}")
@@ -629,6 +635,7 @@ def http_connection_manager(topology: Topology, settings: GatewaySettings) -> Co
         "http_filters": [
             strip_identity_filter(),
             admin_allowlist_filter(),
+            *compressor_filters(settings.compress_min_bytes),
             rate_limit_filter(settings),
             jwt_filter(topology, settings),
             staff_mfa_filter(),
@@ -701,7 +708,7 @@ def _http1_upstream() -> Config:
 
 
 def clusters(topology: Topology) -> list[Config]:
-    """One static cluster per service: HTTP/1.1 with pooled keep-alive connections."""
+    """One static cluster per service (and the mobile API): HTTP/1.1 with pooled keep-alive connections."""
     return [
         {
             "name": name,
@@ -713,7 +720,7 @@ def clusters(topology: Topology) -> list[Config]:
             },
             "typed_extension_protocol_options": _http1_upstream(),
         }
-        for name, service in topology.services.items()
+        for name, service in topology.upstreams.items()
     ]
 
 

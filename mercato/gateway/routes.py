@@ -22,6 +22,8 @@ rewriting), so a route is just a path match, a target service and two policies:
   and never a back-office one; the service decides what is cached and for how long, the route only
   lets the gateway keep it. Any anonymous page (the storefront's, once it is routed here) opts in the
   same way.
+- `compressed`: answers are compressed (brotli or gzip) for clients that accept it
+  (`mercato.gateway.compression`); the mobile API's routes, for phones on slow networks.
 
 A prefix matches whole path segments: `/api/v1/me` matches `/api/v1/me` and `/api/v1/me/addresses`
 but not `/api/v1/meX`. A prefix ending in "/" matches everything below it. `exact` matches one path.
@@ -46,6 +48,7 @@ class Route:
     exact: bool = False
     uploads: bool = False  # takes file uploads: bodies up to `max_upload_bytes`, not `max_request_bytes`
     cacheable: bool = False  # anonymous GETs may be answered from the gateway's cache (see above)
+    compressed: bool = False  # answers compressed for clients that accept it (see above)
 
 
 ROUTES: tuple[Route, ...] = (
@@ -77,6 +80,22 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/orders", "orders", "shopper"),
     # notifications: the phones a shopper takes push notifications on (ahead of any /mobile/v1 prefix)
     Route("/mobile/v1/devices", "notifications", "shopper"),
+    # the mobile API: one call per screen of the apps, compressed. Screen by screen, not one /mobile/v1
+    # prefix: other /mobile/v1 paths (the devices, served by notifications) are routed elsewhere.
+    Route("/mobile/v1/home", "mobile-api", "public", "browse", exact=True, cacheable=True, compressed=True),
+    Route("/mobile/v1/products", "mobile-api", "public", "browse", cacheable=True, compressed=True),
+    Route(
+        "/mobile/v1/suggestions",
+        "mobile-api",
+        "public",
+        "browse",
+        exact=True,
+        cacheable=True,
+        compressed=True,
+    ),
+    Route("/mobile/v1/cart", "mobile-api", "shopper", compressed=True),
+    Route("/mobile/v1/checkout", "mobile-api", "shopper", exact=True, compressed=True),
+    Route("/mobile/v1/orders", "mobile-api", "shopper", compressed=True),
     # payments: the provider's webhooks (authenticated by their Stripe-Signature, not by a token)
     Route("/webhooks/stripe", "payments", "public", exact=True),
     # --- the back office: staff only, from allowlisted addresses ------------------------------------

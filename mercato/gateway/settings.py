@@ -43,6 +43,9 @@ class GatewaySettings(BaseSettings):
     access_log: bool = True
     # The gateway's HTTP cache for the routes marked `cacheable` (in memory, per Envoy process).
     cache: bool = True
+    # Answers of the routes marked `compressed` (the mobile API's) are compressed (brotli or gzip, as the
+    # client's Accept-Encoding asks) when they are text or JSON of at least this many bytes.
+    compress_min_bytes: int = Field(default=256, ge=0)
     # The networks the back office (routes with auth "staff" and "staff-login") may be reached from,
     # matched against the TCP peer of the gateway: the admin app's own address, not its users'.
     # Comma-separated CIDRs (or a JSON list); a bare address means that one host; empty closes the door.

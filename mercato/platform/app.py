@@ -171,10 +171,18 @@ def _health_router() -> APIRouter:
     @router.get("/metrics", summary="Counters in Prometheus text format", response_class=PlainTextResponse)
     async def metrics(request: Request) -> str:
         registry: Metrics = request.app.state.metrics
-        database = get_database(request)
+        database = request.app.state.db
         for name, value, meaning in (
-            ("mercato_sql_statements_total", database.statements, "SQL statements that read or write data"),
-            ("mercato_sql_transactions_total", database.transactions, "Database transactions begun"),
+            ()
+            if database is None
+            else (
+                (
+                    "mercato_sql_statements_total",
+                    database.statements,
+                    "SQL statements that read or write data",
+                ),
+                ("mercato_sql_transactions_total", database.transactions, "Database transactions begun"),
+            )
         ):
             registry.counters[name].clear()
             registry.counters[name][()] = value
@@ -192,6 +200,8 @@ def _health_router() -> APIRouter:
 
     @router.get("/readyz", summary="Readiness: the process can reach its database")
     async def readyz(request: Request):
+        if request.app.state.db is None:  # nothing of its own to reach
+            return {"status": "ready"}
         try:
             await asyncio.wait_for(get_database(request).ping(), timeout=2)
         except Exception as exc:  # any failure means "not ready", and says why
@@ -228,26 +238,29 @@ def create_app(
     publishes: bool = True,
 ) -> FastAPI:
     """A service application. With `handlers`, it also consumes events (and serves its dead letters
-    under `/internal/dead-letters`); a service that `publishes` relays its outbox to the broker."""
+    under `/internal/dead-letters`); a service that `publishes` relays its outbox to the broker. Settings
+    without a database (`has_database = False`: the mobile API) give an app with none of that."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level)
         app.state.settings = settings
-        app.state.db = Database(
-            settings.database_url,
-            echo=settings.database_echo,
-            pool_size=settings.database_pool_size,
-            keys=settings.keys(),
-        )
+        app.state.db = None
+        if settings.has_database:
+            app.state.db = Database(
+                settings.database_url,
+                echo=settings.database_echo,
+                pool_size=settings.database_pool_size,
+                keys=settings.keys(),
+            )
         if on_startup:
             await on_startup(app)
+        housekeeping = [(600.0, _purge_idempotency_keys)] if settings.has_database else []
         tasks = [
-            asyncio.create_task(_every(app, seconds, task))
-            for seconds, task in [(600.0, _purge_idempotency_keys), *periodic]
+            asyncio.create_task(_every(app, seconds, task)) for seconds, task in [*housekeeping, *periodic]
         ]
         broker = BrokerSettings()
-        publisher = EventPublisher(broker) if broker.enabled and publishes else None
+        publisher = EventPublisher(broker) if broker.enabled and publishes and settings.has_database else None
         app.state.relay = Relay(app.state.db, publisher, service=settings.service_name) if publisher else None
         if app.state.relay:
             tasks.append(asyncio.create_task(app.state.relay.run()))
@@ -272,7 +285,8 @@ def create_app(
                 await publisher.close()
             if on_shutdown:
                 await on_shutdown(app)
-            await app.state.db.dispose()
+            if app.state.db is not None:
+                await app.state.db.dispose()
 
     # No trailing-slash redirects: Starlette builds their Location from the client's Host header, so a
     # forged Host (`/api/v1/cart/` with `Host: evil.example.com`) came back as a redirect to another

@@ -60,6 +60,19 @@ class ServiceClient:
         json: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Any:
+        """The answer's JSON body (None if empty)."""
+        return (await self.call(method, path, params=params, json=json, headers=headers))[1]
+
+    async def call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> tuple[int, Any]:
+        """The answer's status and JSON body, for a caller to whom a 200 and a 201 differ."""
         headers = dict(headers or {})
         if rid := request_id_var.get():
             headers["x-request-id"] = rid
@@ -79,7 +92,7 @@ class ServiceClient:
             except orjson.JSONDecodeError:
                 problem = {"title": reason or "Error", "detail": body[:200].decode(errors="replace")}
             raise RemoteProblem(status, problem)
-        return orjson.loads(body) if body else None
+        return status, orjson.loads(body) if body else None
 
     async def close(self) -> None:
         if self._session is not None:

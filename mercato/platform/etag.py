@@ -44,10 +44,11 @@ CACHEABLE: dict[int | str, dict[str, Any]] = {
 
 
 def _matches(if_none_match: str, etag: str) -> bool:
+    """Weak comparison (RFC 9110 13.1.2), as If-None-Match asks: `W/"x"` matches `"x"` either way round."""
     if if_none_match.strip() == "*":
         return True
     candidates = (tag.strip().removeprefix("W/") for tag in if_none_match.split(","))
-    return etag in candidates
+    return etag.removeprefix("W/") in candidates
 
 
 def shared(request: Request, query: Collection[str], query_prefixes: tuple[str, ...] = ()) -> bool:
@@ -63,10 +64,16 @@ def cacheable_bytes(
     max_age: int,
     query: Collection[str] = (),
     query_prefixes: tuple[str, ...] = (),
+    weak: bool = False,
+    personal: bool = False,
 ) -> Response:
-    """JSON `body` with a strong ETag; 304 with no body when the client already has it."""
+    """JSON `body` with a strong ETag (`weak`: a weak one, which the gateway keeps when it compresses the
+    body); 304 with no body when the client already has it. A `personal` answer is `private` whatever the
+    query."""
     etag = f'"{hashlib.blake2b(body, digest_size=16).hexdigest()}"'
-    scope = "public" if shared(request, query, query_prefixes) else "private"
+    if weak:
+        etag = "W/" + etag
+    scope = "public" if not personal and shared(request, query, query_prefixes) else "private"
     # max-age=0 would not do for 0: caches count age in whole seconds, and Envoy's serves an answer while
     # its age is at most max-age — for the best part of a second. no-cache: kept, but asked about each time.
     freshness = f"max-age={max_age}, must-revalidate" if max_age > 0 else "no-cache"

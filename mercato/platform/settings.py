@@ -43,6 +43,9 @@ class ServiceSettings(BaseSettings):
     # Services that keep personal data set `personal_data`; `blind_index` when they look values up.
     personal_data: ClassVar[bool] = False
     blind_index: ClassVar[bool] = False
+    # A process without a database of its own (the mobile API) sets this False: no database URL, no
+    # connection pool, readiness without a database.
+    has_database: ClassVar[bool] = True
     # Data keys, `<id>:<base64url 32 bytes>`, newest first, separated by commas (scale-out: from a
     # secret); or a file of them, one a line (development default: var/keys/<service>-data.keys).
     data_keys: SecretStr | None = None
@@ -97,7 +100,7 @@ class ServiceSettings(BaseSettings):
     def _defaults_from_topology(self) -> ServiceSettings:
         if not self.port:
             self.port = Topology.from_env().service(self.service_name).port
-        if not self.database_url:
+        if not self.database_url and self.has_database:
             self.database_url = f"sqlite+aiosqlite:///{var_dir() / 'db' / f'{self.service_name}.db'}"
         return self
 

@@ -1,8 +1,8 @@
 """The real Envoy, run from the generated config, and a stdlib HTTP server standing in for the services.
 
-The stand-in listens on the services' topology ports. It serves the JWKS it is given (per path, as
-customers does: the shoppers' public one and the staff realm's private one) and echoes what it
-received, so a test can see exactly what crossed the gateway.
+The stand-in listens on the topology ports of the services and the mobile API. It serves the JWKS it
+is given (per path, as customers does: the shoppers' public one and the staff realm's private one) and
+echoes what it received, so a test can see exactly what crossed the gateway.
 """
 
 from __future__ import annotations
@@ -138,7 +138,7 @@ def running_gateway(
     envoy = start_envoy(topology, settings, workdir)
     servers: list[ThreadingHTTPServer] = []
     try:  # everything started is stopped, even if a later step fails (no orphaned Envoy)
-        for service in topology.services.values():
+        for service in topology.upstreams.values():
             servers.append(ThreadingHTTPServer((HOST, service.port), handler))
             threading.Thread(target=servers[-1].serve_forever, daemon=True).start()
         gateway = Gateway(topology.gateway_url, workdir / "envoy.log")

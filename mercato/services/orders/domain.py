@@ -45,6 +45,11 @@ TRANSITIONS: dict[OrderState, frozenset[OrderState]] = {
 HIDDEN_FROM_CUSTOMERS = frozenset({OrderState.FAILED})
 
 
+def may_cancel(state: str) -> bool:
+    """Whether an order in `state` can still be cancelled (before shipping)."""
+    return OrderState.CANCELLED in TRANSITIONS[OrderState(state)]
+
+
 def check_transition(current: str, target: OrderState) -> None:
     if target not in TRANSITIONS[OrderState(current)]:
         raise Conflict(

@@ -9,7 +9,7 @@ from mercato.contracts.money import Money
 from mercato.platform.errors import NotFound
 from mercato.services.orders import repository as repo
 from mercato.services.orders.deps import Deps
-from mercato.services.orders.domain import order_number
+from mercato.services.orders.domain import may_cancel, order_number
 from mercato.services.orders.models import Order, OrderLine, OrderStateChange
 from mercato.services.orders.schemas import (
     OrderLineOut,
@@ -56,6 +56,7 @@ def order_view(order: Order, lines: Iterable[OrderLine], history: Iterable[Order
         tracking_number=order.tracking_number,
         tracking_url=tracking_link(order.carrier, order.tracking_number),
         history=[StateChangeOut(state=h.to_state, at=h.at, reason=h.reason) for h in history],
+        can_cancel=may_cancel(order.state),
         created_at=order.created_at,
         placed_at=order.placed_at,
     )
@@ -90,8 +91,9 @@ async def list_orders(deps: Deps, customer_id: str, *, before: str | None, limit
             state=o.state,
             total=Money(amount=o.total, currency=o.currency),
             item_count=count,
+            image_url=image_url,
             created_at=o.created_at,
             placed_at=o.placed_at,
         )
-        for o, count in rows
+        for o, count, image_url in rows
     ]

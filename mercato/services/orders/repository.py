@@ -134,18 +134,24 @@ async def customer_order(session: AsyncSession, customer_id: str, order_id: str)
 
 async def customer_orders(
     session: AsyncSession, customer_id: str, *, before: str | None, limit: int
-) -> list[tuple[Order, int]]:
-    """Newest first, with each order's item count."""
+) -> list[tuple[Order, int, str | None]]:
+    """Newest first, with each order's item count and its first line's image (lines in SKU order)."""
     items = select(func.coalesce(func.sum(OrderLine.quantity), 0)).where(OrderLine.order_id == Order.id)
+    image = (
+        select(OrderLine.image_url)
+        .where(OrderLine.order_id == Order.id, OrderLine.image_url.is_not(None))
+        .order_by(OrderLine.sku)
+        .limit(1)
+    )
     query = (
-        select(Order, items.scalar_subquery())
+        select(Order, items.scalar_subquery(), image.scalar_subquery())
         .where(Order.customer_id == customer_id, Order.state.not_in(list(HIDDEN_FROM_CUSTOMERS)))
         .order_by(Order.id.desc())
         .limit(limit)
     )
     if before:
         query = query.where(Order.id < before)
-    return [(o, count) for o, count in await session.execute(query)]
+    return [(o, count, image_url) for o, count, image_url in await session.execute(query)]
 
 
 async def lines_of(session: AsyncSession, order_id: str) -> list[OrderLine]:

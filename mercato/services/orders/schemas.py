@@ -92,6 +92,7 @@ class OrderOut(BaseModel):
     tracking_number: str | None = Field(description="Once shipped.")
     tracking_url: str | None = Field(description="The carrier's tracking page for the parcel, if it has one.")
     history: list[StateChangeOut]
+    can_cancel: bool = Field(description="Whether the order can still be cancelled (POST …/cancel).")
     created_at: datetime
     placed_at: datetime | None
 
@@ -102,6 +103,7 @@ class OrderSummary(BaseModel):
     state: str
     total: Money
     item_count: int
+    image_url: str | None = Field(description="The first line's image (lines in SKU order), for a list.")
     created_at: datetime
     placed_at: datetime | None
 

@@ -1,0 +1,276 @@
+"""The mobile API's routes, `/mobile/v1`: one call per screen of the app. Thin: each route reads its
+parameters, asks its screen module, and answers with an ETag (reads) or the new state (writes).
+
+Public reads (home, listings, suggestions, product) are `public` for `public_max_age_seconds`, so the
+gateway's cache keeps them as it keeps catalog's; the shopper's reads are `private, no-cache` (the
+phone keeps them and revalidates by ETag: a 304 costs it no body). ETags are weak: the gateway compresses
+these answers, and a weak ETag is one it keeps as it is."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from pydantic import BaseModel
+
+from mercato.platform.auth import Shopper, verified_shopper
+from mercato.platform.etag import CACHEABLE, IfNoneMatch, cacheable_bytes
+from mercato.platform.idempotency import IdempotencyKey, RequiredIdempotencyKey
+from mercato.services.mobile_api.clients import Services
+from mercato.services.mobile_api.schemas import (
+    CartItemIn,
+    CartItemPatch,
+    CartOut,
+    CheckoutIn,
+    CheckoutOut,
+    HomeOut,
+    ListingOut,
+    OrderOut,
+    OrdersOut,
+    PlacedOut,
+    ProductOut,
+    SuggestionsOut,
+)
+from mercato.services.mobile_api.screens import browse, orders, shopping
+from mercato.services.mobile_api.settings import MobileApiSettings
+
+router = APIRouter(prefix="/mobile/v1")
+
+# The gateway checked the token; its subject (and `iat`) arrive as headers, passed on to the services,
+# which check the session themselves.
+CurrentShopper = Annotated[Shopper, Depends(verified_shopper)]
+SkuPath = Annotated[str, Path(max_length=64)]
+IdPath = Annotated[str, Path(max_length=200)]
+
+LISTING_QUERY = ("category", "q", "cursor", "limit", "sort", "min_price", "max_price", "in_stock")
+FILTER_ATTRIBUTES = ("colour", "size")  # as the web shop's filters
+FAILURES: dict[int | str, dict[str, Any]] = {
+    503: {"description": "A service behind this screen did not answer; retry later (problem+json)."}
+}
+SHOPPER_FAILURES: dict[int | str, dict[str, Any]] = {
+    **FAILURES,
+    401: {"description": "No valid access token, or its session has ended (problem+json)."},
+}
+
+
+def _services(request: Request) -> Services:
+    return request.app.state.services
+
+
+def _settings(request: Request) -> MobileApiSettings:
+    return request.app.state.settings
+
+
+ServicesDep = Annotated[Services, Depends(_services)]
+SettingsDep = Annotated[MobileApiSettings, Depends(_settings)]
+
+
+def _public(
+    request: Request, answer: BaseModel, if_none_match: str | None, query: tuple[str, ...] = ()
+) -> Response:
+    max_age = _settings(request).public_max_age_seconds
+    body = answer.model_dump_json().encode()
+    return cacheable_bytes(
+        request, body, if_none_match=if_none_match, max_age=max_age, query=query, weak=True
+    )
+
+
+def _personal(request: Request, answer: BaseModel, if_none_match: str | None) -> Response:
+    body = answer.model_dump_json().encode()
+    return cacheable_bytes(request, body, if_none_match=if_none_match, max_age=0, weak=True, personal=True)
+
+
+# --- browsing (public) -------------------------------------------------------------------------
+
+
+@router.get("/home", response_model=HomeOut, responses={**CACHEABLE, **FAILURES}, tags=["browse"])
+async def home(
+    request: Request, services: ServicesDep, settings: SettingsDep, if_none_match: IfNoneMatch = None
+) -> Response:
+    """The home screen: the category tree and the featured products."""
+    return _public(request, await browse.home(services, settings.featured_count), if_none_match)
+
+
+@router.get(
+    "/products",
+    response_model=ListingOut,
+    responses={**CACHEABLE, **FAILURES, 404: {"description": "There is no such category"}},
+    tags=["browse"],
+)
+async def products(
+    request: Request,
+    services: ServicesDep,
+    category: Annotated[str | None, Query(max_length=200, description="A category slug.")] = None,
+    q: Annotated[str, Query(max_length=200, description="Words to look for (typo-tolerant).")] = "",
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    colour: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 - FastAPI copies defaults
+    size: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006
+    sort: Annotated[str | None, Query(pattern=r"^(relevance|price_asc|price_desc|newest)$")] = None,
+    min_price: Annotated[int | None, Query(ge=0, le=10**10, description="Minor units.")] = None,
+    max_price: Annotated[int | None, Query(ge=0, le=10**10, description="Minor units.")] = None,
+    in_stock: bool = False,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """A listing screen: a category (catalog's listing), or with `q` or any filter search's results,
+    typo-tolerant and with facets, as the web shop's search."""
+    wanted = browse.Listing(
+        category=category,
+        q=q.strip(),
+        cursor=cursor,
+        limit=limit,
+        attributes={"colour": colour, "size": size},
+        sort=sort,
+        min_price=min_price,
+        max_price=max_price,
+        in_stock=in_stock,
+    )
+    answer = await browse.listing(services, wanted)
+    return _public(request, answer, if_none_match, query=LISTING_QUERY + FILTER_ATTRIBUTES)
+
+
+@router.get(
+    "/suggestions", response_model=SuggestionsOut, responses={**CACHEABLE, **FAILURES}, tags=["browse"]
+)
+async def suggestions(
+    request: Request,
+    services: ServicesDep,
+    q: Annotated[str, Query(max_length=200)] = "",
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """Product names for the search box, as the shopper types."""
+    return _public(request, await browse.suggestions(services, q), if_none_match, query=("q",))
+
+
+@router.get(
+    "/products/{id_or_slug}",
+    response_model=ProductOut,
+    responses={**CACHEABLE, **FAILURES, 404: {"description": "There is no such product"}},
+    tags=["browse"],
+)
+async def product(
+    request: Request, services: ServicesDep, id_or_slug: IdPath, if_none_match: IfNoneMatch = None
+) -> Response:
+    """A product screen: images, price, availability, the option pickers and every variant (SKU)."""
+    return _public(request, await browse.product(services, id_or_slug), if_none_match)
+
+
+# --- the cart (the shopper's) ------------------------------------------------------------------------
+
+
+@router.get("/cart", response_model=CartOut, responses={**CACHEABLE, **SHOPPER_FAILURES}, tags=["cart"])
+async def cart(
+    request: Request, services: ServicesDep, shopper: CurrentShopper, if_none_match: IfNoneMatch = None
+) -> Response:
+    """My cart: lines with current prices and availability, and the totals."""
+    return _personal(request, await shopping.cart(services, shopper), if_none_match)
+
+
+@router.post(
+    "/cart/items",
+    response_model=CartOut,
+    responses={**SHOPPER_FAILURES, 404: {"description": "No such SKU"}, 409: {"description": "Sold out"}},
+    tags=["cart"],
+)
+async def add_item(
+    body: CartItemIn, services: ServicesDep, shopper: CurrentShopper, idempotency_key: IdempotencyKey = None
+) -> CartOut:
+    """Add an item (or more of it); the cart as it is now."""
+    current = await services.orders.add_item(shopper, body.model_dump(), idempotency_key)
+    return shopping.cart_screen(current)
+
+
+@router.patch(
+    "/cart/items/{sku}",
+    response_model=CartOut,
+    responses={**SHOPPER_FAILURES, 404: {"description": "Not in the cart"}},
+    tags=["cart"],
+)
+async def change_item(
+    sku: SkuPath, body: CartItemPatch, services: ServicesDep, shopper: CurrentShopper
+) -> CartOut:
+    """Set a line's quantity; the cart as it is now."""
+    return shopping.cart_screen(await services.orders.set_quantity(shopper, sku, body.quantity))
+
+
+@router.delete("/cart/items/{sku}", response_model=CartOut, responses=SHOPPER_FAILURES, tags=["cart"])
+async def remove_item(sku: SkuPath, services: ServicesDep, shopper: CurrentShopper) -> CartOut:
+    """Remove a line; the cart as it is now (one round trip for the app, not a 204 and a GET)."""
+    return shopping.cart_screen(await services.orders.remove_item(shopper, sku))
+
+
+# --- checkout ------------------------------------------------------------------------------------
+
+
+@router.get(
+    "/checkout", response_model=CheckoutOut, responses={**CACHEABLE, **SHOPPER_FAILURES}, tags=["checkout"]
+)
+async def checkout_screen(
+    request: Request,
+    services: ServicesDep,
+    shopper: CurrentShopper,
+    settings: SettingsDep,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """The checkout screen: the cart, my address book, and how to tokenise a card at the provider."""
+    return _personal(request, await shopping.checkout(services, shopper, settings), if_none_match)
+
+
+@router.post(
+    "/checkout",
+    status_code=201,
+    response_model=PlacedOut,
+    responses={
+        **SHOPPER_FAILURES,
+        202: {"description": "Paid; the order is being finalised (its status is pending_payment)"},
+        402: {"description": "The card was declined; nothing was charged"},
+        409: {"description": "Sold out (nothing charged), or the Idempotency-Key was used for another body"},
+        422: {"description": "Invalid address or payment method"},
+    },
+    tags=["checkout"],
+)
+async def checkout(
+    body: CheckoutIn,
+    response: Response,
+    services: ServicesDep,
+    shopper: CurrentShopper,
+    idempotency_key: RequiredIdempotencyKey,
+) -> PlacedOut:
+    """Buy the cart with a card token (pm_…) from the provider. A retry with the same Idempotency-Key
+    returns the same order and never charges twice (orders' checkout)."""
+    status, placed = await shopping.place_order(services, shopper, body, idempotency_key)
+    response.status_code = status
+    return placed
+
+
+# --- orders --------------------------------------------------------------------------------------
+
+
+@router.get("/orders", response_model=OrdersOut, responses={**CACHEABLE, **SHOPPER_FAILURES}, tags=["orders"])
+async def order_history(
+    request: Request,
+    services: ServicesDep,
+    shopper: CurrentShopper,
+    cursor: Annotated[str | None, Query(max_length=512)] = None,
+    limit: Annotated[int, Query(ge=1, le=50)] = 20,
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """My orders, newest first."""
+    return _personal(request, await orders.history(services, shopper, cursor, limit), if_none_match)
+
+
+@router.get(
+    "/orders/{order_id}",
+    response_model=OrderOut,
+    responses={**CACHEABLE, **SHOPPER_FAILURES, 404: {"description": "There is no such order"}},
+    tags=["orders"],
+)
+async def order(
+    request: Request,
+    services: ServicesDep,
+    shopper: CurrentShopper,
+    order_id: Annotated[str, Path(max_length=64)],
+    if_none_match: IfNoneMatch = None,
+) -> Response:
+    """An order: its lines, totals, address, the timeline of its states and the parcel's tracking."""
+    return _personal(request, await orders.order(services, shopper, order_id), if_none_match)
