@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
+import httpx
+
 from tests.customers.factories import ADDRESS, PASSWORD, as_customer, register
 
 
@@ -119,6 +123,34 @@ async def test_export_holds_everything_about_me(customers):
     export = (await customers.get("/api/v1/me/export", headers=as_customer(customer["id"]))).json()
     assert export["customer"]["email"] == customer["email"]
     assert export["addresses"][0]["line1"] == ADDRESS["line1"]
+    assert export["communications"] == {"devices": [], "messages": []}
+
+
+async def test_export_lists_my_devices_as_notifications_holds_them(customers, notifications_url):
+    customer = await register(customers)
+    token = uuid.uuid4().hex * 2
+    async with httpx.AsyncClient(base_url=notifications_url) as notifications:  # as the gateway forwards it
+        registered = await notifications.post(
+            "/mobile/v1/devices",
+            json={"platform": "ios", "token": token},
+            headers=as_customer(customer["id"]),
+        )
+        assert registered.status_code == 201, registered.text
+
+    export = (await customers.get("/api/v1/me/export", headers=as_customer(customer["id"]))).json()
+
+    [device] = export["communications"]["devices"]
+    assert (device["platform"], device["token"]) == ("ios", token)
+
+
+async def test_no_export_without_what_notifications_holds_but_a_503_to_retry(start_customers):
+    customers = await start_customers(notifications_url="http://127.0.0.1:9")  # nothing listens there
+    customer = await register(customers)
+
+    response = await customers.get("/api/v1/me/export", headers=as_customer(customer["id"]))
+
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
 
 
 async def test_erasure_closes_the_account_and_frees_the_email(customers):

@@ -14,6 +14,7 @@ from mercato.platform.idempotency import IdempotencyKey, idempotent
 from mercato.platform.pagination import Page, Paging
 from mercato.platform.staff import Staff, requires
 from mercato.services.customers import password_reset, security, service
+from mercato.services.customers.clients import Notifications
 from mercato.services.customers.credentials import Passwords, TokenIssuer
 from mercato.services.customers.schemas import (
     AddressIn,
@@ -48,7 +49,16 @@ def _issuer(request: Request) -> TokenIssuer:
     return request.app.state.issuer
 
 
+def _notifications(request: Request) -> Notifications:
+    return request.app.state.notifications
+
+
 PasswordsDep = Annotated[Passwords, Depends(_passwords)]
+NotificationsDep = Annotated[Notifications, Depends(_notifications)]
+# An export is refused rather than handed out without the devices and messages notifications holds.
+EXPORT_RESPONSES: dict[int | str, dict[str, str]] = {
+    503: {"description": "Notifications could not be reached for the devices and messages: retry later"}
+}
 IssuerDep = Annotated[TokenIssuer, Depends(_issuer)]
 SupportStaff = Annotated[Staff, requires("support")]
 OrderStaff = Annotated[Staff, requires("support", "operations")]  # who sees customers next to orders
@@ -173,10 +183,13 @@ async def erase_me(customer_id: CurrentCustomer, session: UnitOfWork) -> Respons
     return Response(status_code=204)
 
 
-@router.get("/me/export", response_model=CustomerExport, tags=["me"])
-async def export_me(customer_id: CurrentCustomer, session: ReadSession) -> CustomerExport:
-    """Everything held about the caller, as JSON (GDPR Art. 20)."""
-    return await service.export(session, customer_id)
+@router.get("/me/export", response_model=CustomerExport, tags=["me"], responses=EXPORT_RESPONSES)
+async def export_me(
+    customer_id: CurrentCustomer, session: ReadSession, notifications: NotificationsDep
+) -> CustomerExport:
+    """Everything held about the caller, as JSON (GDPR Art. 20): profile, addresses and sessions, and from
+    notifications their devices for push and every message written to them."""
+    return await service.export(session, customer_id, notifications)
 
 
 @router.get("/me/addresses", response_model=Page[AddressOut], tags=["me"])
@@ -262,10 +275,12 @@ async def customer_for_support(
     return await service.support_view(session, customer_id, staff=staff)
 
 
-@support.get("/{customer_id}/export", response_model=CustomerExport)
-async def export_for_support(customer_id: str, session: UnitOfWork, staff: SupportStaff) -> CustomerExport:
+@support.get("/{customer_id}/export", response_model=CustomerExport, responses=EXPORT_RESPONSES)
+async def export_for_support(
+    customer_id: str, session: UnitOfWork, staff: SupportStaff, notifications: NotificationsDep
+) -> CustomerExport:
     """The customer's GDPR export (what /me/export gives them), for a request made to support."""
-    return await service.support_export(session, customer_id, staff=staff)
+    return await service.support_export(session, customer_id, notifications, staff=staff)
 
 
 @support.post("/{customer_id}/erasure", response_model=ErasureOut)

@@ -7,6 +7,7 @@ from fastapi import FastAPI
 
 from mercato.platform.app import create_app
 from mercato.services.customers.api import jwks_router, router, support
+from mercato.services.customers.clients import Notifications
 from mercato.services.customers.consumers import handlers
 from mercato.services.customers.credentials import Passwords, TokenIssuer
 from mercato.services.customers.service import SignInLimits, purge_sign_in_failures
@@ -36,6 +37,12 @@ def build_app(settings: CustomersSettings | None = None) -> FastAPI:
         app.state.passwords = Passwords(settings)
         app.state.issuer = TokenIssuer(settings)
         app.state.staff_realm = StaffRealm.from_settings(settings, passwords=app.state.passwords)
+        app.state.notifications = Notifications(
+            settings.notifications_url, timeout=settings.notifications_timeout_seconds
+        )
+
+    async def on_shutdown(app: FastAPI) -> None:
+        await app.state.notifications.client.close()
 
     return create_app(
         settings=settings,
@@ -53,6 +60,7 @@ def build_app(settings: CustomersSettings | None = None) -> FastAPI:
         ],
         periodic=[(600.0, purge_staff_challenges), (300.0, purge_old_sign_in_failures)],
         on_startup=on_startup,
+        on_shutdown=on_shutdown,
         handlers=handlers,
     )
 

@@ -10,6 +10,7 @@ from mercato.contracts.currencies import Currency
 from mercato.contracts.emails import EmailAddress
 from mercato.contracts.inputs import SINGLE_LINE, TEXT, Input
 from mercato.platform.patch import Patch
+from mercato.services.customers.clients import Communications
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), SINGLE_LINE]
 
@@ -124,6 +125,8 @@ class CustomerExport(BaseModel):
     customer: CustomerOut
     addresses: list[AddressOut]
     sessions: list[dict[str, datetime | None]]
+    # From notifications: the devices they take push on, and every message written to them.
+    communications: Communications
 
 
 # --- customer support (staff) ------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from mercato.platform.outbox import record_event
 from mercato.platform.sessions import sessions_valid_after
 from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.customers import repository as repo
+from mercato.services.customers.clients import Notifications
 from mercato.services.customers.credentials import (
     Passwords,
     TokenIssuer,
@@ -264,11 +265,13 @@ async def delete_address(session: AsyncSession, customer_id: str, address_id: st
         raise NotFound("No such address in your address book.")
 
 
-async def export(session: AsyncSession, customer_id: str) -> CustomerExport:
+async def export(session: AsyncSession, customer_id: str, notifications: Notifications) -> CustomerExport:
     customer = await _require(session, customer_id)
     addresses = await repo.addresses(session, customer_id, after=None, limit=10_000)
     sessions = await repo.sessions_of(session, customer_id)
+    communications = await notifications.communications(customer_id)  # 503 if it can't answer
     return CustomerExport(
+        communications=communications,
         exported_at=datetime.now(UTC),
         customer=customer_out(customer),
         addresses=[AddressOut.model_validate(a) for a in addresses],
@@ -377,7 +380,9 @@ async def support_view(session: AsyncSession, customer_id: str, *, staff: Staff)
     )
 
 
-async def support_export(session: AsyncSession, customer_id: str, *, staff: Staff) -> CustomerExport:
+async def support_export(
+    session: AsyncSession, customer_id: str, notifications: Notifications, *, staff: Staff
+) -> CustomerExport:
     """The export the customer would get from /me/export, for a request made to support."""
     customer = await _any_customer(session, customer_id)
     if customer.status == "erased":
@@ -385,7 +390,7 @@ async def support_export(session: AsyncSession, customer_id: str, *, staff: Staf
         raise Conflict(
             f"This customer's personal data was erased on {erased_on:%Y-%m-%d}; nothing is left to export."
         )
-    exported = await export(session, customer.id)
+    exported = await export(session, customer.id, notifications)
     await _audit(session, staff, "customer.export", customer.id)
     return exported
 

@@ -6,7 +6,7 @@ from typing import ClassVar
 from pydantic import Field, SecretStr, model_validator
 
 from mercato.platform.settings import ServiceSettings, service_config
-from mercato.topology import var_dir
+from mercato.topology import Topology, var_dir
 
 
 class CustomersSettings(ServiceSettings):
@@ -38,6 +38,10 @@ class CustomersSettings(ServiceSettings):
     sign_in_failures_per_account: int = Field(default=5, ge=1)
     sign_in_failure_window_seconds: int = Field(default=60, ge=1)
 
+    # Notifications, asked for a customer's devices and messages when they export their data.
+    notifications_url: str = ""  # default: the local topology's
+    notifications_timeout_seconds: float = 5.0
+
     # --- the staff realm (docs/staff.md) -------------------------------------------------------------
     # Its own Ed25519 key, never the shoppers': a shopper token can then never pass for a staff token.
     staff_signing_key_pem: SecretStr | None = None
@@ -57,6 +61,11 @@ class CustomersSettings(ServiceSettings):
     staff_totp_issuer: str = "Mercato"  # the name authenticator apps show
     # Development only: `mercato up` creates this admin (with a one-time password) if there is no staff.
     staff_initial_admin_email: str = "admin@example.com"
+
+    @model_validator(mode="after")
+    def _notifications_location(self) -> CustomersSettings:
+        self.notifications_url = self.notifications_url or Topology.from_env().service("notifications").url
+        return self
 
     @model_validator(mode="after")
     def _signing_key_location(self) -> CustomersSettings:

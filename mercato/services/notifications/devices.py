@@ -24,6 +24,7 @@ from mercato.services.notifications.schemas import (
     DeviceOut,
     DeviceRecord,
     MessageOut,
+    OptInsOut,
 )
 
 EXPORTED_MESSAGES = 10_000  # a customer's whole history, in practice
@@ -74,8 +75,15 @@ async def unregister(session: AsyncSession, customer_id: str, token: str) -> Non
 async def communications(session: AsyncSession, customer_id: str) -> Communications:
     devices = (await repo.devices_of(session, {customer_id})).get(customer_id, [])
     messages = await repo.messages(session, customer_id=customer_id, order_id=None, limit=EXPORTED_MESSAGES)
+    recipient = (await repo.recipients(session, {customer_id})).get(customer_id)
+    opt_ins = None
+    if recipient is not None and not recipient.erased:
+        opt_ins = OptInsOut(
+            email=recipient.opt_in_email, sms=recipient.opt_in_sms, push=recipient.opt_in_push
+        )
     return Communications(
         customer_id=customer_id,
+        opt_ins=opt_ins,
         devices=[DeviceRecord.model_validate(d, from_attributes=True) for d in devices],
         messages=[MessageOut.model_validate(m, from_attributes=True) for m in messages],
     )

@@ -64,11 +64,20 @@ class DeviceRecord(DeviceOut):
     updated_at: datetime
 
 
+class OptInsOut(BaseModel):
+    """The channels the customer agreed to, as notifications last heard from customers."""
+
+    email: bool
+    sms: bool
+    push: bool
+
+
 class Communications(BaseModel):
-    """What notifications holds about one customer: their devices and every message written to them
-    (e-mail, SMS, push), newest first — for their GDPR export."""
+    """What notifications holds about one customer: the opt-ins it honours, their devices and every
+    message written to them (e-mail, SMS, push), newest first — for their GDPR export."""
 
     customer_id: str
+    opt_ins: OptInsOut | None  # None: not heard of them yet, or erased
     devices: list[DeviceRecord]
     messages: list[MessageOut]
 
