@@ -46,8 +46,8 @@ def fuzzed_platform(tmp_path_factory) -> Iterator[Platform]:
         stop_platform(platform)
 
 
-def _operations_of(service: str) -> Callable:
-    document = importlib.import_module(f"mercato.services.{service}.main").app.openapi()
+def _operations_of(service: str, package: str | None = None) -> Callable:
+    document = importlib.import_module(f"mercato.services.{package or service}.main").app.openapi()
     schemes = document.get("components", {}).get("securitySchemes", {})
     auth = {name: {"api_key": IDENTITIES[name]} for name in schemes}
     config = SchemathesisConfig.from_dict(SETTINGS | ({"auth": {"openapi": auth}} if auth else {}))
@@ -68,3 +68,4 @@ test_orders = _operations_of("orders")
 test_payments = _operations_of("payments")
 test_notifications = _operations_of("notifications")
 test_search = _operations_of("search")
+test_mobile_api = _operations_of("mobile-api", "mobile_api")

@@ -45,7 +45,8 @@ IdPath = Annotated[str, Path(max_length=200)]
 LISTING_QUERY = ("category", "q", "cursor", "limit", "sort", "min_price", "max_price", "in_stock")
 FILTER_ATTRIBUTES = ("colour", "size")  # as the web shop's filters
 FAILURES: dict[int | str, dict[str, Any]] = {
-    503: {"description": "A service behind this screen did not answer; retry later (problem+json)."}
+    400: {"description": "Malformed, e.g. a cursor that is not one the service gave (problem+json)."},
+    503: {"description": "A service behind this screen did not answer; retry later (problem+json)."},
 }
 SHOPPER_FAILURES: dict[int | str, dict[str, Any]] = {
     **FAILURES,
@@ -169,7 +170,11 @@ async def cart(
 @router.post(
     "/cart/items",
     response_model=CartOut,
-    responses={**SHOPPER_FAILURES, 404: {"description": "No such SKU"}, 409: {"description": "Sold out"}},
+    responses={
+        **SHOPPER_FAILURES,
+        409: {"description": "Not that many can be bought now (`unavailable` says how many can)"},
+        422: {"description": "No such SKU, too many of one item, or too many lines"},
+    },
     tags=["cart"],
 )
 async def add_item(
@@ -183,7 +188,12 @@ async def add_item(
 @router.patch(
     "/cart/items/{sku}",
     response_model=CartOut,
-    responses={**SHOPPER_FAILURES, 404: {"description": "Not in the cart"}},
+    responses={
+        **SHOPPER_FAILURES,
+        404: {"description": "Not in the cart"},
+        409: {"description": "Not that many can be bought now"},
+        422: {"description": "Too many of one item"},
+    },
     tags=["cart"],
 )
 async def change_item(
@@ -193,7 +203,12 @@ async def change_item(
     return shopping.cart_screen(await services.orders.set_quantity(shopper, sku, body.quantity))
 
 
-@router.delete("/cart/items/{sku}", response_model=CartOut, responses=SHOPPER_FAILURES, tags=["cart"])
+@router.delete(
+    "/cart/items/{sku}",
+    response_model=CartOut,
+    responses={**SHOPPER_FAILURES, 404: {"description": "Not in the cart"}},
+    tags=["cart"],
+)
 async def remove_item(sku: SkuPath, services: ServicesDep, shopper: CurrentShopper) -> CartOut:
     """Remove a line; the cart as it is now (one round trip for the app, not a 204 and a GET)."""
     return shopping.cart_screen(await services.orders.remove_item(shopper, sku))
