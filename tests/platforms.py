@@ -140,6 +140,7 @@ def platform_env(var_dir: Path, topology: Topology) -> dict[str, str]:
         # tests/e2e/test_browsing.py tests. Here the gateway asks again at every use (no-cache).
         "MERCATO_CATALOG_BROWSE_MAX_AGE_SECONDS": "0",
         "MERCATO_SEARCH_RESULTS_MAX_AGE_SECONDS": "0",
+        "MERCATO_MOBILE_API_PUBLIC_MAX_AGE_SECONDS": "0",
         # Short enough for tests to see timeouts and recovery quickly:
         "MERCATO_PAYMENTS_PROVIDER_TIMEOUT_SECONDS": "2",
         "MERCATO_ORDERS_RECONCILE_AFTER_SECONDS": "3",

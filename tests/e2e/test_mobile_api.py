@@ -1,0 +1,243 @@
+"""The mobile API end to end, as the app uses it: through the real gateway (Envoy: routes, token check,
+compression, cache) to the mobile API process and on to the real services. Each screen in one call with
+its trimmed content; a whole purchase; the services' problems unchanged; ETag/304; brotli and gzip."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+import zlib
+
+import brotli
+import httpx
+import pytest
+
+from mercato.platform.ids import new_id
+
+ADDRESS = {
+    "name": "Ada Lovelace",
+    "line1": "1 Main St",
+    "city": "Berlin",
+    "postal_code": "10115",
+    "country": "DE",
+}
+CARD = {"id", "slug", "name", "brand", "image", "price", "price_varies", "available"}
+CART_LINE = {
+    "sku", "product_id", "name", "attributes", "image", "quantity", "unit_price", "line_total", "available",
+    "purchasable",
+}  # fmt: skip
+
+
+@pytest.fixture
+def shopper(platform, gateway) -> dict[str, str]:
+    """A registered, signed-in shopper with one address in the book (the checkout screen shows it)."""
+    email = f"mobile-{uuid.uuid4().hex[:8]}@example.com"
+    gateway.post(
+        "/api/v1/customers", json={"email": email, "password": "correct horse battery", "name": "Mo"}
+    )
+    token = gateway.post("/api/v1/auth/token", json={"email": email, "password": "correct horse battery"})
+    auth = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    added = gateway.post("/api/v1/me/addresses", json=ADDRESS | {"is_default": True}, headers=auth)
+    assert added.status_code == 201, added.text
+    return auth
+
+
+def _wait_until_the_seed_is_indexed(gateway) -> None:
+    """After `mercato up`, search first works through the seed's ProductCreated events."""
+    deadline = time.monotonic() + 60
+    while gateway.get("/api/v1/search").json()["total"] < 228:
+        assert time.monotonic() < deadline, "the seeded catalog was not indexed"
+        time.sleep(0.2)
+
+
+def _checkout(gateway, auth, payment_method: str) -> httpx.Response:
+    return gateway.post(
+        "/mobile/v1/checkout",
+        json={"shipping_address": ADDRESS, "payment_method": payment_method},
+        headers=auth | {"Idempotency-Key": uuid.uuid4().hex},
+    )
+
+
+def test_home_is_the_category_tree_and_featured_cards(gateway):
+    home = gateway.get("/mobile/v1/home")
+    assert home.status_code == 200
+    body = home.json()
+    assert [c["slug"] for c in body["categories"]] == [
+        c["slug"] for c in gateway.get("/api/v1/categories").json()["data"]
+    ]
+    assert body["categories"][0]["children"] and set(body["categories"][0]) == {"slug", "name", "children"}
+    assert 1 <= len(body["featured"]) <= 8
+    assert all(set(card) == CARD for card in body["featured"])
+    first = body["featured"][0]
+    assert first["image"].startswith("/api/v1/images/")
+    assert gateway.get(first["image"]).status_code == 200  # the app prefixes the gateway's URL
+
+
+def test_a_category_listing_pages_with_a_cursor(gateway):
+    first = gateway.get("/mobile/v1/products", params={"category": "women", "limit": 5}).json()
+    assert len(first["items"]) == 5 and first["next_cursor"]
+    assert first["query"] == {"category": "women", "q": None, "corrected": None}
+    second = gateway.get(
+        "/mobile/v1/products", params={"category": "women", "limit": 5, "cursor": first["next_cursor"]}
+    ).json()
+    assert not {c["id"] for c in first["items"]} & {c["id"] for c in second["items"]}
+
+
+def test_search_with_a_typo_finds_the_product_with_facets(gateway):
+    _wait_until_the_seed_is_indexed(gateway)
+    found = gateway.get("/mobile/v1/products", params={"q": "jaket"}).json()
+    assert any("Jacket" in card["name"] for card in found["items"])
+    assert set(found["facets"]) >= {"colour", "size"}
+    assert all(set(card) == CARD for card in found["items"])
+    every = gateway.get("/mobile/v1/products", params={"q": "jacket", "limit": 50}).json()["items"]
+    olive = gateway.get("/mobile/v1/products", params={"q": "jacket", "colour": "Olive", "limit": 50}).json()
+    assert olive["items"] and {c["id"] for c in olive["items"]} < {c["id"] for c in every}
+    # facets count every colour as if the colour filter were off (to offer the others), Olive included
+    assert {"value": "Olive", "count": len(olive["items"])} in olive["facets"]["colour"]
+
+
+def test_suggestions_as_the_shopper_types(gateway):
+    _wait_until_the_seed_is_indexed(gateway)
+    suggestions = gateway.get("/mobile/v1/suggestions", params={"q": "jack"}).json()["suggestions"]
+    assert suggestions and all("Jacket" in text for text in suggestions)
+
+
+def test_the_products_variants_are_what_the_cart_receives(platform, gateway, shopper):
+    product = gateway.get("/mobile/v1/products/classic-cotton-t-shirt").json()
+    web = gateway.get("/api/v1/products/classic-cotton-t-shirt").json()
+    assert product["options"] == web["attributes"] and len(product["images"]) == len(web["images"])
+    variant = product["variants"][3]
+    platform.set_stock(variant["sku"], 5)
+    cart = gateway.post(
+        "/mobile/v1/cart/items",
+        json={"sku": variant["sku"], "quantity": 2},
+        headers=shopper | {"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert cart.status_code == 200, cart.text
+    [line] = cart.json()["lines"]
+    assert set(line) == CART_LINE
+    assert (line["sku"], line["attributes"], line["unit_price"]) == (
+        variant["sku"],
+        variant["attributes"],
+        variant["price"],
+    )
+    assert line["product_id"] == product["id"] and line["quantity"] == 2
+    patched = gateway.patch(f"/mobile/v1/cart/items/{variant['sku']}", json={"quantity": 1}, headers=shopper)
+    assert patched.json()["item_count"] == 1
+    removed = gateway.delete(f"/mobile/v1/cart/items/{variant['sku']}", headers=shopper)
+    assert removed.status_code == 200 and removed.json()["lines"] == []
+
+
+def test_buy_with_a_tokenised_card_then_see_the_order(platform, gateway, shopper):
+    sku = gateway.get("/mobile/v1/products/classic-cotton-t-shirt").json()["variants"][1]["sku"]
+    platform.set_stock(sku, 5)
+    gateway.post("/mobile/v1/cart/items", json={"sku": sku, "quantity": 1}, headers=shopper)
+
+    screen = gateway.get("/mobile/v1/checkout", headers=shopper)
+    assert screen.status_code == 200, screen.text
+    checkout = screen.json()
+    assert checkout["cart"]["lines"][0]["sku"] == sku
+    assert [a["line1"] for a in checkout["addresses"]] == ["1 Main St"]
+    assert checkout["default_address_id"] == checkout["addresses"][0]["id"]
+    assert checkout["email"].startswith("mobile-")
+    payment = checkout["payment"]
+    assert payment["provider"] == "stripe" and payment["publishable_key"].startswith("pk_")
+    assert payment["api_base"] == platform.sandbox and set(payment["wallets"]) == {"apple_pay", "google_pay"}
+
+    placed = _checkout(gateway, shopper, platform.card("4242424242424242"))
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    assert set(order) == {"id", "number", "status", "total", "placed_at"}
+    assert order["status"] == "placed" and order["number"].startswith("M-")
+    assert order["total"] == checkout["cart"]["total"]
+
+    history = gateway.get("/mobile/v1/orders", headers=shopper).json()
+    assert history["items"][0]["id"] == order["id"] and history["items"][0]["item_count"] == 1
+    assert history["items"][0]["image"] == checkout["cart"]["lines"][0]["image"]
+    detail = gateway.get(f"/mobile/v1/orders/{order['id']}", headers=shopper).json()
+    assert [step["status"] for step in detail["timeline"]] == ["pending_payment", "placed"]
+    assert detail["tracking"] is None and detail["can_cancel"] is True
+    assert detail["lines"][0]["sku"] == sku and detail["shipping_address"]["city"] == "Berlin"
+    assert gateway.get("/mobile/v1/cart", headers=shopper).json()["lines"] == []
+
+
+def test_a_declined_card_is_the_402_orders_answers(platform, gateway, shopper):
+    sku = gateway.get("/mobile/v1/products/classic-cotton-t-shirt").json()["variants"][2]["sku"]
+    platform.set_stock(sku, 5)
+    gateway.post("/mobile/v1/cart/items", json={"sku": sku, "quantity": 1}, headers=shopper)
+    declined = _checkout(gateway, shopper, platform.card("4000000000000002"))
+    assert declined.status_code == 402
+    assert declined.headers["content-type"] == "application/problem+json"
+    assert declined.json()["type"].endswith("/payment-declined")
+
+
+def test_sold_out_is_the_409_orders_answers(platform, gateway, shopper):
+    sku = gateway.get("/mobile/v1/products/classic-cotton-t-shirt").json()["variants"][4]["sku"]
+    platform.set_stock(sku, 3)
+    gateway.post("/mobile/v1/cart/items", json={"sku": sku, "quantity": 2}, headers=shopper)
+    platform.set_stock(sku, 0)
+    sold_out = _checkout(gateway, shopper, platform.card("4242424242424242"))
+    assert sold_out.status_code == 409, sold_out.text
+    assert sold_out.headers["content-type"] == "application/problem+json"
+    cart = gateway.get("/mobile/v1/cart", headers=shopper).json()
+    assert cart["purchasable"] is False and cart["lines"][0]["available"] == 0
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/mobile/v1/cart"),
+        ("POST", "/mobile/v1/cart/items"),
+        ("GET", "/mobile/v1/checkout"),
+        ("POST", "/mobile/v1/checkout"),
+        ("GET", "/mobile/v1/orders"),
+        ("GET", "/mobile/v1/orders/ord_1"),
+    ],
+)
+def test_shopper_screens_need_a_token(gateway, method, path):
+    refused = gateway.request(method, path, json={})
+    assert refused.status_code == 401
+    assert refused.headers["content-type"] == "application/problem+json"
+
+
+def test_reads_answer_304_to_the_etag_the_app_has(platform, gateway):
+    auth = platform.token_for(new_id("cus"))
+    for path, headers in [
+        ("/mobile/v1/home", {}),
+        ("/mobile/v1/products/classic-cotton-t-shirt", {}),
+        ("/mobile/v1/cart", auth),
+    ]:
+        first = gateway.get(path, headers=headers)
+        etag = first.headers["etag"]
+        assert etag.startswith('W/"'), path
+        again = gateway.get(path, headers=headers | {"If-None-Match": etag, "Accept-Encoding": "br"})
+        assert again.status_code == 304 and again.content == b"", path
+    assert first.headers["cache-control"] == "private, no-cache"
+
+
+@pytest.mark.parametrize("encoding", ["br", "gzip"])
+def test_answers_are_compressed_as_the_phone_asks(platform, gateway, encoding):
+    auth = platform.token_for(new_id("cus"))
+    for path, headers in [
+        ("/mobile/v1/home", {}),
+        ("/mobile/v1/products?q=jacket", {}),
+        ("/mobile/v1/orders", auth),
+    ]:
+        with gateway.stream("GET", path, headers=headers | {"Accept-Encoding": encoding}) as response:
+            raw = b"".join(response.iter_raw())
+        plain = gateway.get(path, headers=headers | {"Accept-Encoding": "identity"})
+        if len(plain.content) < 256:  # too small to be worth it (an empty history)
+            assert "content-encoding" not in response.headers
+            continue
+        assert response.headers["content-encoding"] == encoding, path
+        body = brotli.decompress(raw) if encoding == "br" else zlib.decompress(raw, 16 + zlib.MAX_WBITS)
+        assert json.loads(body) == plain.json() and len(raw) < len(plain.content) / 2, path
+
+
+def test_devices_go_to_notifications_not_the_mobile_api(platform, gateway):
+    auth = platform.token_for(new_id("cus"))
+    registered = gateway.post(
+        "/mobile/v1/devices", json={"platform": "android", "token": "fcm-" + uuid.uuid4().hex}, headers=auth
+    )
+    assert registered.status_code == 201, registered.text
