@@ -2,7 +2,8 @@
 
 One process, one asyncio loop, two listeners:
 
-* APNs on `push_sandbox_apns_port` (`h2` directly, see `mercato.sandbox.push_h2`): HTTP/2 over TLS
+* APNs on `push_sandbox_apns_port` (`h2` directly, see `mercato.sandbox.push_h2`; the answers in
+  `mercato.sandbox.push_apns`): HTTP/2 over TLS
   (ALPN `h2`) with the self-signed certificate of
   `mercato.sandbox.push_keys`, as api.push.apple.com:443. `POST /3/device/<token>` with token
   authentication: `authorization: bearer <JWT>` signed ES256 with the .p8 key (`kid` its key id, `iss`
@@ -36,7 +37,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 import secrets
 import time
 import uuid
@@ -56,15 +56,13 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from mercato.sandbox import push_keys
-from mercato.sandbox.push_h2 import Handler, serve_h2, tls_context
+from mercato.sandbox.push_apns import APNS_TOKEN, apns_handler
+from mercato.sandbox.push_h2 import serve_h2, tls_context
 from mercato.sandbox.push_view import page
 from mercato.topology import HOST, Topology, var_dir
 
 log = logging.getLogger("mercato.sandbox.push")
 
-APNS_TOKEN = re.compile(r"^[0-9a-fA-F]{64}$")
-APNS_PUSH_TYPES = {"alert", "background", "voip", "complication", "fileprovider", "mdm", "liveactivity"}
-APNS_MAX_PAYLOAD = 4096
 FCM_SCOPE = "https://www.googleapis.com/auth/firebase.messaging"
 # The audience Google's token endpoint expects (google-auth always sends it, wherever token_uri points).
 GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"  # noqa: S105 - a URL, not a secret
@@ -109,94 +107,6 @@ class Pushes:
             if (token is None or push["token"] == token)
             and (provider is None or push["provider"] == provider)
         ]
-
-
-# --- APNs -------------------------------------------------------------------------------------------
-
-
-def _apns_reason(
-    settings: PushSandboxSettings, headers: dict[str, str], token: str | None
-) -> tuple[int, str]:
-    """(status, reason) of an APNs request's headers: (200, "") when they are right."""
-    if token is None:
-        return 404, "BadPath"
-    if headers.get(":method") != "POST":
-        return 405, "MethodNotAllowed"
-    authorization = headers.get("authorization", "")
-    if not authorization.lower().startswith("bearer "):
-        return 403, "MissingProviderToken"
-    try:
-        header = jwt.get_unverified_header(authorization[7:])
-        claims = jwt.decode(
-            authorization[7:],
-            push_keys.apns_public_key(settings.keys_dir),
-            algorithms=["ES256"],
-            options={"require": ["iss", "iat"], "verify_iat": False},
-        )
-    except jwt.PyJWTError:
-        return 403, "InvalidProviderToken"
-    if header.get("kid") != push_keys.APNS_KEY_ID or claims["iss"] != push_keys.APNS_TEAM_ID:
-        return 403, "InvalidProviderToken"
-    if not time.time() - 3600 <= float(claims["iat"]) <= time.time() + 60:
-        return 403, "ExpiredProviderToken"
-    if headers.get("apns-topic") != settings.apns_topic:
-        return 400, "TopicDisallowed" if headers.get("apns-topic") else "MissingTopic"
-    if headers.get("apns-push-type") not in APNS_PUSH_TYPES:
-        return 400, "InvalidPushType"
-    if not APNS_TOKEN.match(token):
-        return 400, "BadDeviceToken"
-    return 200, ""
-
-
-def _apns_payload(body: bytes) -> tuple[int, str, dict[str, Any] | None]:
-    if not body:
-        return 400, "PayloadEmpty", None
-    if len(body) > APNS_MAX_PAYLOAD:
-        return 413, "PayloadTooLarge", None
-    try:
-        payload = json.loads(body)
-    except ValueError:
-        return 400, "BadPayload", None
-    if not isinstance(payload, dict) or not isinstance(payload.get("aps"), dict):
-        return 400, "BadPayload", None
-    return 200, "", payload
-
-
-def apns_handler(pushes: Pushes, settings: PushSandboxSettings) -> Handler:
-    """What answers `POST /3/device/<token>` on the HTTP/2 listener (`mercato.sandbox.push_h2`)."""
-
-    async def device(headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
-        path = headers.get(":path", "")
-        token = path.removeprefix("/3/device/") if path.startswith("/3/device/") else None
-        apns_id = headers.get("apns-id") or str(uuid.uuid4())
-        status, reason = _apns_reason(settings, headers, token)
-        payload = None
-        if status == 200:
-            status, reason, payload = _apns_payload(body)
-        if status == 200 and token is not None and token.lower() in pushes.gone:
-            status, reason = 410, "Unregistered"
-        alert = ((payload or {}).get("aps") or {}).get("alert")
-        pushes.keep(
-            "apns",
-            status,
-            reason or None,
-            token=token,
-            http_version="2",  # this listener speaks nothing else
-            headers={k: v for k, v in headers.items() if k.startswith("apns-")},
-            title=alert.get("title") if isinstance(alert, dict) else alert,
-            body=alert.get("body") if isinstance(alert, dict) else None,
-            data={k: v for k, v in (payload or {}).items() if k != "aps"},
-            payload=payload,
-        )
-        answer_headers = {"apns-id": apns_id}
-        if status == 200:
-            return 200, answer_headers, b""
-        answer: dict[str, Any] = {"reason": reason}
-        if status == 410 and token is not None:
-            answer["timestamp"] = pushes.gone[token.lower()]
-        return status, answer_headers, json.dumps(answer).encode()
-
-    return device
 
 
 # --- FCM --------------------------------------------------------------------------------------------
@@ -257,6 +167,9 @@ def fcm_routes(pushes: Pushes, settings: PushSandboxSettings) -> list[Route]:
             valid = valid and all(isinstance(v, str) for v in data.values())
         except (ValueError, KeyError, TypeError):
             message, device_token, notification, data, valid = None, None, {}, {}, False
+        bearer = "missing" if not authorization else "unknown" if expiry is None else "expired"
+        if expiry is not None and expiry >= time.monotonic():
+            bearer = "issued by /token"
         if expiry is None or expiry < time.monotonic():
             status, answer = (
                 401,
@@ -285,6 +198,7 @@ def fcm_routes(pushes: Pushes, settings: PushSandboxSettings) -> list[Route]:
             token=device_token if isinstance(device_token, str) else None,
             http_version=request.scope.get("http_version"),
             headers={"authorization": "Bearer …" if authorization else ""},
+            bearer=bearer,
             title=notification.get("title") if isinstance(notification, dict) else None,
             body=notification.get("body") if isinstance(notification, dict) else None,
             data=data if isinstance(data, dict) else {},

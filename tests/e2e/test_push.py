@@ -88,13 +88,14 @@ def test_an_order_is_pushed_once_to_each_device_exported_and_erased_with_the_cus
 
     [apns] = _eventually(lambda: _pushes(platform, iphone), bool, "a push at the APNs stand-in")
     assert (apns["status"], apns["http_version"]) == (200, "2")
+    assert apns["provider_token"] == {"alg": "ES256", "kid": "MERCATO0KY", "iss": "MERCATO0TM"}
     assert (
         apns["headers"]["apns-topic"] == "org.mercato.shop" and apns["headers"]["apns-push-type"] == "alert"
     )
     assert apns["title"] == f"Order {order['number']} is confirmed"
     assert apns["data"] == {"order_id": order["id"], "type": "order_confirmation"}
     [fcm] = _eventually(lambda: _pushes(platform, android), bool, "a push at the FCM stand-in")
-    assert fcm["status"] == 200 and fcm["data"] == apns["data"]
+    assert fcm["status"] == 200 and fcm["data"] == apns["data"] and fcm["bearer"] == "issued by /token"
 
     export = gateway.get("/api/v1/me/export", headers=auth)
     assert export.status_code == 200, export.text

@@ -41,7 +41,8 @@ async def test_an_order_placed_is_one_push_to_each_device_through_apns_and_fcm(n
     assert apns["http_version"] == "2"  # the stand-in's listener speaks HTTP/2 only, over TLS
     assert apns["headers"]["apns-topic"] == "org.mercato.shop"
     assert apns["headers"]["apns-push-type"] == "alert"
-    # 200 means the provider token checked out: ES256 JWT, kid and iss of the .p8 key, issued this hour
+    # 200: the provider token checked out (signed by the .p8 key, issued this hour), and it was this one
+    assert apns["provider_token"] == {"alg": "ES256", "kid": "MERCATO0KY", "iss": "MERCATO0TM"}
     assert apns["title"] == "Order M-10042 is confirmed"
     assert apns["body"] == "Thank you! €29.99, we are getting it ready."
     assert apns["data"] == {"order_id": order.order_id, "type": "order_confirmation"}
@@ -49,6 +50,7 @@ async def test_an_order_placed_is_one_push_to_each_device_through_apns_and_fcm(n
 
     [fcm] = await push_sandbox.wait_for(android)
     assert fcm["provider"] == "fcm" and fcm["status"] == 200, fcm
+    assert fcm["bearer"] == "issued by /token"  # google-auth's OAuth exchange, then the v1 send
     assert (fcm["title"], fcm["body"]) == (apns["title"], apns["body"])
     assert fcm["data"] == {"order_id": order.order_id, "type": "order_confirmation"}
     async with httpx.AsyncClient() as client:  # the bearer was an access token the OAuth endpoint issued
