@@ -3,8 +3,11 @@ forwards the verified shopper as x-mercato-customer-id; tests/e2e/test_push.py g
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
+from mercato.contracts.events import CustomerSessionsRevoked
 from mercato.platform.ids import new_id
 from tests.notifications.factories import apns_token, email_address, erased, fcm_token, registered
 
@@ -84,3 +87,26 @@ async def test_an_erased_customer_cannot_register_a_device(notifications):
     response = await notifications.register_device(customer.customer_id, "ios", apns_token())
     assert response.status_code == 401, response.text  # their sessions ended with the erasure
     assert (await notifications.communications(customer.customer_id))["devices"] == []
+
+
+async def test_a_token_of_a_session_that_ended_cannot_register_a_device(notifications):
+    customer_id = new_id("cus")
+    now = datetime.now(UTC)
+    valid_after = int(now.timestamp()) + 1
+    await notifications.publish(
+        CustomerSessionsRevoked(
+            customer_id=customer_id, reason="signed_out_everywhere", revoked_at=now, valid_after=valid_after
+        )
+    )
+    token = apns_token()
+    old = {"x-mercato-customer-id": customer_id, "x-mercato-token-issued-at": str(valid_after - 5)}
+    refused = await notifications.client.post(
+        "/mobile/v1/devices", json={"platform": "ios", "token": token}, headers=old
+    )
+    assert refused.status_code == 401, refused.text
+
+    fresh = {"x-mercato-customer-id": customer_id, "x-mercato-token-issued-at": str(valid_after)}
+    accepted = await notifications.client.post(
+        "/mobile/v1/devices", json={"platform": "ios", "token": token}, headers=fresh
+    )
+    assert accepted.status_code == 201, accepted.text
