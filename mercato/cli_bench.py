@@ -54,7 +54,7 @@ def bench_catalog(
         typer.Option(
             "--run",
             help="Only these runs (repeat): list, list-spread, detail-hot, detail-spread, search, "
-            "storefront-product, storefront-category.",
+            "storefront-product, storefront-category, mobile-home, mobile-product.",
         ),
     ] = None,
 ) -> None:
@@ -81,6 +81,42 @@ def bench_catalog(
         )
     )
     print_results(results, duration_s=duration, connections=connections, rate=rate, console=console)
+
+
+@bench.command("mobile")
+def bench_mobile(
+    throughput: Annotated[
+        bool, typer.Option("--wrk/--no-wrk", help="Also requests/s of the home and product screens (wrk).")
+    ] = True,
+    duration: Annotated[float, typer.Option(help="Seconds per wrk run.")] = 8.0,
+    connections: Annotated[int, typer.Option(help="wrk connections (one wrk thread).")] = 32,
+) -> None:
+    """Each screen of the app through the mobile API against the web API: bytes as a phone receives them
+    (brotli, gzip, uncompressed) and calls; then requests/s of /mobile/v1/home and product pages (wrk)."""
+    from mercato.bench.mobile import print_results, run_mobile_bench
+
+    topology = Topology.from_env()
+    print_results(asyncio.run(run_mobile_bench(topology=topology, console=console)), console)
+    if not throughput:
+        return
+    from mercato.bench.catalog import WRK_INSTALL, run_catalog_bench, wrk_path
+    from mercato.bench.catalog import print_results as print_wrk_results
+
+    if wrk_path() is None:
+        console.print(f"[yellow]•[/] no requests/s: {WRK_INSTALL}")
+        return
+    runs = ["mobile-home", "mobile-product", "detail-spread"]
+    results = asyncio.run(
+        run_catalog_bench(
+            runs=runs,
+            duration_s=duration,
+            connections=connections,
+            rate=None,
+            topology=topology,
+            console=console,
+        )
+    )
+    print_wrk_results(results, duration_s=duration, connections=connections, rate=None, console=console)
 
 
 @bench.command("sign-in")

@@ -49,12 +49,16 @@ RUNS = (
     "search",
     "storefront-product",
     "storefront-category",
+    "mobile-home",
+    "mobile-product",
 )
+PHONE_HEADERS = (("Accept-Encoding", "br, gzip"),)  # what a phone sends: the mobile API answers compressed
 
 # The wrk script: URLs in turn, answers counted by status, an optional pause per connection, and one
 # JSON line at the end (latency in microseconds).
 LUA = """
 local paths = {%(paths)s}
+%(headers)s
 local pause = %(pause_ms)d
 local turn = 0
 local threads = {}
@@ -101,6 +105,7 @@ class Target:
     description: str
     base_url: str
     paths: tuple[str, ...]
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass
@@ -132,10 +137,11 @@ def wrk_path() -> str | None:
     return shutil.which("wrk")
 
 
-def lua_script(paths: Sequence[str], *, pause_ms: int) -> str:
+def lua_script(paths: Sequence[str], *, pause_ms: int, headers: Sequence[tuple[str, str]] = ()) -> str:
     quoted = ", ".join(json.dumps(path) for path in paths)  # a JSON string is a valid Lua string here
     return LUA % {
         "paths": quoted,
+        "headers": "\n".join(f"wrk.headers[{json.dumps(k)}] = {json.dumps(v)}" for k, v in headers),
         "pause_ms": pause_ms,
         "delay": DELAY if pause_ms else "",
         "mark": RESULT_MARK,
@@ -209,6 +215,16 @@ async def targets(client: httpx.AsyncClient, topology: Topology, runs: Sequence[
             storefront,
             tuple(f"/c/{slug}" for slug in category_slugs),
         ),
+        "mobile-home": Target(
+            "mobile-home", "GET /mobile/v1/home (br)", gateway, ("/mobile/v1/home",), PHONE_HEADERS
+        ),
+        "mobile-product": Target(
+            "mobile-product",
+            f"GET /mobile/v1/products/{{slug}} ({len(slugs)} products in turn, br)",
+            gateway,
+            tuple(f"/mobile/v1/products/{slug}" for slug in slugs),
+            PHONE_HEADERS,
+        ),
     }
     return [everything[name] for name in runs]
 
@@ -280,7 +296,7 @@ async def run_catalog_bench(
         ):
             for target in chosen:
                 script = Path(workdir) / f"{target.name}.lua"
-                script.write_text(lua_script(target.paths, pause_ms=pause_ms))
+                script.write_text(lua_script(target.paths, pause_ms=pause_ms, headers=target.headers))
                 statements_before, cpu_before = await _statements(client, topology), processes.snapshot()
                 wrk_before = _children_cpu_s()
                 raw = await _wrk(

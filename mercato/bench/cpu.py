@@ -20,7 +20,7 @@ _LISTEN = "0A"
 
 
 def _ports(topology: Topology) -> dict[int, str]:
-    ports = {service.port: name for name, service in topology.services.items()}
+    ports = {service.port: name for name, service in topology.upstreams.items()}
     ports |= {
         topology.gateway_port: "gateway (envoy)",
         topology.storefront_port: "storefront",

@@ -19,9 +19,11 @@ pytestmark = pytest.mark.skipif(wrk_path() is None, reason="wrk is not installed
 class Answers(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     seen: set[str] = set()
+    accepted: set[str | None] = set()
 
     def do_GET(self) -> None:
         self.seen.add(self.path)
+        self.accepted.add(self.headers.get("accept-encoding"))
         status = 200 if self.path == "/found" else 404
         self.send_response(status)
         self.send_header("content-length", "0")
@@ -55,3 +57,12 @@ def test_the_script_takes_urls_in_turn_and_counts_answers_by_status(
     assert sum(result["statuses"].values()) == result["requests"] > 0
     assert result["p50_us"] <= result["p99_us"] <= result["max_us"]
     assert Answers.seen >= {"/found", "/missing"}
+
+
+def test_the_script_sends_a_runs_headers(server: str, tmp_path: Path) -> None:
+    """The mobile runs ask as a phone does (`Accept-Encoding: br, gzip`), so the gateway compresses."""
+    script = tmp_path / "run.lua"
+    script.write_text(lua_script(["/found"], pause_ms=0, headers=[("Accept-Encoding", "br, gzip")]))
+    wrk = [wrk_path(), "-t1", "-c1", "-d1s", "-s", str(script), server + "/found"]
+    subprocess.run(wrk, capture_output=True, text=True, timeout=30, check=True)
+    assert "br, gzip" in Answers.accepted
