@@ -7,7 +7,13 @@ STAMP  := $(VENV)/.installed
 CHROMIUM := /usr/bin/chromium
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: setup up test lint format bench clean browser
+# The shopping app (mobile/) on the desktop: Toga's GTK backend builds PyGObject against these, and its
+# screenshots are taken on a virtual display (Xvfb). Debian's packages; no download at run time.
+GTK_APT   := libgirepository1.0-dev libcairo2-dev pkg-config gir1.2-gtk-3.0 librsvg2-common libcanberra-gtk3-module xvfb
+GTK_STAMP := $(VENV)/.gtk-installed
+MERCATO_GATEWAY_URL ?= http://127.0.0.1:8080
+
+.PHONY: setup up test lint format bench clean browser gtk mobile
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,10 +29,21 @@ $(CHROMIUM):
 
 browser: $(CHROMIUM)  ## install Debian's Chromium for the browser tests
 
+$(GTK_STAMP): $(STAMP)
+	@dpkg -s $(GTK_APT) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(GTK_APT); }
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,gtk]'
+	@touch $(GTK_STAMP)
+
+gtk: $(GTK_STAMP)  ## install Toga's GTK backend and Xvfb for the shopping app on the desktop
+
+mobile: setup gtk  ## run the shopping app on the desktop against the running platform (`make up` first)
+	cd mobile && MERCATO_GATEWAY_URL=$(MERCATO_GATEWAY_URL) PYTHONPATH=src ../$(BIN)/python -m shop
+
 up: setup  ## migrate, seed the demo catalog, start Envoy and every service, print the URLs
 	$(BIN)/mercato up
 
-test: setup browser lint  ## set up and run every test (SQLite; PostgreSQL too when MERCATO_TEST_DATABASE_URL is set)
+test: setup browser gtk lint  ## set up and run every test (SQLite; PostgreSQL too when MERCATO_TEST_DATABASE_URL is set)
 	$(BIN)/pytest
 
 lint: setup
@@ -39,4 +56,4 @@ format: setup
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache mobile/build mobile/dist mobile/logs mobile/.briefcase

@@ -1,0 +1,32 @@
+"""What can go wrong talking to the gateway, as the screens need to tell it apart."""
+
+from __future__ import annotations
+
+
+class Offline(Exception):
+    """The gateway could not be reached (or did not answer) after the retries: show the offline banner."""
+
+
+class ApiError(Exception):
+    """The gateway answered with a problem (problem+json): 402 declined, 409 sold out, 422 invalid…"""
+
+    def __init__(self, status: int, title: str, detail: str | None = None, body: dict | None = None):
+        super().__init__(f"{status} {title}: {detail or ''}".strip())
+        self.status, self.title, self.detail, self.body = status, title, detail, body or {}
+
+    @property
+    def message(self) -> str:
+        """What the shopper reads: plain words, never a status code alone."""
+        if self.status == 402:
+            return f"Your card was declined. Nothing was charged. {self.detail or ''}".strip()
+        if self.status == 409:
+            return f"Sorry, something in your cart has sold out. {self.detail or ''}".strip()
+        if self.status == 401:
+            return "Please sign in again."
+        if self.status == 429:
+            return "Too many tries. Please wait a moment and try again."
+        return self.detail or self.title or f"Something went wrong ({self.status})."
+
+
+class SignedOut(Exception):
+    """The screen needs a signed-in shopper."""

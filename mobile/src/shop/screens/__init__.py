@@ -1,0 +1,1 @@
+"""One module per screen; each builds its widgets once and fills them in load()."""

@@ -1,0 +1,193 @@
+"""Orders: the confirmation after checkout, the history, and an order with its timeline and tracking."""
+
+from __future__ import annotations
+
+import toga
+
+from shop import theme
+from shop.api import MOBILE
+from shop.screens.base import Screen, heading, money
+
+STATUS = {
+    "pending_payment": "Payment being confirmed",
+    "placed": "Placed",
+    "paid": "Paid",
+    "packed": "Packed",
+    "shipped": "Shipped",
+    "delivered": "Delivered",
+    "cancelled": "Cancelled",
+    "refunded": "Refunded",
+    "return_requested": "Return requested",
+    "returned": "Returned",
+}
+
+
+def status(value: str) -> str:
+    return STATUS.get(value, value.replace("_", " ").capitalize())
+
+
+def when(value: str | None) -> str:
+    return (value or "")[:16].replace("T", " ")
+
+
+class ConfirmationScreen(Screen):
+    title = "Thank you!"
+
+    def __init__(self, shop, order: dict):
+        super().__init__(shop)
+        self.order = order
+        self.view = toga.Button("View order", id="view-order", on_press=self.open, style=theme.primary())
+        self.more = toga.Button(
+            "Continue shopping", id="continue", on_press=self.home, style=theme.secondary()
+        )
+
+    async def load(self) -> None:
+        order = self.order
+        self.box.clear()
+        self.box.add(
+            toga.Label("Your order is placed.", id="confirmation", style=theme.title()),
+            toga.Label(
+                f"Order {order.get('number') or order['id']}",
+                id="order-number",
+                style=theme.text(weight="bold"),
+            ),
+            toga.Label(
+                f"Total {money(order.get('total'))} · {status(order.get('status', 'placed'))}",
+                style=theme.text(),
+            ),
+            toga.Label(
+                theme.wrap(
+                    "We'll send a confirmation by e-mail, and a notification if you turned them on.", 40
+                ),
+                style=theme.muted(),
+            ),
+        )
+
+    def actions(self):
+        return [self.message, self.view, self.more]
+
+    async def open(self, widget) -> None:
+        await self.shop.show(OrderScreen(self.shop, self.order["id"]))
+
+    async def home(self, widget) -> None:
+        await self.shop.tab(self.shop.tab_buttons["home"])
+
+
+class OrdersScreen(Screen):
+    title = "Your orders"
+
+    def __init__(self, shop):
+        super().__init__(shop)
+        self.items: list[dict] = []
+        self.next_cursor: str | None = None
+        self.list = toga.Box(id="orders", style=theme.column())
+        self.loading = False
+
+    async def load(self) -> None:
+        page, fresh = await self.gateway.get(f"{MOBILE}/orders", auth=True)
+        self.items = list(page.get("items", []))
+        self.next_cursor = page.get("next_cursor") if fresh else None
+        self.box.clear()
+        self.box.add(self.list)
+        self.list.clear()
+        if not self.items:
+            self.list.add(toga.Label("No orders yet.", id="no-orders", style=theme.muted()))
+        self._add(self.items)
+
+    def _add(self, items: list[dict]) -> None:
+        for order in items:
+            title = f"{order.get('number') or order['id']} · {status(order['status'])}"
+            count, total = order.get("item_count", ""), money(order.get("total"))
+            details = f"{when(order.get('placed_at'))} · {count} items · {total}"
+            self.list.add(
+                toga.Box(
+                    children=[
+                        toga.Button(
+                            title,
+                            id=f"order-{order['id']}",
+                            on_press=self.open,
+                            style=theme.secondary(margin=0),
+                        ),
+                        toga.Label(details, style=theme.muted(margin=(2, 8, 4, 8))),
+                    ],
+                    style=theme.card(margin=(0, 0, 8, 0)),
+                )
+            )
+
+    async def load_more(self) -> None:
+        if self.loading or not self.next_cursor:
+            return
+        self.loading = True
+        try:
+            page, _ = await self.gateway.get(
+                f"{MOBILE}/orders", {"cursor": self.next_cursor}, auth=True, cache=False
+            )
+            self.items.extend(page.get("items", []))
+            self.next_cursor = page.get("next_cursor")
+            self._add(page.get("items", []))
+        finally:
+            self.loading = False
+
+    async def open(self, widget) -> None:
+        await self.shop.show(OrderScreen(self.shop, widget.id.removeprefix("order-")))
+
+
+class OrderScreen(Screen):
+    title = "Order"
+
+    def __init__(self, shop, order_id: str):
+        super().__init__(shop)
+        self.order_id = order_id
+        self.order: dict = {}
+
+    async def load(self) -> None:
+        order, _ = await self.gateway.get(f"{MOBILE}/orders/{self.order_id}", auth=True)
+        self.order = order
+        self.title = f"Order {order.get('number') or order['id']}"
+        self.box.clear()
+        self.box.add(
+            toga.Label(status(order["status"]), id="order-status", style=theme.title()),
+            toga.Label(
+                f"Placed {when(order.get('placed_at'))}\nTotal {money(order.get('total'))}",
+                style=theme.text(),
+            ),
+        )
+        tracking = order.get("tracking")
+        if tracking:
+            self.box.add(
+                heading("Tracking"),
+                toga.Label(
+                    f"{tracking.get('carrier', '')} {tracking.get('number', '')}".strip(),
+                    id="tracking",
+                    style=theme.text(),
+                ),
+            )
+            if tracking.get("url"):
+                self.box.add(toga.Label(theme.wrap(tracking["url"], 40), style=theme.muted()))
+        self.box.add(heading("What happened"))
+        timeline = toga.Box(id="timeline", style=theme.column())
+        for step in order.get("timeline", []):
+            timeline.add(
+                toga.Label(f"● {status(step['status'])}\n   {when(step.get('at'))}", style=theme.text())
+            )
+        self.box.add(timeline, heading("Items"))
+        for line in order.get("lines", []):
+            details = ", ".join(str(v) for v in (line.get("attributes") or {}).values())
+            self.box.add(
+                toga.Label(
+                    theme.wrap(
+                        f"{line['quantity']} × {line['name']} ({details}) · {money(line.get('line_total'))}",
+                        34,
+                    ),
+                    id=f"order-line-{line['sku']}",
+                    style=theme.text(),
+                )
+            )
+        address = order.get("shipping_address") or {}
+        if address:
+            self.box.add(
+                heading("Delivery address"),
+                toga.Label(
+                    theme.wrap(", ".join(str(v) for v in address.values() if v), 38), style=theme.muted()
+                ),
+            )
