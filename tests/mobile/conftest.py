@@ -23,6 +23,7 @@ from shop.app import MercatoApp, main  # noqa: E402
 from shop.device import Device  # noqa: E402
 from shop.retry import Backoff  # noqa: E402
 
+
 async def tap(widget, *args) -> None:
     """What a tap does: Toga runs the widget's handler (a coroutine here, awaited to its end)."""
     handler = widget.on_press if hasattr(widget, "on_press") else widget.on_confirm
