@@ -113,4 +113,3 @@ async def register(app: MercatoApp, name: str = "Ada Lovelace") -> str:
     await tap(shop.screen.submit)
     assert shop.state.signed_in, texts(shop.root)
     return email
-
