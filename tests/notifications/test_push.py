@@ -4,9 +4,11 @@ once per device and purpose, only with the push opt-in, and a device whose token
 
 from __future__ import annotations
 
+import asyncio
+
 import httpx
 
-from tests.notifications.conftest import PUSH_TOPOLOGY
+from tests.notifications.conftest import PUSH_TOPOLOGY, eventually
 from tests.notifications.factories import (
     apns_token,
     email_address,
@@ -170,3 +172,41 @@ async def test_erasure_removes_the_devices_and_scrubs_the_push_history(notificat
     pushes = [m for m in held["messages"] if m["channel"] == "push"]
     assert len(pushes) == 2 and {m["to_address"] for m in pushes} == {"(erased)"}
     assert {m["subject"] for m in pushes} == {None}
+
+
+async def test_pushes_waiting_for_a_phone_are_cancelled_when_it_signs_out_or_changes_hands(
+    notifications, push_sandbox
+):
+    customer, iphone, android = await _customer_with_devices(notifications)
+    push_sandbox.stop()  # APNs and FCM unreachable: the pushes wait, retried with backoff
+    try:
+        order = placed(customer_id=customer.customer_id)
+        await notifications.publish(order)
+        await eventually(
+            lambda: notifications.messages(order_id=order.order_id),
+            lambda log: (
+                len(log) == 3
+                and all(
+                    m["status"] == "pending" and m["attempts"] >= 1 for m in log if m["channel"] == "push"
+                )
+            ),
+            what="both pushes tried and waiting to be tried again",
+        )
+
+        assert (await notifications.unregister_device(customer.customer_id, iphone)).status_code == 204
+        someone_else = registered(email=email_address(), push=True)
+        await notifications.publish(someone_else)
+        assert (
+            await notifications.register_device(someone_else.customer_id, "android", android)
+        ).status_code == 201
+    finally:
+        push_sandbox.start()
+
+    log = await notifications.settled(order_id=order.order_id)
+    pushes = {m["platform"]: (m["status"], m["last_error"]) for m in log if m["channel"] == "push"}
+    assert pushes == {
+        "ios": ("cancelled", "the device was unregistered"),
+        "android": ("cancelled", "the device was signed in to another account"),
+    }
+    await asyncio.sleep(1)  # dispatch rounds go by: nothing of the first customer's reaches the phones
+    assert await push_sandbox.pushes(iphone) == [] and await push_sandbox.pushes(android) == []

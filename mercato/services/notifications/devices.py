@@ -45,13 +45,18 @@ async def _check_alive(session: AsyncSession, shopper: Shopper) -> None:
 
 async def register(session: AsyncSession, shopper: Shopper, device: DeviceIn) -> tuple[bool, DeviceOut]:
     """Register `device` for the shopper; returns (created, device). The same token again is an
-    update (created False); a token another customer had moves to this one (created True)."""
+    update (created False); a token another customer had moves to this one (created True), and that
+    customer's pushes still waiting for it are cancelled."""
     await _check_alive(session, shopper)
     key, now = token_hash(device.token), datetime.now(UTC)
     existing = await repo.device(session, key)
     if existing is not None and existing.customer_id == shopper.id:
         await repo.touch_device(session, key, {"platform": device.platform, "updated_at": now})
         return False, DeviceOut(platform=device.platform, token=device.token, created_at=existing.created_at)
+    if existing is not None:  # another customer's phone until now: none of their news goes to it any more
+        await repo.cancel_pushes(
+            session, existing.customer_id, key, "the device was signed in to another account"
+        )
     await repo.save_device(
         session,
         {
@@ -67,9 +72,11 @@ async def register(session: AsyncSession, shopper: Shopper, device: DeviceIn) ->
 
 
 async def unregister(session: AsyncSession, customer_id: str, token: str) -> None:
-    """Remove the shopper's device with `token` (a no-op if it is gone or not theirs)."""
+    """Remove the shopper's device with `token` (a no-op if it is gone or not theirs), and cancel their
+    pushes still waiting for it."""
     for variant in {token, token.lower()}:  # APNs tokens are kept in lower case
-        await repo.delete_device(session, token_hash(variant), customer_id)
+        if await repo.delete_device(session, token_hash(variant), customer_id):
+            await repo.cancel_pushes(session, customer_id, token_hash(variant), "the device was unregistered")
 
 
 async def communications(session: AsyncSession, customer_id: str) -> Communications:

@@ -29,6 +29,7 @@ from mercato.services.notifications.settings import NotificationsSettings
 log = logging.getLogger("mercato.notifications.dispatch")
 
 CLAIM_SECONDS = 60.0
+SENDING_AT_ONCE = 16  # messages handed to providers at the same time (e-mails still go one by one)
 
 
 class SmsSender(Protocol):
@@ -63,6 +64,7 @@ class Dispatcher:
         self.metrics = metrics
         self.batch_size = batch_size
         self.wakeup = asyncio.Event()
+        self.sending = asyncio.Semaphore(SENDING_AT_ONCE)
 
     def wake(self) -> None:
         self.wakeup.set()
@@ -91,7 +93,9 @@ class Dispatcher:
         async with self.db.unit_of_work() as session:
             ids = await repo.claim(session, due, now=now, until=now + timedelta(seconds=CLAIM_SECONDS))
         claimed = [message for message in due if message.id in ids]
-        outcomes = [{"message_id": message.id, **await self._send(message)} for message in claimed]
+        # Side by side (at most `SENDING_AT_ONCE`): a provider that is slow or down — APNs refusing
+        # connections, say — holds up only its own messages, and pushes share their HTTP/2 connection.
+        outcomes = await asyncio.gather(*(self._bounded_send(message) for message in claimed))
         gone = [
             {"gone_hash": token_hash(message.to_address), "before": now}
             for message, outcome in zip(claimed, outcomes, strict=True)
@@ -102,6 +106,10 @@ class Dispatcher:
                 await repo.mark(session, outcomes)
                 await repo.forget_gone_devices(session, gone)
         return len(claimed)
+
+    async def _bounded_send(self, message: Message) -> dict[str, Any]:
+        async with self.sending:
+            return {"message_id": message.id, **await self._send(message)}
 
     async def _send(self, message: Message) -> dict[str, Any]:
         attempt = message.attempts + 1

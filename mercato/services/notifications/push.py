@@ -83,7 +83,7 @@ class Apns:
             topic=s.apns_topic,
             use_sandbox=s.apns_use_sandbox,
             ssl_context=context,
-            max_connection_attempts=2,
+            max_connection_attempts=1,  # the dispatcher retries, with backoff
             err_func=quiet,
         )
         client.pool.protocol_class = _apns_protocol(s.apns_host, s.apns_port)

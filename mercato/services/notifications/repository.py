@@ -186,9 +186,25 @@ async def touch_device(session: AsyncSession, token_hash: str, values: dict[str,
     await session.execute(update(Device).where(Device.token_hash == token_hash).values(**values))
 
 
-async def delete_device(session: AsyncSession, token_hash: str, customer_id: str) -> None:
-    await session.execute(
+async def delete_device(session: AsyncSession, token_hash: str, customer_id: str) -> bool:
+    result = await session.execute(
         delete(Device).where(Device.token_hash == token_hash, Device.customer_id == customer_id)
+    )
+    return bool(result.rowcount)
+
+
+async def cancel_pushes(session: AsyncSession, customer_id: str, token_hash: str, reason: str) -> None:
+    """Cancel `customer_id`'s pushes not yet sent to the device `token_hash` (its key ends in the hash):
+    the phone was signed out, or is now signed in as someone else."""
+    await session.execute(
+        update(Message)
+        .where(
+            Message.customer_id == customer_id,
+            Message.status.in_(("pending", "sending")),  # (a send in flight then leaves it cancelled)
+            Message.channel == "push",
+            Message.dedup_key.like(f"%:push:{token_hash}"),
+        )
+        .values(status="cancelled", last_error=reason)
     )
 
 
