@@ -1,182 +1,17 @@
-"""The four services the mobile API composes — catalog, search, orders, customers — called directly on
-their private addresses, and their answers parsed into the few typed facts the screens use (screens never
-read a payload). A service's problem (4xx) is raised as `RemoteProblem` and reaches the app unchanged; a
-service that does not answer is `ServiceUnavailable` (503)."""
+"""Orders and customers, as the shopper's screens use them: the cart, checkout, the order history, the
+account and address book — each call carrying the identity the gateway verified."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 from mercato.contracts.money import Money
 from mercato.platform.auth import CUSTOMER_HEADER, ISSUED_AT_HEADER, Shopper
 from mercato.platform.clients import ServiceClient
-
-Params = Sequence[tuple[str, str | int]]
-
-
-def _segment(value: str) -> str:
-    """A path parameter as one path segment, whatever it holds (`?`, `#`, `%`...)."""
-    return quote(value, safe="")
-
-
-def _money(body: dict[str, Any]) -> Money:
-    return Money.model_validate(body)
-
-
-# --- catalog and search -------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Category:
-    slug: str
-    name: str
-    children: tuple[Category, ...]
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> Category:
-        children = tuple(cls.parse(child) for child in body.get("children") or ())
-        return cls(slug=body["slug"], name=body["name"], children=children)
-
-
-@dataclass(frozen=True)
-class ProductEntry:
-    """A product in a list, from catalog's listing or a search hit: what a card shows."""
-
-    id: str
-    slug: str
-    name: str
-    brand: str
-    image_url: str | None
-    lowest: Money
-    highest: Money
-    available: bool
-
-    @classmethod
-    def from_catalog(cls, body: dict[str, Any]) -> ProductEntry:
-        image = body.get("image")
-        return cls(
-            id=body["id"],
-            slug=body["slug"],
-            name=body["name"],
-            brand=body["brand"],
-            image_url=image["url"] if image else None,
-            lowest=_money(body["price_range"]["min"]),
-            highest=_money(body["price_range"]["max"]),
-            available=body["available"],
-        )
-
-    @classmethod
-    def from_search(cls, body: dict[str, Any]) -> ProductEntry:
-        return cls(
-            id=body["id"],
-            slug=body["slug"],
-            name=body["name"],
-            brand=body["brand"],
-            image_url=body.get("image_url"),
-            lowest=_money(body["price_range"]["min"]),
-            highest=_money(body["price_range"]["max"]),
-            available=body["available"],
-        )
-
-
-@dataclass(frozen=True)
-class ProductList:
-    entries: tuple[ProductEntry, ...]
-    next_cursor: str | None
-    facets: dict[str, list[tuple[str, int]]]  # attribute → (value, count), from search only
-
-
-@dataclass(frozen=True)
-class Variant:
-    sku: str
-    attributes: dict[str, str]
-    price: Money
-    available: int
-
-
-@dataclass(frozen=True)
-class Product:
-    id: str
-    slug: str
-    name: str
-    brand: str
-    description: str
-    image_urls: tuple[str, ...]
-    lowest: Money
-    highest: Money
-    available: bool
-    options: dict[str, list[str]]
-    variants: tuple[Variant, ...]
-
-    @classmethod
-    def parse(cls, body: dict[str, Any]) -> Product:
-        return cls(
-            id=body["id"],
-            slug=body["slug"],
-            name=body["name"],
-            brand=body["brand"],
-            description=body["description"],
-            image_urls=tuple(image["url"] for image in body["images"]),
-            lowest=_money(body["price_range"]["min"]),
-            highest=_money(body["price_range"]["max"]),
-            available=body["available"],
-            options={name: list(values) for name, values in body["attributes"].items()},
-            variants=tuple(
-                Variant(
-                    sku=v["sku"],
-                    attributes=v["attributes"],
-                    price=_money(v["price"]),
-                    available=v["available"],
-                )
-                for v in body["variants"]
-            ),
-        )
-
-
-class Catalog:
-    def __init__(self, base_url: str, *, timeout: float) -> None:
-        self.client = ServiceClient("catalog", base_url, timeout=timeout)
-
-    async def categories(self) -> list[Category]:
-        body = await self.client.request("GET", "/api/v1/categories")
-        return [Category.parse(node) for node in body["data"]]
-
-    async def products(self, params: Params) -> ProductList:
-        body = await self.client.request("GET", "/api/v1/products", params=list(params))
-        entries = tuple(ProductEntry.from_catalog(entry) for entry in body["data"])
-        return ProductList(entries=entries, next_cursor=body.get("next_cursor"), facets={})
-
-    async def product(self, id_or_slug: str) -> Product:
-        return Product.parse(await self.client.request("GET", f"/api/v1/products/{_segment(id_or_slug)}"))
-
-
-class Search:
-    def __init__(self, base_url: str, *, timeout: float) -> None:
-        self.client = ServiceClient("search", base_url, timeout=timeout)
-
-    async def search(self, params: Params) -> ProductList:
-        body = await self.client.request("GET", "/api/v1/search", params=list(params))
-        facets = body.get("facets") or {}
-        return ProductList(
-            entries=tuple(ProductEntry.from_search(hit) for hit in body["data"]),
-            next_cursor=body.get("next_cursor"),
-            facets={
-                name: [(value["value"], value["count"]) for value in values]
-                for name, values in (facets.get("attributes") or {}).items()
-            },
-        )
-
-    async def suggest(self, q: str) -> list[str]:
-        body = await self.client.request("GET", "/api/v1/search/suggest", params={"q": q})
-        return [suggestion["text"] for suggestion in body["data"]]
-
-
-# --- the shopper's own: orders and customers ----------------------------------------------------
+from mercato.services.mobile_api.clients.common import Params, money, segment
 
 
 def identity(shopper: Shopper, idempotency_key: str | None = None) -> dict[str, str]:
@@ -223,16 +58,16 @@ class Cart:
                     attributes=line["attributes"],
                     image_url=line["image_url"],
                     quantity=line["quantity"],
-                    unit_price=_money(line["unit_price"]) if line["unit_price"] else None,
-                    line_total=_money(line["line_total"]) if line["line_total"] else None,
+                    unit_price=money(line["unit_price"]) if line["unit_price"] else None,
+                    line_total=money(line["line_total"]) if line["line_total"] else None,
                     available=line["available"],
                     purchasable=line["purchasable"],
                 )
                 for line in body["lines"]
             ),
-            subtotal=_money(body["subtotal"]),
-            shipping=_money(body["shipping"]),
-            total=_money(body["total"]),
+            subtotal=money(body["subtotal"]),
+            shipping=money(body["shipping"]),
+            total=money(body["total"]),
             item_count=body["item_count"],
             purchasable=body["purchasable"],
         )
@@ -280,9 +115,9 @@ class Order:
             state=body["state"],
             created_at=datetime.fromisoformat(body["created_at"]),
             placed_at=datetime.fromisoformat(body["placed_at"]) if body["placed_at"] else None,
-            subtotal=_money(body["subtotal"]),
-            shipping=_money(body["shipping"]),
-            total=_money(body["total"]),
+            subtotal=money(body["subtotal"]),
+            shipping=money(body["shipping"]),
+            total=money(body["total"]),
             lines=tuple(
                 OrderLine(
                     sku=line["sku"],
@@ -290,7 +125,7 @@ class Order:
                     attributes=line["attributes"],
                     image_url=line["image_url"],
                     quantity=line["quantity"],
-                    line_total=_money(line["line_total"]),
+                    line_total=money(line["line_total"]),
                 )
                 for line in body["lines"]
             ),
@@ -324,7 +159,7 @@ class OrderSummary:
             state=body["state"],
             created_at=datetime.fromisoformat(body["created_at"]),
             placed_at=datetime.fromisoformat(body["placed_at"]) if body["placed_at"] else None,
-            total=_money(body["total"]),
+            total=money(body["total"]),
             item_count=body["item_count"],
             image_url=body.get("image_url"),
         )
@@ -350,12 +185,12 @@ class Orders:
         return Cart.parse(await self.client.request("POST", "/api/v1/cart/items", json=body, headers=headers))
 
     async def set_quantity(self, shopper: Shopper, sku: str, quantity: int) -> Cart:
-        path = f"/api/v1/cart/items/{_segment(sku)}"
+        path = f"/api/v1/cart/items/{segment(sku)}"
         body = {"quantity": quantity}
         return Cart.parse(await self.client.request("PATCH", path, json=body, headers=identity(shopper)))
 
     async def remove_item(self, shopper: Shopper, sku: str) -> Cart:
-        await self.client.request("DELETE", f"/api/v1/cart/items/{_segment(sku)}", headers=identity(shopper))
+        await self.client.request("DELETE", f"/api/v1/cart/items/{segment(sku)}", headers=identity(shopper))
         return await self.cart(shopper)
 
     async def checkout(self, shopper: Shopper, body: dict[str, Any], idempotency_key: str) -> Placed:
@@ -370,7 +205,7 @@ class Orders:
         return [OrderSummary.parse(entry) for entry in body["data"]], body.get("next_cursor")
 
     async def order(self, shopper: Shopper, order_id: str) -> Order:
-        path = f"/api/v1/orders/{_segment(order_id)}"
+        path = f"/api/v1/orders/{segment(order_id)}"
         return Order.parse(await self.client.request("GET", path, headers=identity(shopper)))
 
 
@@ -412,15 +247,3 @@ class Customers:
             ),
         )
         return Account(email=me["email"], addresses=tuple(Address.parse(entry) for entry in book["data"]))
-
-
-@dataclass
-class Services:
-    catalog: Catalog
-    search: Search
-    orders: Orders
-    customers: Customers
-
-    async def close(self) -> None:
-        for client in (self.catalog, self.search, self.orders, self.customers):
-            await client.client.close()
