@@ -42,6 +42,11 @@ async def settle(seconds: float = 0.6) -> None:
     await asyncio.sleep(seconds)
 
 
+def said(label) -> str:
+    """A label's words as one line (the app wraps long texts to fit 390 px)."""
+    return " ".join(label.text.split())
+
+
 def find(box, widget_id: str):
     """The widget with this id under `box` (the window's content), or None."""
     if getattr(box, "id", None) == widget_id:

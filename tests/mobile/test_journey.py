@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.mobile.conftest import find, ids, register, settle, tap, texts, type_into
+from tests.mobile.conftest import find, ids, register, said, settle, tap, texts, type_into
 
 CARD, DECLINED = "4242424242424242", "4000000000000002"
 SANDBOX_KEY = {"Authorization": "Bearer sk_test_mercato_sandbox"}
@@ -76,7 +76,7 @@ async def _add_and_open_checkout(shop) -> dict:
     await _product_with_options(shop)
     variant = await _pick(shop)
     await tap(shop.screen.add)
-    assert "Added to your cart" in shop.screen.message.text, texts(shop.root)
+    assert "Added to your cart" in said(shop.screen.message), texts(shop.root)
     await tap(shop.tab_buttons["cart"])
     return variant
 
@@ -134,8 +134,8 @@ async def test_a_declined_card_is_said_plainly(app):
     await _fill_checkout(shop, DECLINED)
     await tap(shop.screen.pay)
     assert type(shop.screen).__name__ == "CheckoutScreen"
-    assert "declined" in shop.screen.message.text.lower(), shop.screen.message.text
-    assert "Nothing was charged" in shop.screen.message.text
+    assert "declined" in said(shop.screen.message).lower(), said(shop.screen.message)
+    assert "Nothing was charged" in said(shop.screen.message)
 
 
 async def test_sold_out_while_in_the_cart_is_said_plainly(app, platform):
@@ -148,7 +148,7 @@ async def test_sold_out_while_in_the_cart_is_said_plainly(app, platform):
     try:
         await tap(shop.screen.pay)
         assert type(shop.screen).__name__ == "CheckoutScreen", texts(shop.root)
-        assert "sold out" in shop.screen.message.text.lower(), shop.screen.message.text
+        assert "sold out" in said(shop.screen.message).lower(), said(shop.screen.message)
     finally:
         platform.set_stock(variant["sku"], 50)
     await settle()

@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from tests.mobile.conftest import launch, register, settle, tap, texts
+from tests.mobile.conftest import launch, register, said, settle, tap, texts
 from tests.mobile.proxy import Proxy
 from tests.mobile.test_journey import CARD, _add_and_open_checkout, _fill_checkout
 
@@ -66,7 +66,7 @@ async def test_a_lost_answer_never_buys_twice(app_via_proxy, proxy, platform):
     await tap(shop.screen.pay)
     assert proxy.requests_forwarded > forwarded, "the checkout reached the gateway"
     assert type(shop.screen).__name__ == "CheckoutScreen", texts(shop.root)
-    assert shop.offline and "offline" in shop.screen.message.text.lower()
+    assert shop.offline and "offline" in said(shop.screen.message).lower()
     [key] = shop.gateway.pending.keys()  # one write pending, its key kept
     token = shop.gateway.secrets.get("access_token")
     placed = httpx.get(f"{platform.gateway}/mobile/v1/orders", headers={"Authorization": f"Bearer {token}"})

@@ -15,12 +15,17 @@ class ApiError(Exception):
         self.status, self.title, self.detail, self.body = status, title, detail, body or {}
 
     @property
+    def sold_out(self) -> bool:
+        """Checkout's 409 when stock ran out (problem type …/out-of-stock), not any conflict."""
+        return str(self.body.get("type", "")).endswith("out-of-stock") or "unavailable" in self.body
+
+    @property
     def message(self) -> str:
         """What the shopper reads: plain words, never a status code alone."""
         if self.status == 402:
             return f"Your card was declined. Nothing was charged. {self.detail or ''}".strip()
-        if self.status == 409:
-            return f"Sorry, something in your cart has sold out. {self.detail or ''}".strip()
+        if self.status == 409 and self.sold_out:
+            return "Sorry, something in your cart has sold out. You have not been charged."
         if self.status == 401:
             return "Please sign in again."
         if self.status == 429:

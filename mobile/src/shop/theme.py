@@ -28,7 +28,7 @@ LINE_CHARS = 36  # what fits in one line of body text at 390 px (Toga's labels d
 
 
 def wrap(value: str, chars: int = LINE_CHARS) -> str:
-    return "\n".join(textwrap.fill(part, chars) for part in value.split("\n"))
+    return "\n".join(textwrap.fill(part, chars, break_on_hyphens=False) for part in value.split("\n"))
 
 
 def shorten(value: str, chars: int) -> str:

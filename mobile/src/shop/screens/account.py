@@ -89,7 +89,7 @@ class AccountScreen(Screen):
             )
         )
         self.box.add(heading("Address book"))
-        for address in addresses.get("items", []):
+        for address in addresses.get("data", []):
             self.box.add(
                 toga.Box(
                     children=[
@@ -178,6 +178,7 @@ class AccountScreen(Screen):
 
     async def sign_out(self, widget) -> None:
         await self.state.sign_out()
+        self.registering = False  # whoever comes next signs in
         await self.shop.reload()
 
     async def delete_account(self, widget) -> None:

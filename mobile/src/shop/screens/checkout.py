@@ -66,7 +66,9 @@ class CheckoutScreen(Screen):
     async def load(self) -> None:
         self.info, _ = await self.gateway.get(f"{MOBILE}/checkout", auth=True, cache=False)
         cart = self.info["cart"]
-        self.summary.text = f"{cart.get('item_count', 0)} items · total {money(cart.get('total'))}"
+        count = cart.get("item_count", 0)
+        items = "1 item" if count == 1 else f"{count} items"
+        self.summary.text = f"{items} · total {money(cart.get('total'))}"
         self.addresses = {label(a): a for a in self.info.get("addresses", [])}
         default = next(
             (

@@ -14,6 +14,16 @@ from shop.screens.base import Screen, heading, product_card
 SUGGEST_AFTER = 0.15  # seconds of no typing before asking for suggestions
 
 
+def flatten(categories: list[dict], prefix: str = "") -> list[dict]:
+    """Sub-categories as one list of names a picker can show: "Clothing", "Clothing · T-Shirts", …"""
+    found = []
+    for category in categories:
+        name = f"{prefix}{category['name']}"
+        found.append({"slug": category["slug"], "name": name})
+        found += flatten(category.get("children") or [], f"{name} · ")
+    return found
+
+
 class HomeScreen(Screen):
     title = "Mercato"
 
@@ -30,6 +40,7 @@ class HomeScreen(Screen):
         self.categories = toga.Box(id="categories", style=theme.column())
         self.featured = toga.Box(id="featured", style=theme.column())
         self._pending: asyncio.Task | None = None
+        self.children: dict[str, list[dict]] = {}
 
     async def load(self) -> None:
         home, _fresh = await self.gateway.get(f"{MOBILE}/home")
@@ -44,6 +55,7 @@ class HomeScreen(Screen):
             self.featured,
         )
         self.categories.clear()
+        self.children = {c["slug"]: flatten(c.get("children") or []) for c in home.get("categories", [])}
         for category in home.get("categories", []):
             self.categories.add(
                 toga.Button(
@@ -102,6 +114,7 @@ class HomeScreen(Screen):
     async def open_category(self, widget) -> None:
         from shop.screens.listing import ListingScreen
 
+        slug = widget.id.removeprefix("category-")
         await self.shop.show(
-            ListingScreen(self.shop, category=widget.id.removeprefix("category-"), name=widget.text)
+            ListingScreen(self.shop, category=slug, name=widget.text, subcategories=self.children.get(slug))
         )

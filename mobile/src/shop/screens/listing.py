@@ -10,18 +10,27 @@ from shop.api import MOBILE
 from shop.screens.base import Screen, product_card
 
 ANY = "Any"
-SORTS = {
+SORTS = {  # what search sorts by (the mobile API passes it on)
     "Relevance": None,
-    "Price: low to high": "price",
-    "Price: high to low": "-price",
-    "Newest": "-created",
+    "Price: low to high": "price_asc",
+    "Price: high to low": "price_desc",
+    "Newest": "newest",
 }
 
 
 class ListingScreen(Screen):
-    def __init__(self, shop, category: str | None = None, q: str | None = None, name: str | None = None):
+    def __init__(
+        self,
+        shop,
+        category: str | None = None,
+        q: str | None = None,
+        name: str | None = None,
+        subcategories: list[dict] | None = None,
+    ):
         super().__init__(shop)
         self.category, self.q = category, q
+        self.top_category = category
+        self.subcategories = {c["name"]: c["slug"] for c in subcategories or []}
         self.title = name or (f"“{q}”" if q else "Products")
         self.filters: dict[str, str] = {}
         self.sort: str | None = None
@@ -52,6 +61,12 @@ class ListingScreen(Screen):
 
     def _build_filters(self, facets: dict) -> None:
         self.filter_box.clear()
+        if self.subcategories:
+            choice = toga.Selection(id="subcategory", items=[ANY, *self.subcategories], style=theme.text())
+            chosen = [name for name, slug in self.subcategories.items() if slug == self.category]
+            choice.value = chosen[0] if chosen else ANY
+            choice.on_change = self.filter_changed
+            self.filter_box.add(toga.Label("Category", style=theme.muted()), choice)
         sort = toga.Selection(id="sort", items=list(SORTS), style=theme.text())
         sort.value = next((label for label, value in SORTS.items() if value == self.sort), "Relevance")
         sort.on_change = self.filter_changed  # after the value is set: setting it is not a change
@@ -78,7 +93,9 @@ class ListingScreen(Screen):
             self.box.add(self.more)
 
     async def filter_changed(self, widget) -> None:
-        if widget.id == "sort":
+        if widget.id == "subcategory":
+            self.category = self.subcategories.get(widget.value, self.top_category)
+        elif widget.id == "sort":
             self.sort = SORTS.get(widget.value)
         else:
             name = widget.id.removeprefix("filter-")
