@@ -83,6 +83,12 @@ async def _add_and_open_checkout(shop) -> dict:
 
 async def test_search_pick_pay_and_find_the_order(app, platform):
     shop = app.shop
+    sent_to_mercato: list[bytes] = []
+
+    async def record(request) -> None:  # everything the app sends the gateway, as on the wire
+        sent_to_mercato.append(str(request.url).encode() + str(request.headers).encode() + request.read())
+
+    shop.gateway.http.event_hooks["request"].append(record)
     await register(app)
     variant = await _add_and_open_checkout(shop)
     cart = shop.screen
@@ -109,6 +115,11 @@ async def test_search_pick_pay_and_find_the_order(app, platform):
         f"{platform.sandbox}/v1/payment_methods/{intents[0]['payment_method']}", headers=SANDBOX_KEY
     )
     assert method.json()["card"]["last4"] == "4242"
+    # …never in what the app sent the gateway (the checkout carried the PaymentMethod only)…
+    assert any(
+        b"/mobile/v1/checkout" in sent and method.json()["id"].encode() in sent for sent in sent_to_mercato
+    )
+    assert not [sent for sent in sent_to_mercato if CARD.encode() in sent or b"card[number]" in sent]
     # …and nowhere in Mercato: no database, log or file of any service holds the number.
     sandbox_dir = platform.var_dir / "sandbox"
     for path in platform.var_dir.rglob("*"):

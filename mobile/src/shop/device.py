@@ -53,12 +53,14 @@ class IOSDevice(Device):
 
     @classmethod
     def hook_delegate(cls) -> None:
+        from ctypes import string_at
+
         from rubicon.objc import ObjCClass, ObjCInstance
         from rubicon.objc.runtime import SEL, add_method, objc_id
 
         def registered(self, cmd, application, token) -> None:
             data = ObjCInstance(token)
-            value = bytes(data.bytes[: data.length]).hex()
+            value = string_at(data.bytes, data.length).hex()
             ObjCClass("NSUserDefaults").standardUserDefaults.setObject(value, forKey=APNS_TOKEN_KEY)
 
         selector = "application:didRegisterForRemoteNotificationsWithDeviceToken:"

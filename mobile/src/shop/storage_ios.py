@@ -3,7 +3,7 @@ readable after the first unlock, never synced to other devices."""
 
 from __future__ import annotations
 
-from ctypes import byref, c_void_p, cdll, util
+from ctypes import byref, c_void_p, cdll, string_at, util
 
 from rubicon.objc import NSData, NSDictionary, NSMutableDictionary, ObjCInstance, objc_const
 
@@ -49,7 +49,7 @@ class KeychainStore:
         if Security.SecItemCopyMatching(query.ptr, byref(result)) != errSecSuccess:
             return None
         data = ObjCInstance(result)
-        return bytes(data.bytes[: data.length]).decode()
+        return string_at(data.bytes, data.length).decode()
 
     def set(self, name: str, value: str) -> None:
         data = NSData.dataWithBytes(value.encode(), length=len(value.encode()))
