@@ -70,10 +70,15 @@ class IOSDevice(Device):
         cls.hooked = True
 
     async def push_token(self) -> str | None:
-        from rubicon.objc import ObjCClass
+        from rubicon.objc import Block, ObjCClass, ObjCInstance
 
         if not IOSDevice.hooked:
             IOSDevice.hook_delegate()
+        # Alerts, sounds and badges need the shopper's yes (asked once by iOS); the token does not.
+        center = ObjCClass("UNUserNotificationCenter").currentNotificationCenter()
+        center.requestAuthorizationWithOptions(
+            7, completionHandler=Block(lambda granted, error: None, None, bool, ObjCInstance)
+        )
         ObjCClass("UIApplication").sharedApplication.registerForRemoteNotifications()
         for _ in range(20):  # iOS answers asynchronously, usually within a second
             token = ObjCClass("NSUserDefaults").standardUserDefaults.stringForKey(APNS_TOKEN_KEY)
@@ -86,6 +91,11 @@ class IOSDevice(Device):
 class AndroidDevice(Device):
     async def push_token(self) -> str | None:
         from java import jclass
+
+        # Android 13+ shows notifications only after the shopper allows them (POST_NOTIFICATIONS).
+        if jclass("android.os.Build$VERSION").SDK_INT >= 33:
+            activity = jclass("org.beeware.android.MainActivity").singletonThis
+            activity.requestPermissions(["android.permission.POST_NOTIFICATIONS"], 1)
 
         def blocking() -> str | None:  # Tasks.await blocks: off the UI thread
             task = jclass("com.google.firebase.messaging.FirebaseMessaging").getInstance().getToken()
