@@ -5,7 +5,7 @@ from __future__ import annotations
 import toga
 
 from shop import theme
-from shop.api import MOBILE
+from shop.api import API, MOBILE
 from shop.screens.base import Screen, heading, money
 
 STATUS = {
@@ -139,6 +139,23 @@ class OrderScreen(Screen):
         super().__init__(shop)
         self.order_id = order_id
         self.order: dict = {}
+        self.confirm_cancel = False
+        self.cancel = toga.Button(
+            "Cancel this order", id="cancel-order", on_press=self.cancel_order, style=theme.secondary()
+        )
+
+    def actions(self):
+        return [self.message, self.cancel] if self.order.get("can_cancel") else [self.message]
+
+    async def cancel_order(self, widget) -> None:
+        if not self.confirm_cancel:
+            self.confirm_cancel = True
+            self.cancel.text = "Tap again to cancel; you'll be refunded"
+            return
+        if await self.attempt(lambda: self.gateway.write("POST", f"{API}/orders/{self.order_id}/cancel")):
+            self.confirm_cancel = False
+            await self.shop.reload()
+            self.say("Cancelled. The refund is on its way.", "info")
 
     async def load(self) -> None:
         order, _ = await self.gateway.get(f"{MOBILE}/orders/{self.order_id}", auth=True)
