@@ -116,6 +116,9 @@ class Smoke(MercatoApp):
             await self.shot("order")
             await tap(shop.tab_buttons["orders"])
             await self.shot("orders")
+            shop.gateway.http.base_url = "http://127.0.0.1:9"  # the network goes: nothing answers there
+            await tap(shop.tab_buttons["home"])
+            await self.shot("offline")
         except Exception:  # reported by the exit code
             self.failure = traceback.format_exc()
             if shop is not None:

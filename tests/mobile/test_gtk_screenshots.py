@@ -26,6 +26,7 @@ SCREENS = [
     "confirmation",
     "order",
     "orders",
+    "offline",
 ]
 
 pytestmark = pytest.mark.e2e

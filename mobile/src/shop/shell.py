@@ -15,7 +15,7 @@ from shop.errors import Offline, SignedOut
 from shop.state import State
 from shop.storage import SecureStore
 
-OFFLINE_TEXT = "You're offline. Showing what was saved; changes are sent when you're back."
+OFFLINE_TEXT = "You're offline. Showing what was saved; nothing you send is done twice."
 
 
 class Shop:
@@ -28,15 +28,15 @@ class Shop:
         self.screen = None
 
         self.banner = toga.Box(
-            id="offline-banner", style=theme.row(background_color=theme.WARNING_BG, margin=0)
+            id="offline-banner", style=theme.column(background_color=theme.WARNING_BG, margin=0)
         )
         self.banner_text = toga.Label(
             theme.wrap(OFFLINE_TEXT, 30), id="offline-text", style=theme.banner("offline")
         )
-        self.banner_text.style.flex = 1
-        self.banner.add(
-            self.banner_text, toga.Button("Retry", id="retry", on_press=self.retry, style=theme.secondary())
+        retry = toga.Button(
+            "Retry", id="retry", on_press=self.retry, style=theme.secondary(margin=(0, 12, 8, 12))
         )
+        self.banner.add(self.banner_text, retry)
         self.back = toga.Button("‹ Back", id="back", on_press=self.go_back, style=theme.secondary(width=90))
         self.heading = toga.Label("Mercato", id="heading", style=theme.text(18, weight="bold", flex=1))
         self.top = toga.Box(children=[self.back, self.heading], style=theme.row(margin=(4, 12)))
@@ -90,6 +90,7 @@ class Shop:
             screen.offline_placeholder()
         self.heading.text = theme.shorten(screen.title, 18)
         self.back.enabled = bool(self.stack)
+        self.back.style.visibility = "visible" if self.stack else "hidden"  # no way back from a tab
         self.scroller.content = screen.box
         self.actions.clear()
         for widget in screen.actions():
