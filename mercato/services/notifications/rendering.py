@@ -55,15 +55,16 @@ class Renderer:
         )
         for environment in (self.html, self.plain):
             environment.filters["money"] = money
+        # Which kinds have an SMS or a push, known once: a missing template is not looked up per message.
+        self.templates = frozenset(loader.list_templates())
 
     def render(self, kind: str, *, with_sms: bool = True, **context: Any) -> Rendered:
         """The message of `kind`; its SMS text only `with_sms` (and where the kind has one)."""
         context = {**self.defaults, **context}
         subject = " ".join(self.plain.get_template(f"{kind}.subject.jinja").render(context).split())
         sms = None
-        if with_sms:
-            with contextlib.suppress(TemplateNotFound):
-                sms = self.plain.get_template(f"{kind}.sms.jinja").render(context).strip()
+        if with_sms and f"{kind}.sms.jinja" in self.templates:
+            sms = self.plain.get_template(f"{kind}.sms.jinja").render(context).strip()
         push = None
         with contextlib.suppress(TemplateNotFound):
             title, _, body = (
