@@ -42,6 +42,14 @@ async def settle(seconds: float = 0.6) -> None:
     await asyncio.sleep(seconds)
 
 
+async def until(condition, timeout: float = 15) -> None:
+    """Wait for what the app does in the background (a handler Toga started, not awaited by anyone)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "the app did not get there in time"
+        await asyncio.sleep(0.05)
+
+
 def said(label) -> str:
     """A label's words as one line (the app wraps long texts to fit 390 px)."""
     return " ".join(label.text.split())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.mobile.conftest import find, ids, settle, tap, texts
+from tests.mobile.conftest import find, ids, tap, texts, until
 
 pytestmark = pytest.mark.e2e
 
@@ -20,16 +20,16 @@ async def test_a_category_scrolls_to_its_next_page_and_narrows(app):
 
     # Scrolled to the end: the next page comes (Toga's scroll container tells the shell).
     shop.scroller.vertical_position = shop.scroller.max_vertical_position
-    await settle()
-    assert len(listing.items) > first, "infinite scroll loads the next page"
+    await until(lambda: len(listing.items) > first)  # infinite scroll loaded the next page
     seen = [item["id"] for item in listing.items]
     assert len(seen) == len(set(seen)), "no product twice"
     assert len(ids(listing.results, "product-")) == len(listing.items)
 
     # A sub-category narrows it.
     sub = find(listing.filter_box, "subcategory")
+    loads = listing.loads
     sub.value = "Clothing · T-Shirts"
-    await settle()
+    await until(lambda: listing.loads > loads)
     assert listing.category == "women-tshirts"
     assert 0 < len(listing.items) < first
 
@@ -43,14 +43,16 @@ async def test_search_sorts_and_filters_by_colour(app):
     colours = find(listing.filter_box, "filter-colour")
     assert colours is not None, "search's facets become filters"
     everything = len(listing.items)
+    loads = listing.loads
     colours.value = "Black"
-    await settle()
+    await until(lambda: listing.loads > loads)
     assert listing.filters == {"colour": "Black"}
     assert 0 < len(listing.items) <= everything
 
     sort = find(listing.filter_box, "sort")
+    loads = listing.loads
     sort.value = "Price: low to high"
-    await settle()
+    await until(lambda: listing.loads > loads)
     assert listing.sort == "price_asc"
     prices = [item["price"]["amount"] for item in listing.items]
     assert prices == sorted(prices)

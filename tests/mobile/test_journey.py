@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.mobile.conftest import find, ids, register, said, settle, tap, texts, type_into
+from tests.mobile.conftest import find, ids, register, said, settle, tap, texts, type_into, until
 
 CARD, DECLINED = "4242424242424242", "4000000000000002"
 SANDBOX_KEY = {"Authorization": "Bearer sk_test_mercato_sandbox"}
@@ -19,7 +19,7 @@ async def _product_with_options(shop) -> None:
     await tap(shop.tab_buttons["home"])
     home = shop.screen
     await type_into(home.search, "tsh")
-    assert "Classic Cotton T-Shirt" in texts(home.suggestions), "suggestions as you type"
+    await until(lambda: "Classic Cotton T-Shirt" in texts(home.suggestions))  # suggestions as you type
     await type_into(home.search, "tshrit")  # typed on, with a typo
     await tap(home.search)  # Enter: the search is typo-tolerant
     listing = shop.screen

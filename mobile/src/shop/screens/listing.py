@@ -36,6 +36,7 @@ class ListingScreen(Screen):
         self.sort: str | None = None
         self.next_cursor: str | None = None
         self.loading = False
+        self.loads = 0  # pages shown from the start (a filter or sort starts again)
         self.note = toga.Label("", id="listing-note", style=theme.muted(margin_bottom=6))
         self.filter_box = toga.Box(id="filters", style=theme.column())
         self.results = toga.Box(id="results", style=theme.column())
@@ -58,6 +59,7 @@ class ListingScreen(Screen):
         self.results.clear()
         self._add(self.items)
         self._show_more()
+        self.loads += 1
 
     def _build_filters(self, facets: dict) -> None:
         self.filter_box.clear()
