@@ -100,6 +100,12 @@ def texts(box) -> str:
     return "\n".join(out)
 
 
+async def started(app: MercatoApp) -> MercatoApp:
+    """The app's first screen is up (its start runs in the background, as Toga starts it)."""
+    await until(lambda: app.shop.screen is not None and app.shop.scroller.content is app.shop.screen.box)
+    return app
+
+
 def launch(gateway: str, data_dir: Path, device: Device | None = None) -> MercatoApp:
     app = main(gateway=gateway, data_dir=data_dir, device=device or Device())
     app.shop.gateway.backoff = Backoff(attempts=3, first_delay=0.05)  # a test waits less for retries
@@ -109,7 +115,7 @@ def launch(gateway: str, data_dir: Path, device: Device | None = None) -> Mercat
 @pytest.fixture
 async def app(platform, tmp_path) -> Iterator[MercatoApp]:
     app = launch(platform.gateway, tmp_path / "app-data")
-    await settle()
+    await started(app)
     yield app
     await app.shop.gateway.close()
 

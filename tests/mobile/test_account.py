@@ -10,7 +10,7 @@ import httpx
 import pytest
 from shop.device import Device
 
-from tests.mobile.conftest import find, launch, register, said, settle, tap, texts
+from tests.mobile.conftest import find, launch, register, said, started, tap, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def devices_of(platform, customer_id: str) -> list[dict]:
 async def phone_app(platform, tmp_path):
     token = f"fcm-{uuid.uuid4().hex}:{uuid.uuid4().hex}"
     app = launch(platform.gateway, tmp_path / "app-data", device=Phone("android", token))
-    await settle()
+    await started(app)
     yield app
     await app.shop.gateway.close()
 

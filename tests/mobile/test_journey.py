@@ -7,7 +7,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.mobile.conftest import find, ids, register, said, settle, tap, texts, type_into, until
+from tests.mobile.conftest import find, ids, register, said, tap, texts, type_into, until
 
 CARD, DECLINED = "4242424242424242", "4000000000000002"
 SANDBOX_KEY = {"Authorization": "Bearer sk_test_mercato_sandbox"}
@@ -162,4 +162,3 @@ async def test_sold_out_while_in_the_cart_is_said_plainly(app, platform):
         assert "sold out" in said(shop.screen.message).lower(), said(shop.screen.message)
     finally:
         platform.set_stock(variant["sku"], 50)
-    await settle()

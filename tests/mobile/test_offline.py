@@ -8,7 +8,7 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
-from tests.mobile.conftest import launch, register, said, settle, tap, texts
+from tests.mobile.conftest import launch, register, said, started, tap, texts
 from tests.mobile.proxy import Proxy
 from tests.mobile.test_journey import CARD, _add_and_open_checkout, _fill_checkout
 
@@ -27,7 +27,7 @@ async def proxy(platform):
 @pytest.fixture
 async def app_via_proxy(proxy, tmp_path):
     app = launch(proxy.url, tmp_path / "app-data")
-    await settle()
+    await started(app)
     yield app
     await app.shop.gateway.close()
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from shop.device import Device, WalletPayment
 
-from tests.mobile.conftest import find, launch, register, settle, tap, texts
+from tests.mobile.conftest import find, launch, register, started, tap, texts
 from tests.mobile.test_journey import _add_and_open_checkout, _fill_checkout
 
 SANDBOX_KEY = {"Authorization": "Bearer sk_test_mercato_sandbox"}
@@ -41,7 +41,7 @@ class WalletPhone(Device):
 @pytest.mark.parametrize("phone", ["ios", "android"])
 async def test_pay_with_the_phone_wallet(platform, tmp_path, phone):
     app = launch(platform.gateway, tmp_path / "app-data", device=WalletPhone(phone, platform.sandbox))
-    await settle()
+    await started(app)
     shop = app.shop
     try:
         await register(app)
