@@ -12,6 +12,7 @@ from shop import theme
 from shop.api import Gateway
 from shop.device import Device
 from shop.errors import Offline, SignedOut
+from shop.images import Pictures
 from shop.state import State
 from shop.storage import SecureStore
 
@@ -24,6 +25,7 @@ class Shop:
         self.device = device
         self.gateway = Gateway(gateway_url, data_dir, secrets, on_connectivity=self._connectivity)
         self.state = State(self.gateway, device)
+        self.pictures = Pictures(self.gateway, Path(data_dir) / "cache" / "images")
         self.stack: list = []
         self.screen = None
 

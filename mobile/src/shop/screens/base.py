@@ -6,6 +6,7 @@ import toga
 
 from shop import theme
 from shop.errors import ApiError, Offline, SignedOut
+from shop.images import thumbnail
 
 
 class Screen:
@@ -61,7 +62,8 @@ def money(value: dict | None) -> str:
 
 
 def product_card(shop, item: dict) -> toga.Widget:
-    """A product in a list: one large button (name, brand, price, availability) opening the product."""
+    """A product in a list: its thumbnail on the left (loaded after the rows are shown), on the right its
+    name as a large button opening the product, then brand, price and availability."""
     from shop.screens.product import ProductScreen
 
     price = ("from " if item.get("price_varies") else "") + money(item.get("price"))
@@ -70,17 +72,24 @@ def product_card(shop, item: dict) -> toga.Widget:
     async def open_product(widget) -> None:
         await shop.show(ProductScreen(shop, item["slug"] or item["id"]))
 
-    return toga.Box(
+    details = toga.Box(
         children=[
             toga.Button(
-                theme.shorten(item["name"], 30),
+                theme.shorten(item["name"], 24),
                 id=f"product-{item['id']}",
                 on_press=open_product,
                 style=theme.secondary(margin=0),
             ),
-            toga.Label(f"{item.get('brand') or ''} · {price}{state}", style=theme.muted(margin=(2, 8, 4, 8))),
+            toga.Label(
+                theme.shorten(f"{item.get('brand') or ''} · {price}{state}", 34),
+                style=theme.muted(margin=(2, 8, 4, 8)),
+            ),
         ],
-        style=theme.card(margin=(0, 0, 8, 0)),
+        style=theme.column(flex=1),
+    )
+    return toga.Box(
+        children=[thumbnail(shop, item.get("image"), f"thumb-{item['id']}"), details],
+        style=theme.card(direction="row", align_items="center", margin=(0, 0, 8, 0)),
     )
 
 

@@ -6,6 +6,7 @@ import toga
 
 from shop import theme
 from shop.api import MOBILE
+from shop.images import thumbnail
 from shop.screens.base import Screen, money
 
 
@@ -39,9 +40,18 @@ class CartScreen(Screen):
             details = ", ".join(str(v) for v in (line.get("attributes") or {}).values())
             warn = "" if line.get("purchasable", True) else " · no longer available"
             row = toga.Box(id=f"line-{sku}", style=theme.card(margin=(0, 0, 8, 0)))
+            about = toga.Box(
+                children=[
+                    toga.Label(theme.wrap(line["name"], 26), style=theme.text(weight="bold")),
+                    toga.Label(theme.wrap(f"{details} · {sku}{warn}", 32), style=theme.muted()),
+                ],
+                style=theme.column(flex=1),
+            )
             row.add(
-                toga.Label(theme.wrap(line["name"], 36), style=theme.text(weight="bold")),
-                toga.Label(theme.wrap(f"{details} · {sku}{warn}", 44), style=theme.muted()),
+                toga.Box(
+                    children=[thumbnail(self.shop, line.get("image"), f"thumb-{sku}", 56), about],
+                    style=theme.row(),
+                ),
                 toga.Box(
                     children=[
                         toga.Button(
