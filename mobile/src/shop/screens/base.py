@@ -75,10 +75,10 @@ def product_card(shop, item: dict) -> toga.Widget:
     details = toga.Box(
         children=[
             toga.Button(
-                theme.shorten(item["name"], 24),
+                theme.shorten(item["name"], 22),
                 id=f"product-{item['id']}",
                 on_press=open_product,
-                style=theme.secondary(margin=0),
+                style=theme.secondary(margin=0, font_size=13),
             ),
             toga.Label(
                 theme.shorten(f"{item.get('brand') or ''} · {price}{state}", 34),
@@ -88,7 +88,7 @@ def product_card(shop, item: dict) -> toga.Widget:
         style=theme.column(flex=1),
     )
     return toga.Box(
-        children=[thumbnail(shop, item.get("image"), f"thumb-{item['id']}"), details],
+        children=[thumbnail(shop, item.get("image"), f"thumb-{item['id']}", 64), details],
         style=theme.card(direction="row", align_items="center", margin=(0, 0, 8, 0)),
     )
 
