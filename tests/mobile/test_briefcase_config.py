@@ -12,6 +12,7 @@ import pytest
 from briefcase.commands.base import create_config
 from briefcase.config import AppConfig, BriefcaseConfigError, DraftAppConfig, parse_config
 from briefcase.console import Console
+from shop.config import APPLE_MERCHANT_ID
 
 PROJECT = Path(__file__).resolve().parents[2] / "mobile" / "pyproject.toml"
 TARGETS = {"iOS": "Xcode", "android": "Gradle", "linux": "system", "macOS": "app"}
@@ -42,12 +43,21 @@ def problems(app: AppConfig, platform: str) -> list[str]:
     if platform == "android":
         declared = {name for name, on in (getattr(app, "permission", None) or {}).items() if on}
         found += [f"missing Android permission {p}" for p in sorted(ANDROID_PERMISSIONS - declared)]
+        gradle = " ".join(getattr(app, "build_gradle_dependencies", None) or [])
+        if "com.google.android.gms:play-services-wallet:" not in gradle:
+            found.append("missing Gradle dependency play-services-wallet (Google Pay)")
+        manifest = getattr(app, "android_manifest_application_extra_content", None) or ""
+        if 'android:name="com.google.android.gms.wallet.api.enabled" android:value="true"' not in manifest:
+            found.append("missing meta-data com.google.android.gms.wallet.api.enabled (Google Pay)")
     if platform == "iOS":
         if (getattr(app, "entitlement", None) or {}).get("aps-environment") not in (
             "development",
             "production",
         ):
             found.append("missing iOS entitlement aps-environment (push)")
+        merchants = (getattr(app, "entitlement", None) or {}).get("com.apple.developer.in-app-payments", [])
+        if APPLE_MERCHANT_ID not in merchants:
+            found.append(f"missing iOS entitlement in-app-payments for {APPLE_MERCHANT_ID} (Apple Pay)")
         if "remote-notification" not in (getattr(app, "info", None) or {}).get("UIBackgroundModes", []):
             found.append("missing UIBackgroundModes remote-notification")
         unused = [k for k in (getattr(app, "info", None) or {}) if k.endswith("UsageDescription")]
@@ -98,3 +108,14 @@ def test_a_missing_push_entitlement_is_caught(tmp_path):
 def test_two_toga_versions_are_caught(tmp_path):
     path = _variant(tmp_path, 'requires = ["toga-android==0.5.4"]', 'requires = ["toga-android==0.5.7"]')
     assert any("Toga pinned" in p for p in problems(app_for("android", path), "android"))
+
+
+def test_a_missing_wallet_setting_is_caught(tmp_path):
+    apple = 'entitlement."com.apple.developer.in-app-payments" = ["merchant.org.mercato.shop"]\n'
+    assert "missing iOS entitlement in-app-payments for merchant.org.mercato.shop (Apple Pay)" in problems(
+        app_for("iOS", _variant(tmp_path, apple, "")), "iOS"
+    )
+    google = '"com.google.android.gms:play-services-wallet:19.4.0",\n'
+    assert "missing Gradle dependency play-services-wallet (Google Pay)" in problems(
+        app_for("android", _variant(tmp_path, google, "")), "android"
+    )

@@ -6,7 +6,6 @@ expired access token is refreshed once with the refresh token and the call repea
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -14,11 +13,11 @@ from typing import Any
 
 import httpx
 
-from shop.device import WalletPayment
 from shop.errors import ApiError, Offline, SignedOut
 from shop.offline import Store, cache_name
 from shop.retry import Backoff, PendingWrites, send_with_retries
 from shop.storage import SecureStore
+from shop.wallets import WalletPayment, apple_pay_token_form, google_pay_token_id
 
 MOBILE = "/mobile/v1"
 API = "/api/v1"
@@ -175,13 +174,14 @@ class Gateway:
     async def tokenise_wallet(self, payment: dict, paid: WalletPayment) -> str:
         """A wallet's payment → a card token at the provider → a card PaymentMethod (card.wallet.type)."""
         if paid.wallet == "apple_pay":  # what Stripe's iOS SDK does with a PKPayment
-            form = {"pk_token": paid.payment_data or "", "pk_token_payment_network": paid.network or "visa"}
-            token = (await self._provider(payment, "/v1/tokens", form))["id"]
+            token = (await self._provider(payment, "/v1/tokens", apple_pay_token_form(paid)))["id"]
         else:  # Google made the token at the provider already
-            token = json.loads(paid.token_json or "{}").get("id", "")
-        return (await self._provider(payment, "/v1/payment_methods", {"type": "card", "card[token]": token}))[
-            "id"
-        ]
+            try:
+                token = google_pay_token_id(paid)
+            except ValueError as error:
+                raise ApiError(402, "Card not accepted", "Google Pay's answer held no card token.") from error
+        form = {"type": "card", "card[token]": token}
+        return (await self._provider(payment, "/v1/payment_methods", form))["id"]
 
     async def _provider(self, payment: dict, path: str, form: dict[str, str]) -> dict:
         try:

@@ -5,7 +5,9 @@ iOS: the APNs device token arrives at the app delegate's
 method, so IOSDevice adds one (rubicon-objc) that keeps the token, as hex, in NSUserDefaults.
 Android: the FCM registration token from FirebaseMessaging (firebase-messaging is in the Gradle
 dependencies; the Firebase project's google-services.json goes into the Gradle project when building).
-Neither can run on this machine: they are exercised on a device (docs/mobile.md)."""
+Wallets: Apple Pay's sheet (wallet_ios.py, PassKit) and Google Pay's (wallet_android.py, Play services),
+imported only on their device; what they ask for and hand back is plain logic in wallets.py.
+None of this device code can run on this machine: it is exercised on a device (docs/mobile.md)."""
 
 from __future__ import annotations
 
@@ -13,14 +15,12 @@ import asyncio
 import sys
 from dataclasses import dataclass
 
-from shop.errors import ApiError
+from shop import config
+from shop.wallets import WalletPayment, WalletUnavailable, google_pay_request
+
+__all__ = ["Device", "WalletPayment", "WalletUnavailable", "this_device"]
 
 APNS_TOKEN_KEY = "MercatoAPNsDeviceToken"  # noqa: S105 - a defaults key, not a secret
-
-
-class WalletUnavailable(ApiError):
-    def __init__(self, detail: str):
-        super().__init__(400, "Wallet unavailable", detail)
 
 
 @dataclass
@@ -30,26 +30,31 @@ class Device:
     async def push_token(self) -> str | None:
         return None
 
-    wallet: str | None = None  # "apple_pay" | "google_pay" where the wallet sheet is wired
+    wallet: str | None = None  # "apple_pay" | "google_pay": the wallet sheet this device has
 
-    async def wallet_payment(self, payment: dict, total: dict) -> WalletPayment:
+    async def wallet_ready(self, payment: dict) -> bool:
+        """Can the sheet be shown now (a card in the wallet)? Asked when the checkout screen loads."""
+        return self.wallet is not None
+
+    async def wallet_payment(self, payment: dict, total: dict, country: str) -> WalletPayment:
         """Show the wallet sheet for `total`; what the wallet hands back (never a card number)."""
-        raise WalletUnavailable("Paying with the wallet isn't available on this device. Please use a card.")
-
-
-@dataclass
-class WalletPayment:
-    """Apple Pay: the PKPayment's payment data (base64) and its network, for the provider's /v1/tokens.
-    Google Pay: the token JSON Google's servers made at the provider (tokenizationData.token)."""
-
-    wallet: str
-    payment_data: str | None = None
-    network: str | None = None
-    token_json: str | None = None
+        raise WalletUnavailable()
 
 
 class IOSDevice(Device):
     hooked = False
+
+    async def wallet_ready(self, payment: dict) -> bool:
+        from shop import wallet_ios
+
+        return wallet_ios.can_pay()
+
+    async def wallet_payment(self, payment: dict, total: dict, country: str) -> WalletPayment:
+        from shop import wallet_ios
+
+        return await wallet_ios.present(
+            total, merchant_id=config.APPLE_MERCHANT_ID, country=country, merchant_name=config.MERCHANT_NAME
+        )
 
     @classmethod
     def hook_delegate(cls) -> None:
@@ -89,6 +94,24 @@ class IOSDevice(Device):
 
 
 class AndroidDevice(Device):
+    async def wallet_ready(self, payment: dict) -> bool:
+        from shop import wallet_android
+
+        return await wallet_android.is_ready(config.GOOGLE_PAY_ENVIRONMENT)
+
+    async def wallet_payment(self, payment: dict, total: dict, country: str) -> WalletPayment:
+        from shop import wallet_android
+
+        request = google_pay_request(
+            payment,
+            total,
+            country=country,
+            merchant_name=config.MERCHANT_NAME,
+            merchant_id=config.GOOGLE_PAY_MERCHANT_ID,
+            environment=config.GOOGLE_PAY_ENVIRONMENT,
+        )
+        return await wallet_android.load_payment_data(request, config.GOOGLE_PAY_ENVIRONMENT)
+
     async def push_token(self) -> str | None:
         from java import jclass
 
@@ -107,7 +130,7 @@ class AndroidDevice(Device):
 
 def this_device() -> Device:
     if sys.platform == "ios":
-        return IOSDevice("ios")
+        return IOSDevice("ios", "apple_pay")
     if hasattr(sys, "getandroidapilevel"):
-        return AndroidDevice("android")
+        return AndroidDevice("android", "google_pay")
     return Device()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import toga
 
-from shop import theme
+from shop import config, theme
 from shop.api import MOBILE
 from shop.errors import ApiError
 from shop.screens.base import Screen, heading, money
@@ -30,6 +30,7 @@ class CheckoutScreen(Screen):
     def __init__(self, shop):
         super().__init__(shop)
         self.info: dict = {}
+        self.wallet_ready = False
         self.addresses: dict[str, dict] = {}
         self.summary = toga.Label("", id="summary", style=theme.text(weight="bold"))
         self.address = toga.Selection(id="address", items=[NEW], style=theme.text())
@@ -65,6 +66,7 @@ class CheckoutScreen(Screen):
 
     async def load(self) -> None:
         self.info, _ = await self.gateway.get(f"{MOBILE}/checkout", auth=True, cache=False)
+        self.wallet_ready = await self._wallet_ready()
         cart = self.info["cart"]
         count = cart.get("item_count", 0)
         items = "1 item" if count == 1 else f"{count} items"
@@ -115,10 +117,21 @@ class CheckoutScreen(Screen):
             chosen = {name: field.value.strip() for name, field in self.fields.items()}
         return {k: chosen[k] for k in ADDRESS_FIELDS if chosen.get(k)}
 
+    async def _wallet_ready(self) -> bool:
+        """The gateway offers this device's wallet and the device can show its sheet now."""
+        device = self.shop.device
+        wallet = WALLETS.get(device.platform or "")
+        offered = self.info.get("payment", {}).get("wallets", [])
+        if not wallet or device.wallet != wallet[0] or wallet[0] not in offered:
+            return False
+        try:
+            return await device.wallet_ready(self.info["payment"])
+        except Exception:  # a sheet that can't be asked is a sheet not offered
+            return False
+
     def actions(self):
         wallet = WALLETS.get(self.shop.device.platform or "")
-        offered = self.info.get("payment", {}).get("wallets", [])
-        if wallet and self.shop.device.wallet == wallet[0] and wallet[0] in offered:
+        if wallet and self.wallet_ready:
             self.wallet.text = wallet[1]
             return [self.message, self.wallet, self.pay]
         return [self.message, self.pay]
@@ -144,13 +157,22 @@ class CheckoutScreen(Screen):
 
     async def pay_with_wallet(self, widget) -> None:
         async def by_wallet() -> None:
-            if self.gateway.cache.read(PENDING) is None:
-                paid = await self.shop.device.wallet_payment(self.info["payment"], self.info["cart"]["total"])
-                method = await self.gateway.tokenise_wallet(self.info["payment"], paid)
+            if self.gateway.cache.read(PENDING) is not None:  # an attempt still waiting for its answer
+                await self.submit()
+                return
+            payment, total = self.info["payment"], self.info["cart"]["total"]
+            country = payment.get("country") or config.MERCHANT_COUNTRY
+            paid = await self.shop.device.wallet_payment(payment, total, country)
+            try:
+                method = await self.gateway.tokenise_wallet(payment, paid)
                 self.gateway.cache.write(
                     PENDING, {"shipping_address": self.shipping_address(), "payment_method": method}
                 )
-            await self.submit()
+                await self.submit()
+            except BaseException:
+                paid.done(False)  # the sheet shows it failed; the message line says why
+                raise
+            paid.done(True)
 
         await self.attempt(by_wallet)
 
