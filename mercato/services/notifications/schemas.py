@@ -4,7 +4,9 @@ import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
+
+from mercato.contracts.inputs import Input
 
 MAX_TOKEN_LENGTH = 4096
 _APNS = re.compile(r"^[0-9a-fA-F]{64}$")
@@ -34,15 +36,14 @@ class MessageList(BaseModel):
     data: list[MessageOut]
 
 
-class DeviceIn(BaseModel):
+class DeviceIn(Input):
     """A phone to push to: its platform and the token its provider gave the app."""
-
-    model_config = ConfigDict(extra="forbid")
 
     platform: Literal["ios", "android"]
     token: str = Field(
         min_length=32,
         max_length=MAX_TOKEN_LENGTH,
+        pattern=_FCM.pattern,  # both kinds (hexadecimal is a subset); the validator checks the platform's
         description="iOS: the APNs device token, 64 hexadecimal characters. Android: the FCM registration "
         "token (letters, digits, `-`, `_`, `:` and `.`, at most 4096 characters).",
     )
