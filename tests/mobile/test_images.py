@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import os
 import random
 import string
 import uuid
@@ -17,8 +18,6 @@ from shop.images import cache_file
 
 from tests.mobile.conftest import find, tap, until
 from tests.mobile.test_offline import app_via_proxy, proxy  # noqa: F401 - fixtures
-
-pytestmark = pytest.mark.e2e
 
 
 def _png(size: tuple[int, int], colour: str) -> bytes:
@@ -74,6 +73,7 @@ async def _search(shop, word: str):
     return shop.screen
 
 
+@pytest.mark.e2e
 async def test_a_listing_row_shows_its_picture_online_and_offline(app_via_proxy, proxy, platform):  # noqa: F811
     item, png = await _product_with_a_png(platform)
     shop = app_via_proxy.shop
@@ -82,7 +82,8 @@ async def test_a_listing_row_shows_its_picture_online_and_offline(app_via_proxy,
     assert type(listing).__name__ == "ListingScreen"
     thumb = find(listing.results, f"thumb-{item['id']}")
     assert thumb is not None and find(listing.results, f"product-{item['id']}") is not None
-    await until(lambda: thumb.image is not None)  # after the rows were shown
+    assert thumb.image is None, "the rows are on screen before their pictures: nothing waits for them"
+    await until(lambda: thumb.image is not None)
     drawn = PIL.Image.open(io.BytesIO(thumb.image.data))
     assert drawn.size == (7, 5) and drawn.convert("RGB").getpixel((3, 2)) == (0x1F, 0x5F, 0x4A)
     kept = shop.pictures.directory / cache_file(item["image"])
@@ -97,3 +98,18 @@ async def test_a_listing_row_shows_its_picture_online_and_offline(app_via_proxy,
     await until(lambda: thumb.image is not None)
     assert PIL.Image.open(io.BytesIO(thumb.image.data)).size == (7, 5)
     assert shop.pictures.fetched == fetched, "an immutable picture is never asked for again"
+
+
+def test_the_least_recently_used_pictures_go_first(tmp_path):
+    from shop.images import Pictures
+
+    pictures = Pictures(gateway=None, directory=tmp_path)
+    urls = [f"http://gw/api/v1/images/{n:032x}.png" for n in range(4)]
+    for n, url in enumerate(urls[:3]):
+        pictures._keep(url, b"png")
+        os.utime(tmp_path / cache_file(url), (1000 + n, 1000 + n))
+    assert pictures._kept(urls[0]) == b"png"  # used again: now the most recent
+    pictures._keep(urls[3], b"png")  # a fourth over a limit of three
+    pictures.prune(keep=3)
+    left = sorted(p.name for p in tmp_path.iterdir())
+    assert left == sorted(cache_file(u) for u in (urls[0], urls[2], urls[3])), "the second, unused, went"

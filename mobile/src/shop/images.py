@@ -26,6 +26,7 @@ from toga.style import Pack
 IMMUTABLE = "/api/v1/images/"
 _KEY = re.compile(r"^[0-9a-f]{32}\.[a-z]{3,4}$")
 CONCURRENT = 4  # pictures fetched at once: the rows' data comes first on a slow network
+KEEP = 500  # pictures kept on disk (a few MB of thumbnails); the least recently used go first
 
 
 def cache_file(url: str) -> str:
@@ -46,16 +47,29 @@ class Pictures:
         self.fetched = 0  # pictures asked of the gateway (the rest came from the disk)
 
     def _kept(self, url: str) -> bytes | None:
+        path = self.directory / cache_file(url)
         try:
-            return (self.directory / cache_file(url)).read_bytes()
+            data = path.read_bytes()
         except OSError:
             return None
+        os.utime(path)  # used now: kept longer
+        return data
 
     def _keep(self, url: str, data: bytes) -> None:
         fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=".tmp-")
         with os.fdopen(fd, "wb") as out:
             out.write(data)
         os.replace(tmp, self.directory / cache_file(url))
+        self.prune()
+
+    def prune(self, keep: int = KEEP) -> None:
+        """At most `keep` pictures on disk: the least recently used are removed."""
+        files = [p for p in self.directory.iterdir() if p.is_file() and not p.name.startswith(".tmp-")]
+        if len(files) <= keep:
+            return
+        files.sort(key=lambda p: p.stat().st_mtime)
+        for path in files[: len(files) - keep]:
+            path.unlink(missing_ok=True)
 
     async def fetch(self, path: str | None) -> bytes | None:
         """The picture's bytes: from the disk when it is immutable and kept, else from the gateway (then

@@ -6,6 +6,7 @@ import toga
 
 from shop import theme
 from shop.api import API, MOBILE
+from shop.images import thumbnail
 from shop.screens.base import Screen, heading, money
 
 STATUS = {
@@ -98,19 +99,22 @@ class OrdersScreen(Screen):
         for order in items:
             title = f"{order.get('number') or order['id']} · {status(order['status'])}"
             count, total = order.get("item_count", ""), money(order.get("total"))
-            details = f"{when(order.get('placed_at'))} · {count} items · {total}"
+            items = "1 item" if count == 1 else f"{count} items"
+            details = f"{when(order.get('placed_at'))}\n{items} · {total}"  # two short lines: 390 px
+            about = toga.Box(
+                children=[
+                    toga.Button(
+                        title, id=f"order-{order['id']}", on_press=self.open, style=theme.secondary(margin=0)
+                    ),
+                    toga.Label(details, style=theme.muted(margin=(2, 8, 4, 8))),
+                ],
+                style=theme.column(flex=1),
+            )
+            thumb = thumbnail(self.shop, order.get("image"), f"thumb-order-{order['id']}", 56)
             self.list.add(
                 toga.Box(
-                    children=[
-                        toga.Button(
-                            title,
-                            id=f"order-{order['id']}",
-                            on_press=self.open,
-                            style=theme.secondary(margin=0),
-                        ),
-                        toga.Label(details, style=theme.muted(margin=(2, 8, 4, 8))),
-                    ],
-                    style=theme.card(margin=(0, 0, 8, 0)),
+                    children=[thumb, about],
+                    style=theme.card(direction="row", align_items="center", margin=(0, 0, 8, 0)),
                 )
             )
 
