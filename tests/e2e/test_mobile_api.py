@@ -77,7 +77,7 @@ def test_home_is_the_category_tree_and_featured_cards(gateway):
 def test_a_category_listing_pages_with_a_cursor(gateway):
     first = gateway.get("/mobile/v1/products", params={"category": "women", "limit": 5}).json()
     assert len(first["items"]) == 5 and first["next_cursor"]
-    assert first["query"] == {"category": "women", "q": None, "corrected": None}
+    assert first["query"] == {"category": "women", "q": None}
     second = gateway.get(
         "/mobile/v1/products", params={"category": "women", "limit": 5, "cursor": first["next_cursor"]}
     ).json()

@@ -122,7 +122,7 @@ async def test_listing_without_words_is_catalogs(with_catalog: WithCatalog) -> N
     body = listing.json()
     assert [card["id"] for card in body["items"]] == [p["id"] for p in made[:2]]
     assert body["next_cursor"] and body["facets"] == {}
-    assert body["query"] == {"category": "tshirts", "q": None, "corrected": None}
+    assert body["query"] == {"category": "tshirts", "q": None}
     rest = await with_catalog.mobile.get(
         "/mobile/v1/products", params={"category": "tshirts", "limit": 2, "cursor": body["next_cursor"]}
     )

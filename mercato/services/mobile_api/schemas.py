@@ -50,7 +50,6 @@ class FacetValue(BaseModel):
 class ListingQuery(BaseModel):
     category: str | None
     q: str | None
-    corrected: str | None = Field(description='Search\'s "did you mean", when it has one; null otherwise.')
 
 
 class ListingOut(BaseModel):

@@ -105,7 +105,7 @@ async def listing(services: Services, wanted: Listing) -> ListingOut:
             name: [FacetValue(value=value, count=count) for value, count in values]
             for name, values in found.facets.items()
         },
-        query=ListingQuery(category=wanted.category, q=wanted.q or None, corrected=None),
+        query=ListingQuery(category=wanted.category, q=wanted.q or None),
     )
 
 

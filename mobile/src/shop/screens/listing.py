@@ -51,8 +51,7 @@ class ListingScreen(Screen):
         page, fresh = await self.gateway.get(f"{MOBILE}/products", self._params())
         self.items = list(page.get("items", []))
         self.next_cursor = page.get("next_cursor") if fresh else None
-        corrected = (page.get("query") or {}).get("corrected")
-        self.note.text = f"Showing results for “{corrected}”" if corrected else f"{len(self.items)} shown"
+        self.note.text = f"{len(self.items)} shown"
         self._build_filters(page.get("facets") or {})
         self.box.clear()
         self.box.add(self.note, self.filter_box, self.results)
