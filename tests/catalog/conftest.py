@@ -1,14 +1,13 @@
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
-from moto.server import ThreadedMotoServer
 
 from mercato.services.catalog.main import build_app
 from mercato.services.catalog.settings import CatalogSettings
+from tests.servers import s3_server
 
 
 @pytest.fixture
@@ -32,17 +31,8 @@ async def catalog(databases, backend, tmp_path) -> AsyncIterator[httpx.AsyncClie
             yield client
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3_endpoint() -> Iterator[str]:
     """An S3-compatible server on loopback; boto3 speaks real S3 HTTP to it."""
-    port = _free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
+    with s3_server() as endpoint:
+        yield endpoint

@@ -5,10 +5,10 @@ from __future__ import annotations
 import boto3
 import httpx
 
+from mercato.platform.storage import content_key
 from mercato.services.catalog.main import build_app
 from mercato.services.catalog.seed import seed_demo_catalog
 from mercato.services.catalog.settings import CatalogSettings
-from mercato.services.catalog.storage import content_key
 
 
 async def _seeded_client(settings: CatalogSettings):

@@ -12,6 +12,7 @@ from mercato.platform.app import ReadOne, ReadSession, UnitOfWork
 from mercato.platform.errors import BadRequest, NotFound
 from mercato.platform.etag import CACHEABLE, IfNoneMatch, cacheable_bytes, cacheable_json
 from mercato.platform.pagination import Page, Paging
+from mercato.platform.storage import EXTENSIONS
 from mercato.services.catalog import browsing, documents, service
 from mercato.services.catalog.schemas import (
     CategoryTree,
@@ -23,7 +24,6 @@ from mercato.services.catalog.schemas import (
     VariantInfo,
 )
 from mercato.services.catalog.settings import CatalogSettings
-from mercato.services.catalog.storage import EXTENSIONS
 
 public = APIRouter(prefix="/api/v1", tags=["catalog"])
 internal = APIRouter(prefix="/internal", tags=["internal (service to service; never routed by the gateway)"])

@@ -7,22 +7,23 @@ from datetime import UTC, datetime
 from fastapi import FastAPI
 
 from mercato.platform.app import create_app
+from mercato.platform.storage import ObjectStore, object_store
 from mercato.services.catalog.api import internal, public
 from mercato.services.catalog.browsing import ensure_documents
 from mercato.services.catalog.consumers import handlers
 from mercato.services.catalog.merchandising.api import router as merchandising
 from mercato.services.catalog.service import expire_due
 from mercato.services.catalog.settings import CatalogSettings
-from mercato.services.catalog.storage import ImageStore, LocalImageStore, S3ImageStore
 
 
-def image_store(settings: CatalogSettings) -> ImageStore:
-    if settings.image_store == "s3":
-        return S3ImageStore(
-            bucket=settings.s3_bucket, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region
-        )
-    assert settings.image_dir is not None
-    return LocalImageStore(settings.image_dir)
+def image_store(settings: CatalogSettings) -> ObjectStore:
+    return object_store(
+        settings.image_store,
+        directory=settings.image_dir,
+        bucket=settings.s3_bucket,
+        endpoint_url=settings.s3_endpoint_url,
+        region=settings.s3_region,
+    )
 
 
 async def expire_reservations(app: FastAPI) -> None:

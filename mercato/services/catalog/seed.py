@@ -18,13 +18,13 @@ from mercato.contracts.events import ProductCreated
 from mercato.platform.db import Database
 from mercato.platform.ids import new_id
 from mercato.platform.outbox import record_event
+from mercato.platform.storage import ObjectStore, content_key
 from mercato.services.catalog import repository as repo
 from mercato.services.catalog.browsing import Categories, ensure_documents
 from mercato.services.catalog.demo_catalog import demo_catalog
 from mercato.services.catalog.models import Category, Image, Inventory, Product, Variant
 from mercato.services.catalog.service import product_state
 from mercato.services.catalog.settings import CatalogSettings
-from mercato.services.catalog.storage import ImageStore, content_key
 
 EPOCH_MS = int(datetime(2026, 1, 1, tzinfo=UTC).timestamp() * 1000)
 
@@ -47,7 +47,7 @@ DEFAULT_IMAGE_BASE_URL: str = CatalogSettings.model_fields["image_base_url"].def
 
 async def seed_demo_catalog(
     db: Database,
-    images: ImageStore,
+    images: ObjectStore,
     *,
     progress: Progress | None = None,
     image_base_url: str = DEFAULT_IMAGE_BASE_URL,

@@ -16,9 +16,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from mercato.platform.storage import is_key
 from mercato.services.catalog.merchandising.schemas import MAX_PRICE
 from mercato.services.catalog.schemas import SKU_PATTERN, SLUG_PATTERN
-from mercato.services.catalog.storage import is_key
 
 ATTRIBUTE_PREFIX = "attr."
 NAMED_ATTRIBUTES = ("size", "colour")  # variant attributes with a column of their own

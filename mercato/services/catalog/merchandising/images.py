@@ -3,8 +3,8 @@
 The type is decided by the file's magic bytes, never by its name or the Content-Type a browser guessed:
 only JPEG, PNG and WebP are accepted (no SVG from uploads — it can carry scripts). The name an upload
 gets is its content key (`storage.content_key`), so uploading the same picture twice is harmless and a
-name always means the same bytes. The store is the service's (`storage.py`): local files in the
-embedded profile, S3 in the scale-out profile.
+name always means the same bytes. The store is the kernel's object store
+(`mercato/platform/storage.py`): local files in the embedded profile, S3 in the scale-out profile.
 """
 
 from __future__ import annotations
@@ -18,9 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.platform.errors import PayloadTooLarge, UnprocessableEntity
 from mercato.platform.staff import Staff, record_staff_action
+from mercato.platform.storage import ObjectStore, content_key, is_key
 from mercato.services.catalog.merchandising import SERVICE
 from mercato.services.catalog.merchandising.schemas import ImageUploaded
-from mercato.services.catalog.storage import ImageStore, content_key, is_key
 
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -42,7 +42,7 @@ def sniff(data: bytes) -> str | None:
 class Media:
     """The image store and the public URL prefix images are served under."""
 
-    store: ImageStore
+    store: ObjectStore
     base_url: str
 
     def url(self, name: str) -> str:

@@ -19,6 +19,7 @@ from mercato.contracts.money import Money
 from mercato.platform.errors import Conflict, NotFound, UnprocessableEntity
 from mercato.platform.ids import new_id
 from mercato.platform.staff import Staff, record_staff_action
+from mercato.platform.storage import content_type_of
 from mercato.services.catalog import repository as catalog_repo
 from mercato.services.catalog.browsing import Categories, LoadedProduct, category_ref
 from mercato.services.catalog.merchandising import SERVICE
@@ -37,7 +38,6 @@ from mercato.services.catalog.merchandising.schemas import (
 from mercato.services.catalog.models import Image, Inventory, Product, StockMovement, Variant
 from mercato.services.catalog.schemas import PriceRange
 from mercato.services.catalog.service import aware, record_product_state
-from mercato.services.catalog.storage import content_type_of
 
 INITIAL_STOCK = "initial stock"
 
