@@ -58,6 +58,17 @@ async def verified_shopper(
     return Shopper(id=customer_id, issued_at=_issued_at(issued_at))
 
 
+async def optional_shopper(
+    customer_id: Annotated[str | None, Security(_shopper)] = None,
+    issued_at: Annotated[str | None, Header(alias=ISSUED_AT_HEADER, include_in_schema=False)] = None,
+) -> Shopper | None:
+    """The verified shopper on a route where signing in is optional (the gateway's "shopper-or-guest"
+    mode: a token, if sent, was verified; none is allowed); None without one."""
+    if customer_id is None:
+        return None
+    return await verified_shopper(customer_id, issued_at)
+
+
 async def current_shopper(
     request: Request, shopper: Annotated[Shopper, Depends(verified_shopper)]
 ) -> Shopper:
@@ -75,3 +86,5 @@ async def current_customer_id(shopper: Annotated[Shopper, Depends(current_shoppe
 # on it (checkout: one read less on the hot path, and no gap between the check and the write).
 SessionCheckedInTransaction = Annotated[Shopper, Depends(verified_shopper)]
 CurrentCustomer = Annotated[str, Depends(current_customer_id)]
+# A shopper if signed in, else None; the session is not checked (the route does, or needs no account).
+OptionalShopper = Annotated[Shopper | None, Depends(optional_shopper)]

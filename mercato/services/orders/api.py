@@ -4,19 +4,24 @@ roles checked here)."""
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
+from fastapi.security import APIKeyHeader
 
 from mercato.contracts.money import Currency
-from mercato.platform.auth import CurrentCustomer, SessionCheckedInTransaction
+from mercato.platform.auth import SESSION_ENDED, CurrentCustomer, OptionalShopper, Shopper
+from mercato.platform.errors import Unauthorized
 from mercato.platform.idempotency import RequiredIdempotencyKey
 from mercato.platform.pagination import Day, Page, Paging
+from mercato.platform.sessions import is_ended
 from mercato.platform.staff import Staff, requires
 from mercato.services.orders import cart, history, lookups, operations, refunds, reports
 from mercato.services.orders import checkout as checkout_use_case
 from mercato.services.orders.deps import Deps
 from mercato.services.orders.domain import OrderState
+from mercato.services.orders.identity import Buyer
 from mercato.services.orders.schemas import (
     CartItemIn,
     CartItemPatch,
@@ -46,29 +51,64 @@ def _deps(request: Request) -> Deps:
 
 DepsDep = Annotated[Deps, Depends(_deps)]
 
+# A guest's cart, for a client without an account (POST /api/v1/carts gives it); the cart and
+# checkout routes take a shopper token, this header, or both (a shopper who just signed in: the guest
+# cart is merged into the account's).
+_cart_token = APIKeyHeader(
+    name="X-Cart-Token",
+    scheme_name="CartToken",
+    description="The token of a guest cart, from POST /api/v1/carts.",
+    auto_error=False,
+)
+CartToken = Annotated[str | None, Security(_cart_token)]
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
+
+
+def _buyer(shopper: Shopper | None, token: str | None) -> Buyer:
+    if token is not None and not _TOKEN.match(token):
+        raise Unauthorized("This X-Cart-Token was not issued by this shop.")
+    if shopper is None and token is None:
+        raise Unauthorized("Sign in, or send the X-Cart-Token of a guest cart (POST /api/v1/carts).")
+    return Buyer(shopper, token)
+
+
+async def current_buyer(shopper: OptionalShopper, token: CartToken, deps: DepsDep) -> Buyer:
+    buyer = _buyer(shopper, token)
+    if shopper is not None:
+        async with deps.db.read() as session:
+            if await is_ended(session, shopper.id, shopper.issued_at):
+                raise Unauthorized(SESSION_ENDED)
+    return buyer
+
+
+async def buyer_checked_in_transaction(shopper: OptionalShopper, token: CartToken) -> Buyer:
+    """As `current_buyer`, but the use case checks the session in the transaction that acts on it."""
+    return _buyer(shopper, token)
+
+
+CurrentBuyer = Annotated[Buyer, Depends(current_buyer)]
+
 
 @router.get("/cart", response_model=CartOut, tags=["cart"])
-async def get_cart(customer_id: CurrentCustomer, deps: DepsDep) -> CartOut:
+async def get_cart(buyer: CurrentBuyer, deps: DepsDep) -> CartOut:
     """My cart with current prices and availability, line totals, shipping and total."""
-    return await cart.cart(deps, customer_id)
+    return await cart.cart(deps, buyer)
 
 
 @router.post("/cart/items", response_model=CartOut, tags=["cart"])
-async def add_item(body: CartItemIn, customer_id: CurrentCustomer, deps: DepsDep) -> CartOut:
+async def add_item(body: CartItemIn, buyer: CurrentBuyer, deps: DepsDep) -> CartOut:
     """Add an item, or increase its quantity if it is in the cart already."""
-    return await cart.add_item(deps, customer_id, body)
+    return await cart.add_item(deps, buyer, body)
 
 
 @router.patch("/cart/items/{sku}", response_model=CartOut, tags=["cart"])
-async def change_item(
-    sku: SkuPath, body: CartItemPatch, customer_id: CurrentCustomer, deps: DepsDep
-) -> CartOut:
-    return await cart.set_quantity(deps, customer_id, sku, body.quantity)
+async def change_item(sku: SkuPath, body: CartItemPatch, buyer: CurrentBuyer, deps: DepsDep) -> CartOut:
+    return await cart.set_quantity(deps, buyer, sku, body.quantity)
 
 
 @router.delete("/cart/items/{sku}", status_code=204, tags=["cart"])
-async def remove_item(sku: SkuPath, customer_id: CurrentCustomer, deps: DepsDep) -> Response:
-    await cart.remove_item(deps, customer_id, sku)
+async def remove_item(sku: SkuPath, buyer: CurrentBuyer, deps: DepsDep) -> Response:
+    await cart.remove_item(deps, buyer, sku)
     return Response(status_code=204)
 
 
@@ -87,14 +127,14 @@ async def remove_item(sku: SkuPath, customer_id: CurrentCustomer, deps: DepsDep)
 )
 async def checkout(
     body: CheckoutIn,
-    shopper: SessionCheckedInTransaction,
+    buyer: Annotated[Buyer, Depends(buyer_checked_in_transaction)],
     deps: DepsDep,
     response: Response,
     idempotency_key: RequiredIdempotencyKey,
 ) -> OrderOut:
     """Buy the cart: reserve stock, capture payment, place the order. Retrying with the same
     Idempotency-Key returns the same order and never charges twice."""
-    status, order = await checkout_use_case.checkout(deps, shopper, idempotency_key, body)
+    status, order = await checkout_use_case.checkout(deps, buyer, idempotency_key, body)
     response.status_code = status
     return order
 

@@ -7,6 +7,7 @@ from mercato.platform.errors import Conflict, NotFound, UnprocessableEntity
 from mercato.services.orders import repository as repo
 from mercato.services.orders.clients import Variant
 from mercato.services.orders.deps import Deps, now
+from mercato.services.orders.identity import Buyer, cart_to_write, merge_guest_cart, read_cart
 from mercato.services.orders.models import CartLine
 from mercato.services.orders.schemas import CartItemIn, CartLineOut, CartOut
 from mercato.services.orders.settings import OrdersSettings
@@ -16,7 +17,9 @@ def shipping(subtotal: int, settings: OrdersSettings) -> int:
     return 0 if subtotal == 0 or subtotal >= settings.free_shipping_from else settings.shipping_flat_amount
 
 
-def _cart_view(lines: list[CartLine], variants: dict[str, Variant], settings: OrdersSettings) -> CartOut:
+def _cart_view(
+    cart_id: str | None, lines: list[CartLine], variants: dict[str, Variant], settings: OrdersSettings
+) -> CartOut:
     out, subtotal, currency = [], 0, "EUR"
     for line in lines:
         variant = variants.get(line.sku)
@@ -43,6 +46,7 @@ def _cart_view(lines: list[CartLine], variants: dict[str, Variant], settings: Or
         )
     shipping_amount = shipping(subtotal, settings)
     return CartOut(
+        id=cart_id,
         lines=out,
         subtotal=Money(amount=subtotal, currency=currency),
         shipping=Money(amount=shipping_amount, currency=currency),
@@ -52,10 +56,12 @@ def _cart_view(lines: list[CartLine], variants: dict[str, Variant], settings: Or
     )
 
 
-async def cart(deps: Deps, customer_id: str) -> CartOut:
+async def cart(deps: Deps, buyer: Buyer) -> CartOut:
+    await merge_guest_cart(deps, buyer)
     async with deps.db.read() as session:
-        lines = await repo.cart_lines(session, customer_id)
-    return _cart_view(lines, await deps.catalog.variants([line.sku for line in lines]), deps.settings)
+        found, lines = await read_cart(session, buyer)
+    variants = await deps.catalog.variants([line.sku for line in lines])
+    return _cart_view(found.id if found else None, lines, variants, deps.settings)
 
 
 async def _variant(deps: Deps, sku: str) -> Variant:
@@ -81,40 +87,46 @@ def _check_quantity(deps: Deps, quantity: int, variant: Variant) -> None:
         )
 
 
-async def add_item(deps: Deps, customer_id: str, item: CartItemIn) -> CartOut:
+async def add_item(deps: Deps, buyer: Buyer, item: CartItemIn) -> CartOut:
     """Add to the cart and answer it priced, with one call to catalog for the whole cart."""
+    await merge_guest_cart(deps, buyer)
     async with deps.db.read() as session:
-        skus = {line.sku for line in await repo.cart_lines(session, customer_id)} | {item.sku}
+        skus = {line.sku for line in (await read_cart(session, buyer))[1]} | {item.sku}
     variants = await deps.catalog.variants(sorted(skus))
     if (variant := variants.get(item.sku)) is None:
         raise UnprocessableEntity(
             f"There is no product with SKU {item.sku}.", errors={"sku": "is not a known SKU"}
         )
     async with deps.db.unit_of_work() as session:
-        if await repo.cart_line(session, customer_id, item.sku) is None and (
-            await repo.count_cart_lines(session, customer_id) >= deps.settings.max_cart_lines
+        found = await cart_to_write(session, buyer)
+        if await repo.cart_line(session, found.id, item.sku) is None and (
+            await repo.count_cart_lines(session, found.id) >= deps.settings.max_cart_lines
         ):
             raise UnprocessableEntity(f"A cart holds at most {deps.settings.max_cart_lines} different items.")
-        quantity = await repo.add_to_cart_line(session, customer_id, item.sku, item.quantity, now())
+        quantity = await repo.add_to_cart_line(session, found.id, item.sku, item.quantity, now())
         _check_quantity(deps, quantity, variant)  # raising rolls the addition back
-        lines = await repo.cart_lines(session, customer_id)
+        lines = await repo.cart_lines(session, found.id)
     if missing := [line.sku for line in lines if line.sku not in variants]:  # added meanwhile elsewhere
         variants |= await deps.catalog.variants(missing)
-    return _cart_view(lines, variants, deps.settings)
+    return _cart_view(found.id, lines, variants, deps.settings)
 
 
-async def set_quantity(deps: Deps, customer_id: str, sku: str, quantity: int) -> CartOut:
+async def set_quantity(deps: Deps, buyer: Buyer, sku: str, quantity: int) -> CartOut:
     variant = await _variant(deps, sku)
     _check_quantity(deps, quantity, variant)
+    await merge_guest_cart(deps, buyer)
     async with deps.db.unit_of_work() as session:
-        line = await repo.cart_line(session, customer_id, sku)
+        found = await repo.cart(session, **buyer.owner())
+        line = await repo.cart_line(session, found.id, sku) if found else None
         if line is None:
             raise NotFound(f"{sku} is not in your cart.")
         line.quantity = quantity
-    return await cart(deps, customer_id)
+    return await cart(deps, buyer)
 
 
-async def remove_item(deps: Deps, customer_id: str, sku: str) -> None:
+async def remove_item(deps: Deps, buyer: Buyer, sku: str) -> None:
+    await merge_guest_cart(deps, buyer)
     async with deps.db.unit_of_work() as session:
-        if not await repo.remove_cart_lines(session, customer_id, [sku]):
+        found = await repo.cart(session, **buyer.owner())
+        if found is None or not await repo.remove_cart_lines(session, found.id, [sku]):
             raise NotFound(f"{sku} is not in your cart.")

@@ -21,7 +21,7 @@ import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.money import Money
-from mercato.platform.auth import SESSION_ENDED, Shopper
+from mercato.platform.auth import SESSION_ENDED
 from mercato.platform.clients import RemoteProblem
 from mercato.platform.errors import (
     Conflict,
@@ -39,7 +39,8 @@ from mercato.services.orders.clients import Variant
 from mercato.services.orders.deps import CUSTOMER, Deps, now
 from mercato.services.orders.domain import OrderState
 from mercato.services.orders.history import load_view, order_view
-from mercato.services.orders.models import Order, OrderLine, OrderStateChange
+from mercato.services.orders.identity import Buyer, merge_guest_cart, read_cart
+from mercato.services.orders.models import Cart, Order, OrderLine, OrderStateChange
 from mercato.services.orders.schemas import CheckoutIn, OrderOut
 from mercato.services.orders.settings import OrdersSettings
 from mercato.services.orders.settlement import abandon, fail, place, release
@@ -73,15 +74,15 @@ async def _replay(deps: Deps, order: Order, fingerprint: str) -> tuple[int, Orde
     return (202 if order.state == OrderState.PENDING_PAYMENT else 201), view
 
 
-async def checkout(deps: Deps, shopper: Shopper, key: str, body: CheckoutIn) -> tuple[int, OrderOut]:
+async def checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tuple[int, OrderOut]:
     """Returns (201, placed order), or (202, pending order) when the outcome is being finalised."""
-    customer_id = shopper.id
     fingerprint = _fingerprint(body)
+    await merge_guest_cart(deps, buyer)
     async with deps.db.read() as session:
-        lines = await repo.cart_lines(session, customer_id)
+        cart, lines = await read_cart(session, buyer)
     holder = next((line.order_id for line in lines if line.order_id), None)
-    if not lines or holder:
-        return await _without_a_free_cart(deps, shopper, key, fingerprint, holder)
+    if cart is None or not lines or holder:
+        return await _without_a_free_cart(deps, buyer, cart, key, fingerprint, holder)
 
     # Reserve first, under the order's id: catalog holds the stock and prices what it holds in one call.
     # Until the pending order below commits, nothing is charged; if it never does, the reservation is
@@ -111,7 +112,8 @@ async def checkout(deps: Deps, shopper: Shopper, key: str, body: CheckoutIn) -> 
     shipping_amount = shipping(subtotal, deps.settings)
     order = Order(
         id=order_id,
-        customer_id=customer_id,
+        customer_id=buyer.customer_id,
+        cart_id=cart.id,
         state=OrderState.PENDING_PAYMENT,
         currency=currencies.pop(),
         subtotal=subtotal,
@@ -126,7 +128,7 @@ async def checkout(deps: Deps, shopper: Shopper, key: str, body: CheckoutIn) -> 
         updated_at=created_at,
     )
     try:
-        existing = await _write_pending(deps, shopper, order, order_lines)
+        existing = await _write_pending(deps, buyer, order, order_lines)
     except Problem:
         await release(deps, order_id)
         raise
@@ -137,15 +139,18 @@ async def checkout(deps: Deps, shopper: Shopper, key: str, body: CheckoutIn) -> 
 
 
 async def _without_a_free_cart(
-    deps: Deps, shopper: Shopper, key: str, fingerprint: str, holder: str | None
+    deps: Deps, buyer: Buyer, cart: Cart | None, key: str, fingerprint: str, holder: str | None
 ) -> tuple[int, OrderOut]:
     """No cart to buy: a retry of a checkout that took it (the same Idempotency-Key), a cart held by
     another checkout, or an empty one. (A retry that finds a cart again — new items, or a failed first
     try — is recognised by its key when its pending order is written, and answered the same.)"""
+    shopper = buyer.shopper
     async with deps.db.read() as session:
-        if await is_ended(session, shopper.id, shopper.issued_at):
+        if shopper and await is_ended(session, shopper.id, shopper.issued_at):
             raise Unauthorized(SESSION_ENDED)
-        existing = await repo.order_by_key(session, shopper.id, key)
+        existing = await repo.order_by_key(
+            session, customer_id=buyer.customer_id, cart_id=cart.id if cart else None, key=key
+        )
     if existing:
         return await _replay(deps, existing, fingerprint)
     if holder:
@@ -175,16 +180,17 @@ async def _reserve(deps: Deps, order_id: str, quantities: dict[str, int]) -> dic
         ) from None
 
 
-async def _write_pending(deps: Deps, shopper: Shopper, order: Order, lines: list[OrderLine]) -> Order | None:
+async def _write_pending(deps: Deps, buyer: Buyer, order: Order, lines: list[OrderLine]) -> Order | None:
     """The durable record that this checkout is in flight, holding the cart; or the order another
     request with the same Idempotency-Key wrote first."""
     async with deps.db.unit_of_work() as session:
         # The order holds personal data (the shipping address): it is written only while the session is
         # alive, serialised with the handling of an erasure (consumers.py), which erases every order
         # written before it; nothing is charged before this commits.
-        await hold_customer(session, order.customer_id)
-        if await is_ended(session, order.customer_id, shopper.issued_at):
-            raise Unauthorized(SESSION_ENDED)
+        if shopper := buyer.shopper:
+            await hold_customer(session, shopper.id)
+            if await is_ended(session, shopper.id, shopper.issued_at):
+                raise Unauthorized(SESSION_ENDED)
         change = OrderStateChange(
             order_id=order.id,
             from_state=None,
@@ -194,7 +200,9 @@ async def _write_pending(deps: Deps, shopper: Shopper, order: Order, lines: list
             actor=CUSTOMER.kind,
         )
         if not await repo.add_order(session, order, lines, change):
-            return await repo.order_by_key(session, order.customer_id, order.idempotency_key)
+            return await repo.order_by_key(
+                session, customer_id=order.customer_id, cart_id=order.cart_id, key=order.idempotency_key
+            )
         await _hold_cart(session, order, lines)
     return None
 
@@ -203,10 +211,11 @@ async def _hold_cart(session: AsyncSession, order: Order, lines: list[OrderLine]
     """A cart is checked out at most once: this checkout holds its lines until it is placed (they
     leave the cart) or fails (they are free again). A second tab's checkout, racing this one with its
     own Idempotency-Key, finds them held and is refused (the order insert rolls back with it)."""
-    held = await repo.claim_cart(session, order.customer_id, order.id)
+    assert order.cart_id is not None
+    held = await repo.claim_cart(session, order.cart_id, order.id)
     if held == {line.sku: line.quantity for line in lines}:
         return
-    if (holder := await repo.cart_holder(session, order.customer_id)) and holder != order.id:
+    if (holder := await repo.cart_holder(session, order.cart_id)) and holder != order.id:
         raise _checkout_in_progress(holder)
     raise Conflict(
         "Your cart changed while you were checking out (perhaps it was just ordered in another window). "

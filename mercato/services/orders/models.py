@@ -7,24 +7,45 @@ from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, Uni
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mercato.platform.columns import UTCDateTime
-from mercato.platform.crypto import EncryptedJSON
+from mercato.platform.crypto import Encrypted, EncryptedJSON
 
 
 class Base(DeclarativeBase):
     pass
 
 
+class Cart(Base):
+    """A shopper's cart: an account's (one per customer) or a guest's, found by the SHA-256 of its cart
+    token (the token itself is shown to the client once). It carries what checkout will need besides
+    the lines: where it goes, how, and the guest's e-mail address (personal data: encrypted)."""
+
+    __tablename__ = "carts"
+
+    id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    customer_id: Mapped[str | None] = mapped_column(String(40), unique=True)
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    country: Mapped[str | None] = mapped_column(String(2))
+    shipping_address: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
+    shipping_method_id: Mapped[str | None] = mapped_column(String(40))
+    email: Mapped[str | None] = mapped_column(Encrypted())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class CartLine(Base):
-    """The server-side cart: one row per SKU a customer intends to buy."""
+    """One row per SKU a cart holds."""
 
     __tablename__ = "cart_lines"
+    __table_args__ = (Index("ix_cart_lines_order", "order_id"),)
 
-    customer_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    cart_id: Mapped[str] = mapped_column(ForeignKey("carts.id", ondelete="CASCADE"), primary_key=True)
     sku: Mapped[str] = mapped_column(String(64), primary_key=True)
     quantity: Mapped[int] = mapped_column(Integer)
     added_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The checkout that holds this line while it pays: a cart is checked out at most once at a time
-    # (two tabs, a double tap), and a line added meanwhile is not part of that order.
+    # (two tabs, a double tap, a guest cart being merged into an account), and a line added meanwhile
+    # is not part of that order.
     order_id: Mapped[str | None] = mapped_column(String(40))
 
 
@@ -32,6 +53,9 @@ class Order(Base):
     __tablename__ = "orders"
     __table_args__ = (
         UniqueConstraint("customer_id", "idempotency_key", name="uq_orders_idempotency_key"),
+        # A guest's orders have no customer: their Idempotency-Keys are the cart's.
+        UniqueConstraint("cart_id", "idempotency_key", name="uq_orders_cart_idempotency_key"),
+        Index("ix_orders_email_index", "email_index"),
         UniqueConstraint("number", name="uq_orders_number"),
         Index("ix_orders_customer", "customer_id", "id"),
         Index("ix_orders_state", "state", "updated_at"),
@@ -39,7 +63,14 @@ class Order(Base):
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    customer_id: Mapped[str] = mapped_column(String(40))
+    # None for a guest's order (until the guest claims it for an account: docs/guest-checkout.md).
+    customer_id: Mapped[str | None] = mapped_column(String(40))
+    # The cart it was bought from (orders from before carts had an identity have none).
+    cart_id: Mapped[str | None] = mapped_column(String(40))
+    # A guest's e-mail address (encrypted) and its blind index, to confirm to and to find the guest's
+    # orders by (a claim, a GDPR request).
+    email: Mapped[str | None] = mapped_column(Encrypted())
+    email_index: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(24))
     currency: Mapped[str] = mapped_column(String(3))
     subtotal: Mapped[int] = mapped_column(Integer)

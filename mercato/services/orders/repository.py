@@ -13,83 +13,134 @@ from sqlalchemy.sql.expression import FunctionElement
 
 from mercato.platform.db import insert_or_merge, values_of
 from mercato.services.orders.domain import HIDDEN_FROM_CUSTOMERS
-from mercato.services.orders.models import CartLine, Order, OrderLine, OrderNumberCounter, OrderStateChange
+from mercato.services.orders.models import (
+    Cart,
+    CartLine,
+    Order,
+    OrderLine,
+    OrderNumberCounter,
+    OrderStateChange,
+)
 
 # --- cart ----------------------------------------------------------------------------------------
 
 
-async def cart_lines(session: AsyncSession, customer_id: str) -> list[CartLine]:
+def _cart_owner(*, customer_id: str | None, token_hash: str | None) -> Any:
+    """The one cart a request can mean: the account's, or else the guest's its token names."""
+    if customer_id is not None:
+        return Cart.customer_id == customer_id
+    return (Cart.token_hash == token_hash) & Cart.customer_id.is_(None)
+
+
+async def cart_with_lines(
+    session: AsyncSession, *, customer_id: str | None, token_hash: str | None
+) -> tuple[Cart | None, list[CartLine]]:
+    """The cart and its lines, oldest first, in one statement (the cart page's and checkout's read)."""
+    rows = (
+        await session.execute(
+            select(Cart, CartLine)
+            .outerjoin(CartLine, CartLine.cart_id == Cart.id)
+            .where(_cart_owner(customer_id=customer_id, token_hash=token_hash))
+            .order_by(CartLine.added_at, CartLine.sku)
+        )
+    ).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [line for _, line in rows if line is not None]
+
+
+async def cart(session: AsyncSession, *, customer_id: str | None, token_hash: str | None) -> Cart | None:
+    return await session.scalar(
+        select(Cart).where(_cart_owner(customer_id=customer_id, token_hash=token_hash))
+    )
+
+
+async def add_cart(session: AsyncSession, new: Cart) -> None:
+    """Insert a cart; an account's that a concurrent request created first is left as it is."""
+    statement = insert_or_merge(session, Cart).values(values_of(new, except_none=True))
+    if new.customer_id is not None:
+        statement = statement.on_conflict_do_nothing(index_elements=[Cart.customer_id])
+    await session.execute(statement)
+
+
+async def cart_lines(session: AsyncSession, cart_id: str) -> list[CartLine]:
     return list(
         await session.scalars(
-            select(CartLine)
-            .where(CartLine.customer_id == customer_id)
-            .order_by(CartLine.added_at, CartLine.sku)
+            select(CartLine).where(CartLine.cart_id == cart_id).order_by(CartLine.added_at, CartLine.sku)
         )
     )
 
 
-async def cart_line(session: AsyncSession, customer_id: str, sku: str) -> CartLine | None:
-    return await session.get(CartLine, (customer_id, sku))
+async def cart_line(session: AsyncSession, cart_id: str, sku: str) -> CartLine | None:
+    return await session.get(CartLine, (cart_id, sku))
 
 
-async def count_cart_lines(session: AsyncSession, customer_id: str) -> int:
-    return await session.scalar(select(func.count()).where(CartLine.customer_id == customer_id)) or 0
+async def count_cart_lines(session: AsyncSession, cart_id: str) -> int:
+    return await session.scalar(select(func.count()).where(CartLine.cart_id == cart_id)) or 0
 
 
 async def add_to_cart_line(
-    session: AsyncSession, customer_id: str, sku: str, quantity: int, now: datetime
+    session: AsyncSession, cart_id: str, sku: str, quantity: int, now: datetime, *, cap: int | None = None
 ) -> int:
-    """Insert or increase atomically (two tabs adding the same item at once both count); the new quantity."""
+    """Insert or increase atomically (two tabs adding the same item at once both count); the new
+    quantity. `cap`: the sum is cut to it (a merge of two carts never exceeds the line limit)."""
     statement = insert_or_merge(session, CartLine).values(
-        customer_id=customer_id, sku=sku, quantity=quantity, added_at=now
+        cart_id=cart_id, sku=sku, quantity=quantity, added_at=now
     )
+    total = CartLine.quantity + statement.excluded.quantity
+    if cap is not None:
+        total = (
+            func.min(total, cap) if session.get_bind().dialect.name == "sqlite" else func.least(total, cap)
+        )
     statement = statement.on_conflict_do_update(
-        index_elements=[CartLine.customer_id, CartLine.sku],
-        set_={"quantity": CartLine.quantity + statement.excluded.quantity},
+        index_elements=[CartLine.cart_id, CartLine.sku], set_={"quantity": total}
     ).returning(CartLine.quantity)
     return (await session.execute(statement)).scalar_one()
 
 
-async def claim_cart(session: AsyncSession, customer_id: str, order_id: str) -> dict[str, int]:
+async def claim_cart(session: AsyncSession, cart_id: str, order_id: str) -> dict[str, int]:
     """Let checkout `order_id` hold every free line of the cart; what it got, by SKU. A concurrent
-    checkout of the same cart gets nothing: the row locks (PostgreSQL) or the single writer (SQLite)
-    make the second UPDATE see the first one's claim."""
+    checkout of the same cart (or a merge taking its lines into an account) gets nothing: the row locks
+    (PostgreSQL) or the single writer (SQLite) make the second statement see the first one's work."""
     claimed = await session.execute(
         update(CartLine)
-        .where(CartLine.customer_id == customer_id, CartLine.order_id.is_(None))
+        .where(CartLine.cart_id == cart_id, CartLine.order_id.is_(None))
         .values(order_id=order_id)
         .returning(CartLine.sku, CartLine.quantity)
     )
     return {sku: quantity for sku, quantity in claimed}
 
 
-async def cart_holder(session: AsyncSession, customer_id: str) -> str | None:
+async def take_free_lines(session: AsyncSession, cart_id: str) -> list[tuple[str, int, datetime]]:
+    """Remove and return the lines no checkout holds (sku, quantity, added at): a merge's share. Lines
+    a checkout holds stay with it, so a cart is bought once however merge and checkout interleave."""
+    taken = await session.execute(
+        delete(CartLine)
+        .where(CartLine.cart_id == cart_id, CartLine.order_id.is_(None))
+        .returning(CartLine.sku, CartLine.quantity, CartLine.added_at)
+    )
+    return [(sku, quantity, added_at) for sku, quantity, added_at in taken]
+
+
+async def cart_holder(session: AsyncSession, cart_id: str) -> str | None:
     """The checkout holding (part of) this cart, if one is paying now."""
     return await session.scalar(
-        select(CartLine.order_id)
-        .where(CartLine.customer_id == customer_id, CartLine.order_id.is_not(None))
-        .limit(1)
+        select(CartLine.order_id).where(CartLine.cart_id == cart_id, CartLine.order_id.is_not(None)).limit(1)
     )
 
 
-async def release_cart(session: AsyncSession, customer_id: str, order_id: str) -> None:
+async def release_cart(session: AsyncSession, order_id: str) -> None:
     """The checkout failed: its lines are the shopper's to buy again."""
-    await session.execute(
-        update(CartLine)
-        .where(CartLine.customer_id == customer_id, CartLine.order_id == order_id)
-        .values(order_id=None)
-    )
+    await session.execute(update(CartLine).where(CartLine.order_id == order_id).values(order_id=None))
 
 
-async def remove_checked_out_lines(session: AsyncSession, customer_id: str, order_id: str) -> None:
-    await session.execute(
-        delete(CartLine).where(CartLine.customer_id == customer_id, CartLine.order_id == order_id)
-    )
+async def remove_checked_out_lines(session: AsyncSession, order_id: str) -> None:
+    await session.execute(delete(CartLine).where(CartLine.order_id == order_id))
 
 
-async def remove_cart_lines(session: AsyncSession, customer_id: str, skus: Sequence[str]) -> int:
+async def remove_cart_lines(session: AsyncSession, cart_id: str, skus: Sequence[str]) -> int:
     result = await session.execute(
-        delete(CartLine).where(CartLine.customer_id == customer_id, CartLine.sku.in_(skus))
+        delete(CartLine).where(CartLine.cart_id == cart_id, CartLine.sku.in_(skus))
     )
     return result.rowcount or 0
 
@@ -101,11 +152,12 @@ async def add_order(
     session: AsyncSession, order: Order, lines: list[OrderLine], change: OrderStateChange
 ) -> bool:
     """Insert the order with its lines and first state change. False, with nothing written, when the
-    customer's Idempotency-Key is taken (one INSERT … ON CONFLICT DO NOTHING: no savepoint)."""
+    customer's (or the guest cart's) Idempotency-Key is taken (one INSERT … ON CONFLICT DO NOTHING:
+    no savepoint)."""
     inserted = await session.execute(
         insert_or_merge(session, Order)
         .values(values_of(order, except_none=True))
-        .on_conflict_do_nothing(index_elements=[Order.customer_id, Order.idempotency_key])
+        .on_conflict_do_nothing()  # the customer's key, or the guest cart's: uq_orders_*idempotency_key
     )
     if inserted.rowcount != 1:
         return False
@@ -114,10 +166,12 @@ async def add_order(
     return True
 
 
-async def order_by_key(session: AsyncSession, customer_id: str, key: str) -> Order | None:
-    return await session.scalar(
-        select(Order).where(Order.customer_id == customer_id, Order.idempotency_key == key)
-    )
+async def order_by_key(
+    session: AsyncSession, *, customer_id: str | None, cart_id: str | None, key: str
+) -> Order | None:
+    """The order a checkout with this Idempotency-Key wrote: the customer's, or else the guest cart's."""
+    owner = Order.customer_id == customer_id if customer_id is not None else Order.cart_id == cart_id
+    return await session.scalar(select(Order).where(owner, Order.idempotency_key == key))
 
 
 async def order(session: AsyncSession, order_id: str, *, fresh: bool = False) -> Order | None:
@@ -378,4 +432,7 @@ async def erase_shipping_addresses(session: AsyncSession, customer_id: str) -> i
 
 
 async def clear_cart(session: AsyncSession, customer_id: str) -> None:
-    await session.execute(delete(CartLine).where(CartLine.customer_id == customer_id))
+    """The account's cart goes, with its lines and the addresses it carried."""
+    carts = select(Cart.id).where(Cart.customer_id == customer_id).scalar_subquery()
+    await session.execute(delete(CartLine).where(CartLine.cart_id.in_(carts)))
+    await session.execute(delete(Cart).where(Cart.customer_id == customer_id))

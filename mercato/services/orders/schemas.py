@@ -36,6 +36,7 @@ class CartLineOut(BaseModel):
 
 
 class CartOut(BaseModel):
+    id: str | None = Field(description="The cart's id (`cart_…`); null for an account that never had one.")
     lines: list[CartLineOut]
     subtotal: Money
     shipping: Money

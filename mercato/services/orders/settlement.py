@@ -73,7 +73,7 @@ async def place(
                 aggregate_type="order",
                 aggregate_id=order.id,
             )
-            await repo.remove_checked_out_lines(session, order.customer_id, order.id)
+            await repo.remove_checked_out_lines(session, order.id)
     except _NoLongerPending:  # the reconciler finished it meanwhile
         return await load_view(deps, order.id)
     order.state, order.placed_at, order.payment_status = OrderState.PLACED, placed_at, payment.status
@@ -110,7 +110,7 @@ async def fail(deps: Deps, order: Order, status: int, problem: Problem, *, reaso
             failure_status=status,
             failure=_stored_problem(status, problem),
         )
-        await repo.release_cart(session, order.customer_id, order.id)
+        await repo.release_cart(session, order.id)
 
 
 async def release(deps: Deps, order_id: str) -> bool:
