@@ -114,6 +114,9 @@ ROUTES: tuple[Route, ...] = (
     # orders: operations (search, transitions, refunds) and the sales reports
     Route("/admin/v1/orders", "orders", "staff"),
     Route("/admin/v1/reports", "orders", "staff"),
+    Route("/admin/v1/shipping-zones", "orders", "staff"),
+    Route("/admin/v1/shipping-methods", "orders", "staff"),
+    Route("/admin/v1/tax-rates", "orders", "staff", exact=True),
     # payments: the payment records of any order (the audit trail of money)
     Route("/admin/v1/payments", "payments", "staff"),
 )

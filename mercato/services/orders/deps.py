@@ -1,5 +1,5 @@
-"""What every orders use case is given (the database, the two services it calls, its settings), and
-who acts when an order changes state."""
+"""What every orders use case is given (the database, the two services it calls, the quote's
+configuration in memory, its settings), and who acts when an order changes state."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Literal
 from mercato.platform.db import Database
 from mercato.platform.staff import Staff
 from mercato.services.orders.clients import Catalog, Payments
+from mercato.services.orders.pricing.cache import PricingCache
 from mercato.services.orders.settings import OrdersSettings
 
 
@@ -19,6 +20,7 @@ class Deps:
     catalog: Catalog
     payments: Payments
     settings: OrdersSettings
+    pricing: PricingCache
 
 
 @dataclass(frozen=True)

@@ -9,12 +9,19 @@ from mercato.services.orders.api import admin, router
 from mercato.services.orders.clients import Catalog, Payments
 from mercato.services.orders.consumers import handlers
 from mercato.services.orders.deps import Deps
+from mercato.services.orders.pricing.api import router as pricing_admin
+from mercato.services.orders.pricing.cache import PricingCache
 from mercato.services.orders.recovery import reconcile
 from mercato.services.orders.settings import OrdersSettings
 
 
 async def reconcile_stuck_orders(app: FastAPI) -> None:
     await reconcile(app.state.deps)
+
+
+async def refresh_pricing(app: FastAPI) -> None:
+    """Other replicas' changes to tax rates and shipping methods (this one's are applied at once)."""
+    await app.state.deps.pricing.refresh(app.state.db)
 
 
 def build_app(settings: OrdersSettings | None = None) -> FastAPI:
@@ -27,7 +34,9 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
             catalog=Catalog(settings.catalog_url, timeout=timeout),
             payments=Payments(settings.payments_url, timeout=timeout),
             settings=settings,
+            pricing=PricingCache(frozenset(settings.us_tax_nexus)),
         )
+        await app.state.deps.pricing.refresh(app.state.db)
 
     async def on_shutdown(app: FastAPI) -> None:
         await app.state.deps.catalog.client.close()
@@ -38,8 +47,11 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
         title="Mercato orders",
         description="Server-side carts, checkout, the order state machine and purchase history; the "
         "back office's order operations, refunds and sales reports.",
-        routers=[router, admin],
-        periodic=[(settings.reconcile_every_seconds, reconcile_stuck_orders)],
+        routers=[router, admin, pricing_admin],
+        periodic=[
+            (settings.reconcile_every_seconds, reconcile_stuck_orders),
+            (settings.pricing_refresh_seconds, refresh_pricing),
+        ],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
         handlers=handlers,

@@ -23,6 +23,11 @@ class OrdersSettings(ServiceSettings):
     reservation_ttl_seconds: int = 900
     shipping_flat_amount: int = 495
     free_shipping_from: int = 5000
+    # The quote's tax rates and shipping methods are kept in memory (pricing/cache.py): reloaded this
+    # often, so another replica's change in the back office applies here within this many seconds.
+    pricing_refresh_seconds: float = 30.0
+    # US states where the merchant has nexus and so collects sales tax (docs/tax.md); elsewhere none.
+    us_tax_nexus: list[str] = ["CA", "NY", "TX", "WA"]
     max_line_quantity: int = 99
     max_cart_lines: int = 50
     # The longest range, in days, a back-office report covers (one year, leap years included).

@@ -20,3 +20,14 @@ def spread(total: int, shares: Sequence[Decimal]) -> list[int]:
     for i in ranked[: max(left, 0)]:
         floors[i] += 1
     return floors
+
+
+def refunded_tax(tax_lines: Sequence[int], total: int, refunded: int) -> list[int]:
+    """The tax refunded so far, per tax line, once `refunded` of an order's `total` is refunded in all:
+    the order's tax x refunded / total, rounded half up once and spread over its tax lines by largest
+    remainder. Cumulative, so a refund's tax is this after it minus this before it: however an order is
+    refunded, the refunds' tax adds up to exactly the tax it carried, never more (docs/money.md)."""
+    if total <= 0 or refunded <= 0:
+        return [0] * len(tax_lines)
+    shares = [Decimal(tax) * min(refunded, total) / total for tax in tax_lines]
+    return spread(round_half_up(sum(shares, Decimal(0))), shares)
