@@ -35,12 +35,22 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
 @contextmanager
 def s3_server() -> Iterator[str]:
     """An S3-compatible server on loopback (moto's); boto3 speaks real S3 HTTP to it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.stop()
+
+
+def _free_port() -> int:
+    """A port the kernel just handed out and took back: nothing listens on it."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def closed_port_url() -> str:
+    """A URL where nothing listens."""
+    return f"http://127.0.0.1:{_free_port()}"

@@ -63,9 +63,21 @@ FILLER = _words(
 T0 = datetime(2025, 1, 1, tzinfo=UTC)
 
 
+def _price_list(i: int, eur: int) -> tuple[Money, ...]:
+    """The variant's prices: EUR, and GBP and USD for most products (by their number, so the rest of the
+    generated catalog does not depend on them)."""
+    prices = [Money(amount=eur, currency="EUR")]
+    if i % 10 < 9:
+        prices.append(Money(amount=eur * 86 // 100, currency="GBP"))
+    if i % 10 < 7:
+        prices.append(Money(amount=eur * 91 // 100, currency="USD"))
+    return tuple(prices)
+
+
 def synthetic_products(n: int, *, seed: int = 7) -> Iterator[ProductCreated]:
     """n plausible products: names like "Organic Cotton T-Shirt", a category tree three levels deep,
-    2-8 variants with size and colour, prices from 5 to 400 EUR, some of them sold out."""
+    2-8 variants with size and colour, prices from 5 to 400 EUR, some of them sold out; nine in ten also
+    priced in GBP, seven in ten in USD (the seeded markets)."""
     rng = random.Random(seed)
     categories = list(CATEGORIES)
     for i in range(n):
@@ -82,12 +94,14 @@ def synthetic_products(n: int, *, seed: int = 7) -> Iterator[ProductCreated]:
             for size in chosen:
                 attributes = {"colour": colour, **({"size": size} if size else {})}
                 sku = f"P{i}-{colour[:3].upper()}-{size or 'OS'}"
+                eur = Money(amount=base + (100 if size in ("XL", "XXL") else 0), currency="EUR")
                 variants.append(
                     VariantSnapshot(
                         variant_id=f"var_{sku}",
                         sku=sku,
                         attributes=attributes,
-                        price=Money(amount=base + (100 if size in ("XL", "XXL") else 0), currency="EUR"),
+                        price=eur,
+                        prices=_price_list(i, eur.amount),
                         available=0 if rng.random() < 0.15 else rng.randint(1, 50),
                     )
                 )

@@ -96,7 +96,13 @@ class VariantSnapshot(_Snapshot):
     variant_id: str
     sku: str
     attributes: dict[str, str]
-    price: Money
+    price: Money | None = Field(
+        description="The price in the default market's currency (EUR); null when it has none there."
+    )
+    prices: tuple[Money, ...] = Field(
+        default=(), description="The price list: one price per currency the variant is sold in."
+    )
+    weight_grams: int = 0
     available: int = Field(description="Units on hand minus units reserved.")
 
 
@@ -109,6 +115,7 @@ class _ProductState(Event):
     category_id: str
     category_path: tuple[str, ...] = Field(description="Category slugs from the root down to the product's.")
     status: str = Field(description="active | draft | archived: only active products are for sale")
+    tax_class: str = Field(default="standard", description="standard | reduced | zero (orders has the rates)")
     variants: tuple[VariantSnapshot, ...]
     image_url: str | None
     created_at: datetime

@@ -4,7 +4,6 @@ not answer. Every screen against every real service, through the gateway: tests/
 
 from __future__ import annotations
 
-import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -18,23 +17,15 @@ from mercato.services.catalog.settings import CatalogSettings
 from mercato.services.mobile_api.main import build_app
 from mercato.services.mobile_api.settings import MobileApiSettings
 from tests.catalog.factories import add_categories, create_product
-from tests.servers import served
+from tests.servers import closed_port_url, served
 
 SHOPPER = {"x-mercato-customer-id": "cus_01M91FWCMHQQSVXMQSHQ7WE21F"}
-
-
-def _closed_port_url() -> str:
-    """A URL where nothing listens (a port the kernel just handed out and took back)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
 
 
 @asynccontextmanager
 async def mobile_api(**urls: str) -> AsyncIterator[httpx.AsyncClient]:
     """The mobile API in-process; services not given are down."""
-    dead = _closed_port_url()
+    dead = closed_port_url()
     wanted = {f"{name}_url": urls.get(name, dead) for name in ("catalog", "search", "orders", "customers")}
     app = build_app(MobileApiSettings(environment="test", call_timeout_seconds=2, **wanted))
     async with (

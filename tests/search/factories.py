@@ -28,13 +28,18 @@ def variant(
     colour: str | None = None,
     available: int = 10,
     currency: str = "EUR",
+    also: dict[str, int] | None = None,
 ) -> VariantSnapshot:
+    """A variant priced `price` in `currency` (the default market's, as events carry it) and in the
+    currencies of `also` (its price list)."""
     attributes = {k: v for k, v in (("size", size), ("colour", colour)) if v is not None}
+    listed = {currency: price, **(also or {})}
     return VariantSnapshot(
         variant_id=f"var_{sku}",
         sku=sku,
         attributes=attributes,
         price=Money(amount=price, currency=currency),
+        prices=tuple(Money(amount=amount, currency=code) for code, amount in sorted(listed.items())),
         available=available,
     )
 
@@ -77,8 +82,10 @@ def updated(snapshot: ProductCreated | ProductUpdated, *, updated_at: datetime, 
 
 
 def reprice(snapshot: ProductCreated | ProductUpdated, *, price: int, updated_at: datetime) -> ProductUpdated:
+    new = Money(amount=price, currency="EUR")
     variants = [
-        v.model_copy(update={"price": Money(amount=price, currency="EUR")}) for v in snapshot.variants
+        v.model_copy(update={"price": new, "prices": (new, *(m for m in v.prices if m.currency != "EUR"))})
+        for v in snapshot.variants
     ]
     return updated(snapshot, updated_at=updated_at, variants=variants)
 

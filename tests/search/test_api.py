@@ -4,6 +4,7 @@ a real on-disk Tantivy index."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import httpx
 import orjson
@@ -12,7 +13,8 @@ import pytest
 from mercato.platform.messaging import Delivery
 from mercato.services.search.main import build_app
 from mercato.services.search.settings import SearchSettings
-from tests.search.factories import at, catalog, deleted, inventory, reprice
+from tests.search.factories import HOME, at, catalog, deleted, inventory, product, reprice, variant
+from tests.servers import closed_port_url
 
 
 def _delivery(event) -> Delivery:
@@ -21,15 +23,23 @@ def _delivery(event) -> Delivery:
 
 @pytest.fixture
 async def search(databases, backend, tmp_path) -> AsyncIterator[httpx.AsyncClient]:
+    async with searching(databases, backend, tmp_path) as client:
+        yield client
+
+
+@asynccontextmanager
+async def searching(databases, backend, tmp_path, events=None) -> AsyncIterator[httpx.AsyncClient]:
+    """Search fed `events` (default: the factories' catalog); catalog is not running."""
     settings = SearchSettings(
         environment="test",
         database_url=await databases.fresh("search", backend),
         index_dir=tmp_path / "index",
         cursor_secret="test-cursor-secret",
+        catalog_url=closed_port_url(),
     )
     app = build_app(settings)
     async with app.router.lifespan_context(app):
-        await app.state.consumer.on_deliveries([_delivery(event) for event in catalog()])
+        await app.state.consumer.on_deliveries([_delivery(event) for event in events or catalog()])
         async with httpx.AsyncClient(
             transport=httpx.ASGITransport(app=app), base_url="http://search"
         ) as client:
@@ -142,3 +152,72 @@ async def test_bad_input_gets_a_clear_answer_never_a_500(search, params, status)
     assert response.status_code == status, response.text
     if status >= 400:
         assert response.headers["content-type"].startswith("application/problem+json")
+
+
+MARKETS = [  # as catalog's GET /internal/markets answers
+    {"id": "eu", "name": "Europe", "currency": "EUR", "countries": ["DE", "FR"], "prices_include_tax": True,
+     "default": True},
+    {"id": "uk", "name": "United Kingdom", "currency": "GBP", "countries": ["GB"], "prices_include_tax": True,
+     "default": False},
+]  # fmt: skip
+PRICED = [
+    product(
+        product_id="mug",
+        name="Ceramic Mug",
+        category_path=HOME,
+        variants=[variant(sku="MUG-1", price=1299, also={"GBP": 1099})],
+    ),
+    product(
+        product_id="candle",
+        name="Scented Candle",
+        category_path=HOME,
+        variants=[variant(sku="C-1", price=999)],
+    ),
+]
+
+
+async def test_a_country_searches_in_its_markets_currency_known_from_the_last_fetch(
+    databases, backend, tmp_path
+):
+    """Catalog is down, but the markets fetched before the restart were kept: GB still means GBP."""
+    (tmp_path / "index").mkdir()
+    (tmp_path / "index" / "markets.json").write_bytes(orjson.dumps(MARKETS))
+    async with searching(databases, backend, tmp_path, PRICED) as search:
+        uk = (await search.get("/api/v1/search", params={"country": "GB"})).json()
+        assert uk["currency"] == "GBP"
+        assert [(h["id"], h["price_range"]["min"]) for h in uk["data"]] == [
+            ("mug", {"amount": 1099, "currency": "GBP"})
+        ]
+        assert (await search.get("/api/v1/search", params={"currency": "gbp"})).json() == uk
+        assert (await search.get("/api/v1/search", params={"country": "gb"})).json() == uk
+        eu = (await search.get("/api/v1/search", params={"country": "FR", "sort": "price_asc"})).json()
+        assert [(h["id"], h["price_range"]["min"]["amount"]) for h in eu["data"]] == [
+            ("candle", 999),
+            ("mug", 1299),
+        ]
+        assert (await search.get("/api/v1/search")).json() == eu | {"data": eu["data"][::-1]}  # newest first
+        suggested = (await search.get("/api/v1/search/suggest", params={"q": "scen", "country": "GB"})).json()
+        assert suggested == {"data": []}
+
+        nowhere = await search.get("/api/v1/search", params={"country": "JP"})
+        assert nowhere.status_code == 422, nowhere.text
+        assert nowhere.json()["errors"] == {"country": "not in any market"}
+
+
+async def test_before_markets_were_ever_known_a_country_is_a_503_and_no_country_the_default(search):
+    unknown = await search.get("/api/v1/search", params={"country": "GB"})
+    assert unknown.status_code == 503, unknown.text
+    assert unknown.headers["retry-after"] and unknown.headers["content-type"].startswith(
+        "application/problem+json"
+    )
+    assert (await search.get("/api/v1/search")).json()["currency"] == "EUR"
+    assert (await search.get("/api/v1/search", params={"currency": "USD"})).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    ("params", "status"),
+    [({"country": "GB", "currency": "GBP"}, 400), ({"country": "G1"}, 422), ({"currency": "EURO"}, 422)],
+)
+async def test_a_country_or_a_currency_in_the_wrong_shape_is_refused(search, params, status):
+    response = await search.get("/api/v1/search", params=params)
+    assert response.status_code == status, response.text

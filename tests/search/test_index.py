@@ -7,7 +7,13 @@ import time
 
 import pytest
 
-from mercato.services.search.index import MAX_LIMIT, MAX_SUGGESTIONS, ProductIndex, SearchResults
+from mercato.services.search.index import (
+    MAX_LIMIT,
+    MAX_SUGGESTIONS,
+    SCHEMA_VERSION,
+    ProductIndex,
+    SearchResults,
+)
 from tests.search.factories import (
     HOME,
     at,
@@ -422,7 +428,7 @@ def test_an_index_of_another_schema_version_is_replaced_and_flagged(tmp_path):
     with ProductIndex(tmp_path / "ix") as ix:
         ix.apply_many(CATALOG)
     pointer = tmp_path / "ix" / "CURRENT"
-    pointer.write_text(pointer.read_text().replace('"schema":1', '"schema":0'))
+    pointer.write_text(pointer.read_text().replace(f'"schema":{SCHEMA_VERSION}', '"schema":0'))
     with ProductIndex(tmp_path / "ix") as ix:
         assert ix.needs_rebuild
         assert ix.count() == 0

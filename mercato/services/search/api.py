@@ -20,7 +20,22 @@ public = APIRouter(prefix="/api/v1", tags=["search"])
 internal = APIRouter(prefix="/internal", tags=["internal (operators; never routed by the gateway)"])
 
 MAX_ATTRIBUTES, MAX_VALUES = 10, 20
-SEARCH_QUERY = ("q", "category", "min_price", "max_price", "in_stock", "sort", "limit", "cursor")
+Country = Annotated[
+    str | None,
+    Query(pattern="^[A-Za-z]{2}$", description="ISO 3166 alpha-2: search in the currency of its market."),
+]
+Currency = Annotated[
+    str | None,
+    Query(pattern="^[A-Za-z]{3}$", description="ISO 4217: search in this currency (not with country)."),
+]
+IN_CURRENCY: dict[int | str, dict] = {
+    400: {"description": "Both a country and a currency (problem+json)"},
+    422: {"description": "A country in no market, or a malformed parameter (problem+json)"},
+    503: {"description": "A country was given before catalog's markets were ever known; retry later"},
+}
+SEARCH_QUERY = (
+    "q", "country", "currency", "category", "min_price", "max_price", "in_stock", "sort", "limit", "cursor"
+)  # fmt: skip
 ATTRIBUTE_PREFIX = "attr."
 
 
@@ -41,21 +56,30 @@ def _attributes(request: Request) -> dict[str, list[str]]:
 @public.get(
     "/search",
     response_model=SearchPage,
-    responses=CACHEABLE,
+    responses={**CACHEABLE, **IN_CURRENCY},
     summary="Relevance-ranked, typo-tolerant product search",
 )
 async def search(
     request: Request,
     paging: Paging,
     q: Annotated[str, Query(max_length=500, description="Words to look for; empty: browse.")] = "",
+    country: Country = None,
+    currency: Currency = None,
     category: Annotated[str | None, Query(max_length=200, description="A category slug or path.")] = None,
-    min_price: Annotated[int | None, Query(ge=0, le=10**10, description="Minor units.")] = None,
-    max_price: Annotated[int | None, Query(ge=0, le=10**10, description="Minor units.")] = None,
+    min_price: Annotated[
+        int | None, Query(ge=0, le=10**10, description="Minor units of the currency.")
+    ] = None,
+    max_price: Annotated[
+        int | None, Query(ge=0, le=10**10, description="Minor units of the currency.")
+    ] = None,
     in_stock: Annotated[bool, Query(description="Only products that can be bought now.")] = False,
     sort: Sort = "relevance",
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """Filters: `category` (with its sub-categories), `min_price`/`max_price`, `attr.<name>=<value>`
+    """In one currency: `currency`, or the currency of `country`'s market (422 for a country in no
+    market), or the default market's. Prices, `min_price`/`max_price`, the price buckets and sorting by
+    price are in it, and only products with a price in it are found (they are not sold elsewhere).
+    Filters: `category` (with its sub-categories), `min_price`/`max_price`, `attr.<name>=<value>`
     (repeat for any of several values), `in_stock`. `facets` count categories, attribute values and
     price buckets for the query and filters. Cacheable for `results_max_age_seconds` (Cache-Control),
     then revalidated by its ETag: the index itself follows catalog's events a few tens of milliseconds
@@ -63,11 +87,13 @@ async def search(
     if min_price is not None and max_price is not None and min_price > max_price:
         raise BadRequest("min_price is above max_price.", errors={"min_price": "must be ≤ max_price"})
     offset = int(paging.position.get("offset", 0))
+    in_currency = request.app.state.markets.currency(country=country, currency=currency)
     page = await service.search(
         request.app.state.index,
         offset=offset,
         limit=paging.limit,
         cursor_for=lambda after: encode_cursor({"offset": after}, paging.secret),
+        currency=in_currency,
         query=q,
         category=category,
         price_min=min_price,
@@ -87,13 +113,22 @@ async def search(
     )
 
 
-@public.get("/search/suggest", response_model=SuggestionList, summary="Product names for a search box")
+@public.get(
+    "/search/suggest",
+    response_model=SuggestionList,
+    responses=IN_CURRENCY,
+    summary="Product names for a search box",
+)
 async def suggest(
     request: Request,
     q: Annotated[str, Query(max_length=200)] = "",
     limit: Annotated[int, Query(ge=1, le=20)] = 8,
+    country: Country = None,
+    currency: Currency = None,
 ) -> SuggestionList:
-    return await service.suggest(request.app.state.index, q, limit)
+    """Names of products sold in the currency (as for `/search`) completing `q`."""
+    in_currency = request.app.state.markets.currency(country=country, currency=currency)
+    return await service.suggest(request.app.state.index, q, limit, currency=in_currency)
 
 
 @internal.post(

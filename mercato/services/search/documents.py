@@ -1,18 +1,19 @@
 """The Tantivy side of a product: the schema, the analyzers, and the one document a product becomes.
 
-What the index keeps per product (one document, keyed by product id):
+What the index keeps per product, every document carrying the product id (`id`):
 
-* the whole last snapshot (`state`, stored; see `state.py`) so an `InventoryChanged` can be folded into
-  it and the product re-indexed without asking catalog anything, and so an out-of-order redelivery can
-  be recognised;
-* searchable text: name (highest boost), a compact form of the name without separators ("T-Shirt" ->
-  "tshirt"), brand and category slugs, attribute values, description (lowest);
-* filter/sort/facet fields: the category path as a hierarchical facet, the minimum variant price (minor
-  units), attribute `key=value` pairs of all variants and of the in-stock ones, in-stock flag, creation
-  time.
+* one state document (`state_of`): the whole last snapshot (`state`, stored; see `state.py`) so an
+  `InventoryChanged` can be folded into it and the product re-indexed without asking catalog anything,
+  and so an out-of-order redelivery can be recognised;
+* one priced document per currency the product has a price in (`currency`; a market's shoppers search
+  the documents of its currency, so a product without a price in it is never found there), each with
+  the searchable text: name (highest boost), a compact form of the name without separators ("T-Shirt" ->
+  "tshirt"), brand and category slugs, attribute values, description (lowest); and the filter/sort/facet
+  fields of the variants sold in that currency: the category path as a hierarchical facet, the minimum
+  price in that currency (minor units), attribute `key=value` pairs of all those variants and of the
+  in-stock ones, in-stock flag, creation time.
 
-An archived or deleted product (or one with nothing to sell) is an invisible document holding only its
-state.
+An archived or deleted product (or one with nothing to sell) has only its state document.
 """
 
 from __future__ import annotations
@@ -23,9 +24,10 @@ from datetime import datetime
 import orjson
 import tantivy
 
-from mercato.services.search.state import _State, _utc
+from mercato.contracts.events import VariantSnapshot
+from mercato.services.search.state import Product, _State, _utc
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 """Bumped whenever the schema or the analysis changes: an index of another version needs a rebuild."""
 
 MAX_TOKEN_CHARS = 40  # longer tokens are dropped (the index drops them too)
@@ -62,7 +64,8 @@ _FOLD = (  # what the text analyzer does before stemming: query tokens and compa
 def _schema() -> tantivy.Schema:
     b = tantivy.SchemaBuilder()
     b.add_text_field("id", stored=True, tokenizer_name="raw", index_option="basic")
-    b.add_boolean_field("visible", indexed=True, fast=True)
+    b.add_text_field("state_of", tokenizer_name="raw", index_option="basic")
+    b.add_text_field("currency", tokenizer_name="raw", index_option="basic")
     # searchable text
     b.add_text_field("name", tokenizer_name=_TEXT)
     b.add_text_field("name_compact", tokenizer_name="raw", index_option="freq")
@@ -125,15 +128,37 @@ def _facet(path: Sequence[str]) -> tantivy.Facet:
     return tantivy.Facet.from_string("/" + "/".join(parts))
 
 
-def _document(state: _State) -> tantivy.Document:
+def variant_prices(variant: VariantSnapshot) -> dict[str, int]:
+    """A variant's price per currency (minor units): its price list, or the one price of an event from
+    before price lists."""
+    prices = {m.currency: m.amount for m in variant.prices}
+    if not prices and variant.price is not None:
+        prices[variant.price.currency] = variant.price.amount
+    return prices
+
+
+def _documents(state: _State) -> list[tantivy.Document]:
+    """The state document, then one priced document per currency the product is sold in."""
     doc = tantivy.Document()
     doc.add_text("id", state.product_id)
+    doc.add_text("state_of", state.product_id)
     doc.add_bytes("state", state.dump())
-    doc.add_boolean("visible", state.visible)
     if not state.visible:  # archived, deleted, nothing to sell: kept only for the ordering guard
-        return doc
+        return [doc]
     p = state.product
     assert p is not None
+    by_currency: dict[str, list[tuple[VariantSnapshot, int]]] = {}
+    for variant in p.variants:
+        for currency, amount in variant_prices(variant).items():
+            by_currency.setdefault(currency, []).append((variant, amount))
+    return [doc, *(_priced(p, currency, sold) for currency, sold in sorted(by_currency.items()))]
+
+
+def _priced(p: Product, currency: str, sold: list[tuple[VariantSnapshot, int]]) -> tantivy.Document:
+    """What shoppers paying in `currency` find of a product: the variants with a price in it."""
+    doc = tantivy.Document()
+    doc.add_text("id", p.product_id)
+    doc.add_text("currency", currency)
 
     tokens = _tokens(p.name)
     doc.add_text("name", p.name)
@@ -161,7 +186,7 @@ def _document(state: _State) -> tantivy.Document:
     values: dict[str, None] = {}
     labels: dict[str, None] = {}
     live_labels: dict[str, None] = {}
-    for variant in p.variants:
+    for variant, _ in sold:
         for k, v in _attribute_pairs(variant.attributes):
             values[v] = None
             labels[f"{k}={v}"] = None
@@ -175,8 +200,8 @@ def _document(state: _State) -> tantivy.Document:
         doc.add_text("attr_live", label)
         doc.add_text("attr_live_label", label)
 
-    prices = [v.price.amount for v in p.variants]
-    in_stock = any(v.available > 0 for v in p.variants)
+    prices = [amount for _, amount in sold]
+    in_stock = any(variant.available > 0 for variant, _ in sold)
     doc.add_integer("price", min(prices))
     doc.add_boolean("in_stock", in_stock)
     doc.add_integer("created", _micros(p.created_at))
@@ -191,7 +216,7 @@ def _document(state: _State) -> tantivy.Document:
                 "category_path": list(p.category_path),
                 "price": min(prices),
                 "price_max": max(prices),
-                "currency": p.variants[0].price.currency,
+                "currency": currency,
                 "in_stock": in_stock,
                 "image_url": p.image_url,
             }

@@ -138,6 +138,7 @@ def _facets(
     filters: dict[str, tantivy.Query],
     in_stock: bool,
     edges: list[int],
+    currency: str,
 ) -> Facets:
     """Facet counts for `text` and `filters`; a filtered dimension (`filters` key "category", "price" or
     "attr:<key>") is counted without its own filter, so the alternatives to what is selected keep their
@@ -151,7 +152,7 @@ def _facets(
     }
 
     def run(without: str | None, names: list[str]) -> dict:
-        query = _combine(text, [f for key, f in filters.items() if key != without])
+        query = _combine(currency, text, [f for key, f in filters.items() if key != without])
         return searcher.aggregate(query, {name: aggregations[name] for name in names})
 
     main = run(None, [name for name in ("category", "price") if name not in filters] + ["attributes"])

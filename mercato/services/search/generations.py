@@ -18,7 +18,7 @@ from pathlib import Path
 import orjson
 import tantivy
 
-from mercato.services.search.documents import SCHEMA, SCHEMA_VERSION, _document, _register
+from mercato.services.search.documents import SCHEMA, SCHEMA_VERSION, _documents, _register
 from mercato.services.search.state import Product, _State, _utc
 
 _POINTER = "CURRENT"
@@ -98,7 +98,8 @@ def _bulk_load(path: Path, snapshots: Iterable[Product], on_progress: Callable[[
                     continue
                 writer.delete_documents_by_term("id", product.product_id)
             seen[product.product_id] = updated_at
-            writer.add_document(_document(_State(product.product_id, product)))
+            for doc in _documents(_State(product.product_id, product)):
+                writer.add_document(doc)
             if on_progress is not None and n % 1_000 == 0:
                 on_progress(n)
         writer.commit()

@@ -33,7 +33,7 @@ import orjson
 import tantivy
 
 from mercato.contracts.events import Event, InventoryChanged, ProductDeleted
-from mercato.services.search.documents import SCHEMA, SCHEMA_VERSION, _document, _tokens, compact
+from mercato.services.search.documents import SCHEMA, SCHEMA_VERSION, _documents, _tokens, compact
 from mercato.services.search.facets import (
     DEFAULT_PRICE_EDGES,
     CategoryCount,
@@ -75,6 +75,7 @@ from mercato.services.search.state import (
 )
 
 __all__ = [
+    "DEFAULT_CURRENCY",
     "DEFAULT_PRICE_EDGES",
     "MAX_LIMIT",
     "MAX_OFFSET",
@@ -100,6 +101,9 @@ MAX_OFFSET = 10_000
 MAX_SUGGESTIONS = 20
 MAX_PREFIX_CHARS = 64
 
+DEFAULT_CURRENCY = "EUR"
+"""The currency of the seeded default market (eu): what a caller that names none searches in."""
+
 Sort = Literal["relevance", "price_asc", "price_desc", "newest"]
 SORTS: tuple[str, ...] = ("relevance", "price_asc", "price_desc", "newest")
 
@@ -114,7 +118,7 @@ class Hit:
     name: str
     brand: str
     category_path: tuple[str, ...]
-    price: int  # the cheapest variant, minor units
+    price: int  # the cheapest variant, minor units of `currency`
     price_max: int
     currency: str
     in_stock: bool
@@ -252,8 +256,8 @@ class ProductIndex:
                 applied += self._fold(gen, batch, change)
             for product_id, state in batch.states.items():
                 gen.writer.delete_documents_by_term("id", product_id)
-                if state is not None:
-                    gen.writer.add_document(_document(state))
+                for doc in _documents(state) if state is not None else []:
+                    gen.writer.add_document(doc)
             if applied:
                 gen.writer.commit()
         except BaseException:
@@ -291,7 +295,7 @@ class ProductIndex:
 
     @staticmethod
     def _stored(searcher: tantivy.Searcher, product_id: str) -> _State | None:
-        hits = searcher.search(Q.term_query(SCHEMA, "id", product_id), 1).hits
+        hits = searcher.search(Q.term_query(SCHEMA, "state_of", product_id), 1).hits
         if not hits:
             return None
         raw = searcher.doc(hits[0][1]).get_first("state")
@@ -344,9 +348,9 @@ class ProductIndex:
 
     # -- reading
 
-    def count(self) -> int:
-        """Products that can be found."""
-        return self._gen.index.searcher().search(_combine(None, []), 1).count
+    def count(self, currency: str = DEFAULT_CURRENCY) -> int:
+        """Products that can be found by shoppers paying in `currency`."""
+        return self._gen.index.searcher().search(_combine(currency, None, []), 1).count
 
     def search(
         self,
@@ -362,8 +366,10 @@ class ProductIndex:
         limit: int = 20,
         facets: bool = True,
         price_edges: Sequence[int] | None = None,
+        currency: str = DEFAULT_CURRENCY,
     ) -> SearchResults:
-        """Products matching `query` (all of them when it is empty) and every filter.
+        """Products sold in `currency` matching `query` (all of them when it is empty) and every filter;
+        prices, price filters, price buckets and sorting by price are in `currency`.
 
         Facet counts are for the query and the filters — except that the counts of a filtered dimension
         (category, price, one attribute) leave that dimension's own filter out, so the alternatives to
@@ -385,7 +391,7 @@ class ProductIndex:
         gen = self._gen
         stamp = (gen.name, self._version)  # read before the searcher: what is cached is never older
         searcher = gen.index.searcher()
-        full = _combine(text, filters.values())
+        full = _combine(currency, text, filters.values())
         fetch = limit if limit and offset <= MAX_OFFSET else 0
         kwargs: dict[str, Any] = {}
         if sort == "price_asc":
@@ -404,6 +410,7 @@ class ProductIndex:
         if facets:
             edges = _price_edges(price_edges)
             key = (
+                currency,
                 tuple(_tokens((query or "")[:MAX_QUERY_CHARS])),
                 cleaned_category,
                 prices,
@@ -413,11 +420,11 @@ class ProductIndex:
             )
             facet_counts = self._facet_cache.get(stamp, key)
             if facet_counts is None:
-                facet_counts = _facets(searcher, text, filters, in_stock, edges)
+                facet_counts = _facets(searcher, text, filters, in_stock, edges, currency)
                 self._facet_cache.put(stamp, key, facet_counts)
         return SearchResults(total=result.count, hits=hits, facets=facet_counts, offset=offset, limit=limit)
 
-    def suggest(self, prefix: str, limit: int = 8) -> list[Suggestion]:
+    def suggest(self, prefix: str, limit: int = 8, *, currency: str = DEFAULT_CURRENCY) -> list[Suggestion]:
         """Product names completing `prefix`, ignoring case and separators ("t-sh", "tsh" -> "T-Shirt
         ..."); names starting with it come first, then names with a word starting with it, shorter
         first."""
@@ -425,7 +432,7 @@ class ProductIndex:
         limit = max(0, min(int(limit), MAX_SUGGESTIONS))
         if not key or not limit:
             return []
-        query = _suggest_query(key)
+        query = _suggest_query(currency, key)
         searcher = self._gen.index.searcher()
         candidates = []
         for score, address in searcher.search(query, limit * 5).hits:

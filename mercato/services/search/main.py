@@ -8,9 +8,11 @@ import contextlib
 from fastapi import FastAPI
 
 from mercato.platform.app import create_app
+from mercato.platform.clients import ServiceClient
 from mercato.services.search.api import internal, public
 from mercato.services.search.consumers import handlers
-from mercato.services.search.index import ProductIndex
+from mercato.services.search.index import DEFAULT_CURRENCY, ProductIndex
+from mercato.services.search.markets import Markets
 from mercato.services.search.rebuild import RebuildStatus
 from mercato.services.search.settings import SearchSettings
 
@@ -22,12 +24,20 @@ def build_app(settings: SearchSettings | None = None) -> FastAPI:
         app.state.index = await asyncio.to_thread(ProductIndex, settings.index_dir)
         app.state.rebuild = RebuildStatus()
         app.state.rebuild_task = None
+        assert settings.index_dir is not None
+        app.state.markets = Markets(settings.index_dir / "markets.json", fallback_currency=DEFAULT_CURRENCY)
+        app.state.catalog = ServiceClient("catalog", settings.catalog_url)
+        app.state.markets_task = asyncio.create_task(
+            app.state.markets.keep_fresh(app.state.catalog, settings.markets_refresh_seconds)
+        )
 
     async def on_shutdown(app: FastAPI) -> None:
-        if app.state.rebuild_task is not None:
-            app.state.rebuild_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await app.state.rebuild_task
+        for task in (app.state.rebuild_task, app.state.markets_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        await app.state.catalog.close()
         await asyncio.to_thread(app.state.index.close)
 
     return create_app(

@@ -164,8 +164,9 @@ def _attribute_filters(
     }
 
 
-def _combine(text: tantivy.Query | None, filters: Iterable[tantivy.Query]) -> tantivy.Query:
-    clauses = [(tantivy.Occur.Must, Q.term_query(SCHEMA, "visible", True))]
+def _combine(currency: str, text: tantivy.Query | None, filters: Iterable[tantivy.Query]) -> tantivy.Query:
+    """Products sold in `currency` (its priced documents) matching `text` and every filter."""
+    clauses = [(tantivy.Occur.Must, Q.term_query(SCHEMA, "currency", currency))]
     if text is not None:
         clauses.append((tantivy.Occur.Must, text))
     clauses += [(tantivy.Occur.Must, Q.const_score_query(f, 0.0)) for f in filters]
@@ -192,12 +193,13 @@ def _filters(
     return filters
 
 
-def _suggest_query(key: str) -> tantivy.Query:
-    """Visible products whose name (in compact form) starts with `key`, scored 2, or has a word starting
-    with it, scored 1."""
+def _suggest_query(currency: str, key: str) -> tantivy.Query:
+    """Products sold in `currency` whose name (in compact form) starts with `key`, scored 2, or has a word
+    starting with it, scored 1."""
     starts = Q.fuzzy_term_query(SCHEMA, "suggest_full", key, 0, True, prefix=True)
     contains = Q.fuzzy_term_query(SCHEMA, "suggest_words", key, 0, True, prefix=True)
     return _combine(
+        currency,
         Q.boolean_query(
             [
                 (tantivy.Occur.Should, Q.const_score_query(starts, 2.0)),

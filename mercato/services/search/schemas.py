@@ -27,8 +27,8 @@ class ValueFacet(BaseModel):
 
 
 class PriceFacet(BaseModel):
-    min: int | None = Field(description="Inclusive, minor units; null: unbounded.")
-    max: int | None = Field(description="Exclusive, minor units; null: unbounded.")
+    min: int | None = Field(description="Inclusive, minor units of the page's currency; null: unbounded.")
+    max: int | None = Field(description="Exclusive, minor units of the page's currency; null: unbounded.")
     count: int
 
 
@@ -40,6 +40,7 @@ class SearchFacets(BaseModel):
 
 class SearchPage(BaseModel):
     data: list[SearchHit]
+    currency: str = Field(description="ISO 4217: every price, price filter and price bucket is in it.")
     total: int
     facets: SearchFacets | None
     next_cursor: str | None

@@ -11,7 +11,7 @@ from mercato.services.search.index import ProductIndex, SearchResults
 from mercato.services.search.schemas import SearchFacets, SearchHit, SearchPage, Suggestion, SuggestionList
 
 
-def _page(results: SearchResults, next_cursor: str | None) -> SearchPage:
+def _page(results: SearchResults, currency: str, next_cursor: str | None) -> SearchPage:
     hits = [
         SearchHit(
             id=hit.product_id,
@@ -29,17 +29,19 @@ def _page(results: SearchResults, next_cursor: str | None) -> SearchPage:
         for hit in results.hits
     ]
     facets = SearchFacets.model_validate(asdict(results.facets)) if results.facets else None
-    return SearchPage(data=hits, total=results.total, facets=facets, next_cursor=next_cursor)
+    return SearchPage(
+        data=hits, currency=currency, total=results.total, facets=facets, next_cursor=next_cursor
+    )
 
 
 async def search(
-    index: ProductIndex, *, offset: int, limit: int, cursor_for: Any, **filters: Any
+    index: ProductIndex, *, currency: str, offset: int, limit: int, cursor_for: Any, **filters: Any
 ) -> SearchPage:
-    results = await asyncio.to_thread(index.search, offset=offset, limit=limit, **filters)
+    results = await asyncio.to_thread(index.search, currency=currency, offset=offset, limit=limit, **filters)
     more = offset + len(results.hits) < results.total and results.hits
-    return _page(results, cursor_for(offset + len(results.hits)) if more else None)
+    return _page(results, currency, cursor_for(offset + len(results.hits)) if more else None)
 
 
-async def suggest(index: ProductIndex, prefix: str, limit: int) -> SuggestionList:
-    suggestions = await asyncio.to_thread(index.suggest, prefix, limit)
+async def suggest(index: ProductIndex, prefix: str, limit: int, *, currency: str) -> SuggestionList:
+    suggestions = await asyncio.to_thread(index.suggest, prefix, limit, currency=currency)
     return SuggestionList(data=[Suggestion(text=s.text, slug=s.slug) for s in suggestions])

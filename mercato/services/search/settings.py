@@ -17,6 +17,8 @@ class SearchSettings(ServiceSettings):
     # How long the gateway's cache (and a browser's) may answer a search before asking again (by ETag);
     # plus up to a second, as caches count age in whole seconds.
     results_max_age_seconds: int = 1
+    # How often catalog's markets (which currency a country pays in) are fetched again.
+    markets_refresh_seconds: float = 60.0
 
     @model_validator(mode="after")
     def _index_dir(self) -> SearchSettings:
