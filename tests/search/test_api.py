@@ -3,6 +3,7 @@ a real on-disk Tantivy index."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -11,10 +12,14 @@ import orjson
 import pytest
 
 from mercato.platform.messaging import Delivery
+from mercato.services.catalog.main import build_app as build_catalog
+from mercato.services.catalog.settings import CatalogSettings
+from mercato.services.search.index import ProductIndex
 from mercato.services.search.main import build_app
 from mercato.services.search.settings import SearchSettings
+from tests.catalog.factories import add_categories, create_product
 from tests.search.factories import HOME, at, catalog, deleted, inventory, product, reprice, variant
-from tests.servers import closed_port_url
+from tests.servers import closed_port_url, served
 
 
 def _delivery(event) -> Delivery:
@@ -221,3 +226,48 @@ async def test_before_markets_were_ever_known_a_country_is_a_503_and_no_country_
 async def test_a_country_or_a_currency_in_the_wrong_shape_is_refused(search, params, status):
     response = await search.get("/api/v1/search", params=params)
     assert response.status_code == status, response.text
+
+
+@asynccontextmanager
+async def real_catalog(databases, backend, tmp_path) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
+    """Catalog served over TCP (a client to it, and its URL), with the factories' category tree."""
+    app = build_catalog(
+        CatalogSettings(
+            environment="test",
+            database_url=await databases.fresh("catalog", backend),
+            image_dir=tmp_path / "img",
+            cursor_secret="s",
+            expiry_sweep_seconds=3600,
+        )
+    )
+    async with served(app) as url, app.router.lifespan_context(app):
+        await add_categories(app)
+        async with httpx.AsyncClient(base_url=url) as client:
+            yield client, url
+
+
+async def test_an_index_of_an_older_schema_refills_itself_from_catalog_at_start(databases, backend, tmp_path):
+    """What a deployment of a new SCHEMA_VERSION does: the events the old index was made from are consumed
+    already, so the new, empty one is rebuilt from catalog's snapshots without anyone asking."""
+    async with real_catalog(databases, backend, tmp_path) as (catalog, catalog_url):
+        created = await create_product(catalog, name="Linen Shirt", price=4999)
+        index_dir = tmp_path / "index"
+        with ProductIndex(index_dir):
+            pass
+        pointer = index_dir / "CURRENT"
+        pointer.write_bytes(pointer.read_bytes().replace(b'"schema":', b'"schema":-'))
+        settings = SearchSettings(
+            environment="test",
+            database_url=await databases.fresh("search", backend),
+            index_dir=index_dir,
+            cursor_secret="c",
+            catalog_url=catalog_url,
+        )
+        app = build_app(settings)
+        async with app.router.lifespan_context(app):
+            await asyncio.wait_for(app.state.rebuild_task, 10)
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://s"
+            ) as search:
+                body = (await search.get("/api/v1/search", params={"q": "linen shirt"})).json()
+        assert [hit["id"] for hit in body["data"]] == [created["id"]]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import asdict
 from typing import Annotated
 
@@ -13,7 +12,7 @@ from mercato.platform.etag import CACHEABLE, IfNoneMatch, cacheable_json
 from mercato.platform.pagination import Paging, encode_cursor
 from mercato.services.search import service
 from mercato.services.search.index import Sort
-from mercato.services.search.rebuild import rebuild_from_catalog
+from mercato.services.search.rebuild import start_rebuild as rebuild_in_background
 from mercato.services.search.schemas import RebuildOut, SearchPage, SuggestionList
 
 public = APIRouter(prefix="/api/v1", tags=["search"])
@@ -143,10 +142,7 @@ async def start_rebuild(request: Request) -> RebuildOut:
     state = request.app.state
     if state.rebuild.state in ("fetching", "indexing"):
         raise Conflict("A rebuild is already running.", slug="rebuild-running")
-    state.rebuild_task = asyncio.create_task(
-        rebuild_from_catalog(state.index, state.settings.catalog_url, state.rebuild)
-    )
-    state.rebuild.state = "fetching"
+    rebuild_in_background(state)
     return RebuildOut.model_validate(asdict(state.rebuild))
 
 

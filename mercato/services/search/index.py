@@ -174,6 +174,9 @@ class ProductIndex:
         self.needs_rebuild = False
         """True if there was no usable index (none yet, or one of another schema version) and an empty
         one was created: the caller should `rebuild` it from catalog."""
+        self.replaced = False
+        """True if the index found was unusable (another schema version, damage) and replaced by an empty
+        one: the events it was made from have been consumed already, so only a `rebuild` fills it."""
 
         generation = None
         pointer = _read_pointer(self.root)
@@ -186,6 +189,7 @@ class ProductIndex:
                     generation = None
         if generation is None:
             self.needs_rebuild = True
+            self.replaced = pointer is not None
             generation = self._open(self.root / _next_name(self.root), create=True)
             _write_pointer(self.root, generation.name)
         self._gen = generation

@@ -13,7 +13,7 @@ from mercato.services.search.api import internal, public
 from mercato.services.search.consumers import handlers
 from mercato.services.search.index import DEFAULT_CURRENCY, ProductIndex
 from mercato.services.search.markets import Markets
-from mercato.services.search.rebuild import RebuildStatus
+from mercato.services.search.rebuild import RebuildStatus, start_rebuild
 from mercato.services.search.settings import SearchSettings
 
 
@@ -24,6 +24,8 @@ def build_app(settings: SearchSettings | None = None) -> FastAPI:
         app.state.index = await asyncio.to_thread(ProductIndex, settings.index_dir)
         app.state.rebuild = RebuildStatus()
         app.state.rebuild_task = None
+        if app.state.index.replaced:  # e.g. a new SCHEMA_VERSION: fill it again from catalog
+            start_rebuild(app.state)
         assert settings.index_dir is not None
         app.state.markets = Markets(settings.index_dir / "markets.json", fallback_currency=DEFAULT_CURRENCY)
         app.state.catalog = ServiceClient("catalog", settings.catalog_url)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from mercato.contracts.events import ProductCreated
 from mercato.platform.clients import ServiceClient
@@ -25,6 +25,14 @@ class RebuildStatus:
     fetched: int = 0
     indexed: int = 0
     error: str | None = None
+
+
+def start_rebuild(state: Any) -> None:
+    """Start a rebuild in the background (the app's `state`: its index, settings and rebuild status)."""
+    state.rebuild.state = "fetching"
+    state.rebuild_task = asyncio.create_task(
+        rebuild_from_catalog(state.index, state.settings.catalog_url, state.rebuild)
+    )
 
 
 async def rebuild_from_catalog(index: ProductIndex, catalog_url: str, status: RebuildStatus) -> None:
