@@ -63,12 +63,21 @@ class OrderPlaced(Event):
     aggregate: ClassVar[str] = "order"
 
     order_id: str
-    customer_id: str
+    customer_id: str = Field(
+        description="The customer, or for a guest's order the guest cart's id (`cart_…`): the id the "
+        "order's later events name its buyer by."
+    )
     total: Money
     lines: tuple[OrderLineSnapshot, ...]
     placed_at: datetime
     number: str | None = Field(
         default=None, description="The order's short human number, e.g. `M-10042` (absent from older events)."
+    )
+    email: str | None = Field(
+        default=None, description="A guest's order only: the address to confirm to (there is no account)."
+    )
+    order_url: str | None = Field(
+        default=None, description="A guest's order only: the signed link of its page in the shop."
     )
 
 
@@ -80,7 +89,7 @@ class OrderStatusChanged(Event):
     aggregate: ClassVar[str] = "order"
 
     order_id: str
-    customer_id: str
+    customer_id: str = Field(description="As OrderPlaced's: the customer, or a guest's cart (`cart_…`).")
     from_state: str
     to_state: str
     reason: str | None = None

@@ -17,7 +17,8 @@ is the security argument:
    compression`): early, so that every answer of those routes passes back through them — the cache's
    and the gateway's own replies too.
 3. local_ratelimit rejects floods before any work is spent on them (including bad-token floods).
-4. jwt_authn verifies the bearer token: a shopper token on "shopper" routes (its `sub` becomes
+4. jwt_authn verifies the bearer token: a shopper token on "shopper" routes, and on "shopper-or-guest"
+   routes if one is sent (its `sub` becomes
    `x-mercato-customer-id`, its `iat` `x-mercato-token-issued-at`), a staff token on "staff" routes
    (its payload becomes `x-mercato-staff-claims` and, for the next filter, dynamic metadata). Each
    realm has its own key and audience, so neither token is accepted on the other's routes.
@@ -165,7 +166,7 @@ def _path_match(route: Route) -> Config:
 
 
 def _jwt_per_route(route: Route) -> Config:
-    if route.auth in ("shopper", "staff"):
+    if route.auth in ("shopper", "shopper-or-guest", "staff"):
         return {"@type": JWT_PER_ROUTE_TYPE, "requirement_name": route.auth}
     return {"@type": JWT_PER_ROUTE_TYPE, "disabled": True}
 
@@ -488,6 +489,11 @@ def jwt_filter(topology: Topology, settings: GatewaySettings) -> Config:
             "providers": {JWT_PROVIDER: shopper, STAFF_JWT_PROVIDER: staff},
             "requirement_map": {
                 "shopper": {"provider_name": JWT_PROVIDER},
+                # A token if sent must be the shopper realm's and valid; none at all is allowed
+                # (`allow_missing`, unlike `allow_missing_or_failed`, still refuses a bad token).
+                "shopper-or-guest": {
+                    "requires_any": {"requirements": [{"provider_name": JWT_PROVIDER}, {"allow_missing": {}}]}
+                },
                 "staff": {"provider_name": STAFF_JWT_PROVIDER},
             },
         },

@@ -5,7 +5,10 @@ routes; nothing else may add a public route. Services serve the same paths the g
 rewriting), so a route is just a path match, a target service and two policies:
 
 - `auth`: "public" needs no token; "shopper" requires a valid customers-issued JWT, and the gateway
-  passes its `sub` to the service as `x-mercato-customer-id`.
+  passes its `sub` to the service as `x-mercato-customer-id`. "shopper-or-guest" takes a shopper token
+  the same way if one is sent (an invalid or expired one is refused, never ignored), and lets a request
+  without one through with no identity: the service then needs a guest's own credential (a cart token,
+  an order link's token) or answers 401 — the cart, checkout and a guest's order.
   "staff" requires a staff token (the staff key, audience `mercato-admin`) that carries `mfa: true`,
   from an address in the admin allowlist; the gateway passes its payload to the service as
   `x-mercato-staff-claims` (see `mercato.platform.staff`). "staff-login" is the way in to a staff
@@ -35,7 +38,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Auth = Literal["public", "shopper", "staff", "staff-login"]
+Auth = Literal["public", "shopper", "shopper-or-guest", "staff", "staff-login"]
 RateLimitClass = Literal["default", "auth", "password", "browse"]
 
 
@@ -74,10 +77,12 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/images/", "catalog", "public"),
     # search: straight to the search service, not through catalog
     Route("/api/v1/search", "search", "public", rate_limit="browse", cacheable=True),
-    # orders: the shopper's cart, checkout and purchase history
-    Route("/api/v1/cart", "orders", "shopper"),
-    Route("/api/v1/checkout", "orders", "shopper", exact=True),
-    Route("/api/v1/orders", "orders", "shopper"),
+    # orders: the shopper's or a guest's cart, checkout, purchase history and a guest's order by its link;
+    # a new guest cart (the small bucket: each is a row)
+    Route("/api/v1/carts", "orders", "public", rate_limit="auth", exact=True),
+    Route("/api/v1/cart", "orders", "shopper-or-guest"),
+    Route("/api/v1/checkout", "orders", "shopper-or-guest", exact=True),
+    Route("/api/v1/orders", "orders", "shopper-or-guest"),
     # notifications: the phones a shopper takes push notifications on (ahead of any /mobile/v1 prefix)
     Route("/mobile/v1/devices", "notifications", "shopper"),
     # the mobile API: one call per screen of the apps, compressed. Screen by screen, not one /mobile/v1

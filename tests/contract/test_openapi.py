@@ -27,12 +27,13 @@ from tests.platforms import Platform, platform_env, staff_headers, start_platfor
 # The identities the gateway would forward (the documents' security schemes, auth.py and staff.py): a
 # shopper, and an admin with the second factor; schemathesis leaves them out where it tests that an
 # operation refuses a request without them.
-# A guest cart's token (a well-formed one that names no cart: its requests are 404s, or, with the
-# shopper, a merge of nothing).
+# A guest cart's token and a guest order's link token: well-formed ones that open nothing (401s; with
+# the shopper, a merge of nothing).
 IDENTITIES = {
     "ShopperIdentity": new_id("cus"),
     "StaffIdentity": staff_headers("admin")[STAFF_CLAIMS_HEADER],
     "CartToken": "t" * 43,
+    "OrderToken": "t" * 43,
 }
 SETTINGS = tomllib.loads(Path(__file__).with_name("schemathesis.toml").read_text())
 # The same examples on every run, so that make test is repeatable; explore further with another seed

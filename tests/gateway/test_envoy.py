@@ -127,6 +127,37 @@ def test_invalid_token_on_shopper_route_is_401(gateway: Gateway, bad_token: str)
     assert_problem(gateway.get("/api/v1/me", bad_token), 401)
 
 
+def test_guest_route_without_token_reaches_the_service_with_no_identity(gateway: Gateway) -> None:
+    """The cart, checkout and orders take a guest (X-Cart-Token, an order link): no token is let through,
+    with no identity, and the guest's own credential reaches the service."""
+    response = gateway.get("/api/v1/cart", **{"X-Cart-Token": "guest-cart-token", IDENTITY: "cus_spoofed"})
+    assert response.status_code == 200
+    assert response.json()["customer_ids"] == []
+    assert response.json()["path"] == "/api/v1/cart"
+    assert gateway.get("/api/v1/orders/ord_1").json()["customer_ids"] == []
+
+
+def test_guest_route_with_a_valid_token_passes_the_shopper(gateway: Gateway) -> None:
+    seen = gateway.get("/api/v1/checkout", token()).json()
+    assert seen["customer_ids"] == [SUBJECT]
+
+
+@pytest.mark.parametrize(
+    "bad_token",
+    [
+        pytest.param(token(Ed25519PrivateKey.generate()), id="forged-signature"),
+        pytest.param(token(exp=int(time.time()) - 120, iat=int(time.time()) - 600), id="expired"),
+        pytest.param(token(aud="mercato-admin"), id="staff-audience"),
+        pytest.param(token(iss="someone-else"), id="wrong-issuer"),
+        pytest.param("not-a-jwt", id="garbage"),
+    ],
+)
+def test_an_invalid_token_on_a_guest_route_is_401_not_a_guest(gateway: Gateway, bad_token: str) -> None:
+    """A bad token is never taken for no token: a shopper whose token expired is told to sign in again
+    rather than quietly shown an empty guest cart."""
+    assert_problem(gateway.get("/api/v1/cart", bad_token), 401)
+
+
 def test_public_route_needs_no_token(gateway: Gateway) -> None:
     assert gateway.get("/api/v1/products").status_code == 200
     assert gateway.get("/.well-known/jwks.json").json() == jwks()

@@ -37,6 +37,7 @@ async def _orders_app(databases, backend, *, catalog_url: str, payments_url: str
             environment="test",
             database_url=await databases.fresh("orders", backend),
             cursor_secret="s",
+            order_link_secret="test-order-links",
             reconcile_every_seconds=3600,
             catalog_url=catalog_url,
             payments_url=payments_url,

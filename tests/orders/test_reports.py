@@ -37,7 +37,9 @@ async def reports(databases, backend) -> AsyncIterator[httpx.AsyncClient]:
     url = await databases.fresh("orders", backend)
     if backend == "postgresql":
         await _far_from_utc(url)
-    app = build_app(OrdersSettings(environment="test", database_url=url, cursor_secret="s"))
+    app = build_app(
+        OrdersSettings(environment="test", database_url=url, cursor_secret="s", order_link_secret="t")
+    )
     async with (
         app.router.lifespan_context(app),
         httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://orders") as client,

@@ -50,6 +50,8 @@ class OrderSummary(Base):
     placed_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # The short human number (M-10042); empty for orders placed before OrderPlaced carried it.
     number: Mapped[str | None] = mapped_column(String(24))
+    # A guest's order: the signed link of its page (no account to sign in to), which opens the order.
+    order_url: Mapped[str | None] = mapped_column(Encrypted())
 
 
 class Message(Base):

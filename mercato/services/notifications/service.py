@@ -67,6 +67,25 @@ async def remember_customer(session: AsyncSession, event: CustomerRegistered | C
     )
 
 
+async def remember_guest(session: AsyncSession, event: OrderPlaced) -> None:
+    """A guest has no account: the order's address receives its messages (the ones about orders only:
+    no SMS, no push, no newsletter)."""
+    await repo.upsert_recipient(
+        session,
+        {
+            "customer_id": event.customer_id,
+            "email": event.email,
+            "name": "",
+            "phone": None,
+            "language": "en",
+            "opt_in_email": True,
+            "opt_in_sms": False,
+            "opt_in_push": False,
+            "updated_at": event.placed_at,
+        },
+    )
+
+
 async def sessions_revoked(session: AsyncSession, event: CustomerSessionsRevoked) -> None:
     await end_sessions(session, event.customer_id, event.revoked_at)
 
@@ -273,7 +292,11 @@ async def send_password_reset(
 async def confirm_orders(
     session: AsyncSession, renderer: Renderer, received: list[Received[OrderPlaced]]
 ) -> list[str]:
-    """Keep each order's summary (what later messages about it show) and write its confirmation."""
+    """Keep each order's summary (what later messages about it show) and write its confirmation. A
+    guest's order brings its own recipient: the e-mail address of the order, named by the guest's cart."""
+    for item in received:
+        if item.event.email:
+            await remember_guest(session, item.event)
     await repo.save_order_summaries(
         session,
         [
@@ -285,6 +308,7 @@ async def confirm_orders(
                 "lines": [line.model_dump(mode="json") for line in item.event.lines],
                 "placed_at": item.event.placed_at,
                 "number": item.event.number,
+                "order_url": item.event.order_url,
             }
             for item in received
         ],
@@ -305,6 +329,7 @@ async def confirm_orders(
                     "order_number": item.event.number or item.event.order_id,
                     "lines": [line.model_dump(mode="json") for line in item.event.lines],
                     "total": item.event.total.model_dump(),
+                    "order_url": item.event.order_url,
                 },
             )
             for item in received
@@ -318,13 +343,20 @@ async def _order_contexts(session: AsyncSession, order_ids: set[str]) -> dict[st
     for order_id in order_ids:
         summary = summaries.get(order_id)
         if summary is None:  # an order placed before notifications kept summaries
-            contexts[order_id] = {"order_id": order_id, "order_number": order_id, "lines": [], "total": None}
+            contexts[order_id] = {
+                "order_id": order_id,
+                "order_number": order_id,
+                "lines": [],
+                "total": None,
+                "order_url": None,
+            }
         else:
             contexts[order_id] = {
                 "order_id": order_id,
                 "order_number": summary.number or order_id,
                 "lines": summary.lines,
                 "total": {"amount": summary.total_amount, "currency": summary.currency},
+                "order_url": summary.order_url,
             }
     return contexts
 

@@ -17,7 +17,7 @@ from mercato.platform.idempotency import RequiredIdempotencyKey
 from mercato.platform.pagination import Day, Page, Paging
 from mercato.platform.sessions import is_ended
 from mercato.platform.staff import Staff, requires
-from mercato.services.orders import cart, history, lookups, operations, refunds, reports
+from mercato.services.orders import cart, guests, history, identity, lookups, operations, refunds, reports
 from mercato.services.orders import checkout as checkout_use_case
 from mercato.services.orders.deps import Deps
 from mercato.services.orders.domain import OrderState
@@ -27,6 +27,7 @@ from mercato.services.orders.schemas import (
     CartItemPatch,
     CartOut,
     CheckoutIn,
+    GuestCartOut,
     OrderOut,
     OrdersByStateReport,
     OrderSummary,
@@ -72,12 +73,16 @@ def _buyer(shopper: Shopper | None, token: str | None) -> Buyer:
     return Buyer(shopper, token)
 
 
+async def _session_alive(deps: Deps, shopper: Shopper) -> None:
+    async with deps.db.read() as session:
+        if await is_ended(session, shopper.id, shopper.issued_at):
+            raise Unauthorized(SESSION_ENDED)
+
+
 async def current_buyer(shopper: OptionalShopper, token: CartToken, deps: DepsDep) -> Buyer:
     buyer = _buyer(shopper, token)
     if shopper is not None:
-        async with deps.db.read() as session:
-            if await is_ended(session, shopper.id, shopper.issued_at):
-                raise Unauthorized(SESSION_ENDED)
+        await _session_alive(deps, shopper)
     return buyer
 
 
@@ -87,6 +92,21 @@ async def buyer_checked_in_transaction(shopper: OptionalShopper, token: CartToke
 
 
 CurrentBuyer = Annotated[Buyer, Depends(current_buyer)]
+
+_order_token = APIKeyHeader(
+    name="X-Order-Token",
+    scheme_name="OrderToken",
+    description="The `t` of a guest order's signed link (`order_url`): reads that one order, no account.",
+    auto_error=False,
+)
+OrderToken = Annotated[str | None, Security(_order_token)]
+
+
+@router.post("/carts", status_code=201, response_model=GuestCartOut, tags=["cart"])
+async def new_cart(deps: DepsDep) -> GuestCartOut:
+    """Start a guest cart: shopping without an account. Keep its token; it is the cart's only key."""
+    token, cart_id = await identity.new_guest_cart(deps)
+    return GuestCartOut(cart_token=token, cart_id=cart_id)
 
 
 @router.get("/cart", response_model=CartOut, tags=["cart"])
@@ -149,9 +169,17 @@ async def orders(customer_id: CurrentCustomer, deps: DepsDep, paging: Paging) ->
 
 
 @router.get("/orders/{order_id}", response_model=OrderOut, tags=["orders"])
-async def order(order_id: OrderIdPath, customer_id: CurrentCustomer, deps: DepsDep) -> OrderOut:
-    """An order with its lines, totals, state history and payment summary."""
-    return await history.get_order(deps, customer_id, order_id)
+async def order(
+    order_id: OrderIdPath, shopper: OptionalShopper, token: OrderToken, deps: DepsDep
+) -> OrderOut:
+    """An order with its lines, totals, state history and payment summary: one of mine, or a guest's
+    order by the `X-Order-Token` of its signed link."""
+    if token is not None:
+        return await guests.linked_order(deps, order_id, token)
+    if shopper is None:
+        raise Unauthorized("Sign in, or open the order by its link (X-Order-Token).")
+    await _session_alive(deps, shopper)
+    return await history.get_order(deps, shopper.id, order_id)
 
 
 @router.post("/orders/{order_id}/cancel", response_model=OrderOut, tags=["orders"])

@@ -38,8 +38,10 @@ from mercato.services.orders.cart import shipping
 from mercato.services.orders.clients import Variant
 from mercato.services.orders.deps import CUSTOMER, Deps, now
 from mercato.services.orders.domain import OrderState
+from mercato.services.orders.guests import guest_contact
 from mercato.services.orders.history import load_view, order_view
 from mercato.services.orders.identity import Buyer, merge_guest_cart, read_cart
+from mercato.services.orders.links import order_url
 from mercato.services.orders.models import Cart, Order, OrderLine, OrderStateChange
 from mercato.services.orders.schemas import CheckoutIn, OrderOut
 from mercato.services.orders.settings import OrdersSettings
@@ -75,7 +77,20 @@ async def _replay(deps: Deps, order: Order, fingerprint: str) -> tuple[int, Orde
 
 
 async def checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tuple[int, OrderOut]:
-    """Returns (201, placed order), or (202, pending order) when the outcome is being finalised."""
+    """Returns (201, placed order), or (202, pending order) when the outcome is being finalised. A
+    guest's order carries the signed link of its page (`order_url`)."""
+    if buyer.is_guest and body.email is None:
+        raise UnprocessableEntity(
+            "An e-mail address is needed to check out without an account: the confirmation goes there.",
+            errors={"email": "is required without an account"},
+        )
+    status, view = await _checkout(deps, buyer, key, body)
+    if buyer.is_guest:
+        view.order_url = order_url(deps.settings, view.id)
+    return status, view
+
+
+async def _checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tuple[int, OrderOut]:
     fingerprint = _fingerprint(body)
     await merge_guest_cart(deps, buyer)
     async with deps.db.read() as session:
@@ -126,6 +141,7 @@ async def checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tupl
         refunded=0,
         created_at=created_at,
         updated_at=created_at,
+        **guest_contact(deps.settings, body.email if buyer.is_guest else None),
     )
     try:
         existing = await _write_pending(deps, buyer, order, order_lines)
@@ -237,7 +253,7 @@ async def _complete(deps: Deps, order: Order, lines: list[OrderLine]) -> tuple[i
     try:
         payment = await deps.payments.pay(
             order_id=order.id,
-            customer_id=order.customer_id,
+            customer_id=order.buyer_id,
             amount=Money(amount=order.total, currency=order.currency),
             payment_method=order.payment_method,
         )

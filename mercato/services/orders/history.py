@@ -59,6 +59,7 @@ def order_view(order: Order, lines: Iterable[OrderLine], history: Iterable[Order
         can_cancel=may_cancel(order.state),
         created_at=order.created_at,
         placed_at=order.placed_at,
+        email=order.email,
     )
 
 

@@ -33,6 +33,7 @@ def staff_view(
         id=order.id,
         number=shopper.number,
         customer_id=order.customer_id,
+        email=order.email,
         state=order.state,
         lines=shopper.lines,
         subtotal=shopper.subtotal,

@@ -98,6 +98,11 @@ class Order(Base):
     # transaction, from OrderNumberCounter; never for a checkout that failed.
     number: Mapped[int | None] = mapped_column(Integer)
 
+    @property
+    def buyer_id(self) -> str:
+        """Who bought it, as events and payments name them: the customer, or a guest's cart."""
+        return self.customer_id or self.cart_id or ""
+
 
 class OrderNumberCounter(Base):
     """One row: the last order number given. Placing an order increments it in the same transaction,

@@ -61,7 +61,7 @@ async def record_transition(
         session,
         OrderStatusChanged(
             order_id=order.id,
-            customer_id=order.customer_id,
+            customer_id=order.buyer_id,
             from_state=from_state,
             to_state=target,
             reason=reason,

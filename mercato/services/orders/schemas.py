@@ -7,6 +7,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstra
 
 from mercato.contracts.addresses import PostalAddress
 from mercato.contracts.carriers import carrier_name
+from mercato.contracts.emails import EmailAddress
 from mercato.contracts.inputs import SINGLE_LINE, TEXT, Input
 from mercato.contracts.money import Money, MoneyIn
 
@@ -45,8 +46,21 @@ class CartOut(BaseModel):
     purchasable: bool
 
 
+class GuestCartOut(BaseModel):
+    cart_token: str = Field(
+        description="Send it as `X-Cart-Token` on the cart routes, checkout and after signing in (the cart "
+        "is then merged into the account's). Shown once: only its hash is kept."
+    )
+    cart_id: str
+
+
 class CheckoutIn(Input):
     shipping_address: PostalAddress
+    email: EmailAddress | None = Field(
+        default=None,
+        description="Required without an account (a guest cart): the confirmation goes there. Ignored for "
+        "a signed-in shopper, whose account's address is used.",
+    )
     payment_method: Annotated[
         str,
         StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,96}$"),
@@ -96,6 +110,12 @@ class OrderOut(BaseModel):
     can_cancel: bool = Field(description="Whether the order can still be cancelled (POST …/cancel).")
     created_at: datetime
     placed_at: datetime | None
+    email: str | None = Field(default=None, description="A guest's order: the address it was confirmed to.")
+    order_url: str | None = Field(
+        default=None,
+        description="A guest's order: the signed link of its page in the shop, to keep (no account needed). "
+        "Its `t` is the `X-Order-Token` of GET /api/v1/orders/{id}.",
+    )
 
 
 class OrderSummary(BaseModel):
@@ -166,7 +186,8 @@ class StaffPaymentSummary(PaymentSummary):
 class StaffOrderOut(BaseModel):
     id: str
     number: str | None = Field(description="The short human number, e.g. `M-10042`; null until placed.")
-    customer_id: str
+    customer_id: str | None = Field(description="Null for a guest's order (see `email`).")
+    email: str | None = Field(default=None, description="A guest's order: the guest's e-mail address.")
     state: str
     lines: list[OrderLineOut]
     subtotal: Money
@@ -187,7 +208,7 @@ class StaffOrderOut(BaseModel):
 class StaffOrderSummary(BaseModel):
     id: str
     number: str | None = Field(description="The short human number, e.g. `M-10042`; null until placed.")
-    customer_id: str
+    customer_id: str | None = Field(description="Null for a guest's order.")
     state: str
     total: Money
     refunded: Money

@@ -3,9 +3,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import model_validator
+from pydantic import SecretStr, model_validator
 
-from mercato.platform.settings import ServiceSettings, service_config
+from mercato.platform.settings import DEVELOPMENT_SECRET, ServiceSettings, service_config
 from mercato.topology import Topology
 
 
@@ -14,6 +14,7 @@ class OrdersSettings(ServiceSettings):
 
     service_name: str = "orders"
     personal_data: ClassVar[bool] = True  # shipping addresses: encrypted (docs/security.md)
+    blind_index: ClassVar[bool] = True  # a guest's e-mail: their orders are found by it
     catalog_url: str = ""
     payments_url: str = ""
     # Longer than the slowest provider call, so a checkout in flight is not yet "stuck".
@@ -30,6 +31,11 @@ class OrdersSettings(ServiceSettings):
     us_tax_nexus: list[str] = ["CA", "NY", "TX", "WA"]
     max_line_quantity: int = 99
     max_cart_lines: int = 50
+    # Signs the links that show a guest's order without an account (docs/guest-checkout.md); changing
+    # it invalidates every link sent so far.
+    order_link_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
+    # Where those links point: the web storefront's order page.
+    storefront_url: str = ""
     # The longest range, in days, a back-office report covers (one year, leap years included).
     report_max_days: int = 366
     # Tests only: when this file exists, the process kills itself between capture and commit.
@@ -40,6 +46,7 @@ class OrdersSettings(ServiceSettings):
         topology = Topology.from_env()
         self.catalog_url = self.catalog_url or topology.service("catalog").url
         self.payments_url = self.payments_url or topology.service("payments").url
+        self.storefront_url = self.storefront_url or topology.storefront_url
         if self.crash_hook_file and self.environment == "production":
             raise ValueError("the crash hook is for tests and refuses to run in production")
         return self

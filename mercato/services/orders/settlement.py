@@ -16,6 +16,7 @@ from mercato.services.orders.clients import Payment
 from mercato.services.orders.deps import SYSTEM, Actor, Deps, now
 from mercato.services.orders.domain import OrderState, order_number
 from mercato.services.orders.history import load_view, order_view
+from mercato.services.orders.links import order_url
 from mercato.services.orders.models import Order, OrderLine, OrderStateChange
 from mercato.services.orders.schemas import OrderOut
 
@@ -56,9 +57,11 @@ async def place(
                 OrderPlaced(
                     order_id=order.id,
                     number=order_number(number),
-                    customer_id=order.customer_id,
+                    customer_id=order.buyer_id,
                     total=Money(amount=order.total, currency=order.currency),
                     placed_at=placed_at,
+                    email=order.email,
+                    order_url=order_url(deps.settings, order.id) if order.email else None,
                     lines=tuple(
                         OrderLineSnapshot(
                             sku=line.sku,
