@@ -84,7 +84,7 @@ class Platform:
 
     def available(self, sku: str) -> int:
         variants = httpx.get(f"{self.service_url('catalog')}/internal/variants", params={"sku": sku}).json()
-        return variants[0]["available"]
+        return variants["variants"][0]["available"]
 
     def set_stock(self, sku: str, stock: int) -> None:
         """Make exactly `stock` units of `sku` available, as a merchandiser's stock count would."""

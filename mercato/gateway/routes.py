@@ -73,6 +73,7 @@ ROUTES: tuple[Route, ...] = (
     # catalog: read-only browsing, no token needed (images are immutable, but may be large: kept by
     # browsers and CDNs, not in the gateway's memory)
     Route("/api/v1/categories", "catalog", "public", rate_limit="browse", cacheable=True),
+    Route("/api/v1/markets", "catalog", "public", rate_limit="browse", exact=True, cacheable=True),
     Route("/api/v1/products", "catalog", "public", rate_limit="browse", cacheable=True),
     Route("/api/v1/images/", "catalog", "public"),
     # search: straight to the search service, not through catalog

@@ -160,7 +160,7 @@ async def reserve(
 async def available(client: httpx.AsyncClient, sku: str) -> int:
     response = await client.get("/internal/variants", params={"sku": sku})
     assert response.status_code == 200, response.text
-    return response.json()[0]["available"]
+    return response.json()["variants"][0]["available"]
 
 
 async def outbox_events(client: httpx.AsyncClient, event_type: str | None = None) -> list[dict]:

@@ -11,12 +11,12 @@ import uuid
 import httpx
 from sqlalchemy import delete
 
-from mercato.platform.pagination import Page
 from mercato.services.catalog import browsing
 from mercato.services.catalog import repository as repo
 from mercato.services.catalog.main import build_app
-from mercato.services.catalog.models import ProductDocument
-from mercato.services.catalog.schemas import ProductSummary
+from mercato.services.catalog.markets import market_ref
+from mercato.services.catalog.models import Market, ProductDocument
+from mercato.services.catalog.schemas import ProductPage, ProductSummary
 from mercato.services.catalog.settings import CatalogSettings
 from tests.catalog.factories import MERCHANDISER, add_categories, adjust, create_product, reserve
 from tests.catalog.merchandising.test_images import _png, _upload
@@ -37,20 +37,26 @@ async def _counted(catalog: httpx.AsyncClient, path: str, **params) -> tuple[htt
     return response, await _statements(catalog) - before
 
 
-async def _fresh_page(catalog: httpx.AsyncClient, product_id: str) -> bytes:
+def _market(catalog: httpx.AsyncClient, country: str | None = None) -> Market:
+    return catalog.app.state.markets.for_country(country)
+
+
+async def _fresh_page(catalog: httpx.AsyncClient, product_id: str, country: str | None = None) -> bytes:
     """The product page as the pydantic model serialises it from the database now."""
     async with catalog.app.state.db.read() as session:
         (product,) = await repo.products_by_ids(session, [product_id])
         loaded = await browsing.load_product(session, product)
-        return (
-            browsing.detail_view(loaded, catalog.app.state.settings.image_base_url).model_dump_json().encode()
-        )
+    url = catalog.app.state.settings.image_base_url
+    return browsing.detail_view(loaded, url, _market(catalog, country)).model_dump_json().encode()
 
 
-async def _fresh_entries(catalog: httpx.AsyncClient, product_ids: list[str]) -> list[ProductSummary]:
+async def _fresh_entries(
+    catalog: httpx.AsyncClient, product_ids: list[str], country: str | None = None
+) -> list[ProductSummary]:
     async with catalog.app.state.db.read() as session:
         loaded = await browsing.load_products(session, await repo.products_by_ids(session, product_ids))
-    return [browsing.summary_view(product, catalog.app.state.settings.image_base_url) for product in loaded]
+    url, market = catalog.app.state.settings.image_base_url, _market(catalog, country)
+    return [entry for product in loaded if (entry := browsing.summary_view(product, url, market))]
 
 
 async def _admin(catalog: httpx.AsyncClient, method: str, path: str, **kwargs) -> httpx.Response:
@@ -96,7 +102,11 @@ async def test_pages_and_list_entries_are_what_the_models_serialise(catalog):
         page = await catalog.get(f"/api/v1/products/{product['id']}")
         assert page.content == await _fresh_page(catalog, product["id"])
     listed = await catalog.get("/api/v1/products")
-    expected = Page[ProductSummary](data=await _fresh_entries(catalog, [p["id"] for p in products]))
+    expected = ProductPage(
+        data=await _fresh_entries(catalog, [p["id"] for p in products]),
+        next_cursor=None,
+        market=market_ref(_market(catalog)),
+    )
     assert listed.content == expected.model_dump_json().encode()
     assert [entry["available"] for entry in listed.json()["data"]] == [False, True]
 

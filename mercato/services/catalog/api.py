@@ -14,14 +14,17 @@ from mercato.platform.etag import CACHEABLE, IfNoneMatch, cacheable_bytes, cache
 from mercato.platform.pagination import Page, Paging
 from mercato.platform.storage import EXTENSIONS
 from mercato.services.catalog import browsing, documents, service
+from mercato.services.catalog.markets import CountryMarket, Markets, market_out, market_ref, markets_out
 from mercato.services.catalog.schemas import (
     CategoryTree,
+    MarketList,
+    MarketOut,
     ProductDetail,
-    ProductSummary,
+    ProductPage,
     ReservationIn,
     ReservationOut,
     ReservedOut,
-    VariantInfo,
+    VariantInfos,
 )
 from mercato.services.catalog.settings import CatalogSettings
 
@@ -33,8 +36,22 @@ def _settings(request: Request) -> CatalogSettings:
     return request.app.state.settings
 
 
+def _markets(request: Request) -> Markets:
+    return request.app.state.markets
+
+
 CATEGORIES_MAX_AGE = 60  # seconds; a new or renamed category may take this long to show
-LIST_QUERY = ("category", "limit", "cursor")
+MARKETS_MAX_AGE = 300  # seconds; markets change only with a release
+LIST_QUERY = ("category", "limit", "cursor", "country")
+PRODUCT_QUERY = ("country",)
+NOT_SOLD_HERE = {422: {"description": "No market sells to `country`"}}
+
+
+@public.get("/markets", response_model=MarketList, responses=CACHEABLE)
+async def markets(request: Request, if_none_match: IfNoneMatch = None) -> Response:
+    """Where the shop sells: each market's countries, currency, and whether its prices include tax."""
+    body = MarketList(data=list(markets_out(_markets(request))))
+    return cacheable_json(request, body, if_none_match=if_none_match, max_age=MARKETS_MAX_AGE)
 
 
 @public.get("/categories", response_model=CategoryTree, responses=CACHEABLE)
@@ -46,43 +63,49 @@ async def categories(request: Request, session: ReadSession, if_none_match: IfNo
 
 @public.get(
     "/products",
-    response_model=Page[ProductSummary],
-    responses={**CACHEABLE, 404: {"description": "There is no such category"}},
+    response_model=ProductPage,
+    responses={**CACHEABLE, 404: {"description": "There is no such category"}, **NOT_SOLD_HERE},
 )
 async def products(
     request: Request,
     connection: ReadOne,
     paging: Paging,
+    market: CountryMarket,
     category: Annotated[
         str | None, Query(max_length=200, description="Category id or slug; includes sub-categories.")
     ] = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """Products with their price range and availability, in a stable order. Cacheable for
-    `browse_max_age_seconds` (Cache-Control), then revalidated by its ETag."""
+    """Products sold in the `country`'s market with their price range in its currency and availability,
+    in a stable order. Cacheable for `browse_max_age_seconds` (Cache-Control), then revalidated by its
+    ETag."""
     if paging.position and paging.position.get("category") != category:
         raise BadRequest("This cursor is for another listing.", errors={"cursor": "is for another category"})
     entries = await browsing.product_list(
-        connection, category=category, after=paging.position.get("after"), limit=paging.fetch
+        connection, category=category, after=paging.position.get("after"), limit=paging.fetch, market=market
     )
     next_cursor = paging.next_cursor(entries, lambda entry: {"after": entry[0], "category": category})
-    body = documents.page_body((entry for _, entry in entries[: paging.limit]), next_cursor)
+    body = documents.page_body(
+        (entry for _, entry in entries[: paging.limit]), next_cursor, market_ref(market)
+    )
     max_age = _settings(request).browse_max_age_seconds
     return cacheable_bytes(request, body, if_none_match=if_none_match, max_age=max_age, query=LIST_QUERY)
 
 
-@public.get("/products/{id_or_slug}", response_model=ProductDetail, responses=CACHEABLE)
+@public.get("/products/{id_or_slug}", response_model=ProductDetail, responses={**CACHEABLE, **NOT_SOLD_HERE})
 async def product(
     request: Request,
     connection: ReadOne,
     id_or_slug: Annotated[str, Path(max_length=200)],
+    market: CountryMarket,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """A product with its variants (SKU, attributes, price, units available) and images. Cacheable for
-    `browse_max_age_seconds` (Cache-Control), then revalidated by its ETag."""
-    body = await browsing.product_page(connection, id_or_slug)
+    """A product with its variants (SKU, attributes, price in the `country`'s market currency, units
+    available) and images. A product with no price in that currency answers `for_sale: false` and null
+    prices. Cacheable for `browse_max_age_seconds` (Cache-Control), then revalidated by its ETag."""
+    body = await browsing.product_page(connection, id_or_slug, market)
     max_age = _settings(request).browse_max_age_seconds
-    return cacheable_bytes(request, body, if_none_match=if_none_match, max_age=max_age)
+    return cacheable_bytes(request, body, if_none_match=if_none_match, max_age=max_age, query=PRODUCT_QUERY)
 
 
 @public.get("/images/{key}", response_class=Response, responses={200: {"content": {"image/*": {}}}})
@@ -115,12 +138,25 @@ async def product_snapshots(request: Request, session: ReadSession, paging: Pagi
     return paging.page(snapshots, lambda snapshot: {"after": snapshot.product_id})
 
 
-@internal.get("/variants", response_model=list[VariantInfo])
+@internal.get("/markets", response_model=list[MarketOut])
+async def internal_markets(request: Request) -> list[MarketOut]:
+    """Every market (as public `GET /api/v1/markets`), for services resolving a country."""
+    return list(markets_out(_markets(request)))
+
+
+@internal.get("/variants", response_model=VariantInfos, responses=NOT_SOLD_HERE)
 async def variants(
-    request: Request, session: ReadSession, sku: Annotated[list[str], Query(min_length=1, max_length=100)]
-) -> list[VariantInfo]:
-    """Price and availability of SKUs, for pricing a cart. Unknown SKUs are simply absent."""
-    return await service.variant_infos(session, sku, image_base_url=_settings(request).image_base_url)
+    request: Request,
+    session: ReadSession,
+    sku: Annotated[list[str], Query(min_length=1, max_length=100)],
+    market: CountryMarket,
+) -> VariantInfos:
+    """Price (in the `country`'s market; null: not sold there), tax class, weight and availability of
+    SKUs, for pricing a cart. Unknown SKUs are simply absent."""
+    found = await service.variant_infos(
+        session, sku, market=market, image_base_url=_settings(request).image_base_url
+    )
+    return VariantInfos(market=market_out(market), variants=found)
 
 
 @internal.post(
@@ -129,18 +165,23 @@ async def variants(
     response_model=ReservedOut,
     responses={
         200: {"description": "Replay of an existing reservation with the same key"},
-        409: {"description": "Not enough stock, or no longer sold; `unavailable` lists the SKUs"},
+        409: {
+            "description": "Not enough stock, no longer sold, or not sold in the market "
+            "(`not-sold-in-market`); `unavailable` lists the SKUs, each with its `reason`"
+        },
+        **NOT_SOLD_HERE,
     },
 )
 async def reserve(
     body: ReservationIn, request: Request, session: UnitOfWork, response: Response
 ) -> ReservedOut:
     """Hold stock for all lines or none, for `ttl_seconds`; it returns to stock unless committed. The
-    answer prices the reserved variants (`items`)."""
+    answer prices the reserved variants (`items`) in the market of `country`."""
     settings = _settings(request)
     reservation, created = await service.reserve(
         session,
         body,
+        market=_markets(request).for_country(body.country),
         default_ttl=settings.reservation_ttl_seconds,
         max_ttl=settings.reservation_max_ttl_seconds,
         image_base_url=settings.image_base_url,

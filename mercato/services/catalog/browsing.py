@@ -1,6 +1,7 @@
 """Browsing: the category tree, product pages and the product list — served from the read model.
 
-A product's page and its list entry are rendered when the product changes, not when it is read: every
+A product's page and its list entry are rendered when the product changes, not when it is read — once per
+market, each priced in its market's currency (`markets.py`): every
 change a shopper could see (a product's fields, status, variants, prices, images; a category's name,
 slug or place in the tree) rebuilds the documents of the products it touches, in its own transaction
 (`store_documents`, called where the change is published: `service.record_product_state(s)`, and
@@ -20,7 +21,9 @@ from mercato.contracts.money import Money
 from mercato.platform.errors import NotFound
 from mercato.services.catalog import documents
 from mercato.services.catalog import repository as repo
-from mercato.services.catalog.models import Category, Image, Product, Variant
+from mercato.services.catalog.markets import Markets, market_ref
+from mercato.services.catalog.markets import load as load_markets
+from mercato.services.catalog.models import Category, Image, Market, Product, Variant
 from mercato.services.catalog.schemas import (
     CategoryNode,
     CategoryRef,
@@ -93,21 +96,25 @@ class LoadedProduct:
     categories: Categories
     variants: list[tuple[Variant, int]]  # the active ones, in page order, with the units available now
     images: list[Image]
+    prices: dict[str, dict[str, int]]  # variant id → currency → amount (the variants' price lists)
+    markets: Markets
 
     @property
     def visible(self) -> bool:
         """Shown to shoppers: active, with something on sale."""
         return self.product.status == "active" and bool(self.variants)
 
+    def price(self, variant: Variant, currency: str) -> Money | None:
+        amount = self.prices.get(variant.id, {}).get(currency)
+        return None if amount is None else Money(amount=amount, currency=currency)
+
+    def price_list(self, variant: Variant) -> tuple[Money, ...]:
+        return tuple(Money(amount=a, currency=c) for c, a in self.prices.get(variant.id, {}).items())
+
 
 async def load_product(session: AsyncSession, product: Product) -> LoadedProduct:
     """The product as shoppers and events see it: only its active variants."""
-    return LoadedProduct(
-        product=product,
-        categories=Categories(await repo.all_categories(session)),
-        variants=await repo.variants_with_stock(session, [product.id]),
-        images=await repo.images_of(session, [product.id]),
-    )
+    return (await load_products(session, [product]))[0]
 
 
 async def load_products(session: AsyncSession, products: Sequence[Product]) -> list[LoadedProduct]:
@@ -115,6 +122,7 @@ async def load_products(session: AsyncSession, products: Sequence[Product]) -> l
     if not products:
         return []
     categories = Categories(await repo.all_categories(session))
+    markets = await load_markets(session)
     loaded: list[LoadedProduct] = []
     for start in range(0, len(products), repo.CHUNK):
         chunk = products[start : start + repo.CHUNK]
@@ -125,20 +133,24 @@ async def load_products(session: AsyncSession, products: Sequence[Product]) -> l
         images: dict[str, list[Image]] = defaultdict(list)
         for image in await repo.images_of(session, ids):
             images[image.product_id].append(image)
-        loaded += [LoadedProduct(p, categories, variants[p.id], images[p.id]) for p in chunk]
+        prices = await repo.prices_of(session, ids)
+        loaded += [LoadedProduct(p, categories, variants[p.id], images[p.id], prices, markets) for p in chunk]
     return loaded
 
 
-def _price_range(variants: list[tuple[Variant, int]]) -> PriceRange:
-    prices = [v.price_amount for v, _ in variants]
-    currency = variants[0][0].currency
+def _price_range(loaded: LoadedProduct, currency: str) -> PriceRange | None:
+    prices = [p.amount for v, _ in loaded.variants if (p := loaded.price(v, currency)) is not None]
+    if not prices:
+        return None
     return PriceRange(
         min=Money(amount=min(prices), currency=currency), max=Money(amount=max(prices), currency=currency)
     )
 
 
-def detail_view(loaded: LoadedProduct, image_base_url: str) -> ProductDetail:
+def detail_view(loaded: LoadedProduct, image_base_url: str, market: Market) -> ProductDetail:
+    """The product page in a market: prices in its currency (null for a variant not priced in it)."""
     product, categories, variants, images = loaded.product, loaded.categories, loaded.variants, loaded.images
+    price_range = _price_range(loaded, market.currency)
     attributes: dict[str, list[str]] = defaultdict(list)
     for variant, _ in variants:
         for name, value in variant.attributes.items():
@@ -152,14 +164,17 @@ def detail_view(loaded: LoadedProduct, image_base_url: str) -> ProductDetail:
         description=product.description,
         category=category_ref(categories.by_id[product.category_id]),
         breadcrumbs=categories.breadcrumbs(product.category_id),
-        price_range=_price_range(variants),
+        market=market_ref(market),
+        for_sale=price_range is not None,
+        price_range=price_range,
+        tax_class=product.tax_class,  # type: ignore[arg-type]
         available=any(available > 0 for _, available in variants),
         variants=[
             VariantOut(
                 id=v.id,
                 sku=v.sku,
                 attributes=v.attributes,
-                price=Money(amount=v.price_amount, currency=v.currency),
+                price=loaded.price(v, market.currency),
                 available=max(available, 0),
             )
             for v, available in variants
@@ -171,15 +186,19 @@ def detail_view(loaded: LoadedProduct, image_base_url: str) -> ProductDetail:
     )
 
 
-def summary_view(loaded: LoadedProduct, image_base_url: str) -> ProductSummary:
+def summary_view(loaded: LoadedProduct, image_base_url: str, market: Market) -> ProductSummary | None:
+    """The product's list entry in a market; None if it has no price there (it is not listed)."""
     product, variants, images = loaded.product, loaded.variants, loaded.images
+    price_range = _price_range(loaded, market.currency)
+    if price_range is None:
+        return None
     return ProductSummary(
         id=product.id,
         slug=product.slug,
         name=product.name,
         brand=product.brand,
         category=category_ref(loaded.categories.by_id[product.category_id]),
-        price_range=_price_range(variants),
+        price_range=price_range,
         available=any(available > 0 for _, available in variants),
         image=image_out(images[0], image_base_url) if images else None,
     )
@@ -189,17 +208,29 @@ def summary_view(loaded: LoadedProduct, image_base_url: str) -> ProductSummary:
 
 
 def document_of(loaded: LoadedProduct, image_base_url: str) -> documents.Document:
-    product = loaded.product
+    """The product's page in every market, and its list entry in those where it has a price."""
+    product, markets = loaded.product, loaded.markets.all
     if not loaded.visible:  # kept (so it counts as built), but never served or listed
-        return documents.Document(product.id, product.slug, False, (), b"", b"", ())
+        empty = {market.id: b"" for market in markets}
+        return documents.Document(product.id, product.slug, False, (), empty, {}, ())
+    summaries = {}
+    for market in markets:
+        if (summary := summary_view(loaded, image_base_url, market)) is not None:
+            summaries[market.id] = documents.summary_parts(summary)
     return documents.Document(
         product_id=product.id,
         slug=product.slug,
         visible=True,
         skus=tuple(variant.sku for variant, _ in loaded.variants),
-        detail=documents.detail_parts(detail_view(loaded, image_base_url)),
-        summary=documents.summary_parts(summary_view(loaded, image_base_url)),
+        detail={m.id: documents.detail_parts(detail_view(loaded, image_base_url, m)) for m in markets},
+        summary=summaries,
         category_ids=tuple(ref.id for ref in loaded.categories.breadcrumbs(product.category_id)),
+    )
+
+
+def built_for(image_base_url: str, markets: Markets) -> str:
+    return documents.fingerprint(
+        image_base_url, (f"{m.id}:{m.currency}:{m.prices_include_tax}" for m in markets.all)
     )
 
 
@@ -207,10 +238,12 @@ async def store_documents(
     session: AsyncSession, loaded: Sequence[LoadedProduct], *, image_base_url: str
 ) -> None:
     """Rebuild these products' documents in the caller's transaction."""
+    if not loaded:
+        return
     await repo.store_documents(
         session,
         [document_of(product, image_base_url) for product in loaded],
-        built_for=documents.fingerprint(image_base_url),
+        built_for=built_for(image_base_url, loaded[0].markets),
     )
 
 
@@ -225,7 +258,8 @@ async def refresh_documents(
 async def ensure_documents(session: AsyncSession, *, image_base_url: str) -> int:
     """Build every document that is missing or was built with another format or image URL (a new
     database, a migration, a changed setting); returns how many were built."""
-    stale = await repo.products_without_document(session, built_for=documents.fingerprint(image_base_url))
+    markets = await load_markets(session)
+    stale = await repo.products_without_document(session, built_for=built_for(image_base_url, markets))
     for start in range(0, len(stale), repo.CHUNK):
         products = await repo.products_by_ids(session, stale[start : start + repo.CHUNK])
         await refresh_documents(session, products, image_base_url=image_base_url)
@@ -235,9 +269,9 @@ async def ensure_documents(session: AsyncSession, *, image_base_url: str) -> int
 # --- reads ------------------------------------------------------------------------------------------
 
 
-async def product_page(connection: AsyncConnection, id_or_slug: str) -> bytes:
-    """A product page (`ProductDetail`) as JSON: one SELECT."""
-    found = await repo.product_document(connection, id_or_slug)
+async def product_page(connection: AsyncConnection, id_or_slug: str, market: Market) -> bytes:
+    """A product page (`ProductDetail`) in a market as JSON: one SELECT."""
+    found = await repo.product_document(connection, id_or_slug, market_id=market.id)
     if found is None:  # unknown, archived, a draft, or nothing on sale
         raise NotFound(f"There is no product {id_or_slug!r}.")
     detail, skus, units = found
@@ -245,12 +279,14 @@ async def product_page(connection: AsyncConnection, id_or_slug: str) -> bytes:
 
 
 async def product_list(
-    connection: AsyncConnection, *, category: str | None, after: str | None, limit: int
+    connection: AsyncConnection, *, category: str | None, after: str | None, limit: int, market: Market
 ) -> list[tuple[str, bytes]]:
-    """Up to `limit` list entries (`ProductSummary` as JSON) after the product id `after`, in id order, of
-    a category (id or slug) and its sub-categories: (product id, entry). One SELECT (a second one only
-    to tell an empty category from an unknown one)."""
-    rows = await repo.document_page(connection, category=category, after=after, limit=limit)
+    """Up to `limit` list entries (`ProductSummary` as JSON) of the products sold in `market`, after the
+    product id `after`, in id order, of a category (id or slug) and its sub-categories: (product id,
+    entry). One SELECT (a second one only to tell an empty category from an unknown one)."""
+    rows = await repo.document_page(
+        connection, category=category, after=after, limit=limit, market_id=market.id
+    )
     if not rows and category is not None and not await repo.category_exists(connection, category):
         raise NotFound(f"There is no category {category!r}.", errors={"category": "is not a known category"})
     return [(product_id, documents.summary_body(summary, in_stock)) for product_id, summary, in_stock in rows]

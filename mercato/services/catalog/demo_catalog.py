@@ -33,8 +33,10 @@ class CategorySeed:
 class VariantSeed:
     sku: str  # unique, upper-case, e.g. "TSH-CLS-BLK-M"
     attributes: dict[str, str]  # e.g. {"size": "M", "colour": "Black"}; {} for one-size items
-    price_amount: int  # integer minor units (cents), never a float
+    price_amount: int  # the EUR price, integer minor units (cents), never a float
     stock: int  # units on hand; some variants 0 (sold out)
+    prices: dict[str, int]  # the price list: EUR, GBP and (but for a few products) USD — see price_list()
+    weight_grams: int
 
 
 @dataclass(frozen=True)
@@ -52,7 +54,8 @@ class ProductSeed:
     brand: str
     description: str  # 2-4 sentences of plausible copy
     category_slug: str  # a LEAF category slug
-    currency: str  # "EUR"
+    currency: str  # "EUR": the currency prices are set in; the others follow from it (price_list)
+    tax_class: str  # standard | reduced
     variants: tuple[VariantSeed, ...]
     images: tuple[ImageSeed, ...]
 
@@ -62,6 +65,48 @@ class ProductSeed:
 # --------------------------------------------------------------------------------------------------------
 
 CURRENCY = "EUR"
+# The price list of every variant follows from its EUR price (VAT included), each ending in .99:
+#   GBP ≈ EUR * 0.86 (VAT included, like the EU's), to the nearest pound, less a penny;
+#   USD ≈ EUR / 1.19 * 1.08 (the US prices are net: VAT out at Germany's 19 %, then the exchange rate),
+#   likewise.
+# Candles are not shipped to the US: they have no USD price, so the US market does not sell them.
+GBP_PER_EUR = 0.86
+USD_NET_PER_EUR = 1.08 / 1.19
+NOT_SOLD_IN_US = ("home-candles",)
+# Tax classes: the demo sells nothing that is reduced-rate by law (books, food); sports drinks bottles
+# stand in for such goods so that a reduced rate shows in carts and invoices.
+REDUCED_RATE = ("sports-hydration",)
+# A variant's weight: its category's, plus 4 % a size step (XS, S, M, ...).
+WEIGHTS = {
+    "women-tshirts": 160,
+    "women-sweaters": 420,
+    "women-dresses": 340,
+    "women-skirts": 280,
+    "women-jeans": 600,
+    "women-jackets": 850,
+    "women-sneakers": 750,
+    "women-boots": 1300,
+    "women-sandals": 480,
+    "men-tshirts": 190,
+    "men-shirts": 280,
+    "men-sweaters": 520,
+    "men-jeans": 700,
+    "men-jackets": 1000,
+    "men-sneakers": 900,
+    "men-boots": 1600,
+    "accessories-bags": 700,
+    "accessories-hats": 120,
+    "accessories-scarves": 200,
+    "accessories-belts": 250,
+    "home-mugs": 350,
+    "home-tableware": 650,
+    "home-cushions": 550,
+    "home-candles": 400,
+    "home-throws": 950,
+    "sports-running": 220,
+    "sports-yoga": 1200,
+    "sports-hydration": 320,
+}
 SVG_CONTENT_TYPE = "image/svg+xml"
 SOLD_OUT_RATE = 0.07
 MAX_STOCK = 120
@@ -1022,22 +1067,39 @@ def _stock(rng: random.Random) -> int:
     return 0 if rng.random() < SOLD_OUT_RATE else rng.randint(1, MAX_STOCK)
 
 
+def _ending_99(amount: float) -> int:
+    """To the nearest whole unit, less one minor unit: 12.89 -> 12.99, 13.60 -> 13.99."""
+    return max(99, round(amount / 100) * 100 - 1)
+
+
+def price_list(eur: int, *, usd: bool = True) -> dict[str, int]:
+    """A variant's prices in every currency, from its EUR price (the rule above)."""
+    prices = {"EUR": eur, "GBP": _ending_99(eur * GBP_PER_EUR)}
+    if usd:
+        prices["USD"] = _ending_99(eur * USD_NET_PER_EUR)
+    return prices
+
+
 def _variants(
     rng: random.Random, leaf: LeafSpec, product_code: str, colours: list[str], base_price: int
 ) -> tuple[VariantSeed, ...]:
+    usd, weight = leaf.slug not in NOT_SOLD_IN_US, WEIGHTS[leaf.slug]
+
+    def variant(sku: str, attributes: dict[str, str], price: int, step: int = 0) -> VariantSeed:
+        grams = round(weight * (1 + 0.04 * step))
+        return VariantSeed(sku, attributes, price, _stock(rng), price_list(price, usd=usd), grams)
+
     if not leaf.colour_attribute:
-        return (VariantSeed(sku=product_code, attributes={}, price_amount=base_price, stock=_stock(rng)),)
+        return (variant(product_code, {}, base_price),)
     variants = []
     for colour in colours:
         colour_sku = f"{product_code}-{COLOURS[colour][1]}"
         if not leaf.sizes:
-            attributes = {"colour": colour}
-            variants.append(VariantSeed(colour_sku, attributes, base_price, _stock(rng)))
+            variants.append(variant(colour_sku, {"colour": colour}, base_price))
             continue
-        for size in leaf.sizes:
+        for step, size in enumerate(leaf.sizes):
             price = base_price + (XXL_SURCHARGE if size == "XXL" else 0)
-            attributes = {"size": size, "colour": colour}
-            variants.append(VariantSeed(f"{colour_sku}-{size}", attributes, price, _stock(rng)))
+            variants.append(variant(f"{colour_sku}-{size}", {"size": size, "colour": colour}, price, step))
     return tuple(variants)
 
 
@@ -1067,6 +1129,7 @@ def _product(rng: random.Random, leaf: LeafSpec, index: int, name: str) -> Produ
         description=_describe(rng, leaf.copy, name, brand),
         category_slug=leaf.slug,
         currency=CURRENCY,
+        tax_class="reduced" if leaf.slug in REDUCED_RATE else "standard",
         variants=_variants(rng, leaf, product_code, colours, base_price),
         images=_images(leaf, slug, name, brand, colours),
     )

@@ -5,7 +5,7 @@ Everything in a page or a list entry is rendered once, when the product changes 
 available, which change with every reservation (each checkout, each expiry) and are read live. So a
 stored document is the JSON split where those figures go:
 
-    detail:  {"id":…,"price_range":{…},"available": ␀ ,"variants":[{…,"available": ␀ },{…,"available": ␀ }],…}
+    detail:  {"id":…,"price_range":{…},"tax_class":…,"available": ␀ ,"variants":[{…,"available": ␀ },…],…}
     summary: {"id":…,"price_range":{…},"available": ␀ ,"image":…}
 
 (␀ is a NUL byte: JSON text can never contain one, strings escape it as \\u0000). A read fetches the parts
@@ -23,27 +23,30 @@ from typing import Any
 
 import orjson
 
-from mercato.services.catalog.schemas import ProductDetail, ProductSummary
+from mercato.services.catalog.schemas import MarketRef, ProductDetail, ProductSummary
 
-FORMAT = "1"  # bump when the bytes change shape: every document is rebuilt at the next start
+FORMAT = "2"  # bump when the bytes change shape: every document is rebuilt at the next start
 SLOT = b"\x00"
 
 
-def fingerprint(image_base_url: str) -> str:
-    """What a document was built with: its format and the image URL prefix baked into it."""
-    return hashlib.blake2b(f"{FORMAT} {image_base_url}".encode(), digest_size=16).hexdigest()
+def fingerprint(image_base_url: str, markets: Iterable[str]) -> str:
+    """What a document was built with: its format, the image URL prefix baked into it and the markets
+    (each as its id, currency and tax setting) it was priced for."""
+    text = " ".join([FORMAT, image_base_url, *markets])
+    return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
 @dataclass(frozen=True)
 class Document:
-    """One product's stored read model (`models.ProductDocument`, plus the categories it is listed under)."""
+    """One product's stored read model, one row per market (`models.ProductDocument`), plus the categories
+    it is listed under."""
 
     product_id: str
     slug: str
     visible: bool
     skus: tuple[str, ...]
-    detail: bytes
-    summary: bytes
+    detail: Mapping[str, bytes]  # market id → page parts (every market: a page says "not for sale")
+    summary: Mapping[str, bytes]  # market id → list entry parts, for the markets it is listed in
     category_ids: tuple[str, ...]  # the product's category and every one above it
 
 
@@ -92,9 +95,17 @@ def summary_body(summary: bytes, in_stock: bool) -> bytes:
     return summary.replace(SLOT, b"true" if in_stock else b"false", 1)
 
 
-def page_body(entries: Iterable[bytes], next_cursor: str | None) -> bytes:
-    """A page of the product list, as `Page[ProductSummary]` serialises."""
-    return b'{"data":[' + b",".join(entries) + b'],"next_cursor":' + orjson.dumps(next_cursor) + b"}"
+def page_body(entries: Iterable[bytes], next_cursor: str | None, market: MarketRef) -> bytes:
+    """A page of the product list, as `ProductPage` serialises."""
+    return (
+        b'{"data":['
+        + b",".join(entries)
+        + b'],"next_cursor":'
+        + orjson.dumps(next_cursor)
+        + b',"market":'
+        + orjson.dumps(market.model_dump(mode="json"))
+        + b"}"
+    )
 
 
 def parse_units(text: str | None) -> dict[str, int]:

@@ -8,6 +8,7 @@ from fastapi import FastAPI
 
 from mercato.platform.app import create_app
 from mercato.platform.storage import ObjectStore, object_store
+from mercato.services.catalog import markets
 from mercato.services.catalog.api import internal, public
 from mercato.services.catalog.browsing import ensure_documents
 from mercato.services.catalog.consumers import handlers
@@ -37,6 +38,7 @@ def build_app(settings: CatalogSettings | None = None) -> FastAPI:
     async def on_startup(app: FastAPI) -> None:
         app.state.images = image_store(settings)
         async with app.state.db.unit_of_work() as session:  # a new database, a migration, a new image URL
+            app.state.markets = await markets.load(session)  # they change only with a migration
             await ensure_documents(session, image_base_url=settings.image_base_url)
 
     return create_app(

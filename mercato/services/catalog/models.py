@@ -36,11 +36,30 @@ class Category(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class Market(Base):
+    """Where the shop sells (`markets.py`): countries sharing a currency, and whether the prices entered
+    for it include tax. Set by migrations (docs/markets.md), read once at start-up."""
+
+    __tablename__ = "markets"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    currency: Mapped[str] = mapped_column(String(3))
+    countries: Mapped[list[str]] = mapped_column(JSON)  # ISO 3166-1 alpha-2; the first is its default
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean)
+    is_default: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+TAX_CLASSES = ("standard", "reduced", "zero")
+
+
 class Product(Base):
     __tablename__ = "products"
     __table_args__ = (
         Index("ix_products_category", "category_id", "id"),
         Index("ix_products_status", "status", "id"),
+        CheckConstraint("tax_class IN ('standard', 'reduced', 'zero')", name="ck_products_tax_class"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -53,6 +72,8 @@ class Product(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")
     # Product-level attributes (material, fit, care...); the variants' own attributes pick a variant.
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict, server_default=text("'{}'"))
+    # Which tax rate applies (orders owns the rates per country): one of TAX_CLASSES.
+    tax_class: Mapped[str] = mapped_column(String(16), default="standard", server_default="standard")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), server_default=func.now())
 
@@ -61,18 +82,29 @@ class Variant(Base):
     __tablename__ = "variants"
     __table_args__ = (
         Index("ix_variants_product", "product_id", "position"),
-        CheckConstraint("price_amount >= 0", name="ck_variants_price_not_negative"),
+        CheckConstraint("weight_grams >= 0", name="ck_variants_weight_not_negative"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"))
     sku: Mapped[str] = mapped_column(String(64), unique=True)
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    price_amount: Mapped[int] = mapped_column(Integer)
-    currency: Mapped[str] = mapped_column(String(3))
     position: Mapped[int] = mapped_column(Integer, default=0)
     # An inactive variant is kept (orders and stock history name it) but no longer shown or sold.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    weight_grams: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # shipping by weight
+
+
+class VariantPrice(Base):
+    """A variant's price list: one price per currency, the only place prices are kept. A variant with no
+    price in a market's currency is not sold in that market."""
+
+    __tablename__ = "variant_prices"
+    __table_args__ = (CheckConstraint("amount >= 0", name="ck_variant_prices_amount_not_negative"),)
+
+    variant_id: Mapped[str] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    amount: Mapped[int] = mapped_column(Integer)  # minor units
 
 
 class Image(Base):
@@ -110,11 +142,13 @@ class ProductDocument(Base):
     `summary` are JSON split where they go, and a read joins the live figures in."""
 
     __tablename__ = "product_documents"
-    __table_args__ = (Index("ix_product_documents_slug", "slug"),)
+    __table_args__ = (Index("ix_product_documents_slug", "slug", "market_id"),)
 
     product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
+    market_id: Mapped[str] = mapped_column(String(16), primary_key=True)  # prices in its currency
     slug: Mapped[str] = mapped_column(String(200))
     visible: Mapped[bool] = mapped_column(Boolean)  # active, with a variant on sale: what shoppers may see
+    listed: Mapped[bool] = mapped_column(Boolean)  # visible, and priced in the market's currency
     skus: Mapped[str] = mapped_column(Text)  # the active variants' SKUs in page order, space-separated
     detail: Mapped[bytes] = mapped_column(LargeBinary)
     summary: Mapped[bytes] = mapped_column(LargeBinary)
@@ -122,15 +156,14 @@ class ProductDocument(Base):
 
 
 class ProductDocumentCategory(Base):
-    """A visible product under a category: its own, and each one above it (a category lists its subtree)."""
+    """A visible product under a category: its own, and each one above it (a category lists its subtree;
+    the list then keeps the products listed in the market asked for)."""
 
     __tablename__ = "product_document_categories"
     __table_args__ = (Index("ix_product_document_categories_product", "product_id"),)
 
     category_id: Mapped[str] = mapped_column(String(40), primary_key=True)
-    product_id: Mapped[str] = mapped_column(
-        ForeignKey("product_documents.product_id", ondelete="CASCADE"), primary_key=True
-    )
+    product_id: Mapped[str] = mapped_column(ForeignKey("products.id", ondelete="CASCADE"), primary_key=True)
 
 
 class Reservation(Base):

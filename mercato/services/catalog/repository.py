@@ -17,12 +17,14 @@ from mercato.services.catalog.models import (
     Category,
     Image,
     Inventory,
+    Market,
     Product,
     ProductDocument,
     ProductDocumentCategory,
     Reservation,
     ReservationLine,
     Variant,
+    VariantPrice,
 )
 
 CHUNK = 500
@@ -33,6 +35,10 @@ CHUNK = 500
 
 async def all_categories(session: AsyncSession) -> list[Category]:
     return list(await session.scalars(select(Category).order_by(Category.position, Category.name)))
+
+
+async def all_markets(session: AsyncSession) -> list[Market]:
+    return list(await session.scalars(select(Market).order_by(Market.position, Market.id)))
 
 
 async def active_products(session: AsyncSession, *, after: str | None, limit: int) -> list[Product]:
@@ -61,6 +67,20 @@ async def variants_with_stock(
     return [(variant, available) for variant, available in await session.execute(query)]
 
 
+async def prices_of(session: AsyncSession, product_ids: Sequence[str]) -> dict[str, dict[str, int]]:
+    """The price lists of the given products' variants: variant id → currency → amount."""
+    rows = await session.execute(
+        select(VariantPrice.variant_id, VariantPrice.currency, VariantPrice.amount)
+        .join(Variant, Variant.id == VariantPrice.variant_id)
+        .where(Variant.product_id.in_(product_ids))
+        .order_by(VariantPrice.variant_id, VariantPrice.currency)
+    )
+    prices: dict[str, dict[str, int]] = {}
+    for variant_id, currency, amount in rows:
+        prices.setdefault(variant_id, {})[currency] = amount
+    return prices
+
+
 async def images_of(session: AsyncSession, product_ids: Sequence[str]) -> list[Image]:
     return list(
         await session.scalars(
@@ -70,10 +90,10 @@ async def images_of(session: AsyncSession, product_ids: Sequence[str]) -> list[I
 
 
 async def variant_infos(
-    session: AsyncSession, skus: Sequence[str]
-) -> list[tuple[Variant, Product, int, str | None]]:
-    """Sold variants of `skus` with their product, units available and the product's first image (its
-    storage key): one query."""
+    session: AsyncSession, skus: Sequence[str], *, currency: str
+) -> list[tuple[Variant, Product, int, str | None, int | None]]:
+    """Sold variants of `skus` with their product, units available, the product's first image (its
+    storage key) and their price in `currency` (None: not priced in it): one query."""
     first_image = (
         select(Image.storage_key)
         .where(Image.product_id == Product.id)
@@ -82,12 +102,21 @@ async def variant_infos(
         .scalar_subquery()
     )
     rows = await session.execute(
-        select(Variant, Product, func.coalesce(Inventory.on_hand - Inventory.reserved, 0), first_image)
+        select(
+            Variant,
+            Product,
+            func.coalesce(Inventory.on_hand - Inventory.reserved, 0),
+            first_image,
+            VariantPrice.amount,
+        )
         .join(Product, Product.id == Variant.product_id)
         .outerjoin(Inventory, Inventory.sku == Variant.sku)
+        .outerjoin(
+            VariantPrice, (VariantPrice.variant_id == Variant.id) & (VariantPrice.currency == currency)
+        )
         .where(Variant.sku.in_(skus), Variant.active, Product.status == "active")
     )
-    return [(variant, product, available, image) for variant, product, available, image in rows]
+    return [tuple(row) for row in rows]  # type: ignore[misc]
 
 
 async def available_units(session: AsyncSession, skus: Sequence[str]) -> dict[str, int]:
@@ -122,6 +151,7 @@ _PRODUCT_DOCUMENT = (
     select(ProductDocument.detail, ProductDocument.skus, _units_available())
     .where(
         or_(ProductDocument.product_id == bindparam("key"), ProductDocument.slug == bindparam("key")),
+        ProductDocument.market_id == bindparam("market"),
         ProductDocument.visible,
     )
     .limit(1)
@@ -129,10 +159,11 @@ _PRODUCT_DOCUMENT = (
 
 
 async def product_document(
-    connection: AsyncConnection, id_or_slug: str
+    connection: AsyncConnection, id_or_slug: str, *, market_id: str
 ) -> tuple[bytes, str, str | None] | None:
-    """A visible product's page parts, its SKUs in page order and their units available now."""
-    row = (await connection.execute(_PRODUCT_DOCUMENT, {"key": id_or_slug})).first()
+    """A visible product's page parts for a market, its SKUs in page order and their units available
+    now."""
+    row = (await connection.execute(_PRODUCT_DOCUMENT, {"key": id_or_slug, "market": market_id})).first()
     return None if row is None else (row[0], row[1], row[2])
 
 
@@ -156,19 +187,21 @@ def _document_page(*, by_category: bool, after: bool) -> Select[tuple[str, bytes
         )
     else:
         key = ProductDocument.product_id
-        query = select(key, ProductDocument.summary, in_stock).where(ProductDocument.visible)
+        query = select(key, ProductDocument.summary, in_stock)
+    query = query.where(ProductDocument.market_id == bindparam("market"), ProductDocument.listed)
     if after:
         query = query.where(key > bindparam("after"))
     return query.order_by(key).limit(bindparam("limit"))
 
 
 async def document_page(
-    connection: AsyncConnection, *, category: str | None, after: str | None, limit: int
+    connection: AsyncConnection, *, category: str | None, after: str | None, limit: int, market_id: str
 ) -> list[tuple[str, bytes, bool]]:
-    """(product id, list entry parts, in stock now) of visible products in id order, after `after`, of a
-    category (by id or slug) and everything under it."""
+    """(product id, list entry parts, in stock now) of the products listed in a market in id order, after
+    `after`, of a category (by id or slug) and everything under it."""
     query = _document_page(by_category=category is not None, after=bool(after))
-    rows = await connection.execute(query, {"category": category, "after": after, "limit": limit})
+    values = {"category": category, "after": after, "limit": limit, "market": market_id}
+    rows = await connection.execute(query, values)
     return [(product_id, summary, bool(available)) for product_id, summary, available in rows]
 
 
@@ -178,13 +211,10 @@ async def category_exists(connection: AsyncConnection, id_or_slug: str) -> bool:
 
 
 async def products_without_document(session: AsyncSession, *, built_for: str) -> list[str]:
-    """Products whose document is missing or was built with something else."""
-    query = (
-        select(Product.id)
-        .outerjoin(ProductDocument, ProductDocument.product_id == Product.id)
-        .where(or_(ProductDocument.product_id.is_(None), ProductDocument.built_for != built_for))
-        .order_by(Product.id)
-    )
+    """Products whose documents are missing or were built with something else (their markets are part
+    of `built_for`: a product's documents are written together)."""
+    built = exists().where(ProductDocument.product_id == Product.id, ProductDocument.built_for == built_for)
+    query = select(Product.id).where(~built).order_by(Product.id)
     return list(await session.scalars(query))
 
 
@@ -193,26 +223,29 @@ async def store_documents(session: AsyncSession, documents: Sequence[Document], 
     if not documents:
         return
     upsert = insert_or_merge(session, ProductDocument)
-    columns = ("slug", "visible", "skus", "detail", "summary", "built_for")
+    columns = ("slug", "visible", "listed", "skus", "detail", "summary", "built_for")
     await session.execute(
         upsert.on_conflict_do_update(
-            index_elements=[ProductDocument.product_id],
+            index_elements=[ProductDocument.product_id, ProductDocument.market_id],
             set_={column: upsert.excluded[column] for column in columns},
         ),
         [
             {
                 "product_id": d.product_id,
+                "market_id": market_id,
                 "slug": d.slug,
                 "visible": d.visible,
+                "listed": market_id in d.summary,
                 "skus": " ".join(d.skus),
-                "detail": d.detail,
-                "summary": d.summary,
+                "detail": detail,
+                "summary": d.summary.get(market_id, b""),
                 "built_for": built_for,
             }
             for d in documents
+            for market_id, detail in d.detail.items()
         ],
     )
-    ids = [d.product_id for d in documents]
+    ids = list(dict.fromkeys(d.product_id for d in documents))
     await session.execute(delete(ProductDocumentCategory).where(ProductDocumentCategory.product_id.in_(ids)))
     listed = [{"category_id": c, "product_id": d.product_id} for d in documents for c in d.category_ids]
     if listed:  # (two replicas building the same documents at start-up insert the same rows)

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -9,12 +9,39 @@ from mercato.contracts.inputs import SINGLE_LINE, Input
 from mercato.contracts.money import Money
 
 SKU_PATTERN = r"^[A-Z0-9][A-Z0-9-]{0,63}$"
+COUNTRY_PATTERN = r"^[A-Za-z]{2}$"
 SLUG_PATTERN = r"^[a-z0-9]+(-[a-z0-9]+)*$"
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=SKU_PATTERN)]
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN, max_length=200)]
+Country = Annotated[str, StringConstraints(pattern=COUNTRY_PATTERN, to_upper=True)]
 
+
+TaxClass = Literal["standard", "reduced", "zero"]
 
 # --- public reads ------------------------------------------------------------------------------
+
+
+class MarketOut(BaseModel):
+    """Where the shop sells: countries sharing a currency; whether its prices include tax."""
+
+    id: str = Field(examples=["eu"])
+    name: str
+    currency: str = Field(examples=["EUR"])
+    countries: list[str] = Field(description="ISO 3166-1 alpha-2; the first is the market's usual one.")
+    prices_include_tax: bool = Field(description="Prices are gross (VAT included) or net (tax added).")
+    default: bool = Field(description="The market of a shopper who says no country.")
+
+
+class MarketList(BaseModel):
+    data: list[MarketOut]
+
+
+class MarketRef(BaseModel):
+    """The market an answer is priced for."""
+
+    id: str
+    currency: str
+    prices_include_tax: bool
 
 
 class CategoryNode(BaseModel):
@@ -52,16 +79,25 @@ class ProductSummary(BaseModel):
     name: str
     brand: str
     category: CategoryRef
-    price_range: PriceRange
+    price_range: PriceRange = Field(description="In the market's currency.")
     available: bool
     image: ImageOut | None
+
+
+class ProductPage(BaseModel):
+    """A page of the product list, priced for one market: products with no price in its currency are not
+    listed."""
+
+    data: list[ProductSummary]
+    next_cursor: str | None
+    market: MarketRef
 
 
 class VariantOut(BaseModel):
     id: str
     sku: str
     attributes: dict[str, str]
-    price: Money
+    price: Money | None = Field(description="In the market's currency; null: not sold in this market.")
     available: int = Field(description="Units that can be bought now (on hand minus reserved).")
 
 
@@ -73,7 +109,10 @@ class ProductDetail(BaseModel):
     description: str
     category: CategoryRef
     breadcrumbs: list[CategoryRef]
-    price_range: PriceRange
+    market: MarketRef
+    for_sale: bool = Field(description="Sold in this market: some variant has a price in its currency.")
+    price_range: PriceRange | None = Field(description="In the market's currency; null when not for sale.")
+    tax_class: TaxClass
     available: bool
     variants: list[VariantOut]
     images: list[ImageOut]
@@ -99,6 +138,9 @@ class ReservationIn(Input):
     )
     lines: Annotated[list[ReservationLineIn], Field(min_length=1, max_length=100)]
     ttl_seconds: Annotated[int, Field(ge=1)] | None = None
+    country: Country | None = Field(
+        default=None, description="Where the order ships: lines are priced in its market. None: the default."
+    )
 
 
 class ReservationLineOut(BaseModel):
@@ -123,13 +165,23 @@ class VariantInfo(BaseModel):
     product_name: str
     product_slug: str
     attributes: dict[str, str]
-    price: Money
+    price: Money | None = Field(description="In the market's currency; null: not sold in that market.")
     available: int
     image_url: str | None
+    tax_class: TaxClass
+    weight_grams: int
+
+
+class VariantInfos(BaseModel):
+    """SKUs priced for one market."""
+
+    market: MarketOut
+    variants: list[VariantInfo]
 
 
 class ReservedOut(ReservationOut):
     """A reservation as made (or replayed), with its variants as sold now — price, name, image — so the
     caller prices exactly what it holds in the same call (checkout: one call to catalog, not two)."""
 
+    market: MarketOut
     items: list[VariantInfo]

@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from rich.progress import Progress
 
 from mercato.contracts.events import ProductCreated
+from mercato.contracts.money import Money
 from mercato.platform.db import Database
 from mercato.platform.ids import new_id
 from mercato.platform.outbox import record_event
@@ -22,7 +23,8 @@ from mercato.platform.storage import ObjectStore, content_key
 from mercato.services.catalog import repository as repo
 from mercato.services.catalog.browsing import Categories, ensure_documents
 from mercato.services.catalog.demo_catalog import demo_catalog
-from mercato.services.catalog.models import Category, Image, Inventory, Product, Variant
+from mercato.services.catalog.markets import load as load_markets
+from mercato.services.catalog.models import Category, Image, Inventory, Product, Variant, VariantPrice
 from mercato.services.catalog.service import product_state
 from mercato.services.catalog.settings import CatalogSettings
 
@@ -69,9 +71,16 @@ async def seed_demo_catalog(
         ]
         await repo.add_all(session, category_rows)
         tree = Categories(category_rows)
+        default_currency = (await load_markets(session)).default.currency
         task = progress.add_task("Seeding demo catalog", total=len(products)) if progress else None
         now = datetime.now(UTC)
-        rows: dict[type, list[dict[str, object]]] = {Product: [], Variant: [], Inventory: [], Image: []}
+        rows: dict[type, list[dict[str, object]]] = {
+            Product: [],
+            Variant: [],
+            VariantPrice: [],
+            Inventory: [],
+            Image: [],
+        }
         events: list[ProductCreated] = []
         for index, seed in enumerate(products):
             product_id = _id("prod", index, seed.slug)
@@ -85,22 +94,27 @@ async def seed_demo_catalog(
                     description=seed.description,
                     category_id=category_ids[seed.category_slug],
                     status="active",
+                    tax_class=seed.tax_class,
                     created_at=now,
                     updated_at=now,
                 )
             )
             for position, variant in enumerate(seed.variants):
+                variant_id = _id("var", index * 100 + position, variant.sku)
                 rows[Variant].append(
                     dict(
-                        id=_id("var", index * 100 + position, variant.sku),
+                        id=variant_id,
                         product_id=product_id,
                         sku=variant.sku,
                         attributes=variant.attributes,
-                        price_amount=variant.price_amount,
-                        currency=seed.currency,
+                        weight_grams=variant.weight_grams,
                         position=position,
                     )
                 )
+                rows[VariantPrice] += [
+                    dict(variant_id=variant_id, currency=currency, amount=amount)
+                    for currency, amount in variant.prices.items()
+                ]
                 rows[Inventory].append(
                     dict(sku=variant.sku, on_hand=variant.stock, reserved=0, updated_at=now)
                 )
@@ -117,6 +131,9 @@ async def seed_demo_catalog(
                         position=position,
                     )
                 )
+            price_lists = {
+                v.sku: tuple(Money(amount=a, currency=c) for c, a in v.prices.items()) for v in seed.variants
+            }
             events.append(
                 product_state(
                     ProductCreated,
@@ -126,6 +143,8 @@ async def seed_demo_catalog(
                         (Variant(**row), variant.stock)
                         for row, variant in zip(rows[Variant][first_variant:], seed.variants, strict=True)
                     ],
+                    prices=lambda v, lists=price_lists: lists[v.sku],
+                    default_currency=default_currency,
                     first_image=Image(**rows[Image][first_image]) if seed.images else None,
                     image_base_url=image_base_url,
                 )

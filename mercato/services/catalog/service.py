@@ -25,8 +25,10 @@ from mercato.services.catalog.browsing import (
     store_documents,
 )
 from mercato.services.catalog.domain import ReservationStatus, check_transition
+from mercato.services.catalog.markets import market_out
 from mercato.services.catalog.models import (
     Image,
+    Market,
     Product,
     Reservation,
     ReservationLine,
@@ -44,7 +46,11 @@ from mercato.services.catalog.schemas import (
 # --- pricing a cart ------------------------------------------------------------------------------
 
 
-async def variant_infos(session: AsyncSession, skus: list[str], *, image_base_url: str) -> list[VariantInfo]:
+async def variant_infos(
+    session: AsyncSession, skus: list[str], *, market: Market, image_base_url: str
+) -> list[VariantInfo]:
+    """The SKUs as `market` sells them: price in its currency (None: not sold there), tax class, weight."""
+    currency = market.currency
     return [
         VariantInfo(
             sku=variant.sku,
@@ -53,11 +59,15 @@ async def variant_infos(session: AsyncSession, skus: list[str], *, image_base_ur
             product_name=product.name,
             product_slug=product.slug,
             attributes=variant.attributes,
-            price=Money(amount=variant.price_amount, currency=variant.currency),
+            price=None if amount is None else Money(amount=amount, currency=currency),
             available=max(available, 0),
             image_url=f"{image_base_url}/{image_key}" if image_key else None,
+            tax_class=product.tax_class,  # type: ignore[arg-type]
+            weight_grams=variant.weight_grams,
         )
-        for variant, product, available, image_key in await repo.variant_infos(session, skus)
+        for variant, product, available, image_key, amount in await repo.variant_infos(
+            session, skus, currency=currency
+        )
     ]
 
 
@@ -77,12 +87,15 @@ def product_state(
     *,
     categories: Categories,
     variants: Sequence[tuple[Variant, int]],
+    prices: Callable[[Variant], tuple[Money, ...]],
+    default_currency: str,
     first_image: Image | None,
     image_base_url: str,
 ) -> ProductState:
     """The whole product as a ProductCreated/ProductUpdated payload: the one place snapshots are built.
 
-    `variants` are the product's, in display order, each with the units available now."""
+    `variants` are the product's, in display order, each with the units available now; `prices` gives a
+    variant's price list. A variant's `price` is its price in the default market (None if it has none)."""
     return event(
         product_id=product.id,
         slug=product.slug,
@@ -92,15 +105,19 @@ def product_state(
         category_id=product.category_id,
         category_path=tuple(ref.slug for ref in categories.breadcrumbs(product.category_id)),
         status=product.status,
+        tax_class=product.tax_class,
         variants=tuple(
             VariantSnapshot(
                 variant_id=variant.id,
                 sku=variant.sku,
                 attributes=variant.attributes,
-                price=Money(amount=variant.price_amount, currency=variant.currency),
+                price=next((p for p in price_list if p.currency == default_currency), None),
+                prices=price_list,
+                weight_grams=variant.weight_grams,
                 available=max(available, 0),
             )
             for variant, available in variants
+            for price_list in [prices(variant)]
         ),
         image_url=image_out(first_image, image_base_url).url if first_image else None,
         created_at=aware(product.created_at),
@@ -126,6 +143,8 @@ def _state(event: type[ProductState], loaded: LoadedProduct, *, image_base_url: 
         loaded.product,
         categories=loaded.categories,
         variants=loaded.variants,
+        prices=loaded.price_list,
+        default_currency=loaded.markets.default.currency,
         first_image=loaded.images[0] if loaded.images else None,
         image_base_url=image_base_url,
     )
@@ -226,10 +245,17 @@ async def _replay(session: AsyncSession, key: str, wanted: dict[str, int]) -> Re
 
 
 async def reserve(
-    session: AsyncSession, data: ReservationIn, *, default_ttl: int, max_ttl: int, image_base_url: str
+    session: AsyncSession,
+    data: ReservationIn,
+    *,
+    market: Market,
+    default_ttl: int,
+    max_ttl: int,
+    image_base_url: str,
 ) -> tuple[ReservedOut, bool]:
-    """Hold stock for every line, or for none; price what is held. Returns (reservation, created).
-    A SKU no longer sold (archived product, inactive variant) is refused like one out of stock."""
+    """Hold stock for every line, or for none; price what is held in `market`. Returns (reservation,
+    created). A SKU no longer sold (archived product, inactive variant) is refused like one out of stock;
+    one without a price in the market's currency as not sold in the market."""
     wanted = _merged(data)
     ttl = data.ttl_seconds or default_ttl
     if ttl > max_ttl:
@@ -248,10 +274,10 @@ async def reserve(
     # Claim the key first: a concurrent duplicate waits here, then replays instead of reserving twice.
     if not await repo.claim_reservation_key(session, reservation):
         replayed = await _replay(session, data.key, wanted)
-        items = await variant_infos(session, list(wanted), image_base_url=image_base_url)
-        return ReservedOut(**replayed.model_dump(), items=items), False
+        items = await variant_infos(session, list(wanted), market=market, image_base_url=image_base_url)
+        return ReservedOut(**replayed.model_dump(), market=market_out(market), items=items), False
 
-    items = await variant_infos(session, list(wanted), image_base_url=image_base_url)
+    items = await variant_infos(session, list(wanted), market=market, image_base_url=image_base_url)
     if not_sold := [sku for sku in wanted if sku not in {item.sku for item in items}]:
         known = await repo.available_units(session, not_sold)
         if unknown := [sku for sku in not_sold if sku not in known]:
@@ -262,6 +288,13 @@ async def reserve(
             "Some items are no longer sold.",
             slug="out-of-stock",
             unavailable=[{"sku": sku, "requested": wanted[sku], "available": 0} for sku in not_sold],
+        )
+    if unpriced := [item.sku for item in items if item.price is None]:
+        raise Conflict(
+            f"Some items are not sold in the {market.name} market.",
+            slug="not-sold-in-market",
+            market=market.id,
+            unavailable=[{"sku": sku, "reason": "not_sold_in_market"} for sku in unpriced],
         )
     short = await _take_stock(session, wanted, list(wanted), now)
     if short and await expire_due(session, now, skus=short):
@@ -284,7 +317,8 @@ async def reserve(
         ReservationLine,
         [{"reservation_id": reservation.id, "sku": sku, "quantity": q} for sku, q in wanted.items()],
     )
-    return ReservedOut(**_reservation_view(reservation, wanted).model_dump(), items=items), True
+    view = _reservation_view(reservation, wanted).model_dump()
+    return ReservedOut(**view, market=market_out(market), items=items), True
 
 
 async def _take_stock(

@@ -13,8 +13,9 @@ from mercato.platform.staff import Staff
 
 @dataclass(frozen=True)
 class Variant:
-    """What catalog says about a SKU: how to show it on a cart line or an order, its price and how many
-    can be bought now."""
+    """What catalog says about a SKU in a market: how to show it on a cart line or an order, its price in
+    the market's currency, how many can be bought now, and what tax and shipping need (tax class,
+    weight)."""
 
     sku: str
     product_id: str
@@ -23,9 +24,14 @@ class Variant:
     image_url: str | None
     price: Money
     available: int
+    tax_class: str
+    weight_grams: int
 
     @classmethod
-    def parse(cls, body: dict[str, Any]) -> Variant:
+    def parse(cls, body: dict[str, Any]) -> Variant | None:
+        """None when the market does not sell it (no price in its currency)."""
+        if body["price"] is None:
+            return None
         return cls(
             sku=body["sku"],
             product_id=body["product_id"],
@@ -34,7 +40,14 @@ class Variant:
             image_url=body["image_url"],
             price=Money.model_validate(body["price"]),
             available=body["available"],
+            tax_class=body["tax_class"],
+            weight_grams=body["weight_grams"],
         )
+
+
+def _sold(items: list[dict[str, Any]]) -> dict[str, Variant]:
+    """By SKU, the variants the market sells (those it does not are left out, as unknown ones are)."""
+    return {variant.sku: variant for item in items if (variant := Variant.parse(item)) is not None}
 
 
 @dataclass(frozen=True)
@@ -64,21 +77,28 @@ class Catalog:
     def __init__(self, base_url: str, *, timeout: float) -> None:
         self.client = ServiceClient("catalog", base_url, timeout=timeout)
 
-    async def variants(self, skus: list[str]) -> dict[str, Variant]:
+    async def variants(self, skus: list[str], *, country: str | None = None) -> dict[str, Variant]:
+        """The SKUs as the market of `country` (None: the default market) sells them."""
         if not skus:
             return {}
-        found = await self.client.request("GET", "/internal/variants", params=[("sku", s) for s in skus])
-        return {v["sku"]: Variant.parse(v) for v in found}
+        params = [("sku", s) for s in skus] + ([("country", country)] if country else [])
+        found = await self.client.request("GET", "/internal/variants", params=params)
+        return _sold(found["variants"])
 
-    async def reserve(self, *, key: str, lines: dict[str, int], ttl_seconds: int) -> dict[str, Variant]:
-        """Hold the lines' stock under `key`; the reserved variants as sold now, by SKU."""
-        body = {
+    async def reserve(
+        self, *, key: str, lines: dict[str, int], ttl_seconds: int, country: str | None = None
+    ) -> dict[str, Variant]:
+        """Hold the lines' stock under `key`; the reserved variants as the market of `country` sells
+        them now, by SKU (a line it does not sell is refused: 409 `not-sold-in-market`)."""
+        body: dict[str, Any] = {
             "key": key,
             "lines": [{"sku": s, "quantity": q} for s, q in lines.items()],
             "ttl_seconds": ttl_seconds,
         }
+        if country:
+            body["country"] = country
         reserved = await self.client.request("POST", "/internal/reservations", json=body)
-        return {item["sku"]: Variant.parse(item) for item in reserved["items"]}
+        return _sold(reserved["items"])
 
     async def commit(self, key: str) -> None:
         await self.client.request("POST", f"/internal/reservations/{key}/commit")

@@ -59,7 +59,9 @@ async def test_the_whole_demo_catalog_exported_and_imported_again_is_unchanged(d
     products = await count_products(demo_shop)
     assert len({row["product_slug"] for row in rows}) == products
     shirt = next(row for row in rows if row["product_slug"] == "classic-cotton-t-shirt")
-    assert shirt["price"].count(".") == 1 and shirt["images"].endswith(".svg")
+    assert shirt["price_eur"].count(".") == 1 and shirt["images"].endswith(".svg")
+    assert shirt["price_gbp"].endswith(".99") and shirt["price_usd"].endswith(".99")
+    assert shirt["tax_class"] == "standard" and int(shirt["weight_grams"]) > 0
     events = await outbox_events(demo_shop)
 
     again = await import_csv(demo_shop, exported.content, filename="export.csv")
@@ -75,7 +77,7 @@ async def test_an_exported_file_edited_and_imported_changes_exactly_the_edits(de
     rows = _rows(await _export(demo_shop, category="women-tshirts"))
     assert {row["category_slug"] for row in rows} == {"women-tshirts"}
     slug = rows[0]["product_slug"]
-    edited = [row | {"price": "99.00"} if row["sku"] == rows[0]["sku"] else row for row in rows]
+    edited = [row | {"price_gbp": "99.00"} if row["sku"] == rows[0]["sku"] else row for row in rows]
     events = await outbox_events(demo_shop)
 
     response = await import_csv(demo_shop, csv_file(edited, columns=list(rows[0])))

@@ -2,8 +2,8 @@
 imported again, changing nothing). Pure: no I/O, no database; docs/merchandising.md describes it.
 
 Reading checks everything a file can say about itself — the header, each cell, and the rows of one
-product against each other (they must agree on the product's columns, share one currency, and never
-repeat a SKU or a set of attributes) — and reports every problem found, by row and column, rather than
+product against each other (they must agree on the product's columns, and never repeat a SKU or a set of
+attributes) — and reports every problem found, by row and column, rather than
 the first. What only the database knows (categories, SKUs of other products, reserved stock, images)
 is checked by `imports.py`.
 """
@@ -21,11 +21,26 @@ from mercato.services.catalog.merchandising.schemas import MAX_PRICE
 from mercato.services.catalog.schemas import SKU_PATTERN, SLUG_PATTERN
 
 ATTRIBUTE_PREFIX = "attr."
+PRICE_PREFIX = "price_"  # price_eur, price_gbp...: the price list, a column per currency
 NAMED_ATTRIBUTES = ("size", "colour")  # variant attributes with a column of their own
-REQUIRED = ("product_slug", "product_name", "brand", "category_slug", "sku", "price", "currency")
-OPTIONAL = ("description", "status", "stock", "active", "images", *NAMED_ATTRIBUTES)
-PRODUCT_COLUMNS = ("product_name", "description", "brand", "category_slug", "status", "images")
+REQUIRED = ("product_slug", "product_name", "brand", "category_slug", "sku")
+# `price` + `currency`: one price per row (the format before price lists; still read)
+OPTIONAL = (
+    "description",
+    "status",
+    "tax_class",
+    "price",
+    "currency",
+    "weight_grams",
+    "stock",
+    "active",
+    "images",
+    *NAMED_ATTRIBUTES,
+)
+PRODUCT_COLUMNS = ("product_name", "description", "brand", "category_slug", "status", "tax_class", "images")
 STATUSES = ("active", "draft", "archived")
+TAX_CLASSES = ("standard", "reduced", "zero")
+MAX_WEIGHT = 1_000_000
 MAX_IMAGES = 20
 MAX_STOCK = 10_000_000
 
@@ -59,6 +74,7 @@ _SLUG = re.compile(SLUG_PATTERN)
 _SKU = re.compile(SKU_PATTERN)
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 _STOCK = re.compile(r"^\d{1,9}$")
+_PRICE_COLUMN = re.compile(r"^price_[a-z]{3}$")
 # A cell a spreadsheet would run as a formula (CSV injection): exported with a leading apostrophe,
 # which an import removes again.
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -82,8 +98,10 @@ class VariantRow:
     row: int
     sku: str
     attributes: dict[str, str]
-    price: int
-    currency: str
+    # currency → amount, or None: no price in that currency (an empty cell: not sold there). Currencies
+    # the file has no column for are not here, and keep their prices.
+    prices: dict[str, int | None]
+    weight_grams: int | None  # None: the file has no weight_grams column
     stock: int | None  # None: the file has no stock column
     active: bool | None  # None: the file has no active column
 
@@ -100,12 +118,9 @@ class ProductRows:
     category: str
     description: str | None
     status: str | None
+    tax_class: str | None
     images: tuple[str, ...] | None
     variants: list[VariantRow] = field(default_factory=list)
-
-    @property
-    def currency(self) -> str:
-        return self.variants[0].currency
 
 
 @dataclass
@@ -169,7 +184,9 @@ def _header(cells: list[str]) -> tuple[list[str], list[CellError]]:
                 errors.append(CellError(1, name, "needs an attribute name of 1 to 40 characters after attr."))
             elif attribute.lower() in NAMED_ATTRIBUTES:
                 errors.append(CellError(1, name, f"use the {attribute.lower()} column for this attribute"))
-        elif key not in REQUIRED and key not in OPTIONAL:
+        elif key.startswith(PRICE_PREFIX) and not _PRICE_COLUMN.match(key):
+            errors.append(CellError(1, name, "is not price_ and a currency code such as price_eur"))
+        elif key not in REQUIRED and key not in OPTIONAL and not key.startswith(PRICE_PREFIX):
             errors.append(CellError(1, name or None, "is not a known column"))
         if key in columns:
             errors.append(CellError(1, name, "appears twice"))
@@ -177,6 +194,12 @@ def _header(cells: list[str]) -> tuple[list[str], list[CellError]]:
     errors += [
         CellError(1, name, "is a required column and is missing") for name in REQUIRED if name not in columns
     ]
+    if ("price" in columns) != ("currency" in columns):  # the one-price format: both or neither
+        missing = "currency" if "price" in columns else "price"
+        errors.append(CellError(1, missing, "is a required column and is missing"))
+    elif "price" not in columns and not any(c.startswith(PRICE_PREFIX) for c in columns):
+        message = "is missing: a price_<currency> column (or price and currency)"
+        errors.append(CellError(1, "price_eur", message))
     return columns, errors
 
 
@@ -233,13 +256,13 @@ def _variant(row: _Row, number: int) -> VariantRow:
             if len(value) > 80:
                 row.fail(column, "is longer than 80 characters")
             attributes[name] = value
-    currency = row.pattern("currency", _CURRENCY, "is not an ISO 4217 currency code such as EUR", high=3)
-    price = 0
-    if _CURRENCY.match(currency):
-        try:
-            price = parse_price(row.cells["price"], currency)
-        except ValueError as problem:
-            row.fail("price", "is required" if not row.cells["price"].strip() else str(problem))
+    prices = _prices(row)
+    weight = None
+    if (cell := row.optional("weight_grams")) is not None:
+        if not _STOCK.match(cell.strip() or "0") or int(cell.strip() or "0") > MAX_WEIGHT:
+            row.fail("weight_grams", f"is not a whole number of grams from 0 to {MAX_WEIGHT}")
+        else:
+            weight = int(cell.strip() or "0")
     stock = None
     if (cell := row.optional("stock")) is not None:
         if not _STOCK.match(cell.strip()) or int(cell) > MAX_STOCK:
@@ -252,8 +275,44 @@ def _variant(row: _Row, number: int) -> VariantRow:
             row.fail("active", "is not true or false")
         active = cell.strip().lower() == "true"
     return VariantRow(
-        row=number, sku=sku, attributes=attributes, price=price, currency=currency, stock=stock, active=active
+        row=number,
+        sku=sku,
+        attributes=attributes,
+        prices=prices,
+        weight_grams=weight,
+        stock=stock,
+        active=active,
     )
+
+
+def _prices(row: _Row) -> dict[str, int | None]:
+    """The row's price list: a `price_<currency>` cell each (empty: no price in it), and the single
+    `price` in `currency` of the older format. At least one price."""
+    prices: dict[str, int | None] = {}
+    errors_before = len(row.errors)
+    for column, cell in row.cells.items():
+        if column.startswith(PRICE_PREFIX):
+            currency = column[len(PRICE_PREFIX) :].upper()
+            prices[currency] = None
+            if cell.strip():
+                try:
+                    prices[currency] = parse_price(cell, currency)
+                except ValueError as problem:
+                    row.fail(column, str(problem))
+    if "currency" in row.cells:
+        currency = row.pattern("currency", _CURRENCY, "is not an ISO 4217 currency code such as EUR", high=3)
+        if _CURRENCY.match(currency):
+            try:
+                price = parse_price(row.cells["price"], currency)
+            except ValueError as problem:
+                row.fail("price", "is required" if not row.cells["price"].strip() else str(problem))
+            else:
+                if prices.get(currency) not in (None, price):
+                    row.fail("price", f"differs from price_{currency.lower()} in the same row")
+                prices[currency] = price
+    if len(row.errors) == errors_before and all(amount is None for amount in prices.values()):
+        row.fail(None, "has no price: a variant needs a price in at least one currency")
+    return prices
 
 
 def _product(row: _Row) -> ProductRows:
@@ -262,6 +321,11 @@ def _product(row: _Row) -> ProductRows:
         status = status.strip().lower()
         if status not in STATUSES:
             row.fail("status", f"is not one of {', '.join(STATUSES)}")
+    tax_class = row.optional("tax_class")
+    if tax_class is not None:
+        tax_class = tax_class.strip().lower() or "standard"
+        if tax_class not in TAX_CLASSES:
+            row.fail("tax_class", f"is not one of {', '.join(TAX_CLASSES)}")
     description = row.optional("description")
     if description is not None:
         description = unprotect(description)
@@ -277,6 +341,7 @@ def _product(row: _Row) -> ProductRows:
         category=row.pattern("category_slug", _SLUG, "is not a category slug", high=120),
         description=description,
         status=status,
+        tax_class=tax_class,
         images=_images(row),
     )
 
@@ -288,6 +353,7 @@ def _product_value(product: ProductRows, column: str) -> object:
         "brand": product.brand,
         "category_slug": product.category,
         "status": product.status,
+        "tax_class": product.tax_class,
         "images": product.images,
     }[column]
 
@@ -357,13 +423,7 @@ def _add(
             fail(
                 CellError(variant.row, column, f"differs from row {known.row}, the same product's first row")
             )
-        if variant.currency != known.currency:
-            fail(
-                CellError(
-                    variant.row, "currency", f"differs from row {known.row}: a product has one currency"
-                )
-            )
-        if differing or variant.currency != known.currency:
+        if differing:
             return
     key = (product.slug, _attribute_key(variant.attributes))
     if key in attribute_sets:
@@ -380,7 +440,7 @@ def _add(
 # --- writing --------------------------------------------------------------------------------------
 
 
-def header(attribute_names: Iterable[str]) -> list[str]:
+def header(attribute_names: Iterable[str], currencies: Iterable[str]) -> list[str]:
     extra = sorted(name for name in set(attribute_names) if name not in NAMED_ATTRIBUTES)
     return [
         "product_slug",
@@ -389,11 +449,12 @@ def header(attribute_names: Iterable[str]) -> list[str]:
         "brand",
         "category_slug",
         "status",
+        "tax_class",
         "sku",
         *NAMED_ATTRIBUTES,
         *(ATTRIBUTE_PREFIX + name for name in extra),
-        "price",
-        "currency",
+        *(PRICE_PREFIX + currency.lower() for currency in currencies),
+        "weight_grams",
         "stock",
         "active",
         "images",
@@ -409,10 +470,11 @@ def row(
     brand: str,
     category: str,
     status: str,
+    tax_class: str,
     sku: str,
     attributes: dict[str, str],
-    price: int,
-    currency: str,
+    prices: dict[str, int],
+    weight_grams: int,
     stock: int,
     active: bool,
     images: Iterable[str],
@@ -424,9 +486,10 @@ def row(
         "brand": protect(brand),
         "category_slug": category,
         "status": status,
+        "tax_class": tax_class,
         "sku": sku,
-        "price": format_price(price, currency),
-        "currency": currency,
+        **{PRICE_PREFIX + c.lower(): format_price(amount, c) for c, amount in prices.items()},
+        "weight_grams": str(weight_grams),
         "stock": str(stock),
         "active": "true" if active else "false",
         "images": " ".join(images),

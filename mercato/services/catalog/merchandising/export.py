@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from mercato.platform.db import Database
 from mercato.services.catalog import repository as catalog_repo
 from mercato.services.catalog.browsing import Categories
+from mercato.services.catalog.markets import load as load_markets
 from mercato.services.catalog.merchandising import csv_format
 from mercato.services.catalog.merchandising import repository as repo
 from mercato.services.catalog.models import Variant
@@ -19,7 +20,10 @@ async def export_csv(db: Database, where: repo.ProductQuery) -> AsyncIterator[by
     One read transaction throughout, so the file is one consistent picture of the catalog."""
     async with db.read() as session:
         categories = Categories(await catalog_repo.all_categories(session))
-        columns = csv_format.header(await repo.attribute_names(session, where))
+        currencies = dict.fromkeys(
+            [*(await load_markets(session)).currencies, *await repo.currencies(session)]
+        )
+        columns = csv_format.header(await repo.attribute_names(session, where), currencies)
         yield csv_format.encode([columns])
         async for products in repo.product_pages(session, where):
             ids = [p.id for p in products]
@@ -27,6 +31,7 @@ async def export_csv(db: Database, where: repo.ProductQuery) -> AsyncIterator[by
             for variant in await repo.variants_of(session, ids):
                 variants[variant.product_id].append(variant)
             stock = await repo.stock_of(session, [v.sku for vs in variants.values() for v in vs])
+            prices = await catalog_repo.prices_of(session, ids)
             images: dict[str, list[str]] = defaultdict(list)
             for image in await repo.images_of(session, ids):
                 images[image.product_id].append(image.storage_key)
@@ -39,10 +44,11 @@ async def export_csv(db: Database, where: repo.ProductQuery) -> AsyncIterator[by
                     brand=product.brand,
                     category=categories.by_id[product.category_id].slug,
                     status=product.status,
+                    tax_class=product.tax_class,
                     sku=variant.sku,
                     attributes=variant.attributes,
-                    price=variant.price_amount,
-                    currency=variant.currency,
+                    prices=prices.get(variant.id, {}),
+                    weight_grams=variant.weight_grams,
                     stock=stock[variant.sku].on_hand if variant.sku in stock else 0,
                     active=variant.active,
                     images=images[product.id],

@@ -49,7 +49,15 @@ from mercato.services.catalog.merchandising.schemas import (
     ProductImportOut,
     RowError,
 )
-from mercato.services.catalog.models import Image, Inventory, Product, ProductImport, StockMovement, Variant
+from mercato.services.catalog.models import (
+    Image,
+    Inventory,
+    Product,
+    ProductImport,
+    StockMovement,
+    Variant,
+    VariantPrice,
+)
 from mercato.services.catalog.repository import CHUNK, StockLevel
 from mercato.services.catalog.service import ADJUSTED, aware, record_inventory, record_product_states
 
@@ -87,6 +95,7 @@ class CheckedFile:
     variants: dict[str, Variant]  # by SKU, the existing variants of the file's SKUs
     siblings: dict[str, list[Variant]]  # product id -> all its variants
     stock: dict[str, Inventory]  # by SKU
+    prices: dict[str, dict[str, int]]  # variant id -> currency -> amount, of the existing products
 
 
 # --- reading and checking -------------------------------------------------------------------------
@@ -148,6 +157,7 @@ async def check(
         variants=variants,
         siblings=siblings,
         stock=await repo.stock_of(session, list(variants)),
+        prices=await catalog_repo.prices_of(session, [p.id for p in existing.values()]),
     )
     errors = upload.parsed.errors + await _database_errors(session, checked, media)
     if errors:
@@ -156,8 +166,8 @@ async def check(
 
 
 async def _database_errors(session: AsyncSession, checked: CheckedFile, media: Media) -> list[CellError]:
-    """What only the database knows: categories, SKUs of other products, reserved stock, currencies and
-    attributes of variants the file leaves out, and whether its images were uploaded."""
+    """What only the database knows: categories, SKUs of other products, reserved stock, attributes of
+    variants the file leaves out, and whether its images were uploaded."""
     errors: list[CellError] = []
     products = checked.upload.parsed.products.values()
     missing = await media.missing(name for p in products for name in p.images or ())
@@ -196,14 +206,6 @@ def _sibling_errors(product: ProductRows, siblings: list[Variant]) -> list[CellE
     listed = {variant.sku for variant in product.variants}
     others = [variant for variant in siblings if variant.sku not in listed]
     errors = []
-    if others and others[0].currency != product.currency:
-        errors.append(
-            CellError(
-                product.variants[0].row,
-                "currency",
-                f"differs from the product's other variants ({others[0].currency}); a product has one",
-            )
-        )
     taken = {tuple(sorted(v.attributes.items())): v.sku for v in others}
     for variant in product.variants:
         if clash := taken.get(tuple(sorted(variant.attributes.items()))):
@@ -307,6 +309,7 @@ class _Apply:
                 new_products.append(product)
                 new_variants += variants
                 for variant, row in zip(variants, product_rows.variants, strict=True):
+                    new_rows += self._price_rows(variant, row, {})
                     new_rows += self._stock_rows(variant, row.stock or 0)
                 if product_rows.images:
                     image_changes.append((product, [(n, product.name) for n in product_rows.images], []))
@@ -338,6 +341,7 @@ class _Apply:
             description=rows.description or "",
             category_id=category.id,
             status=rows.status or "active",
+            tax_class=rows.tax_class or "standard",
             attributes={},
             created_at=self.now,
             updated_at=self.now,
@@ -354,11 +358,21 @@ class _Apply:
             product_id=product.id,
             sku=row.sku,
             attributes=row.attributes,
-            price_amount=row.price,
-            currency=row.currency,
+            weight_grams=row.weight_grams or 0,
             position=position,
             active=True if row.active is None else row.active,
         )
+
+    @staticmethod
+    def _wanted_prices(row: VariantRow, current: dict[str, int]) -> dict[str, int]:
+        """The price list after the row: its currencies set (or removed, for an empty cell); the others
+        the file has no column for kept."""
+        wanted = current | row.prices
+        return {currency: amount for currency, amount in sorted(wanted.items()) if amount is not None}
+
+    def _price_rows(self, variant: Variant, row: VariantRow, current: dict[str, int]) -> list[object]:
+        prices = self._wanted_prices(row, current)
+        return [VariantPrice(variant_id=variant.id, currency=c, amount=a) for c, a in prices.items()]
 
     def _stock_rows(self, variant: Variant, on_hand: int) -> list[object]:
         rows: list[object] = [Inventory(sku=variant.sku, on_hand=on_hand, reserved=0, updated_at=self.now)]
@@ -388,6 +402,8 @@ class _Apply:
             wanted["description"] = rows.description
         if rows.status is not None:
             wanted["status"] = rows.status
+        if rows.tax_class is not None:
+            wanted["tax_class"] = rows.tax_class
         shown = _set(product, wanted)  # changes what the product's snapshot shows
         wanted_images = None
         if rows.images is not None:
@@ -406,18 +422,23 @@ class _Apply:
                 variant = self._new_variant(product, row, position)
                 position += 1
                 new_variants.append(variant)
+                new_rows += self._price_rows(variant, row, {})
                 new_rows += self._stock_rows(variant, row.stock or 0)
                 self.tally.variants_created += 1
                 shown = True
                 continue
-            variant_wanted: dict[str, Any] = {
-                "attributes": row.attributes,
-                "price_amount": row.price,
-                "currency": row.currency,
-            }
+            variant_wanted: dict[str, Any] = {"attributes": row.attributes}
             if row.active is not None:
                 variant_wanted["active"] = row.active
+            if row.weight_grams is not None:
+                variant_wanted["weight_grams"] = row.weight_grams
             variant_shown = _set(variant, variant_wanted)
+            current_prices = self.checked.prices.get(variant.id, {})
+            if self._wanted_prices(row, current_prices) != current_prices:
+                await repo.replace_prices(
+                    self.session, variant.id, self._price_rows(variant, row, current_prices)
+                )
+                variant_shown = True
             counted = await self._set_stock(variant, row.stock) if row.stock is not None else None
             restocked = counted is not None
             if counted is not None:

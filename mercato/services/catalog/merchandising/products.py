@@ -21,7 +21,8 @@ from mercato.platform.ids import new_id
 from mercato.platform.staff import Staff, record_staff_action
 from mercato.platform.storage import content_type_of
 from mercato.services.catalog import repository as catalog_repo
-from mercato.services.catalog.browsing import Categories, LoadedProduct, category_ref
+from mercato.services.catalog.browsing import Categories, category_ref, load_product
+from mercato.services.catalog.markets import load as load_markets
 from mercato.services.catalog.merchandising import SERVICE
 from mercato.services.catalog.merchandising import repository as repo
 from mercato.services.catalog.merchandising.images import Media
@@ -35,7 +36,7 @@ from mercato.services.catalog.merchandising.schemas import (
     ProductIn,
     ProductPatch,
 )
-from mercato.services.catalog.models import Image, Inventory, Product, StockMovement, Variant
+from mercato.services.catalog.models import Image, Inventory, Product, StockMovement, Variant, VariantPrice
 from mercato.services.catalog.schemas import PriceRange
 from mercato.services.catalog.service import aware, record_product_state
 
@@ -53,11 +54,17 @@ def image_view(image: Image, media: Media) -> AdminImage:
     )
 
 
+def money(prices: dict[str, int], currency: str) -> Money | None:
+    return Money(amount=prices[currency], currency=currency) if currency in prices else None
+
+
 def admin_view(
     product: Product,
     *,
     categories: Categories,
     variants: Sequence[Variant],
+    prices: dict[str, dict[str, int]],
+    default_currency: str,
     images: Sequence[Image],
     media: Media,
 ) -> AdminProduct:
@@ -68,6 +75,7 @@ def admin_view(
         brand=product.brand,
         description=product.description,
         status=product.status,  # type: ignore[arg-type]
+        tax_class=product.tax_class,  # type: ignore[arg-type]
         category=category_ref(categories.by_id[product.category_id]),
         attributes=product.attributes,
         images=[image_view(image, media) for image in images],
@@ -76,10 +84,13 @@ def admin_view(
                 id=v.id,
                 sku=v.sku,
                 attributes=v.attributes,
-                price=Money(amount=v.price_amount, currency=v.currency),
+                price=money(listed, default_currency),
+                prices=[Money(amount=amount, currency=currency) for currency, amount in listed.items()],
+                weight_grams=v.weight_grams,
                 active=v.active,
             )
             for v in variants
+            for listed in [prices.get(v.id, {})]
         ],
         created_at=aware(product.created_at),
         updated_at=aware(product.updated_at),
@@ -91,6 +102,8 @@ async def load_view(session: AsyncSession, product: Product, media: Media) -> Ad
         product,
         categories=Categories(await catalog_repo.all_categories(session)),
         variants=await repo.variants_of(session, [product.id]),
+        prices=await catalog_repo.prices_of(session, [product.id]),
+        default_currency=(await load_markets(session)).default.currency,
         images=await repo.images_of(session, [product.id]),
         media=media,
     )
@@ -131,11 +144,12 @@ async def list_products(
     first_image: dict[str, Image] = {}
     for image in await repo.images_of(session, ids):
         first_image.setdefault(image.product_id, image)
+    price_lists = await catalog_repo.prices_of(session, ids)
+    currency = (await load_markets(session)).default.currency
     summaries = []
     for p in products:
         on_sale = [(v, available) for v, available in variants[p.id] if v.active]
-        prices = [v.price_amount for v, _ in on_sale]
-        currency = on_sale[0][0].currency if on_sale else None
+        prices = [price_lists[v.id][currency] for v, _ in on_sale if currency in price_lists.get(v.id, {})]
         summaries.append(
             AdminProductSummary(
                 id=p.id,
@@ -149,7 +163,7 @@ async def list_products(
                     min=Money(amount=min(prices), currency=currency),
                     max=Money(amount=max(prices), currency=currency),
                 )
-                if currency
+                if prices
                 else None,
                 available=sum(max(available, 0) for _, available in on_sale),
                 image=image_view(first_image[p.id], media) if p.id in first_image else None,
@@ -179,17 +193,8 @@ async def publish(
     event: type[ProductCreated] | type[ProductUpdated] = ProductUpdated,
 ) -> None:
     """Publish the product as shoppers and search now see it (active variants, units available)."""
-    variants = await catalog_repo.variants_with_stock(session, [product.id])
     await record_product_state(
-        session,
-        event,
-        LoadedProduct(
-            product=product,
-            categories=Categories(await catalog_repo.all_categories(session)),
-            variants=variants,
-            images=await repo.images_of(session, [product.id]),
-        ),
-        image_base_url=media.base_url,
+        session, event, await load_product(session, product), image_base_url=media.base_url
     )
 
 
@@ -253,6 +258,10 @@ def same_attributes(variants: Sequence[tuple[str, dict[str, str]]]) -> dict[str,
     return clashes
 
 
+def price_rows(variant_id: str, prices: dict[str, int]) -> list[object]:
+    return [VariantPrice(variant_id=variant_id, currency=c, amount=a) for c, a in prices.items()]
+
+
 def stock_rows(variant: Variant, stock: int, staff: Staff, now: datetime, note: str) -> list[object]:
     rows: list[object] = [Inventory(sku=variant.sku, on_hand=stock, reserved=0, updated_at=now)]
     if stock:
@@ -281,8 +290,6 @@ async def create_product(session: AsyncSession, staff: Staff, data: ProductIn, m
         if variant.sku in first_index:
             errors[f"variants.{index}.sku"] = f"repeats the SKU of variants.{first_index[variant.sku]}"
         first_index.setdefault(variant.sku, index)
-        if variant.price.currency != data.variants[0].price.currency:
-            errors[f"variants.{index}.price.currency"] = "differs from the first variant's; use one currency"
     for sku, earlier in same_attributes([(v.sku, v.attributes) for v in data.variants]).items():
         errors[f"variants.{first_index[sku]}.attributes"] = (
             f"are those of {earlier}; each variant needs its own"
@@ -308,6 +315,7 @@ async def create_product(session: AsyncSession, staff: Staff, data: ProductIn, m
         description=data.description,
         category_id=category.id,
         status=data.status,
+        tax_class=data.tax_class,
         attributes=data.attributes,
         created_at=now,
         updated_at=now,
@@ -318,8 +326,7 @@ async def create_product(session: AsyncSession, staff: Staff, data: ProductIn, m
             product_id=product.id,
             sku=v.sku,
             attributes=v.attributes,
-            price_amount=v.price.amount,
-            currency=v.price.currency,
+            weight_grams=v.weight_grams,
             position=position,
             active=v.active,
         )
@@ -333,6 +340,7 @@ async def create_product(session: AsyncSession, staff: Staff, data: ProductIn, m
         ) from None
     rows: list[object] = []
     for variant, given in zip(variants, data.variants, strict=True):
+        rows += price_rows(variant.id, given.price_list)
         rows += stock_rows(variant, given.stock, staff, now, INITIAL_STOCK)
     await catalog_repo.add_all(session, rows)
     await replace_images(session, product, [(ref.name, ref.alt or product.name) for ref in data.images], [])
@@ -374,7 +382,7 @@ async def update_product(
     if patch.slug is not None and patch.slug != product.slug and await repo.product(session, patch.slug):
         raise Conflict(f"A product with the slug {patch.slug!r} exists already.", errors={"slug": "is taken"})
 
-    for field in ("slug", "name", "brand", "description", "status", "attributes"):
+    for field in ("slug", "name", "brand", "description", "status", "tax_class", "attributes"):
         if field in changes:
             setattr(product, field, changes[field])
     if category is not None:

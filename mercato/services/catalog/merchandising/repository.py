@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -18,6 +18,7 @@ from mercato.services.catalog.models import (
     ProductImport,
     StockMovement,
     Variant,
+    VariantPrice,
 )
 from mercato.services.catalog.repository import CHUNK, DuplicateKey
 
@@ -36,6 +37,20 @@ async def flush_checked(session: AsyncSession) -> None:
 
 
 # --- products -------------------------------------------------------------------------------------
+
+
+async def currencies(session: AsyncSession) -> list[str]:
+    """Every currency some variant has a price in."""
+    return list(
+        await session.scalars(select(VariantPrice.currency).distinct().order_by(VariantPrice.currency))
+    )
+
+
+async def replace_prices(session: AsyncSession, variant_id: str, rows: Sequence[object]) -> None:
+    """Give a variant exactly these price rows (its whole price list)."""
+    await session.execute(delete(VariantPrice).where(VariantPrice.variant_id == variant_id))
+    session.add_all(rows)
+    await session.flush()
 
 
 @dataclass(frozen=True)

@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, Field, StringConstraints, model_validator
 
 from mercato.contracts.inputs import SINGLE_LINE, TEXT
 from mercato.contracts.money import Currency, Money
 from mercato.platform.patch import Patch
-from mercato.services.catalog.schemas import SLUG_PATTERN, CategoryRef, Input, PriceRange, Sku, Slug
+from mercato.services.catalog.schemas import (
+    SLUG_PATTERN,
+    CategoryRef,
+    Input,
+    PriceRange,
+    Sku,
+    Slug,
+    TaxClass,
+)
 
 ProductStatus = Literal["active", "draft", "archived"]
 AdjustmentReason = Literal["received", "damaged", "lost", "correction", "returned", "count"]
@@ -41,11 +49,36 @@ Position = Annotated[int, Field(ge=0, le=100_000)]
 MAX_PRICE = 100_000_000  # minor units: a million euros is more than any product here costs
 
 
+MAX_WEIGHT = 1_000_000  # grams: a tonne
+Weight = Annotated[int, Field(ge=0, le=MAX_WEIGHT, description="Grams, for shipping rates by weight.")]
+
+
 class PriceIn(Input):
     """Money, as everywhere in the API: integer minor units and an ISO 4217 currency."""
 
     amount: Annotated[int, Field(ge=0, le=MAX_PRICE, examples=[1999])]
     currency: Currency
+
+
+Prices = Annotated[
+    list[PriceIn],
+    Field(
+        max_length=20,
+        description="The price list: at most one price per currency. A variant with no price in a market's "
+        "currency is not sold in that market.",
+        examples=[[{"amount": 1999, "currency": "EUR"}, {"amount": 1699, "currency": "GBP"}]],
+    ),
+]
+
+
+def price_list(*prices: PriceIn) -> dict[str, int]:
+    """currency → amount; a currency given twice is refused."""
+    listed: dict[str, int] = {}
+    for price in prices:
+        if price.currency in listed:
+            raise ValueError(f"{price.currency} is priced twice; give one price per currency")
+        listed[price.currency] = price.amount
+    return dict(sorted(listed.items()))
 
 
 # --- products -----------------------------------------------------------------------------------
@@ -64,9 +97,21 @@ Images = Annotated[list[ImageRef], Field(max_length=20, description="In display 
 class VariantIn(Input):
     sku: Sku
     attributes: Attributes = Field(default={}, examples=[{"size": "M", "colour": "Black"}])
-    price: PriceIn
+    price: PriceIn | None = Field(default=None, description="One price; `prices` gives several.")
+    prices: Prices = []
+    weight_grams: Weight = 0
     stock: Annotated[int, Field(ge=0, le=10_000_000, description="Units on hand to start with.")] = 0
     active: bool = True
+
+    @model_validator(mode="after")
+    def _priced(self) -> VariantIn:
+        if not self.price_list:
+            raise ValueError("a variant needs a price: give `price` or `prices`")
+        return self
+
+    @property
+    def price_list(self) -> dict[str, int]:
+        return price_list(*([self.price] if self.price else []), *self.prices)
 
 
 class ProductIn(Input):
@@ -78,6 +123,7 @@ class ProductIn(Input):
     status: Literal["active", "draft"] = Field(
         default="active", description="A draft is kept out of the shop and search until it is made active."
     )
+    tax_class: TaxClass = Field(default="standard", description="Which of a country's tax rates applies.")
     attributes: Attributes = Field(default={}, examples=[{"material": "Organic cotton"}])
     images: Images = []
     variants: Annotated[list[VariantIn], Field(min_length=1, max_length=500)]
@@ -90,14 +136,23 @@ class ProductPatch(Patch):
     description: Description | None = None
     category: CategoryKey | None = None
     status: ProductStatus | None = None
+    tax_class: TaxClass | None = None
     attributes: Attributes | None = Field(default=None, description="Replaces all product-level attributes.")
     images: Images | None = Field(default=None, description="Replaces the product's images, in this order.")
 
 
 class VariantPatch(Patch):
-    price: PriceIn | None = None
+    price: PriceIn | None = Field(default=None, description="Sets the price in its currency; others stay.")
+    prices: Prices | None = Field(default=None, description="Replaces the whole price list.")
+    weight_grams: Weight | None = None
     attributes: Attributes | None = None
     active: bool | None = None
+
+    @model_validator(mode="after")
+    def _one_price_list(self) -> VariantPatch:
+        if self.prices is not None:
+            price_list(*self.prices)
+        return self
 
 
 class AdminImage(BaseModel):
@@ -111,7 +166,9 @@ class AdminVariant(BaseModel):
     id: str
     sku: str
     attributes: dict[str, str]
-    price: Money
+    price: Money | None = Field(description="The price in the default market's currency; null if none.")
+    prices: list[Money] = Field(description="The price list, by currency.")
+    weight_grams: int
     active: bool
 
 
@@ -125,6 +182,7 @@ class AdminProduct(BaseModel):
     brand: str
     description: str
     status: ProductStatus
+    tax_class: TaxClass
     category: CategoryRef
     attributes: dict[str, str]
     images: list[AdminImage]
@@ -141,7 +199,9 @@ class AdminProductSummary(BaseModel):
     status: ProductStatus
     category: CategoryRef
     variants: int = Field(description="How many variants, active or not.")
-    price_range: PriceRange | None = Field(description="Over the active variants; null if none is active.")
+    price_range: PriceRange | None = Field(
+        description="In the default market's currency, over the active variants priced in it; null if none."
+    )
     available: int = Field(description="Units available now, over the active variants.")
     image: AdminImage | None
     updated_at: datetime

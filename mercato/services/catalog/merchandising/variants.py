@@ -1,7 +1,7 @@
 """A product's variants: added and changed one at a time, each change published with the whole product.
 
-Every variant of a product is priced in one currency (the shop shows one price range per product),
-and no two have the very same attributes (shoppers could not pick between them).
+Each variant has a price list — one price per currency; with no price in a market's currency it is not
+sold in that market — and no two have the very same attributes (shoppers could not pick between them).
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from mercato.platform.errors import Conflict, NotFound, UnprocessableEntity
+from mercato.platform.errors import Conflict, NotFound
 from mercato.platform.ids import new_id
 from mercato.platform.staff import Staff
 from mercato.services.catalog import repository as catalog_repo
@@ -22,10 +22,11 @@ from mercato.services.catalog.merchandising.products import (
     finish,
     load_view,
     locked,
+    price_rows,
     same_attributes,
     stock_rows,
 )
-from mercato.services.catalog.merchandising.schemas import AdminProduct, VariantIn, VariantPatch
+from mercato.services.catalog.merchandising.schemas import AdminProduct, VariantIn, VariantPatch, price_list
 from mercato.services.catalog.models import Variant
 
 
@@ -42,12 +43,6 @@ async def add_variant(
     before = await load_view(session, product, media)
     check_if_match(if_match, before, required=False)
     variants = await repo.variants_of(session, [product.id])
-    currency = variants[0].currency if variants else data.price.currency
-    if data.price.currency != currency:
-        raise UnprocessableEntity(
-            f"This product is priced in {currency}.",
-            errors={"price.currency": f"must be {currency}, like the product's other variants"},
-        )
     if taken := await repo.variants_by_sku(session, [data.sku]):
         owner = await repo.slugs_of(session, [taken[data.sku].product_id])
         raise Conflict(
@@ -65,8 +60,7 @@ async def add_variant(
         product_id=product.id,
         sku=data.sku,
         attributes=data.attributes,
-        price_amount=data.price.amount,
-        currency=data.price.currency,
+        weight_grams=data.weight_grams,
         position=max((v.position for v in variants), default=-1) + 1,
         active=data.active,
     )
@@ -76,7 +70,10 @@ async def add_variant(
         raise Conflict(
             f"The SKU {data.sku} belongs to a product already.", errors={"sku": "is taken"}
         ) from None
-    await catalog_repo.add_all(session, stock_rows(variant, data.stock, staff, now, INITIAL_STOCK))
+    rows = price_rows(variant.id, data.price_list) + stock_rows(
+        variant, data.stock, staff, now, INITIAL_STOCK
+    )
+    await catalog_repo.add_all(session, rows)
     return await finish(
         session,
         staff,
@@ -108,15 +105,18 @@ async def update_variant(
         raise NotFound(f"The product has no variant {sku!r}.")
     others = [v for v in variants if v.sku != sku]
     fields: list[str] = []
-    if patch.price is not None:
-        if others and patch.price.currency != others[0].currency:
-            raise UnprocessableEntity(
-                f"This product is priced in {others[0].currency}.",
-                errors={"price.currency": f"must be {others[0].currency}, like the product's other variants"},
-            )
-        if (variant.price_amount, variant.currency) != (patch.price.amount, patch.price.currency):
-            fields.append("price")
-        variant.price_amount, variant.currency = patch.price.amount, patch.price.currency
+    if patch.prices is not None or patch.price is not None:
+        current = (await catalog_repo.prices_of(session, [product.id])).get(variant.id, {})
+        wanted = price_list(*patch.prices) if patch.prices is not None else dict(current)
+        if patch.price is not None:
+            wanted = dict(sorted((wanted | {patch.price.currency: patch.price.amount}).items()))
+        if wanted != current:
+            fields.append("prices")
+            await repo.replace_prices(session, variant.id, price_rows(variant.id, wanted))
+    if patch.weight_grams is not None:
+        if variant.weight_grams != patch.weight_grams:
+            fields.append("weight_grams")
+        variant.weight_grams = patch.weight_grams
     if patch.attributes is not None:
         if clash := same_attributes([*((v.sku, v.attributes) for v in others), (sku, patch.attributes)]):
             raise Conflict(
