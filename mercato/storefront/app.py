@@ -12,12 +12,12 @@ from typing import Any
 from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mercato.storefront import account, checkout, pages, product, recovery, shop
+from mercato.storefront import account, checkout, market, pages, product, recovery, shop
 from mercato.storefront.gateway import BadInput, Gateway, NotFound, Unavailable
 from mercato.storefront.pagecache import PageCacheMiddleware
 from mercato.storefront.web import cookies, error_page, gw, kept_pages, render, settings
@@ -58,13 +58,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.gateway.aclose()
 
 
-app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+# Every page is shown for the shopper's market (`request.state.shown`).
+app = FastAPI(
+    lifespan=lifespan,
+    docs_url=None,
+    redoc_url=None,
+    openapi_url=None,
+    dependencies=[Depends(market.resolve)],
+)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 app.include_router(shop.router)
 app.include_router(product.router)
 app.include_router(checkout.router)
 app.include_router(account.router)
 app.include_router(recovery.router)
+app.include_router(market.router)
 
 
 # Outermost last: redirects, security headers, session cookies, then the kept pages (which need the
@@ -134,8 +142,9 @@ async def healthz() -> dict[str, str]:
 
 @app.get("/")
 async def home(request: Request) -> Response:
+    country = market.shown_of(request).country
     tree, featured = await asyncio.gather(
-        gw(request).categories(), gw(request).products(limit=settings.featured_count)
+        gw(request).categories(), gw(request).products(country=country, limit=settings.featured_count)
     )
     products = [pages.card(item) for item in featured["data"]]
     return render(request, "home.jinja", shared=True, categories=tree, products=products)
@@ -154,10 +163,11 @@ async def category(request: Request, slug: str) -> Response:
         raise NotFound("catalog", slug)
     filters = pages.Filters(request.query_params)
     filters.category = slug
+    country = market.shown_of(request).country
     # Both at once: the search is for this slug whatever the tree says (an unknown one is a 404 below).
     tree, result = await asyncio.gather(
         gw(request).categories(),
-        gw(request).search(filters.api_params(settings.page_size)),
+        gw(request).search(filters.api_params(settings.page_size), country=country),
         return_exceptions=True,
     )
     if isinstance(tree, BaseException):
@@ -168,7 +178,7 @@ async def category(request: Request, slug: str) -> Response:
     if isinstance(result, Unavailable):
         # Search is down: the catalog still lists the category, without filters, sorted its own way.
         listing = await gw(request).products(
-            category=slug, limit=settings.page_size, cursor=request.query_params.get("after")
+            country=country, category=slug, limit=settings.page_size, cursor=request.query_params.get("after")
         )
         nxt = listing.get("next_cursor")
         return render(
@@ -197,7 +207,7 @@ def listing_context(
     facets = result.get("facets") or {}
     names = {entry["slug"]: entry["name"] for entry in pages.flatten(tree)}
     hits = result.get("data") or []
-    currency = hits[0]["price_range"]["min"]["currency"] if hits and hits[0].get("price_range") else "EUR"
+    currency = result["currency"]
     nxt = result.get("next_cursor")
     return {
         "products": [pages.card(hit) for hit in hits],
@@ -222,7 +232,9 @@ def listing_context(
 @app.get("/search")
 async def search(request: Request) -> Response:
     filters = pages.Filters(request.query_params)
-    result_task = gw(request).search(filters.api_params(settings.page_size))
+    result_task = gw(request).search(
+        filters.api_params(settings.page_size), country=market.shown_of(request).country
+    )
     tree_task = gw(request).categories()
     result, tree = await asyncio.gather(result_task, tree_task, return_exceptions=True)
     if isinstance(result, BaseException):
@@ -239,7 +251,7 @@ async def suggest(request: Request, q: str = "") -> Response:
     if not q:
         return JSONResponse({"data": []})
     try:
-        data = await gw(request).suggest(q)
+        data = await gw(request).suggest(q, country=market.shown_of(request).country)
     except (Unavailable, BadInput):
         return JSONResponse({"data": []}, status_code=503)
     items = [{"text": item["text"], "url": f"/p/{item['slug']}"} for item in data if item.get("slug")]
@@ -266,7 +278,7 @@ async def sitemap(request: Request) -> Response:
     urls += [f"{base}/c/{entry['slug']}" for entry in pages.flatten(await gw(request).categories())]
     cursor: str | None = None
     for _ in range(1000):  # at most 100k products in one sitemap (the protocol's limit is 50k URLs)
-        listing = await gw(request).products(limit=100, cursor=cursor)
+        listing = await gw(request).products(country=None, limit=100, cursor=cursor)
         urls += [f"{base}/p/{item['slug']}" for item in listing["data"]]
         cursor = listing.get("next_cursor")
         if not cursor:

@@ -18,25 +18,41 @@ class Gateway(GatewayClient):
         super().__init__(base_url, timeout, user_agent="mercato-storefront", answers=answers)
 
     # --- catalog -------------------------------------------------------------------------------
+    # `country`: priced in its market (None: catalog's default market).
+    async def markets(self) -> list[dict[str, Any]]:
+        return (await self._json("catalog", "/api/v1/markets"))["data"]
+
     async def categories(self) -> list[dict[str, Any]]:
         return (await self._json("catalog", "/api/v1/categories"))["data"]
 
     async def products(
-        self, *, category: str | None = None, limit: int = 20, cursor: str | None = None
+        self,
+        *,
+        country: str | None,
+        category: str | None = None,
+        limit: int = 20,
+        cursor: str | None = None,
     ) -> dict[str, Any]:
         params: dict[str, str | int] = {"limit": limit}
         if category:
             params["category"] = category
         if cursor:
             params["cursor"] = cursor
+        if country:
+            params["country"] = country
         return await self._json("catalog", "/api/v1/products", params)
 
-    async def product(self, slug: str) -> dict[str, Any]:
-        return await self._json("catalog", f"/api/v1/products/{slug}")
+    async def product(self, slug: str, *, country: str | None) -> dict[str, Any]:
+        return await self._json(
+            "catalog", f"/api/v1/products/{slug}", {"country": country} if country else None
+        )
 
     # --- search --------------------------------------------------------------------------------
-    async def search(self, params: Sequence[tuple[str, str]]) -> dict[str, Any]:
-        return await self._json("search", "/api/v1/search", params)
+    async def search(self, params: Sequence[tuple[str, str]], *, country: str | None) -> dict[str, Any]:
+        return await self._json(
+            "search", "/api/v1/search", [*params, *([("country", country)] if country else [])]
+        )
 
-    async def suggest(self, q: str) -> list[dict[str, Any]]:
-        return (await self._json("search", "/api/v1/search/suggest", {"q": q}))["data"]
+    async def suggest(self, q: str, *, country: str | None) -> list[dict[str, Any]]:
+        params = {"q": q} | ({"country": country} if country else {})
+        return (await self._json("search", "/api/v1/search/suggest", params))["data"]

@@ -1,7 +1,8 @@
 """The pages of visitors without a session, kept whole while the answers they were made from are fresh.
 
 What a visitor who is not signed in sees of the home page, a category, a product or search results is
-the same for all of them but for one thing: the CSRF token in the product page's form, which is each
+the same for all of them in one market (their country cookie: the prices, the currency and what is sold
+there; pages are kept per country) but for one thing: the CSRF token in the product page's form, which is each
 visitor's own. So such a page is rendered once with `TOKEN` where the token goes, kept, and sent to every
 such visitor with their own token put in (`SessionMiddleware` sends a new one as a cookie). It is kept
 until the first of the catalog and search answers it was made from goes stale
@@ -71,16 +72,26 @@ class Page:
         return Response(body, headers=headers, media_type=self.media_type)
 
 
-def key_of(scope: Scope) -> str:
-    return f"{scope['path']}?{scope['query_string'].decode('latin-1')}"
-
-
 class PageCache:
-    """At most `capacity` pages, the least recently used dropped first."""
+    """At most `capacity` pages, the least recently used dropped first; kept by path, query and the
+    visitor's `country_cookie` (their market)."""
 
-    def __init__(self, capacity: int, fresh_seconds: float, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self,
+        capacity: int,
+        fresh_seconds: float,
+        country_cookie: str = "",
+        clock: Clock = time.monotonic,
+    ) -> None:
         self.capacity, self.fresh_seconds, self.clock = capacity, fresh_seconds, clock
+        self.country_cookie = country_cookie
         self._pages: OrderedDict[str, Page] = OrderedDict()
+
+    def key_of(self, request: Request) -> str:
+        """ "/p/tee?" for a visitor of the default market, "/p/tee?#GB" for one who chose Britain."""
+        path = f"{request.scope['path']}?{request.scope['query_string'].decode('latin-1')}"
+        country = request.cookies.get(self.country_cookie, "")[:2] if self.country_cookie else ""
+        return f"{path}#{country}" if country else path
 
     def get(self, key: str) -> Page | None:
         page = self._pages.get(key)
@@ -94,7 +105,7 @@ class PageCache:
         now = self.clock()
         page = Page.of(response, min(freshness.until, now + self.fresh_seconds))
         if page.expires > now:  # else made from an answer that may not be kept (no-store)
-            key = key_of(request.scope)
+            key = self.key_of(request)
             self._pages[key] = page
             self._pages.move_to_end(key)
             while len(self._pages) > self.capacity:
@@ -117,7 +128,7 @@ class PageCacheMiddleware:
         if self.cookies.signed_in(request):
             await self.app(scope, receive, send)
             return
-        page = self.pages.get(key_of(scope))
+        page = self.pages.get(self.pages.key_of(request))
         if page is not None:
             await page.response(request)(scope, receive, send)
             return

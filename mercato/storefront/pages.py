@@ -130,7 +130,7 @@ class Filters:
         return bool(any(self.attributes.values()) or self.price or self.in_stock)
 
 
-def price_buckets(facets: dict[str, Any], currency: str = "EUR") -> list[dict[str, Any]]:
+def price_buckets(facets: dict[str, Any], currency: str) -> list[dict[str, Any]]:
     out = []
     for bucket in facets.get("price") or []:
         low, high, count = bucket.get("min"), bucket.get("max"), bucket.get("count", 0)
@@ -243,6 +243,7 @@ def product_json_ld(product: dict[str, Any], url: str, base: str) -> Markup:
             "itemCondition": "https://schema.org/NewCondition",
         }
         for variant in product.get("variants") or []
+        if variant.get("price")  # null: not sold in the shopper's market
     ]
     data: dict[str, Any] = {
         "@context": "https://schema.org",

@@ -11,9 +11,9 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from mercato.storefront import pages
+from mercato.storefront import market, pages
 from mercato.storefront.gateway import NotFound
-from mercato.storefront.shop import SKU, csrf, field, quantity, redirect
+from mercato.storefront.shop import SKU, csrf, field, problem, quantity, redirect
 from mercato.storefront.web import error_page, gw, render, settings, shopper_of
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
@@ -31,7 +31,7 @@ def product_page(
     status_code: int = 200,
     error: str | None = None,
 ) -> Response:
-    variant = pages.pick_variant(item, size, colour)
+    variant = pages.pick_variant(item, size, colour) if for_sale(item) else None
     base = settings.public_url.rstrip("/")
     url = f"{base}/p/{item['slug']}"
     return render(
@@ -54,17 +54,27 @@ def product_page(
         price=pages.format_money(variant["price"])
         if variant
         else pages.format_price_range(item["price_range"]),
+        for_sale=for_sale(item),
         error=error,
     )
+
+
+def for_sale(item: dict[str, Any]) -> bool:
+    """Sold in the shopper's market: catalog prices it there."""
+    return bool(item.get("for_sale", True)) and item.get("price_range") is not None
+
+
+async def product_in_market(request: Request, slug: str) -> dict[str, Any]:
+    if not SLUG.match(slug):
+        raise NotFound("catalog", slug)
+    return await gw(request).product(slug, country=market.shown_of(request).country)
 
 
 @router.get("/p/{slug}")
 async def product(
     request: Request, slug: str, size: str | None = None, colour: str | None = None
 ) -> Response:
-    if not SLUG.match(slug):
-        raise NotFound("catalog", slug)
-    item = await gw(request).product(slug)
+    item = await product_in_market(request, slug)
     variants = item.get("variants") or []
     if size is None and colour is None:
         first = next((v for v in variants if v.get("available")), variants[0] if variants else None)
@@ -80,13 +90,13 @@ def option(form: Any, name: str) -> str | None:
 async def add_the_pick(request: Request, form: Any, slug: str) -> Response:
     """The options the shopper picked, resolved to the one variant they name — or the page again, saying
     why not (a combination we don't make, a sold-out pick), with the pick kept."""
-    if not SLUG.match(slug):
-        raise NotFound("catalog", slug)
-    item = await gw(request).product(slug)
+    item = await product_in_market(request, slug)
     size, colour = option(form, "size"), option(form, "colour")
     if form.get("show"):  # "Check price and stock", the picker's no-JavaScript refresh
         picked = {name: value for name, value in (("colour", colour), ("size", size)) if value}
         return redirect(f"/p/{slug}?{urlencode(picked)}" if picked else f"/p/{slug}")
+    if not for_sale(item):
+        return product_page(request, item, size, colour, 409, not_sold_here(request))
     variant = pages.pick_variant(item, size, colour)
     if variant is None:
         missing = [name for name in OPTIONS if pages.option_values(item, name) and not option(form, name)]
@@ -106,10 +116,21 @@ async def add_the_pick(request: Request, form: Any, slug: str) -> Response:
         json={"sku": variant["sku"], "quantity": max(1, quantity(form))},
     )
     if response.status_code == 409:
-        return product_page(request, item, size, colour, 409, sold_out(item, size, colour, just=True))
+        message = (
+            not_sold_here(request)
+            if str(problem(response).get("type", "")).endswith("/not-sold-in-market")
+            else sold_out(item, size, colour, just=True)
+        )
+        return product_page(request, item, size, colour, 409, message)
     if response.status_code >= 400:
         return product_page(request, item, size, colour, 400, "Sorry, we couldn't add that to your cart.")
     return redirect("/cart")
+
+
+def not_sold_here(request: Request) -> str:
+    shown = market.shown_of(request)
+    where = f" ({market.country_name(shown.country)})" if shown.country else ""
+    return f"Sorry, this is not sold in your market{where}."
 
 
 def sold_out(item: dict[str, Any], size: str | None, colour: str | None, *, just: bool = False) -> str:

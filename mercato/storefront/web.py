@@ -16,6 +16,8 @@ from mercato.webkit import answers
 from mercato.webkit.cookies import SessionCookies, csrf_token
 
 settings = StorefrontSettings()
+COUNTRY_COOKIE = "mercato_country"  # the shopper's market (mercato.storefront.market)
+COUNTRY_MAX_AGE = 365 * 86400
 # SameSite=Lax: a shopper following a link to the shop from elsewhere arrives signed in.
 cookies = SessionCookies(
     access="mercato_access",
@@ -26,7 +28,7 @@ cookies = SessionCookies(
     default_access_max_age=900,
 )
 templates = pages.make_templates()
-kept_pages = PageCache(settings.kept_pages, settings.fresh_seconds)
+kept_pages = PageCache(settings.kept_pages, settings.fresh_seconds, COUNTRY_COOKIE)
 
 
 def gw(request: Request) -> Gateway:
@@ -49,6 +51,7 @@ def render(
     context.setdefault("q", "")
     context["base"] = settings.public_url.rstrip("/")
     context["signed_in"] = signed_in = cookies.signed_in(request)
+    context["shown"] = shown = getattr(request.state, "shown", None)  # `market.resolve`'s
     freshness = answers.tracked()
     if shared and freshness is not None and not signed_in and request.method == "GET" and status_code == 200:
         context["csrf_token"] = TOKEN
@@ -57,7 +60,23 @@ def render(
     response = templates.TemplateResponse(request, template, context, status_code=status_code)
     if signed_in:
         response.headers.setdefault("cache-control", "private, no-store")
+    if shown is not None and shown.learned and shown.country:  # from the cart: keep it
+        remember_country(request, response, shown.country)
     return response
+
+
+def remember_country(request: Request, response: Response, country: str) -> None:
+    """The shop is shown for `country` from now on (`mercato.storefront.market`)."""
+    secure = request.url.scheme == "https"
+    response.set_cookie(
+        COUNTRY_COOKIE,
+        country,
+        max_age=COUNTRY_MAX_AGE,
+        httponly=True,
+        samesite="lax",
+        secure=secure,
+        path="/",
+    )
 
 
 def error_page(request: Request, status_code: int, title: str, message: str) -> Response:

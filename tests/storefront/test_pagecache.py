@@ -23,8 +23,16 @@ class Clock:
         return self.now
 
 
-def request(path: str = "/p/tee", *, cookie: str | None = None, if_none_match: str | None = None) -> Request:
+def request(
+    path: str = "/p/tee",
+    *,
+    cookie: str | None = None,
+    if_none_match: str | None = None,
+    country: str | None = None,
+) -> Request:
     headers = [(b"if-none-match", if_none_match.encode())] if if_none_match else []
+    if country:
+        headers.append((b"cookie", f"mercato_country={country}".encode()))
     scope = {
         "type": "http",
         "method": "GET",
@@ -43,7 +51,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def pages(clock) -> PageCache:
-    return PageCache(capacity=2, fresh_seconds=FRESH, clock=clock)
+    return PageCache(capacity=2, fresh_seconds=FRESH, country_cookie="mercato_country", clock=clock)
 
 
 def test_a_page_is_kept_until_the_first_of_its_answers_goes_stale(pages, clock):
@@ -98,3 +106,14 @@ def test_the_least_recently_used_page_goes_first(pages, clock):
     pages.get("/a?")
     pages.keep(request("/c"), HTMLResponse("/c"), Freshness(until=clock.now + FRESH))
     assert pages.get("/b?") is None and pages.get("/a?") is not None and pages.get("/c?") is not None
+
+
+def test_pages_are_kept_per_market(pages, clock):
+    """A page priced in pounds is never sent to a visitor shopping in euros, nor the other way round."""
+    pages.keep(request(country="GB"), HTMLResponse("<p>£17.99</p>"), Freshness(until=clock.now + FRESH))
+    assert pages.get(pages.key_of(request())) is None
+    assert pages.get(pages.key_of(request(country="DE"))) is None
+    assert pages.get(pages.key_of(request(country="GB"))).body == "<p>£17.99</p>".encode()
+    pages.keep(request(), HTMLResponse("<p>€19.99</p>"), Freshness(until=clock.now + FRESH))
+    assert pages.get(pages.key_of(request())).body == "<p>€19.99</p>".encode()
+    assert pages.get(pages.key_of(request(country="GB"))).body == "<p>£17.99</p>".encode()
