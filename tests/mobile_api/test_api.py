@@ -68,15 +68,54 @@ async def test_a_product_screen_is_catalogs_product_trimmed(with_catalog: WithCa
     assert screen.status_code == 200, screen.text
     body = screen.json()
     assert set(body) == {
-        "id", "slug", "name", "brand", "description", "images", "price", "price_varies", "available",
-        "options", "variants",
+        "id", "slug", "name", "brand", "description", "images", "price", "price_varies", "for_sale",
+        "market", "available", "options", "variants",
     }  # fmt: skip
     assert body["id"] == product["id"] and body["price"] == {"amount": 1999, "currency": "EUR"}
     assert body["price_varies"] is True  # M costs 100 more
+    assert body["for_sale"] is True
+    assert body["market"] == {"id": "eu", "currency": "EUR", "prices_include_tax": True}
     assert body["options"] == {"size": ["S", "M"]}
     assert [(v["sku"], v["attributes"], v["available"]) for v in body["variants"]] == [
         (v["sku"], v["attributes"], v["available"]) for v in product["variants"]
     ]
+
+
+def priced(sku: str, **prices: int) -> dict:
+    """A variant with a price list: `priced("X-1", EUR=1999, GBP=1799)`."""
+    listed = [{"amount": amount, "currency": currency} for currency, amount in prices.items()]
+    return {"sku": sku, "attributes": {"size": "M"}, "prices": listed, "stock": 5}
+
+
+async def test_the_browsing_screens_are_priced_in_the_market_of_the_country(
+    with_catalog: WithCatalog,
+) -> None:
+    """The app's `country` reaches catalog: pounds in the UK, and a product without a price in dollars
+    is not listed in the US and not for sale there."""
+    both = await create_product(with_catalog.catalog, variants=[priced("UKEU-1", EUR=1999, GBP=1799)])
+    europe = await create_product(with_catalog.catalog, variants=[priced("EUONLY-1", EUR=999)])
+    mobile = with_catalog.mobile
+
+    home = (await mobile.get("/mobile/v1/home", params={"country": "GB"})).json()
+    assert home["market"] == {"id": "uk", "currency": "GBP", "prices_include_tax": True}
+    assert [(card["id"], card["price"]) for card in home["featured"]] == [
+        (both["id"], {"amount": 1799, "currency": "GBP"})
+    ]
+    listing = (
+        await mobile.get("/mobile/v1/products", params={"category": "tshirts", "country": "GB"})
+    ).json()
+    assert [card["id"] for card in listing["items"]] == [both["id"]]
+
+    screen = (await mobile.get(f"/mobile/v1/products/{europe['slug']}", params={"country": "US"})).json()
+    assert screen["for_sale"] is False and screen["price"] is None
+    assert screen["market"] == {"id": "us", "currency": "USD", "prices_include_tax": False}
+    assert [v["price"] for v in screen["variants"]] == [None]
+    screen = (await mobile.get(f"/mobile/v1/products/{europe['slug']}", params={"country": "DE"})).json()
+    assert screen["for_sale"] is True and screen["price"] == {"amount": 999, "currency": "EUR"}
+
+    nowhere = await mobile.get("/mobile/v1/home", params={"country": "JP"})
+    assert nowhere.status_code == 422, nowhere.text  # catalog's problem, passed on
+    assert nowhere.headers["content-type"] == "application/problem+json"
 
 
 async def test_reads_carry_a_weak_etag_and_answer_304(with_catalog: WithCatalog) -> None:

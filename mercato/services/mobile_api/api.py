@@ -42,7 +42,15 @@ CurrentShopper = Annotated[Shopper, Depends(verified_shopper)]
 SkuPath = Annotated[str, Path(max_length=64)]
 IdPath = Annotated[str, Path(max_length=200)]
 
-LISTING_QUERY = ("category", "q", "cursor", "limit", "sort", "min_price", "max_price", "in_stock")
+LISTING_QUERY = ("category", "q", "cursor", "limit", "sort", "min_price", "max_price", "in_stock", "country")
+Country = Annotated[
+    str | None,
+    Query(
+        pattern="^[A-Za-z]{2}$",
+        description="ISO 3166 alpha-2: prices in its market's currency, only what is sold there "
+        "(422 for a country in no market). None: the default market.",
+    ),
+]
 FILTER_ATTRIBUTES = ("colour", "size")  # as the web shop's filters
 FAILURES: dict[int | str, dict[str, Any]] = {
     400: {"description": "Malformed, e.g. a cursor that is not one the service gave (problem+json)."},
@@ -86,10 +94,15 @@ def _personal(request: Request, answer: BaseModel, if_none_match: str | None) ->
 
 @router.get("/home", response_model=HomeOut, responses={**CACHEABLE, **FAILURES}, tags=["browse"])
 async def home(
-    request: Request, services: ServicesDep, settings: SettingsDep, if_none_match: IfNoneMatch = None
+    request: Request,
+    services: ServicesDep,
+    settings: SettingsDep,
+    country: Country = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """The home screen: the category tree and the featured products."""
-    return _public(request, await browse.home(services, settings.featured_count), if_none_match)
+    """The home screen: the category tree and the featured products, in the market of `country`."""
+    answer = await browse.home(services, settings.featured_count, country)
+    return _public(request, answer, if_none_match, query=("country",))
 
 
 @router.get(
@@ -111,10 +124,12 @@ async def products(
     min_price: Annotated[int | None, Query(ge=0, le=10**10, description="Minor units.")] = None,
     max_price: Annotated[int | None, Query(ge=0, le=10**10, description="Minor units.")] = None,
     in_stock: bool = False,
+    country: Country = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
     """A listing screen: a category (catalog's listing), or with `q` or any filter search's results,
-    typo-tolerant and with facets, as the web shop's search."""
+    typo-tolerant and with facets, as the web shop's search; priced in the market of `country`, with
+    only the products sold there."""
     wanted = browse.Listing(
         category=category,
         q=q.strip(),
@@ -125,6 +140,7 @@ async def products(
         min_price=min_price,
         max_price=max_price,
         in_stock=in_stock,
+        country=country,
     )
     answer = await browse.listing(services, wanted)
     return _public(request, answer, if_none_match, query=LISTING_QUERY + FILTER_ATTRIBUTES)
@@ -137,10 +153,12 @@ async def suggestions(
     request: Request,
     services: ServicesDep,
     q: Annotated[str, Query(max_length=200)] = "",
+    country: Country = None,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """Product names for the search box, as the shopper types."""
-    return _public(request, await browse.suggestions(services, q), if_none_match, query=("q",))
+    """Product names for the search box, as the shopper types (of products sold in `country`'s market)."""
+    answer = await browse.suggestions(services, q, country)
+    return _public(request, answer, if_none_match, query=("q", "country"))
 
 
 @router.get(
@@ -150,10 +168,16 @@ async def suggestions(
     tags=["browse"],
 )
 async def product(
-    request: Request, services: ServicesDep, id_or_slug: IdPath, if_none_match: IfNoneMatch = None
+    request: Request,
+    services: ServicesDep,
+    id_or_slug: IdPath,
+    country: Country = None,
+    if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """A product screen: images, price, availability, the option pickers and every variant (SKU)."""
-    return _public(request, await browse.product(services, id_or_slug), if_none_match)
+    """A product screen: images, price, availability, the option pickers and every variant (SKU), priced
+    in the market of `country` (`for_sale: false` and null prices: not sold there)."""
+    answer = await browse.product(services, id_or_slug, country)
+    return _public(request, answer, if_none_match, query=("country",))
 
 
 # --- the cart (the shopper's) ------------------------------------------------------------------------

@@ -37,9 +37,18 @@ class CategoryOut(BaseModel):
     children: list[CategoryOut] = []
 
 
+class MarketOut(BaseModel):
+    """The market the prices are in (the `country` asked for, or the default market)."""
+
+    id: str
+    currency: str
+    prices_include_tax: bool = Field(description='true: VAT included (show "incl. VAT"); false: tax added.')
+
+
 class HomeOut(BaseModel):
     categories: list[CategoryOut]
     featured: list[ProductCard]
+    market: MarketOut
 
 
 class FacetValue(BaseModel):
@@ -66,7 +75,7 @@ class SuggestionsOut(BaseModel):
 class VariantOut(BaseModel):
     sku: str
     attributes: dict[str, str]
-    price: Money
+    price: Money | None = Field(description="null: not sold in the market.")
     available: int = Field(description="Units that can be bought now.")
 
 
@@ -77,8 +86,10 @@ class ProductOut(BaseModel):
     brand: str
     description: str
     images: list[str]
-    price: Money = Field(description="The lowest price of the variants.")
+    price: Money | None = Field(description="The lowest price of the variants; null: not sold in the market.")
     price_varies: bool
+    for_sale: bool = Field(description="Sold in the market (false: show it, but it cannot be bought there).")
+    market: MarketOut
     available: bool
     options: dict[str, list[str]] = Field(description="Every value each attribute takes, in order.")
     variants: list[VariantOut]

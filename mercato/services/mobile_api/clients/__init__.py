@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from mercato.services.mobile_api.clients.browsing import (
     Catalog,
     Category,
+    Market,
     Product,
     ProductEntry,
     ProductList,
@@ -32,9 +33,9 @@ from mercato.services.mobile_api.clients.shopping import (
 )
 
 __all__ = [
-    "Account", "Address", "Cart", "CartLine", "Catalog", "Category", "Customers", "Order", "OrderLine",
-    "OrderSummary", "Orders", "Placed", "Product", "ProductEntry", "ProductList", "Search", "Services",
-    "StateChange", "Variant", "identity",
+    "Account", "Address", "Cart", "CartLine", "Catalog", "Category", "Customers", "Market", "Order",
+    "OrderLine", "OrderSummary", "Orders", "Placed", "Product", "ProductEntry", "ProductList", "Search",
+    "Services", "StateChange", "Variant", "identity",
 ]  # fmt: skip
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from mercato.contracts.money import Money
 from mercato.platform.clients import ServiceClient
-from mercato.services.mobile_api.clients.common import Params, money, segment
+from mercato.services.mobile_api.clients.common import Params, in_market, money, segment
 
 
 @dataclass(frozen=True)
@@ -65,17 +65,31 @@ class ProductEntry:
 
 
 @dataclass(frozen=True)
+class Market:
+    """The market catalog priced an answer for."""
+
+    id: str
+    currency: str
+    prices_include_tax: bool
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> Market:
+        return cls(id=body["id"], currency=body["currency"], prices_include_tax=body["prices_include_tax"])
+
+
+@dataclass(frozen=True)
 class ProductList:
     entries: tuple[ProductEntry, ...]
     next_cursor: str | None
     facets: dict[str, list[tuple[str, int]]]  # attribute → (value, count), from search only
+    market: Market | None  # catalog's lists say it
 
 
 @dataclass(frozen=True)
 class Variant:
     sku: str
     attributes: dict[str, str]
-    price: Money
+    price: Money | None  # None: not sold in the market
     available: int
 
 
@@ -87,14 +101,16 @@ class Product:
     brand: str
     description: str
     image_urls: tuple[str, ...]
-    lowest: Money
-    highest: Money
+    lowest: Money | None  # None: not sold in the market
+    highest: Money | None
     available: bool
     options: dict[str, list[str]]
     variants: tuple[Variant, ...]
+    market: Market
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Product:
+        prices = body["price_range"]
         return cls(
             id=body["id"],
             slug=body["slug"],
@@ -102,19 +118,20 @@ class Product:
             brand=body["brand"],
             description=body["description"],
             image_urls=tuple(image["url"] for image in body["images"]),
-            lowest=money(body["price_range"]["min"]),
-            highest=money(body["price_range"]["max"]),
+            lowest=money(prices["min"]) if prices else None,
+            highest=money(prices["max"]) if prices else None,
             available=body["available"],
             options={name: list(values) for name, values in body["attributes"].items()},
             variants=tuple(
                 Variant(
                     sku=v["sku"],
                     attributes=v["attributes"],
-                    price=money(v["price"]),
+                    price=money(v["price"]) if v["price"] else None,
                     available=v["available"],
                 )
                 for v in body["variants"]
             ),
+            market=Market.parse(body["market"]),
         )
 
 
@@ -129,10 +146,16 @@ class Catalog:
     async def products(self, params: Params) -> ProductList:
         body = await self.client.request("GET", "/api/v1/products", params=list(params))
         entries = tuple(ProductEntry.from_catalog(entry) for entry in body["data"])
-        return ProductList(entries=entries, next_cursor=body.get("next_cursor"), facets={})
+        return ProductList(
+            entries=entries,
+            next_cursor=body.get("next_cursor"),
+            facets={},
+            market=Market.parse(body["market"]),
+        )
 
-    async def product(self, id_or_slug: str) -> Product:
-        return Product.parse(await self.client.request("GET", f"/api/v1/products/{segment(id_or_slug)}"))
+    async def product(self, id_or_slug: str, country: str | None) -> Product:
+        path = f"/api/v1/products/{segment(id_or_slug)}"
+        return Product.parse(await self.client.request("GET", path, params=in_market(country)))
 
 
 class Search:
@@ -149,8 +172,10 @@ class Search:
                 name: [(value["value"], value["count"]) for value in values]
                 for name, values in (facets.get("attributes") or {}).items()
             },
+            market=None,
         )
 
-    async def suggest(self, q: str) -> list[str]:
-        body = await self.client.request("GET", "/api/v1/search/suggest", params={"q": q})
+    async def suggest(self, q: str, country: str | None) -> list[str]:
+        params = {"q": q, **in_market(country)}
+        body = await self.client.request("GET", "/api/v1/search/suggest", params=params)
         return [suggestion["text"] for suggestion in body["data"]]

@@ -18,3 +18,9 @@ def segment(value: str) -> str:
 
 def money(body: dict[str, Any]) -> Money:
     return Money.model_validate(body)
+
+
+def in_market(country: str | None) -> dict[str, str]:
+    """The query parameter pricing a catalog or search answer in `country`'s market (none: the default
+    market's)."""
+    return {"country": country} if country else {}

@@ -5,13 +5,22 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from mercato.services.mobile_api.clients import Category, Product, ProductEntry, ProductList, Services
+from mercato.services.mobile_api.clients import (
+    Category,
+    Market,
+    Product,
+    ProductEntry,
+    ProductList,
+    Services,
+)
+from mercato.services.mobile_api.clients.common import in_market
 from mercato.services.mobile_api.schemas import (
     CategoryOut,
     FacetValue,
     HomeOut,
     ListingOut,
     ListingQuery,
+    MarketOut,
     ProductCard,
     ProductOut,
     SuggestionsOut,
@@ -38,12 +47,23 @@ def _category(category: Category) -> CategoryOut:
     )
 
 
-async def home(services: Services, featured: int) -> HomeOut:
-    """The category tree and the first products of the catalog, as the web shop's home page shows them."""
+def _market(market: Market) -> MarketOut:
+    return MarketOut(id=market.id, currency=market.currency, prices_include_tax=market.prices_include_tax)
+
+
+async def home(services: Services, featured: int, country: str | None) -> HomeOut:
+    """The category tree and the first products of the catalog sold in `country`'s market, as the web
+    shop's home page shows them."""
     tree, products = await asyncio.gather(
-        services.catalog.categories(), services.catalog.products([("limit", featured)])
+        services.catalog.categories(),
+        services.catalog.products([("limit", featured), *in_market(country).items()]),
     )
-    return HomeOut(categories=[_category(c) for c in tree], featured=[card(e) for e in products.entries])
+    assert products.market is not None  # catalog's lists say their market
+    return HomeOut(
+        categories=[_category(c) for c in tree],
+        featured=[card(e) for e in products.entries],
+        market=_market(products.market),
+    )
 
 
 @dataclass
@@ -60,6 +80,7 @@ class Listing:
     min_price: int | None = None
     max_price: int | None = None
     in_stock: bool = False
+    country: str | None = None  # priced in its market; only what is sold there
 
     @property
     def searched(self) -> bool:
@@ -77,6 +98,7 @@ class Listing:
             "max_price": self.max_price,
         }
         params.extend((name, value) for name, value in optional.items() if value is not None)
+        params.extend(in_market(self.country).items())
         if self.in_stock:
             params.append(("in_stock", "true"))
         for name, values in self.attributes.items():
@@ -89,6 +111,7 @@ class Listing:
             params.append(("category", self.category))
         if self.cursor:
             params.append(("cursor", self.cursor))
+        params.extend(in_market(self.country).items())
         return params
 
 
@@ -109,8 +132,8 @@ async def listing(services: Services, wanted: Listing) -> ListingOut:
     )
 
 
-async def suggestions(services: Services, q: str) -> SuggestionsOut:
-    return SuggestionsOut(suggestions=await services.search.suggest(q) if q.strip() else [])
+async def suggestions(services: Services, q: str, country: str | None) -> SuggestionsOut:
+    return SuggestionsOut(suggestions=await services.search.suggest(q, country) if q.strip() else [])
 
 
 def product_screen(product: Product) -> ProductOut:
@@ -123,6 +146,8 @@ def product_screen(product: Product) -> ProductOut:
         images=list(product.image_urls),
         price=product.lowest,
         price_varies=product.highest != product.lowest,
+        for_sale=product.lowest is not None,
+        market=_market(product.market),
         available=product.available,
         options=product.options,
         variants=[
@@ -132,5 +157,5 @@ def product_screen(product: Product) -> ProductOut:
     )
 
 
-async def product(services: Services, id_or_slug: str) -> ProductOut:
-    return product_screen(await services.catalog.product(id_or_slug))
+async def product(services: Services, id_or_slug: str, country: str | None) -> ProductOut:
+    return product_screen(await services.catalog.product(id_or_slug, country))
