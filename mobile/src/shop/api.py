@@ -21,6 +21,8 @@ from shop.wallets import WalletPayment, apple_pay_token_form, google_pay_token_i
 
 MOBILE = "/mobile/v1"
 API = "/api/v1"
+BROWSE = tuple(f"{MOBILE}/{screen}" for screen in ("home", "products", "suggestions"))
+"""The reads priced in the shopper's market: each carries the country chosen on this device."""
 
 
 def problem(response: httpx.Response) -> ApiError:
@@ -47,6 +49,7 @@ class Gateway:
         self.base_url = base_url.rstrip("/")
         self.cache = Store(Path(data_dir) / "cache")
         self.pending = PendingWrites(Store(Path(data_dir) / "state"))
+        self.settings = Store(Path(data_dir) / "settings")
         self.secrets = secrets
         self.backoff = backoff or Backoff()
         self.on_connectivity = on_connectivity or (lambda online: None)
@@ -110,9 +113,29 @@ class Gateway:
             raise SignedOut()
         return response
 
+    # --- the shopper's market: kept on this device ---------------------------------------------------
+    @property
+    def market(self) -> dict | None:
+        """The market chosen on this device ({country, currency, prices_include_tax}); None: the shop's
+        default market."""
+        return self.settings.read("market")
+
+    def choose_market(self, country: str, market: dict) -> None:
+        self.settings.write(
+            "market",
+            {
+                "country": country,
+                "currency": market["currency"],
+                "prices_include_tax": market["prices_include_tax"],
+            },
+        )
+
     # --- reads: the gateway, else the cache ----------------------------------------------------------
     async def get(self, path: str, params: dict | None = None, *, auth: bool = False, cache: bool = True):
-        """(data, fresh): fresh is False when the answer came from the offline cache."""
+        """(data, fresh): fresh is False when the answer came from the offline cache. Browsing reads
+        (BROWSE) are asked for in the market chosen on this device, and cached per market."""
+        if path.startswith(BROWSE) and (market := self.market):
+            params = {**(params or {}), "country": market["country"]}
         name = cache_name(path, params)
         try:
             response = await self._send("GET", path, auth=auth, params=params)

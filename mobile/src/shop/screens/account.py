@@ -1,12 +1,16 @@
-"""Sign in / create an account; signed in: details, address book, communication opt-ins (push too),
-sign out, delete my account. Each is one /api/v1 call."""
+"""Where to shop (the country whose market prices the shop: kept on this device, signed in or not);
+sign in / create an account; signed in: details, address book, communication opt-ins (push too), sign
+out, delete my account. Each is one /api/v1 call."""
 
 from __future__ import annotations
+
+import contextlib
 
 import toga
 
 from shop import theme
 from shop.api import API
+from shop.errors import ApiError, Offline
 from shop.screens.base import Screen, heading
 from shop.screens.checkout import label
 
@@ -45,6 +49,8 @@ class AccountScreen(Screen):
                 ("country", "Country code (e.g. DE)"),
             )
         }
+        self.country = toga.Selection(id="country", style=theme.text(height=40))
+        self.countries: dict[str, tuple[str, dict]] = {}  # choice → (country, its market)
         self.confirm_delete = False
         self.delete = toga.Button(
             "Delete my account",
@@ -55,6 +61,7 @@ class AccountScreen(Screen):
 
     async def load(self) -> None:
         self.box.clear()
+        await self.add_market_picker()
         if not self.state.signed_in:
             self.title = "Create an account" if self.registering else "Sign in"
             fields = [toga.Label("Name", style=theme.muted()), self.name] if self.registering else []
@@ -116,6 +123,44 @@ class AccountScreen(Screen):
             heading("Privacy"),
             self.delete,
         )
+
+    async def add_market_picker(self) -> None:
+        """ "Shop in": every country of every market (GET /api/v1/markets), the one chosen picked."""
+        try:
+            markets, _ = await self.gateway.get(f"{API}/markets")
+        except (ApiError, Offline):
+            return  # not now: the shop's default market (or what was chosen) stays
+        self.countries = {
+            f"{country} · {market['name']} ({market['currency']})": (country, market)
+            for market in markets["data"]
+            for country in market["countries"]
+        }
+        chosen = (self.gateway.market or {}).get("country")
+        default = next((m["countries"][0] for m in markets["data"] if m.get("default")), None)
+        self.country.items = list(self.countries)
+        for choice, (country, _) in self.countries.items():
+            if country == (chosen or default):
+                self.country.value = choice
+        self.box.add(
+            heading("Shop in"),
+            self.country,
+            toga.Button(
+                "Shop in this country", id="save-country", on_press=self.save_country, style=theme.secondary()
+            ),
+        )
+
+    async def save_country(self, widget) -> None:
+        country, market = self.countries[self.country.value]
+
+        async def save() -> None:
+            self.gateway.choose_market(country, market)
+            if self.state.signed_in:  # the cart is priced where the shop is
+                with contextlib.suppress(ApiError):  # no cart route for it: the next address sets it
+                    await self.gateway.write("PUT", f"{API}/cart/country", {"country": country})
+
+        if await self.attempt(save):
+            tax = "incl. VAT" if market["prices_include_tax"] else "excl. tax"
+            self.say(f"Prices are now in {market['currency']}, {tax}.", "info")
 
     def actions(self):
         if not self.state.signed_in:

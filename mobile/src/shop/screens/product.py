@@ -123,7 +123,13 @@ class ProductScreen(Screen):
         variant = self.variant()
         product = self.product
         price = variant["price"] if variant else product["price"]
-        self.price.text = ("from " if product.get("price_varies") and not variant else "") + money(price)
+        if product.get("for_sale", True):
+            tax = " incl. VAT" if product.get("market", {}).get("prices_include_tax", True) else " excl. tax"
+            self.price.text = (
+                ("from " if product.get("price_varies") and not variant else "") + money(price) + tax
+            )
+        else:
+            self.price.text = "Not sold in your country"
         if variant:
             self.sku.text = f"Item {variant['sku']}"
             self.availability.text = (
@@ -136,7 +142,7 @@ class ProductScreen(Screen):
         else:
             self.sku.text = ""
             self.availability.text = "Available" if product.get("available") else "Sold out"
-        self.add.enabled = bool(variant and variant["available"] > 0)
+        self.add.enabled = bool(variant and variant["available"] > 0 and product.get("for_sale", True))
         self.add.text = (
             "Add to cart"
             if variant or not self.option_names()
