@@ -267,7 +267,8 @@ async def image(request: Request, name: str) -> Response:
 @app.get("/robots.txt")
 async def robots() -> Response:
     base = settings.public_url.rstrip("/")
-    body = f"User-agent: *\nAllow: /\nDisallow: /search\nDisallow: /suggest\n\nSitemap: {base}/sitemap.xml\n"
+    disallowed = "".join(f"Disallow: {path}\n" for path in ("/search", "/suggest", "/market"))
+    body = f"User-agent: *\nAllow: /\n{disallowed}\nSitemap: {base}/sitemap.xml\n"
     return PlainTextResponse(body)
 
 

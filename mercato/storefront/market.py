@@ -15,13 +15,14 @@ import contextlib
 import re
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from mercato.storefront.gateway import GatewayError, Unavailable
 from mercato.storefront.session import Shopper
-from mercato.storefront.shop import csrf, field, local_path
+from mercato.storefront.shop import local_path
 from mercato.storefront.web import COUNTRY_COOKIE, cookies, remember_country, shopper_of
 from mercato.webkit.caller import LoginRequired
 from mercato.webkit.countries import country_name
@@ -128,20 +129,30 @@ def shown_of(request: Request) -> Shown:
     return getattr(request.state, "shown", None) or Shown(country=None, market=None)
 
 
-router = APIRouter(dependencies=[Depends(csrf)])
+router = APIRouter()
 
 
-@router.post("/market")
-async def choose(request: Request) -> Response:
-    """The header's picker: show the shop for this country (and price the shopper's cart there)."""
-    shown = shown_of(request)
-    form = await request.form()
-    country, target = field(form, "country", 2).upper(), local_path(field(form, "next"))
+def from_our_pages(request: Request) -> bool:
+    """The request was made by one of our own pages (the picker), not by a link or form elsewhere: the
+    browser says so (Sec-Fetch-Site), or, from an older browser, its Referer is ours."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site == "same-origin"
+    referer = urlsplit(request.headers.get("referer", ""))
+    return (referer.scheme, referer.netloc) == (request.url.scheme, request.url.netloc)
+
+
+@router.get("/market")
+async def choose(request: Request, country: str = "", next: str = "/") -> Response:
+    """The header's picker: show the shop for this country from now on (a display preference, like a
+    language: a GET form, so the pages holding the picker need no CSRF token and stay the same for every
+    visitor), and price a signed-in shopper's cart there — only when asked from our own pages."""
+    country, target = country.strip().upper()[:2], local_path(next[:2000])
     response = RedirectResponse(target, status_code=303)
-    if not any(country in m.countries for m in shown.markets):
+    if not any(country in m.countries for m in shown_of(request).markets):
         return response
     remember_country(request, response, country)
-    if cookies.signed_in(request):
+    if cookies.signed_in(request) and from_our_pages(request):
         with contextlib.suppress(LoginRequired, Unavailable):  # the cart follows the shop
             await shopper_of(request).send("orders", "PUT", "/api/v1/cart/country", json={"country": country})
     return response
