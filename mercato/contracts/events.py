@@ -98,6 +98,32 @@ class OrderStatusChanged(Event):
     tracking_number: str | None = Field(default=None, description="Set when the order was shipped.")
 
 
+class GuestOrdersFound(Event):
+    """A new account's e-mail address is the address of earlier guest orders: the address's owner gets a
+    link that adds them to the account once opened signed in as it (docs/guest-checkout.md). The link
+    runs out at `expires_at`."""
+
+    type: ClassVar[str] = "GuestOrdersFound"
+    aggregate: ClassVar[str] = "customer"
+
+    customer_id: str
+    email: str
+    order_count: int
+    claim_url: str
+    expires_at: datetime
+
+
+class GuestErased(Event):
+    """Support erased a guest's personal data on request (GDPR; the guest found by e-mail): every consumer
+    forgets what it kept under the guest's buyer ids (the carts the guest bought from, `cart_…`)."""
+
+    type: ClassVar[str] = "GuestErased"
+    aggregate: ClassVar[str] = "order"
+
+    buyer_ids: tuple[str, ...]
+    erased_at: datetime
+
+
 # --- catalog --------------------------------------------------------------------------------------
 
 
@@ -304,6 +330,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
     for cls in (
         OrderPlaced,
         OrderStatusChanged,
+        GuestOrdersFound,
+        GuestErased,
         ProductCreated,
         ProductUpdated,
         ProductDeleted,

@@ -84,6 +84,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/api/v1/cart", "orders", "shopper-or-guest"),
     Route("/api/v1/checkout", "orders", "shopper-or-guest", exact=True),
     Route("/api/v1/orders", "orders", "shopper-or-guest"),
+    Route("/api/v1/order-claims", "orders", "shopper", exact=True),  # a new account claims guest orders
     # notifications: the phones a shopper takes push notifications on (ahead of any /mobile/v1 prefix)
     Route("/mobile/v1/devices", "notifications", "shopper"),
     # the mobile API: one call per screen of the apps, compressed. Screen by screen, not one /mobile/v1
@@ -119,6 +120,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/v1/product-imports", "catalog", "staff", uploads=True),
     # orders: operations (search, transitions, refunds) and the sales reports
     Route("/admin/v1/orders", "orders", "staff"),
+    Route("/admin/v1/guests", "orders", "staff"),  # support: a guest's GDPR export and erasure by e-mail
     Route("/admin/v1/reports", "orders", "staff"),
     Route("/admin/v1/shipping-zones", "orders", "staff"),
     Route("/admin/v1/shipping-methods", "orders", "staff"),

@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from mercato.platform.ids import new_id
+from tests.e2e.staff import signed_in_staff
 from tests.e2e.test_checkout import (
     ADDRESS,
     _intents_for,
@@ -163,3 +164,114 @@ def test_a_guest_paying_in_one_tab_while_signing_in_in_another_is_one_order_and_
     assert len(charged) == 1
     assert platform.available(sku) == 48
     assert gateway.get("/api/v1/cart", headers=account | guest).json()["lines"] == []
+
+
+# --- registering later: claiming the guest's orders ------------------------------------------------
+
+
+def _guest_order(platform, gateway, email: str) -> dict:
+    guest = _guest(gateway)
+    sku = _sku_with_stock(platform, gateway, stock=20, index=4)
+    gateway.post("/api/v1/cart/items", json={"sku": sku}, headers=guest)
+    paid = _guest_checkout(gateway, guest, platform.card(), email=email)
+    assert paid.status_code == 201, paid.text
+    return paid.json()
+
+
+def _register(gateway, email: str) -> dict[str, str]:
+    registered = gateway.post(
+        "/api/v1/customers", json={"email": email, "password": "correct horse battery", "name": "Later"}
+    )
+    assert registered.status_code == 201, registered.text
+    tokens = gateway.post("/api/v1/auth/token", json={"email": email, "password": "correct horse battery"})
+    return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+
+
+def _claim_token(mail: dict) -> str:
+    link = next(word for word in mail["text"].split() if "/account/claim-orders?t=" in word)
+    return httpx.URL(link).params["t"]
+
+
+def test_registering_later_with_the_address_claims_the_guest_orders_through_the_e_mailed_link(
+    platform, gateway
+):
+    email = f"later-{uuid.uuid4().hex[:8]}@example.com"
+    order = _guest_order(platform, gateway, email)
+    account = _register(gateway, email.upper())  # the same address, however it is typed
+    assert gateway.get("/api/v1/orders", headers=account).json()["data"] == []  # not before the link
+
+    mail = _wait_for_mail(platform, email, "Add your earlier order")
+    token = _claim_token(mail)
+    someone_else = platform.token_for(new_id("cus"))
+    refused = gateway.post("/api/v1/order-claims", json={"token": token}, headers=someone_else)
+    assert refused.status_code == 403
+    claimed = gateway.post("/api/v1/order-claims", json={"token": token}, headers=account)
+    assert claimed.status_code == 200 and claimed.json() == {"claimed": 1}, claimed.text
+    history = gateway.get("/api/v1/orders", headers=account).json()["data"]
+    assert [o["id"] for o in history] == [order["id"]]
+    assert gateway.get(f"/api/v1/orders/{order['id']}", headers=account).status_code == 200
+    again = gateway.post("/api/v1/order-claims", json={"token": token}, headers=account)
+    assert again.json() == {"claimed": 0}
+    tampered = token[:-3] + ("AAA" if not token.endswith("AAA") else "BBB")
+    assert gateway.post("/api/v1/order-claims", json={"token": tampered}, headers=account).status_code == 422
+
+
+def test_registering_someone_elses_address_does_not_give_their_orders(platform, gateway):
+    """No address is verified at registration: an account registered with a victim's address gets
+    nothing by it. The link goes to the victim's mailbox, and it only works for the account it names,
+    which the victim cannot sign in to (and which the attacker cannot read the mail of)."""
+    victim = f"victim-{uuid.uuid4().hex[:8]}@example.com"
+    order = _guest_order(platform, gateway, victim)
+    attacker = _register(gateway, victim)
+
+    mail = _wait_for_mail(platform, victim, "Add your earlier order")  # in the victim's mailbox only
+    assert gateway.get("/api/v1/orders", headers=attacker).json()["data"] == []
+    assert gateway.get(f"/api/v1/orders/{order['id']}", headers=attacker).status_code == 404
+    victims_own_account = platform.token_for(new_id("cus"))
+    taken = gateway.post(
+        "/api/v1/order-claims", json={"token": _claim_token(mail)}, headers=victims_own_account
+    )
+    assert taken.status_code == 403
+
+
+# --- GDPR: support exports and erases a guest by e-mail ---------------------------------------------
+
+
+def test_support_exports_and_erases_a_guest_by_e_mail(platform, gateway):
+    email = f"gdpr-{uuid.uuid4().hex[:8]}@example.com"
+    order = _guest_order(platform, gateway, email)
+    _wait_for_mail(platform, email, "is confirmed")
+    _, support = signed_in_staff(platform, gateway, "support")
+    _, operations = signed_in_staff(platform, gateway, "operations")
+    assert (
+        gateway.post("/admin/v1/guests/export", json={"email": email}, headers=operations).status_code == 403
+    )
+
+    exported = gateway.post("/admin/v1/guests/export", json={"email": email.upper()}, headers=support)
+    assert exported.status_code == 200, exported.text
+    body = exported.json()
+    assert [o["id"] for o in body["orders"]] == [order["id"]]
+    assert (
+        body["orders"][0]["email"] == email and body["orders"][0]["shipping_address"]["line1"] == "1 Main St"
+    )
+    assert [m["kind"] for m in body["messages"]] == ["order_confirmation"]
+    assert body["messages"][0]["to_address"] == email
+
+    erased = gateway.post("/admin/v1/guests/erasure", json={"email": email}, headers=support)
+    assert erased.status_code == 200 and erased.json() == {"erased": 1}, erased.text
+    after = gateway.get(f"/admin/v1/orders/{order['id']}", headers=operations).json()
+    assert after["shipping_address"] == {"country": "DE", "erased": True} and after["email"] is None
+    assert after["total"] == order["total"]  # the sale stays in the books
+    assert (
+        gateway.post("/admin/v1/guests/export", json={"email": email}, headers=support).json()["orders"] == []
+    )
+    assert (
+        gateway.get(
+            f"/api/v1/orders/{order['id']}", headers={"X-Order-Token": _token_of(order["order_url"])}
+        ).json()["email"]
+        is None
+    )
+    audit = gateway.get("/admin/v1/audit", headers=signed_in_staff(platform, gateway, "admin")[1]).json()[
+        "data"
+    ]
+    assert {"guest.exported", "guest.erased"} <= {entry["action"] for entry in audit}

@@ -10,6 +10,8 @@ from mercato.contracts.events import (
     CustomerRegistered,
     CustomerSessionsRevoked,
     CustomerUpdated,
+    GuestErased,
+    GuestOrdersFound,
     OrderPlaced,
     OrderStatusChanged,
     PasswordResetRequested,
@@ -64,6 +66,25 @@ async def send_password_reset(
             occurred_at=context.occurred_at,
         ),
     )
+
+
+@handlers.on(GuestOrdersFound)
+async def offer_guest_orders(session: AsyncSession, event: GuestOrdersFound, context: HandlerContext) -> None:
+    _written(
+        context,
+        await service.offer_guest_orders(
+            session,
+            context.app.state.renderer,
+            event,
+            event_id=context.event_id,
+            occurred_at=context.occurred_at,
+        ),
+    )
+
+
+@handlers.on(GuestErased)
+async def forget_guest(session: AsyncSession, event: GuestErased, context: HandlerContext) -> None:
+    await service.forget_guest(session, event)
 
 
 @handlers.on_batch(OrderPlaced)

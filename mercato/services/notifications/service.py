@@ -23,6 +23,8 @@ from mercato.contracts.events import (
     CustomerRegistered,
     CustomerSessionsRevoked,
     CustomerUpdated,
+    GuestErased,
+    GuestOrdersFound,
     OrderPlaced,
     OrderStatusChanged,
     PasswordResetRequested,
@@ -260,19 +262,72 @@ async def send_password_reset(
         reset_url=f"{renderer.defaults['storefront_url']}/reset-password?{urlencode({'token': event.token})}",
         expires_at=event.expires_at.strftime("%H:%M UTC"),
     )
+    return await _email_to(
+        session,
+        event.email,
+        rendered,
+        kind="password_reset",
+        customer_id=event.customer_id,
+        event_id=event_id,
+        occurred_at=occurred_at,
+    )
+
+
+async def offer_guest_orders(
+    session: AsyncSession,
+    renderer: Renderer,
+    event: GuestOrdersFound,
+    *,
+    event_id: str,
+    occurred_at: datetime,
+) -> list[str]:
+    """The link that adds a new account's earlier guest orders to it, to the address it was registered
+    with — exactly that one, not the account's address as it may be by now: the link proves control of
+    the address the orders were bought with (docs/guest-checkout.md)."""
+    rendered = renderer.render(
+        "guest_orders_found",
+        name="",
+        language="en",
+        with_sms=False,
+        claim_url=event.claim_url,
+        order_count=event.order_count,
+        expires_at=event.expires_at.strftime("%Y-%m-%d"),
+    )
+    return await _email_to(
+        session,
+        event.email,
+        rendered,
+        kind="guest_orders_found",
+        customer_id=event.customer_id,
+        event_id=event_id,
+        occurred_at=occurred_at,
+    )
+
+
+async def _email_to(
+    session: AsyncSession,
+    address: str,
+    rendered: Rendered,
+    *,
+    kind: str,
+    customer_id: str,
+    event_id: str,
+    occurred_at: datetime,
+) -> list[str]:
+    """One e-mail to `address` (not a recipient's current one), once per event, whatever the opt-ins."""
     now = datetime.now(UTC)
     inserted = await repo.add_messages(
         session,
         [
             {
                 "id": new_id("msg"),
-                "dedup_key": f"password_reset:{event_id}:email",
+                "dedup_key": f"{kind}:{event_id}:email",
                 "platform": None,
-                "customer_id": event.customer_id,
+                "customer_id": customer_id,
                 "order_id": None,
-                "kind": "password_reset",
+                "kind": kind,
                 "channel": "email",
-                "to_address": event.email,
+                "to_address": address,
                 "subject": rendered.subject,
                 "body_text": rendered.text,
                 "body_html": rendered.html,
@@ -287,6 +342,14 @@ async def send_password_reset(
         ],
     )
     return ["email"] if inserted else []
+
+
+async def forget_guest(session: AsyncSession, event: GuestErased) -> None:
+    """Support erased a guest: their recipient rows become tombstones and their messages are scrubbed,
+    as for an erased customer."""
+    for buyer_id in event.buyer_ids:
+        await repo.erase_recipient(session, buyer_id, event.erased_at)
+        await repo.scrub_messages(session, buyer_id)
 
 
 async def confirm_orders(

@@ -17,10 +17,11 @@ from mercato.platform.idempotency import RequiredIdempotencyKey
 from mercato.platform.pagination import Day, Page, Paging
 from mercato.platform.sessions import is_ended
 from mercato.platform.staff import Staff, requires
-from mercato.services.orders import cart, guests, history, identity, lookups, operations, refunds, reports
+from mercato.services.orders import cart, history, identity, lookups, operations, refunds, reports
 from mercato.services.orders import checkout as checkout_use_case
 from mercato.services.orders.deps import Deps
 from mercato.services.orders.domain import OrderState
+from mercato.services.orders.guests import orders as guest_orders
 from mercato.services.orders.identity import Buyer
 from mercato.services.orders.schemas import (
     CartItemIn,
@@ -175,7 +176,7 @@ async def order(
     """An order with its lines, totals, state history and payment summary: one of mine, or a guest's
     order by the `X-Order-Token` of its signed link."""
     if token is not None:
-        return await guests.linked_order(deps, order_id, token)
+        return await guest_orders.linked_order(deps, order_id, token)
     if shopper is None:
         raise Unauthorized("Sign in, or open the order by its link (X-Order-Token).")
     await _session_alive(deps, shopper)

@@ -38,7 +38,7 @@ from mercato.services.orders.cart import shipping
 from mercato.services.orders.clients import Variant
 from mercato.services.orders.deps import CUSTOMER, Deps, now
 from mercato.services.orders.domain import OrderState
-from mercato.services.orders.guests import guest_contact
+from mercato.services.orders.guests.orders import guest_contact
 from mercato.services.orders.history import load_view, order_view
 from mercato.services.orders.identity import Buyer, merge_guest_cart, read_cart
 from mercato.services.orders.links import order_url

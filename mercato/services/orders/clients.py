@@ -1,10 +1,14 @@
 """The two services checkout calls synchronously — catalog and payments — over their internal APIs, and
-their answers parsed into the few typed facts orders uses (use cases never read a payload)."""
+notifications, asked for the messages written to a guest (a GDPR export); their answers parsed into the
+few typed facts orders uses (use cases never read a payload)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+
+from pydantic import BaseModel
 
 from mercato.contracts.money import Money
 from mercato.platform.clients import ServiceClient
@@ -147,3 +151,28 @@ class Payments:
         return Payment.parse(
             await self.client.request("POST", f"/internal/payments/{order_id}/refunds", json=body)
         )
+
+
+class SentMessage(BaseModel):
+    """A message notifications wrote to a buyer: what a GDPR export shows of it."""
+
+    id: str
+    kind: str
+    channel: str
+    order_id: str | None
+    to_address: str
+    subject: str | None
+    status: str
+    created_at: datetime
+    sent_at: datetime | None
+
+
+class Notifications:
+    def __init__(self, base_url: str, *, timeout: float) -> None:
+        self.client = ServiceClient("notifications", base_url, timeout=timeout)
+
+    async def messages_to(self, buyer_id: str) -> list[SentMessage]:
+        """Raises `ServiceUnavailable` when notifications can't answer: an export without its messages
+        would be incomplete, and a retry later is the honest answer."""
+        body = await self.client.request("GET", f"/internal/customers/{buyer_id}/communications")
+        return [SentMessage.model_validate(message) for message in body["messages"]]

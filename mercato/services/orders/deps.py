@@ -9,7 +9,7 @@ from typing import Literal
 
 from mercato.platform.db import Database
 from mercato.platform.staff import Staff
-from mercato.services.orders.clients import Catalog, Payments
+from mercato.services.orders.clients import Catalog, Notifications, Payments
 from mercato.services.orders.pricing.cache import PricingCache
 from mercato.services.orders.settings import OrdersSettings
 
@@ -21,6 +21,7 @@ class Deps:
     payments: Payments
     settings: OrdersSettings
     pricing: PricingCache
+    notifications: Notifications  # asked only for a guest's GDPR export, never on checkout's path
 
 
 @dataclass(frozen=True)

@@ -6,9 +6,11 @@ from fastapi import FastAPI
 
 from mercato.platform.app import create_app
 from mercato.services.orders.api import admin, router
-from mercato.services.orders.clients import Catalog, Payments
+from mercato.services.orders.clients import Catalog, Notifications, Payments
 from mercato.services.orders.consumers import handlers
 from mercato.services.orders.deps import Deps
+from mercato.services.orders.guests.api import admin as guests_admin
+from mercato.services.orders.guests.api import router as guests_public
 from mercato.services.orders.pricing.api import router as pricing_admin
 from mercato.services.orders.pricing.cache import PricingCache
 from mercato.services.orders.recovery import reconcile
@@ -35,19 +37,21 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
             payments=Payments(settings.payments_url, timeout=timeout),
             settings=settings,
             pricing=PricingCache(frozenset(settings.us_tax_nexus)),
+            notifications=Notifications(settings.notifications_url, timeout=timeout),
         )
         await app.state.deps.pricing.refresh(app.state.db)
 
     async def on_shutdown(app: FastAPI) -> None:
         await app.state.deps.catalog.client.close()
         await app.state.deps.payments.client.close()
+        await app.state.deps.notifications.client.close()
 
     return create_app(
         settings=settings,
         title="Mercato orders",
         description="Server-side carts, checkout, the order state machine and purchase history; the "
         "back office's order operations, refunds and sales reports.",
-        routers=[router, admin, pricing_admin],
+        routers=[router, admin, pricing_admin, guests_public, guests_admin],
         periodic=[
             (settings.reconcile_every_seconds, reconcile_stuck_orders),
             (settings.pricing_refresh_seconds, refresh_pricing),

@@ -415,7 +415,8 @@ async def top_products(
 
 
 async def erase_shipping_addresses(session: AsyncSession, customer_id: str) -> int:
-    """Strip every order of the customer's to the country (kept for tax and the sales reports)."""
+    """Strip every order of the customer's to the country (kept for tax and the sales reports); guest
+    orders the customer claimed lose the e-mail they were bought with too."""
     rows = (
         await session.execute(
             select(Order.id, Order.shipping_address).where(Order.customer_id == customer_id)
@@ -426,7 +427,7 @@ async def erase_shipping_addresses(session: AsyncSession, customer_id: str) -> i
         await session.execute(
             update(Order)
             .where(Order.id == order_id)
-            .values(shipping_address={"country": country, "erased": True})
+            .values(shipping_address={"country": country, "erased": True}, email=None, email_index=None)
         )
     return len(rows)
 

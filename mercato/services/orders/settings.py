@@ -17,6 +17,7 @@ class OrdersSettings(ServiceSettings):
     blind_index: ClassVar[bool] = True  # a guest's e-mail: their orders are found by it
     catalog_url: str = ""
     payments_url: str = ""
+    notifications_url: str = ""  # a guest's GDPR export asks it for the messages written to the guest
     # Longer than the slowest provider call, so a checkout in flight is not yet "stuck".
     call_timeout_seconds: float = 15.0
     reconcile_after_seconds: float = 60.0
@@ -36,6 +37,8 @@ class OrdersSettings(ServiceSettings):
     order_link_secret: SecretStr = SecretStr(DEVELOPMENT_SECRET)
     # Where those links point: the web storefront's order page.
     storefront_url: str = ""
+    # How long the link that adds a guest's earlier orders to a new account stays valid.
+    claim_link_days: int = 7
     # The longest range, in days, a back-office report covers (one year, leap years included).
     report_max_days: int = 366
     # Tests only: when this file exists, the process kills itself between capture and commit.
@@ -46,6 +49,7 @@ class OrdersSettings(ServiceSettings):
         topology = Topology.from_env()
         self.catalog_url = self.catalog_url or topology.service("catalog").url
         self.payments_url = self.payments_url or topology.service("payments").url
+        self.notifications_url = self.notifications_url or topology.service("notifications").url
         self.storefront_url = self.storefront_url or topology.storefront_url
         if self.crash_hook_file and self.environment == "production":
             raise ValueError("the crash hook is for tests and refuses to run in production")

@@ -1,4 +1,4 @@
-"""A guest's orders: bought without an account, confirmed to an e-mail address, read through a signed
+"""Orders bought without an account, confirmed to an e-mail address, read through a signed
 link (docs/guest-checkout.md). The address is stored encrypted with a blind index (a keyed HMAC of its
 normal form) to find a guest's orders by it."""
 
