@@ -25,6 +25,9 @@ PRODUCT_ID = re.compile(r"^prod_[A-Z0-9]{26}$")
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
 STATUSES = ("active", "draft", "archived")
 NEW_STATUSES = ("draft", "active")
+TAX_CLASSES = ("standard", "reduced", "zero")
+CURRENCIES = ("EUR", "GBP", "USD")  # the markets' (GET /api/v1/markets), when catalog does not answer
+MAX_WEIGHT = 1_000_000
 REASONS = ("received", "damaged", "lost", "correction", "returned", "count")
 MAX_CSV_BYTES = 10 * 1024 * 1024
 DONE = {
@@ -57,6 +60,38 @@ async def category_options(request: Request) -> list[tuple[str, str]]:
     if response.status_code == 200:
         walk(response.json()["data"], "")
     return options
+
+
+async def currencies(request: Request) -> list[str]:
+    """The currencies prices are entered in: one per market."""
+    response = await caller(request).send("catalog", "GET", "/api/v1/markets")
+    if response.status_code != 200:
+        return list(CURRENCIES)
+    return list(dict.fromkeys(market["currency"] for market in response.json()["data"]))
+
+
+def price_fields(form: Any, currencies: list[str]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    """The form's `price_<CUR>` fields as a price list (an empty one: not sold in that currency's
+    market), and what is wrong with them."""
+    prices, errors = [], {}
+    for currency in currencies:
+        text = field(form, f"price_{currency}", 20)
+        if not text:
+            continue
+        if (amount := parse_amount(text)) is None:
+            errors[f"price_{currency}"] = "Enter a price like 29.90, or leave it empty."
+        else:
+            prices.append({"amount": amount, "currency": currency})
+    if not prices and not errors:
+        errors[f"price_{currencies[0]}"] = "Enter a price in at least one currency."
+    return prices, errors
+
+
+def weight_field(form: Any) -> tuple[int, dict[str, str]]:
+    text = field(form, "weight_grams", 9) or "0"
+    if not text.isdigit() or int(text) > MAX_WEIGHT:
+        return 0, {"weight_grams": f"Enter the weight in whole grams (up to {MAX_WEIGHT})."}
+    return int(text), {}
 
 
 # --- products ------------------------------------------------------------------------------------
@@ -92,7 +127,7 @@ async def products(request: Request, cursor: str | None = None) -> Response:
 def product_body(form: Any) -> dict[str, Any]:
     body: dict[str, Any] = {
         name: field(form, name, 5000 if name == "description" else 200)
-        for name in ("name", "brand", "description", "category", "status")
+        for name in ("name", "brand", "description", "category", "status", "tax_class")
     }
     return {name: value for name, value in body.items() if value}
 
@@ -102,9 +137,11 @@ async def new_product(request: Request) -> Response:
     return render(
         request,
         "product_new.jinja",
-        values={"status": "draft"},
+        values={"status": "draft", "tax_class": "standard"},
         errors={},
         statuses=NEW_STATUSES,
+        tax_classes=TAX_CLASSES,
+        currencies=await currencies(request),
         categories=await category_options(request),
         idempotency_key=uuid.uuid4().hex,
     )
@@ -115,10 +152,10 @@ async def create_product(request: Request) -> Response:
     form = await request.form()
     values = {name: field(form, name, 5000) for name in form if name != "csrf_token"}
     body = product_body(form) | {"slug": field(form, "slug", 200)}
-    price = parse_amount(field(form, "price", 20))
-    errors: dict[str, str] = {}
-    if price is None:
-        errors["price"] = "Enter a price like 29.90."
+    listed = await currencies(request)
+    prices, errors = price_fields(form, listed)
+    weight, weight_errors = weight_field(form)
+    errors |= weight_errors
     try:
         stock = int(field(form, "stock", 9) or 0)
     except ValueError:
@@ -127,7 +164,8 @@ async def create_product(request: Request) -> Response:
     body["variants"] = [
         {
             "sku": field(form, "sku", 64).upper(),
-            "price_amount": price or 0,
+            "prices": prices,
+            "weight_grams": weight,
             "stock": stock,
             "attributes": attributes,
         }
@@ -156,6 +194,8 @@ async def create_product(request: Request) -> Response:
         errors=errors,
         error=error,
         statuses=NEW_STATUSES,
+        tax_classes=TAX_CLASSES,
+        currencies=listed,
         categories=await category_options(request),
         idempotency_key=field(form, "idempotency_key", 100),
     )
@@ -176,6 +216,8 @@ async def product_page(request: Request, product_id: str, status_code: int = 200
         product=response.json(),
         etag=response.headers.get("etag", ""),
         statuses=STATUSES,
+        tax_classes=TAX_CLASSES,
+        currencies=await currencies(request),
         categories=await category_options(request),
         done=done(request),
         **context,
@@ -277,17 +319,22 @@ async def save_variant(request: Request, product_id: str) -> Response:
     if not PRODUCT_ID.match(product_id):
         raise NotFound("catalog", product_id)
     sku = field(form, "sku", 64).upper()
-    price = parse_amount(field(form, "price", 20))
     existing = field(form, "existing", 5) == "yes"
-    currency = field(form, "currency", 3) or "EUR"
-    if price is None or not SKU.match(sku):
+    prices, errors = price_fields(form, await currencies(request))
+    weight, weight_errors = weight_field(form)
+    if errors or weight_errors or not SKU.match(sku):
         return await product_page(
-            request, product_id, 422, error="Enter a SKU (capitals, digits, dashes) and a price like 29.90."
+            request,
+            product_id,
+            422,
+            error="Enter a SKU (capitals, digits, dashes), a price like 29.90 in at least one currency "
+            "(leave a currency empty where the variant is not sold) and a weight in grams.",
         )
     staff = caller(request)
     if existing:
         body: dict[str, Any] = {
-            "price": {"amount": price, "currency": currency},
+            "prices": prices,
+            "weight_grams": weight,
             "active": form.get("active") == "on",
         }
         response = await staff.send(
@@ -305,7 +352,8 @@ async def save_variant(request: Request, product_id: str) -> Response:
             stock = -1
         body = {
             "sku": sku,
-            "price": {"amount": price, "currency": currency},
+            "prices": prices,
+            "weight_grams": weight,
             "attributes": attributes,
             "stock": stock,
         }

@@ -253,19 +253,25 @@ async def test_an_admin_works_through_every_section(admin: Page, platform, gatew
     await sign_in_for_the_first_time(admin, create_staff(platform, roles=("admin",)))
     nav = admin.get_by_role("navigation", name="Back office")
 
-    # merchandising: find a product, change its price, archive it (gone from the shop), bring it back
+    # merchandising: find a product, change its prices (no GBP price: not sold in the UK), archive it (gone
+    # from the shop), bring it back
     await nav.get_by_role("link", name="Products").click()
     await admin.get_by_label("Name, SKU or slug").fill("ribbed-fitted-tee")
     await admin.get_by_role("button", name="Find").click()
     await admin.locator("#products").get_by_role("link", name="Ribbed Fitted Tee").click()
     sku = (await admin.locator("#variants tbody tr td").first.inner_text()).strip()
-    await admin.get_by_role("textbox", name=f"Price of {sku}").fill("31.50")
-    await admin.get_by_role("form", name=f"Price of {sku}").get_by_role("button", name="Save").click()
+    await admin.get_by_role("textbox", name=f"EUR price of {sku}").fill("31.50")
+    await admin.get_by_role("textbox", name=f"GBP price of {sku}").fill("")
+    await admin.get_by_role("textbox", name=f"Weight of {sku}").fill("215")
+    await admin.get_by_role("form", name=f"Prices of {sku}").get_by_role("button", name="Save").click()
     await expect(admin.locator("#done")).to_contain_text("variant is saved")
-    variant = next(
-        v for v in gateway.get("/api/v1/products/ribbed-fitted-tee").json()["variants"] if v["sku"] == sku
-    )
-    assert variant["price"]["amount"] == 3150
+
+    def shown(country: str) -> dict:
+        page = gateway.get("/api/v1/products/ribbed-fitted-tee", params={"country": country}).json()
+        return next(v for v in page["variants"] if v["sku"] == sku)
+
+    assert shown("DE")["price"] == {"amount": 3150, "currency": "EUR"}
+    assert shown("GB")["price"] is None and shown("US")["price"]["currency"] == "USD"
     await admin.get_by_role("button", name="Archive").click()
     await expect(admin.locator("#product-status")).to_have_text("Archived")
     assert gateway.get("/api/v1/products/ribbed-fitted-tee").status_code == 404

@@ -8,7 +8,13 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from mercato.services.catalog.demo_catalog import CategorySeed, ProductSeed, VariantSeed, demo_catalog
+from mercato.services.catalog.demo_catalog import (
+    CategorySeed,
+    ProductSeed,
+    VariantSeed,
+    demo_catalog,
+    price_list,
+)
 
 SVG_NS = "http://www.w3.org/2000/svg"
 SKU_RE = re.compile(r"^[A-Z0-9]+(-[A-Z0-9]+)*$")
@@ -202,3 +208,27 @@ def test_shoes_come_in_eu_sizes(products: list[ProductSeed], categories: list[Ca
     for shoe in shoes:
         for variant in shoe.variants:
             assert 38 <= int(variant.attributes["size"]) <= 46
+
+
+def test_every_variant_has_a_gbp_and_but_for_candles_a_usd_price_ending_99(
+    products: list[ProductSeed],
+) -> None:
+    for product in products:
+        for variant in product.variants:
+            prices = variant.prices
+            assert prices["EUR"] == variant.price_amount
+            assert prices["GBP"] % 100 == 99 and abs(prices["GBP"] - variant.price_amount * 0.86) <= 100
+            if product.category_slug == "home-candles":
+                assert "USD" not in prices  # the demo's "not sold in the US"
+            else:
+                assert prices["USD"] % 100 == 99
+                assert abs(prices["USD"] - variant.price_amount / 1.19 * 1.08) <= 100
+    assert price_list(2900) == {"EUR": 2900, "GBP": 2499, "USD": 2599}
+    assert sum(1 for product in products if product.category_slug == "home-candles") >= 3
+
+
+def test_variants_weigh_something_and_a_few_products_are_reduced_rate(products: list[ProductSeed]) -> None:
+    assert all(variant.weight_grams > 0 for product in products for variant in product.variants)
+    reduced = [product for product in products if product.tax_class == "reduced"]
+    assert reduced and all(product.category_slug == "sports-hydration" for product in reduced)
+    assert {product.tax_class for product in products} == {"standard", "reduced"}
