@@ -271,3 +271,27 @@ async def test_an_index_of_an_older_schema_refills_itself_from_catalog_at_start(
             ) as search:
                 body = (await search.get("/api/v1/search", params={"q": "linen shirt"})).json()
         assert [hit["id"] for hit in body["data"]] == [created["id"]]
+
+
+async def test_the_markets_are_fetched_from_catalog_at_start_and_kept_for_a_restart(
+    databases, backend, tmp_path
+):
+    async with real_catalog(databases, backend, tmp_path) as (_, catalog_url):
+        settings = SearchSettings(
+            environment="test",
+            database_url=await databases.fresh("search", backend),
+            index_dir=tmp_path / "index",
+            cursor_secret="c",
+            catalog_url=catalog_url,
+        )
+        app = build_app(settings)
+        async with app.router.lifespan_context(app):
+            markets = app.state.markets
+            for _ in range(100):
+                if markets.known:
+                    break
+                await asyncio.sleep(0.05)
+            assert markets.currency(country="US", currency=None) == "USD"
+            assert markets.currency(country=None, currency=None) == "EUR"  # the default market's
+    kept = orjson.loads((tmp_path / "index" / "markets.json").read_bytes())
+    assert {market["id"]: market["currency"] for market in kept} == {"eu": "EUR", "uk": "GBP", "us": "USD"}
