@@ -103,6 +103,21 @@ def test_suggestions_as_the_shopper_types(gateway):
     assert suggestions and all("Jacket" in text for text in suggestions)
 
 
+def test_search_and_suggestions_are_in_the_market_of_the_country(gateway):
+    """Through the gateway to search: pounds for Britain; the candles (not sold in the US, the demo
+    catalog's) neither found nor suggested there."""
+    _wait_until_the_seed_is_indexed(gateway)
+    found = gateway.get("/mobile/v1/products", params={"q": "tshirt", "country": "GB"}).json()["items"]
+    assert found and {card["price"]["currency"] for card in found} == {"GBP"}
+    candles = {"q": "candle", "limit": 50}
+    assert gateway.get("/mobile/v1/products", params=candles | {"country": "DE"}).json()["items"]
+    assert gateway.get("/mobile/v1/products", params=candles | {"country": "US"}).json()["items"] == []
+    assert gateway.get("/mobile/v1/suggestions", params={"q": "candl", "country": "DE"}).json()["suggestions"]
+    assert gateway.get("/mobile/v1/suggestions", params={"q": "candl", "country": "US"}).json() == {
+        "suggestions": []
+    }
+
+
 def test_the_products_variants_are_what_the_cart_receives(platform, gateway, shopper):
     product = gateway.get("/mobile/v1/products/classic-cotton-t-shirt").json()
     web = gateway.get("/api/v1/products/classic-cotton-t-shirt").json()
