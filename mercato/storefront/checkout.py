@@ -1,6 +1,8 @@
 """Checkout: the shipping address (a saved one, or a new one checked here in the shopper's words) and
 the card, tokenised in the browser (checkout.js). A refused form comes back as it was sent: every
-field, the chosen address and the "save to my address book" tick — only the card is asked for again."""
+field, the chosen address and the "save to my address book" tick — only the card is asked for again.
+A guest (no account: `mercato.storefront.guest`) gives an e-mail address instead of choosing a saved
+address, and lands on the order's page by its signed link."""
 
 from __future__ import annotations
 
@@ -9,8 +11,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from mercato.storefront.guest import EMPTY_CART, is_guest, send_cart
 from mercato.storefront.session import Shopper
-from mercato.storefront.shop import ADDRESS_ID, csrf, field, private, problem, redirect
+from mercato.storefront.shop import ADDRESS_ID, csrf, field, local_path, private, problem, redirect
 from mercato.storefront.web import render, settings, shopper_of
 from mercato.webkit import forms
 
@@ -26,8 +29,9 @@ async def saved_addresses(shopper: Shopper) -> list[dict[str, Any]]:
 async def checkout_page(
     request: Request, shopper: Shopper, status_code: int = 200, **context: Any
 ) -> Response:
-    cart_response = await shopper.send("orders", "GET", "/api/v1/cart")
-    addresses = await saved_addresses(shopper)
+    cart_response = await send_cart(request, "GET", "/api/v1/cart")
+    guest = is_guest(request)
+    addresses = [] if guest else await saved_addresses(shopper)
     default = next(
         (a["id"] for a in addresses if a.get("is_default")), addresses[0]["id"] if addresses else "new"
     )
@@ -40,8 +44,9 @@ async def checkout_page(
             request,
             "checkout.jinja",
             status_code,
-            cart=cart_response.json(),
+            cart=cart_response.json() if cart_response is not None else EMPTY_CART,
             addresses=addresses,
+            guest=guest,
             # A fresh key each time the page is shown: a double submit of this form is one order.
             idempotency_key=uuid.uuid4().hex,
             sandbox_url=settings.payment_sandbox_url.rstrip("/"),
@@ -107,14 +112,26 @@ async def place_order(request: Request) -> Response:
     payment_method, key = field(form, "payment_method", 100), field(form, "idempotency_key", 255)
     if not payment_method.startswith("pm_") or not key:
         return await checkout_page(request, shopper, 422, **kept, error="Please enter your card details.")
-    response = await shopper.send(
-        "orders",
-        "POST",
-        "/api/v1/checkout",
-        json={"shipping_address": address, "payment_method": payment_method},
-        headers={"Idempotency-Key": key},
+    body = {"shipping_address": address, "payment_method": payment_method}
+    if guest := is_guest(request):
+        body["email"] = values["email"] = field(form, "email", 320)
+        if "@" not in values["email"]:
+            return await checkout_page(
+                request,
+                shopper,
+                422,
+                **kept,
+                errors={"email": "Please enter your e-mail address."},
+                error="We need your e-mail address to send the confirmation.",
+            )
+    response = await send_cart(
+        request, "POST", "/api/v1/checkout", json=body, headers={"Idempotency-Key": key}
     )
+    if response is None:  # a guest whose cart is gone
+        return redirect("/cart")
     if response.status_code in (200, 201, 202):
+        if guest:  # the order's page by its signed link (the guest has no account to sign in to)
+            return redirect(local_path(response.json()["order_url"]))
         if chosen == "new" and kept["save_address"]:
             await shopper.send("account", "POST", "/api/v1/me/addresses", json=address)
         return redirect(f"/orders/{response.json()['id']}")
