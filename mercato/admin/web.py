@@ -14,7 +14,7 @@ from mercato.admin.session import CHALLENGE_COOKIE, StaffCaller, claims_of
 from mercato.admin.settings import AdminSettings
 from mercato.webkit.cookies import SessionCookies, csrf_token
 from mercato.webkit.gateway import GatewayClient
-from mercato.webkit.money import format_money
+from mercato.webkit.money import decimal_string, format_money
 
 settings = AdminSettings()
 # SameSite=Strict: no request from another site ever carries a staff session.
@@ -31,6 +31,7 @@ cookies = SessionCookies(
 SECTIONS = (
     ("Products", "/products", {"merchandising"}),
     ("Inventory", "/inventory", {"merchandising"}),
+    ("Shipping", "/shipping", {"merchandising"}),
     ("Imports", "/imports", {"merchandising"}),
     ("Orders", "/orders", {"operations", "support"}),
     ("Customers", "/customers", {"support"}),
@@ -57,6 +58,7 @@ def make_templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["money"] = format_money
+    env.filters["money_plain"] = decimal_string
     env.filters["when"] = format_when
     env.filters["label"] = lambda value: str(value or "").replace("_", " ").capitalize()
     return Jinja2Templates(env=env)

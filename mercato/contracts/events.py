@@ -54,6 +54,25 @@ class OrderLineSnapshot(_Snapshot):
     name: str
     quantity: int
     unit_price: Money
+    tax: Money | None = Field(default=None, description="The line's tax (absent from older events).")
+    tax_rate: str | None = Field(default=None, description="A decimal percentage: `19`, `5.5`.")
+
+
+class OrderTotals(_Snapshot):
+    """As the order stores them (docs/money.md): total = subtotal - discount + shipping (+ tax where
+    prices exclude it)."""
+
+    subtotal: Money
+    discount: Money
+    shipping: Money
+    tax: Money
+    total: Money
+
+
+class TaxLine(_Snapshot):
+    rate: str = Field(description="A decimal percentage: `19`, `5.5`, `8.875`.")
+    label: str
+    amount: Money
 
 
 class OrderPlaced(Event):
@@ -79,6 +98,13 @@ class OrderPlaced(Event):
     order_url: str | None = Field(
         default=None, description="A guest's order only: the signed link of its page in the shop."
     )
+    totals: OrderTotals | None = Field(default=None, description="Absent from older events.")
+    tax_lines: tuple[TaxLine, ...] = ()
+    prices_include_tax: bool | None = Field(
+        default=None, description="Whether the tax lines are included in the total or added to it."
+    )
+    shipping_method: str | None = Field(default=None, description="The shipping method's name, as sold.")
+    market_id: str | None = Field(default=None, description="`eu`, `uk`, `us`; absent from older events.")
 
 
 class OrderStatusChanged(Event):

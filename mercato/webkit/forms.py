@@ -33,7 +33,9 @@ ADDRESS: dict[str, Field] = {
     "line2": Field("Address line 2", False, 200, "Please keep address line 2 under 200 characters."),
     "postal_code": Field("Postal code", True, 20, "Please enter the postal code (up to 20 characters)."),
     "city": Field("City", True, 100, "Please enter the town or city."),
-    "region": Field("Region", False, 100, "Please keep the region under 100 characters."),
+    "region": Field(
+        "State / region", False, 100, "Please enter the state as its two-letter code (e.g. NY) in the US."
+    ),
     "country": Field("Country", True, 2, "Please choose a country from the list."),
     "phone": Field(
         "Phone", False, 16, "Please enter a phone number in international format, e.g. +49 30 1234567."
@@ -47,9 +49,10 @@ def text(form: Any, name: str, limit: int = 1024) -> str:
     return value.strip()[:limit] if isinstance(value, str) else ""
 
 
-def read_address(form: Any) -> dict[str, str]:
-    """The address fields as posted (trimmed; the country code in capitals), every field present."""
-    values = {name: text(form, name, 300) for name in ADDRESS_FIELDS}
+def read_address(form: Any, prefix: str = "") -> dict[str, str]:
+    """The address fields as posted (trimmed; the country code in capitals), every field present;
+    `prefix`: a second address in the same form (`billing_name`, …)."""
+    values = {name: text(form, prefix + name, 300) for name in ADDRESS_FIELDS}
     values["country"] = values["country"].upper()
     values["phone"] = re.sub(r"[\s().-]", "", values["phone"])  # "+49 (30) 123-4567" is E.164 underneath
     return values

@@ -3,6 +3,8 @@ delivery, cancellation and refund e-mails, rendered from the events' data."""
 
 from __future__ import annotations
 
+from mercato.contracts.events import OrderTotals, TaxLine
+from mercato.contracts.money import Money
 from tests.notifications.factories import (
     email_address,
     line,
@@ -85,6 +87,41 @@ async def test_the_order_confirmation_lists_lines_and_total_in_text_and_html(not
         "sent",
         confirmation["subject"],
     )
+
+
+async def test_the_order_confirmation_shows_shipping_and_the_tax_lines(notifications, mail_sink):
+    customer = await _customer(notifications, mail_sink, name="Ada")
+    tee, book = line(name="Tee", quantity=2, amount=1999), line(name="Book", quantity=1, amount=1000)
+    order = placed(customer_id=customer.customer_id, lines=[tee, book]).model_copy(
+        update={
+            "total": Money(amount=5493, currency="EUR"),
+            "totals": OrderTotals(
+                subtotal=Money(amount=4998, currency="EUR"),
+                discount=Money(amount=0, currency="EUR"),
+                shipping=Money(amount=495, currency="EUR"),
+                tax=Money(amount=782, currency="EUR"),
+                total=Money(amount=5493, currency="EUR"),
+            ),
+            "tax_lines": (
+                TaxLine(rate="19", label="VAT", amount=Money(amount=717, currency="EUR")),
+                TaxLine(rate="7", label="VAT", amount=Money(amount=65, currency="EUR")),
+            ),
+            "prices_include_tax": True,
+            "shipping_method": "Standard delivery",
+            "market_id": "eu",
+        }
+    )
+
+    await notifications.publish(order)
+
+    confirmation = (await mail_sink.wait_for(customer.email, count=2))[0]
+    text = confirmation["text"]
+    assert "Subtotal: €49.98" in text
+    assert "Shipping (Standard delivery): €4.95" in text
+    assert "incl. VAT 19%: €7.17" in text and "incl. VAT 7%: €0.65" in text
+    assert "Total: €54.93" in text
+    html = confirmation["html"]
+    assert "Standard delivery" in html and "incl. VAT 19%" in html and "€7.17" in html and "€54.93" in html
 
 
 async def test_large_totals_and_other_currencies_are_formatted_as_money(notifications, mail_sink):

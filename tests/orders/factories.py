@@ -24,10 +24,10 @@ _counter = itertools.count(1)
 
 ADDRESS = {
     "name": "Ada Lovelace",
-    "line1": "1 Analytical St",
-    "city": "London",
-    "postal_code": "N1",
-    "country": "GB",
+    "line1": "Analytische Str. 1",
+    "city": "Berlin",
+    "postal_code": "10115",
+    "country": "DE",
 }
 
 
@@ -150,3 +150,37 @@ async def outbox_events(app: FastAPI, event_type: str | None = None) -> list[dic
         for row in rows
         if event_type is None or row["event_type"] == event_type
     ]
+
+
+def address(country: str, *, region: str | None = None, postal_code: str = "10115") -> dict[str, str]:
+    """A shipping address in `country` (a US one with its state)."""
+    return ADDRESS | {"country": country, "postal_code": postal_code} | ({"region": region} if region else {})
+
+
+async def priced_products(catalog: httpx.AsyncClient) -> dict[str, str]:
+    """SKUs by kind, priced in the three markets' currencies: a shirt (standard rate, 300 g), a book
+    (reduced rate, 500 g), and a candle sold in euros only."""
+
+    def variant(sku: str, prices: dict[str, int], weight: int) -> dict[str, Any]:
+        return {
+            "sku": sku,
+            "attributes": {"size": "One"},
+            "prices": [{"amount": amount, "currency": currency} for currency, amount in prices.items()],
+            "stock": 50,
+            "weight_grams": weight,
+        }
+
+    n = next(_counter)
+    skus = {"shirt": f"QS-{n}-SHIRT", "book": f"QS-{n}-BOOK", "candle": f"QS-{n}-CANDLE"}
+    for kind, prices, weight, tax_class in [
+        ("shirt", {"EUR": 1999, "GBP": 1799, "USD": 2100}, 300, "standard"),
+        ("book", {"EUR": 1000, "GBP": 900, "USD": 1000}, 500, "reduced"),
+        ("candle", {"EUR": 1500}, 400, "standard"),
+    ]:
+        await create_product(
+            catalog,
+            variants=[variant(skus[kind], prices, weight)],
+            tax_class=tax_class,
+            name=f"Quote {kind} {n}",
+        )
+    return skus

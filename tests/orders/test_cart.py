@@ -10,7 +10,7 @@ ALICE = {"x-mercato-customer-id": "cus_01JD0000000000000000000AAA"}
 BOB = {"x-mercato-customer-id": "cus_01JD0000000000000000000BBB"}
 
 
-async def test_a_cart_prices_lines_from_the_catalog_and_adds_shipping(shop):
+async def test_a_cart_prices_lines_from_the_catalog_with_tax_and_shipping(shop):
     orders, catalog = shop
     product = await create_product(catalog, price=1500, stock=5)
     small, medium = (v["sku"] for v in product["variants"])
@@ -20,9 +20,15 @@ async def test_a_cart_prices_lines_from_the_catalog_and_adds_shipping(shop):
 
     assert [(line["sku"], line["quantity"]) for line in cart["lines"]] == [(small, 2), (medium, 1)]
     assert cart["lines"][0]["line_total"] == {"amount": 3000, "currency": "EUR"}
-    assert cart["subtotal"]["amount"] == 3000 + 1600
-    assert cart["shipping"]["amount"] == 495  # under the free-shipping threshold
-    assert cart["total"]["amount"] == 3000 + 1600 + 495
+    # Germany by default: prices include 19% VAT; standard delivery under the free-shipping threshold.
+    assert cart["market"] == {"id": "eu", "currency": "EUR", "prices_include_tax": True}
+    assert cart["country"] == "DE"
+    assert cart["shipping_method"]["id"] == "shm_eu_standard"
+    totals = {name: money["amount"] for name, money in cart["totals"].items()}
+    # 5095 x 19/119 = 813.49 → 813, the lines 479 + 255 and the delivery 79 (largest remainder)
+    assert totals == {"subtotal": 4600, "discount": 0, "shipping": 495, "tax": 813, "total": 5095}
+    assert [(line["tax"]["amount"], line["tax_rate"]) for line in cart["lines"]] == [(479, "19"), (255, "19")]
+    assert cart["tax_lines"] == [{"rate": "19", "label": "VAT", "amount": {"amount": 813, "currency": "EUR"}}]
     assert cart["purchasable"] is True
     assert (await orders.get("/api/v1/cart", headers=BOB)).json()["lines"] == []
 

@@ -293,7 +293,17 @@ async def test_the_detail_has_lines_totals_address_payment_and_a_failed_checkout
         0,
         5000,
     )
-    assert detail["shipping_address"]["city"] == "London"
+    assert detail["shipping_address"]["city"] == "Berlin"
+    assert detail["billing_address"] == detail["shipping_address"]  # the same, as none was given
+    # Free standard delivery from €50; 5000 x 19/119 = 798.32 VAT included.
+    assert (detail["shipping_method"]["id"], detail["shipping_method"]["price"]["amount"]) == (
+        "shm_eu_standard",
+        0,
+    )
+    assert detail["tax_lines"] == [
+        {"rate": "19", "label": "VAT", "amount": {"amount": 798, "currency": "EUR"}}
+    ]
+    assert [(line["tax"]["amount"], line["tax_rate"]) for line in detail["lines"]] == [(798, "19")]
     assert detail["payment"] == {
         "status": "captured",
         "card_brand": "visa",
@@ -301,6 +311,7 @@ async def test_the_detail_has_lines_totals_address_payment_and_a_failed_checkout
         "amount": {"amount": 5000, "currency": "EUR"},
         "captured": {"amount": 5000, "currency": "EUR"},
         "refunded": {"amount": 0, "currency": "EUR"},
+        "refunded_tax": {"amount": 0, "currency": "EUR"},
         "refundable": {"amount": 5000, "currency": "EUR"},
     }
     assert detail["failure"] is None

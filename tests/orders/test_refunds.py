@@ -50,6 +50,24 @@ async def _trail(office, order_id: str) -> dict:
     return response.json()["data"][0]
 
 
+async def test_a_partial_refund_carries_its_share_of_the_tax(back_office):
+    order = await _delivered(back_office, then=("returned",))
+    # €30.00 + €4.95 delivery, 19% VAT included: 3495 x 19/119 = 558.02 → 558
+    assert (order["total"], order["totals"]["tax"]) == (_eur(3495), _eur(558))
+
+    partial = await _refund(back_office, order["id"], "tax-1", amount=_eur(1000))
+    assert partial.status_code == 200, partial.text
+    assert partial.json()["payment"]["refunded_tax"] == _eur(160)  # 558 x 1000/3495 = 159.66
+    second = await _refund(back_office, order["id"], "tax-2", amount=_eur(1000))
+    assert second.json()["payment"]["refunded_tax"] == _eur(319)  # 558 x 2000/3495 = 319.31: 159 more
+    rest = await _refund(back_office, order["id"], "tax-3")
+    assert rest.json()["payment"]["refunded_tax"] == _eur(558)  # all of it, never a cent more
+    shopper = await back_office.orders.get(
+        f"/api/v1/orders/{order['id']}", headers={"x-mercato-customer-id": order["customer_id"]}
+    )
+    assert shopper.json()["payment"]["refunded_tax"] == _eur(558)
+
+
 async def test_a_partial_refund_then_the_rest_refunds_a_returned_order(back_office):
     order = await _delivered(back_office, then=("returned",))
     total = order["total"]["amount"]  # 3000 + 495 shipping

@@ -393,11 +393,25 @@ async def confirm_orders(
                     "lines": [line.model_dump(mode="json") for line in item.event.lines],
                     "total": item.event.total.model_dump(),
                     "order_url": item.event.order_url,
+                    **_breakdown(item.event),
                 },
             )
             for item in received
         ],
     )
+
+
+def _breakdown(event: OrderPlaced) -> dict[str, Any]:
+    """The confirmation's totals as the order stores them: subtotal, shipping (and how), the tax lines
+    (included in the total, or added to it), as the event carries them (older events carry none)."""
+    if event.totals is None:
+        return {}
+    return {
+        "totals": event.totals.model_dump(mode="json"),
+        "tax_lines": [line.model_dump(mode="json") for line in event.tax_lines],
+        "prices_include_tax": event.prices_include_tax is not False,
+        "shipping_method": event.shipping_method,
+    }
 
 
 async def _order_contexts(session: AsyncSession, order_ids: set[str]) -> dict[str, dict[str, Any]]:

@@ -17,22 +17,35 @@ from mercato.platform.idempotency import RequiredIdempotencyKey
 from mercato.platform.pagination import Day, Page, Paging
 from mercato.platform.sessions import is_ended
 from mercato.platform.staff import Staff, requires
-from mercato.services.orders import cart, history, identity, lookups, operations, refunds, reports
+from mercato.services.orders import (
+    cart,
+    delivery,
+    history,
+    identity,
+    lookups,
+    operations,
+    refunds,
+    reports,
+)
 from mercato.services.orders import checkout as checkout_use_case
 from mercato.services.orders.deps import Deps
 from mercato.services.orders.domain import OrderState
 from mercato.services.orders.guests import orders as guest_orders
 from mercato.services.orders.identity import Buyer
 from mercato.services.orders.schemas import (
+    AddressesIn,
     CartItemIn,
     CartItemPatch,
     CartOut,
     CheckoutIn,
+    CountryIn,
     GuestCartOut,
     OrderOut,
     OrdersByStateReport,
     OrderSummary,
     SalesReport,
+    ShippingMethodIn,
+    ShippingMethodList,
     StaffOrderOut,
     StaffOrderSummary,
     StaffRefundIn,
@@ -125,6 +138,50 @@ async def add_item(body: CartItemIn, buyer: CurrentBuyer, deps: DepsDep) -> Cart
 @router.patch("/cart/items/{sku}", response_model=CartOut, tags=["cart"])
 async def change_item(sku: SkuPath, body: CartItemPatch, buyer: CurrentBuyer, deps: DepsDep) -> CartOut:
     return await cart.set_quantity(deps, buyer, sku, body.quantity)
+
+
+@router.put(
+    "/cart/address",
+    response_model=CartOut,
+    tags=["cart"],
+    responses={
+        422: {"description": "A country the shop does not sell to, or a US address without its state"}
+    },
+)
+async def set_address(body: AddressesIn, buyer: CurrentBuyer, deps: DepsDep) -> CartOut:
+    """Where the cart goes (and the billing address, the shipping address when omitted): the cart is
+    now quoted for that country's market, tax and shipping methods."""
+    return await delivery.set_addresses(deps, buyer, body)
+
+
+@router.put(
+    "/cart/country",
+    response_model=CartOut,
+    tags=["cart"],
+    responses={422: {"description": "A country the shop does not sell to"}},
+)
+async def set_country(body: CountryIn, buyer: CurrentBuyer, deps: DepsDep) -> CartOut:
+    """Quote the cart for a country before an address is known (the shop's market picker); a shipping
+    address in another country is forgotten."""
+    return await delivery.set_country(deps, buyer, body.country)
+
+
+@router.get("/cart/shipping-methods", response_model=ShippingMethodList, tags=["cart"])
+async def shipping_methods(buyer: CurrentBuyer, deps: DepsDep) -> ShippingMethodList:
+    """The shipping methods that apply to the cart's address (or country) and contents, with their
+    price for this cart and delivery estimate."""
+    return ShippingMethodList(data=await delivery.shipping_methods(deps, buyer))
+
+
+@router.put(
+    "/cart/shipping-method",
+    response_model=CartOut,
+    tags=["cart"],
+    responses={422: {"description": "The method does not apply to this cart and address"}},
+)
+async def choose_shipping_method(body: ShippingMethodIn, buyer: CurrentBuyer, deps: DepsDep) -> CartOut:
+    """Choose one of the methods GET /cart/shipping-methods lists."""
+    return await delivery.choose_shipping_method(deps, buyer, body.id)
 
 
 @router.delete("/cart/items/{sku}", status_code=204, tags=["cart"])

@@ -4,29 +4,39 @@ from __future__ import annotations
 
 from mercato.contracts.money import Money
 from mercato.platform.errors import Conflict, NotFound, UnprocessableEntity
+from mercato.services.orders import quoting
 from mercato.services.orders import repository as repo
-from mercato.services.orders.clients import Variant
+from mercato.services.orders.clients import Priced, Variant
 from mercato.services.orders.deps import Deps, now
 from mercato.services.orders.identity import Buyer, cart_to_write, merge_guest_cart, read_cart
-from mercato.services.orders.models import CartLine
+from mercato.services.orders.models import Cart, CartLine
 from mercato.services.orders.schemas import CartItemIn, CartLineOut, CartOut
-from mercato.services.orders.settings import OrdersSettings
 
 
-def shipping(subtotal: int, settings: OrdersSettings) -> int:
-    return 0 if subtotal == 0 or subtotal >= settings.free_shipping_from else settings.shipping_flat_amount
+def country_of(deps: Deps, found: Cart | None) -> str:
+    """Where the cart is quoted for: its shipping address's country, or the one the shopper picked, or
+    the shop's default."""
+    return (found.country if found else None) or deps.settings.default_country
 
 
-def _cart_view(
-    cart_id: str | None, lines: list[CartLine], variants: dict[str, Variant], settings: OrdersSettings
-) -> CartOut:
-    out, subtotal, currency = [], 0, "EUR"
+def cart_view(deps: Deps, found: Cart | None, lines: list[CartLine], priced: Priced) -> CartOut:
+    """The cart as the quote prices it (docs/money.md): lines, tax, shipping method, totals."""
+    country = country_of(deps, found)
+    shipping_address = found.shipping_address if found else None
+    quote = quoting.price(
+        deps.pricing.config,
+        priced.market,
+        priced.variants,
+        [(line.sku, line.quantity) for line in lines],
+        quoting.destination(country, shipping_address),
+        found.shipping_method_id if found else None,
+    )
+    currency = priced.market.currency
+    quoted = {line.sku: line for line in quote.lines}
+    out = []
     for line in lines:
-        variant = variants.get(line.sku)
-        price = variant.price if variant else None
-        if price:
-            currency = price.currency
-            subtotal += price.amount * line.quantity
+        variant = priced.variants.get(line.sku)
+        q = quoted.get(line.sku)
         available = variant.available if variant else 0
         out.append(
             CartLineOut(
@@ -36,23 +46,26 @@ def _cart_view(
                 attributes=variant.attributes if variant else {},
                 image_url=variant.image_url if variant else None,
                 quantity=line.quantity,
-                unit_price=price,
-                line_total=Money(amount=price.amount * line.quantity, currency=price.currency)
-                if price
-                else None,
+                unit_price=variant.price if variant else None,
+                line_total=Money(amount=q.line_total, currency=currency) if q else None,
+                tax=Money(amount=q.tax, currency=currency) if q else None,
+                tax_rate=quoting.rate_text(q.tax_rate) if q else None,
                 available=available,
-                purchasable=variant is not None and available >= line.quantity,
+                purchasable=q is not None and available >= line.quantity,
             )
         )
-    shipping_amount = shipping(subtotal, settings)
     return CartOut(
-        id=cart_id,
+        id=found.id if found else None,
         lines=out,
-        subtotal=Money(amount=subtotal, currency=currency),
-        shipping=Money(amount=shipping_amount, currency=currency),
-        total=Money(amount=subtotal + shipping_amount, currency=currency),
+        market=quoting.market_out(priced.market),
+        country=country,
+        shipping_address=shipping_address,
+        billing_address=(found.billing_address or shipping_address) if found else None,
+        shipping_method=quoting.method_out(quote.shipping, currency) if quote.shipping else None,
+        totals=quoting.totals_out(quote),
+        tax_lines=quoting.tax_lines_out(quote),
         item_count=sum(line.quantity for line in lines),
-        purchasable=bool(out) and all(line.purchasable for line in out),
+        purchasable=bool(out) and all(line.purchasable for line in out) and quote.shipping is not None,
     )
 
 
@@ -60,12 +73,12 @@ async def cart(deps: Deps, buyer: Buyer) -> CartOut:
     await merge_guest_cart(deps, buyer)
     async with deps.db.read() as session:
         found, lines = await read_cart(session, buyer)
-    variants = await deps.catalog.variants([line.sku for line in lines])
-    return _cart_view(found.id if found else None, lines, variants, deps.settings)
+    priced = await deps.catalog.variants([line.sku for line in lines], country=country_of(deps, found))
+    return cart_view(deps, found, lines, priced)
 
 
-async def _variant(deps: Deps, sku: str) -> Variant:
-    variant = (await deps.catalog.variants([sku])).get(sku)
+async def _variant(deps: Deps, sku: str, country: str) -> Variant:
+    variant = (await deps.catalog.variants([sku], country=country)).variants.get(sku)
     if variant is None:
         raise UnprocessableEntity(
             f"There is no product with SKU {sku}.", errors={"sku": "is not a known SKU"}
@@ -91,9 +104,10 @@ async def add_item(deps: Deps, buyer: Buyer, item: CartItemIn) -> CartOut:
     """Add to the cart and answer it priced, with one call to catalog for the whole cart."""
     await merge_guest_cart(deps, buyer)
     async with deps.db.read() as session:
-        skus = {line.sku for line in (await read_cart(session, buyer))[1]} | {item.sku}
-    variants = await deps.catalog.variants(sorted(skus))
-    if (variant := variants.get(item.sku)) is None:
+        found, lines = await read_cart(session, buyer)
+    skus = {line.sku for line in lines} | {item.sku}
+    priced = await deps.catalog.variants(sorted(skus), country=country_of(deps, found))
+    if (variant := priced.variants.get(item.sku)) is None:
         raise UnprocessableEntity(
             f"There is no product with SKU {item.sku}.", errors={"sku": "is not a known SKU"}
         )
@@ -106,15 +120,19 @@ async def add_item(deps: Deps, buyer: Buyer, item: CartItemIn) -> CartOut:
         quantity = await repo.add_to_cart_line(session, found.id, item.sku, item.quantity, now())
         _check_quantity(deps, quantity, variant)  # raising rolls the addition back
         lines = await repo.cart_lines(session, found.id)
-    if missing := [line.sku for line in lines if line.sku not in variants]:  # added meanwhile elsewhere
-        variants |= await deps.catalog.variants(missing)
-    return _cart_view(found.id, lines, variants, deps.settings)
+    # Lines added meanwhile elsewhere (another tab) are priced too.
+    if missing := [line.sku for line in lines if line.sku not in priced.variants]:
+        more = await deps.catalog.variants(missing, country=country_of(deps, found))
+        priced = Priced(priced.market, priced.variants | more.variants)
+    return cart_view(deps, found, lines, priced)
 
 
 async def set_quantity(deps: Deps, buyer: Buyer, sku: str, quantity: int) -> CartOut:
-    variant = await _variant(deps, sku)
-    _check_quantity(deps, quantity, variant)
     await merge_guest_cart(deps, buyer)
+    async with deps.db.read() as session:
+        found = await repo.cart(session, **buyer.owner())
+    variant = await _variant(deps, sku, country_of(deps, found))
+    _check_quantity(deps, quantity, variant)
     async with deps.db.unit_of_work() as session:
         found = await repo.cart(session, **buyer.owner())
         line = await repo.cart_line(session, found.id, sku) if found else None

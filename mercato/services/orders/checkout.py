@@ -34,8 +34,7 @@ from mercato.platform.errors import (
 from mercato.platform.ids import new_id
 from mercato.platform.sessions import hold_customer, is_ended
 from mercato.services.orders import repository as repo
-from mercato.services.orders.cart import shipping
-from mercato.services.orders.clients import Variant
+from mercato.services.orders.clients import Priced
 from mercato.services.orders.deps import CUSTOMER, Deps, now
 from mercato.services.orders.domain import OrderState
 from mercato.services.orders.guests.orders import guest_contact
@@ -46,6 +45,8 @@ from mercato.services.orders.models import Cart, Order, OrderLine, OrderStateCha
 from mercato.services.orders.schemas import CheckoutIn, OrderOut
 from mercato.services.orders.settings import OrdersSettings
 from mercato.services.orders.settlement import abandon, fail, place, release
+from mercato.services.orders.snapshot import delivery, order_figures, quote_for
+from mercato.services.orders.snapshot import order_lines as snapshot_lines
 
 log = logging.getLogger("mercato.orders")
 
@@ -99,42 +100,29 @@ async def _checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tup
     if cart is None or not lines or holder:
         return await _without_a_free_cart(deps, buyer, cart, key, fingerprint, holder)
 
-    # Reserve first, under the order's id: catalog holds the stock and prices what it holds in one call.
-    # Until the pending order below commits, nothing is charged; if it never does, the reservation is
-    # released here, or runs out by its TTL if this process dies.
-    order_id = new_id("ord")
-    variants = await _reserve(deps, order_id, {line.sku: line.quantity for line in lines})
-    currencies = {variants[line.sku].price.currency for line in lines}
-    if len(currencies) != 1:
-        await release(deps, order_id)
-        raise Conflict("All items of one order must be priced in one currency.")
+    where = delivery(cart, body)
 
+    # Reserve first, under the order's id: catalog holds the stock and prices what it holds in its
+    # market, in one call; the quote (tax, shipping) is then computed here, from memory. Until the pending
+    # order below commits, nothing is charged; if it never does, the reservation is released here, or
+    # runs out by its TTL if this process dies.
+    order_id = new_id("ord")
+    priced = await _reserve(deps, order_id, {line.sku: line.quantity for line in lines}, where.country)
+    try:
+        quote = quote_for(deps.pricing.config, priced, lines, where)
+        if len(quote.lines) != len(lines):  # catalog refuses those; never charge for a part of the cart
+            raise Conflict("Some items are not sold in this market.", slug="not-sold-in-market")
+    except Problem:
+        await release(deps, order_id)
+        raise
     created_at = now()
-    order_lines = [
-        OrderLine(
-            order_id=order_id,
-            sku=line.sku,
-            product_id=variants[line.sku].product_id,
-            product_name=variants[line.sku].product_name,
-            attributes=variants[line.sku].attributes,
-            image_url=variants[line.sku].image_url,
-            unit_price=variants[line.sku].price.amount,
-            quantity=line.quantity,
-        )
-        for line in lines
-    ]
-    subtotal = sum(line.unit_price * line.quantity for line in order_lines)
-    shipping_amount = shipping(subtotal, deps.settings)
+    order_lines = snapshot_lines(order_id, quote, priced)
     order = Order(
         id=order_id,
         customer_id=buyer.customer_id,
         cart_id=cart.id,
         state=OrderState.PENDING_PAYMENT,
-        currency=currencies.pop(),
-        subtotal=subtotal,
-        shipping=shipping_amount,
-        total=subtotal + shipping_amount,
-        shipping_address=body.shipping_address.model_dump(mode="json"),
+        **order_figures(quote, where),
         payment_method=body.payment_method,
         idempotency_key=key,
         request_hash=fingerprint,
@@ -174,14 +162,25 @@ async def _without_a_free_cart(
     raise UnprocessableEntity("Your cart is empty.", errors={"cart": "is empty"})
 
 
-async def _reserve(deps: Deps, order_id: str, quantities: dict[str, int]) -> dict[str, Variant]:
+async def _reserve(deps: Deps, order_id: str, quantities: dict[str, int], country: str) -> Priced:
     try:
         return await deps.catalog.reserve(
-            key=order_id, lines=quantities, ttl_seconds=deps.settings.reservation_ttl_seconds
+            key=order_id, lines=quantities, ttl_seconds=deps.settings.reservation_ttl_seconds, country=country
         )
     except RemoteProblem as problem:
         if problem.status not in (409, 422):
             raise
+        if problem.status == 422 and "country" in (problem.errors or {}):
+            raise UnprocessableEntity(
+                f"The shop does not sell to {country}.",
+                errors={"shipping_address.country": "is not a country the shop sells to"},
+            ) from None
+        if problem.slug == "not-sold-in-market":
+            raise Conflict(
+                f"Some items are not sold in {country}.",
+                slug="not-sold-in-market",
+                unavailable=problem.body.get("unavailable", []),
+            ) from None
         raise Conflict(
             "Some items sold out while you were checking out.",
             slug="out-of-stock",

@@ -11,47 +11,59 @@ from typing import Any
 from pydantic import BaseModel
 
 from mercato.contracts.money import Money
-from mercato.platform.clients import ServiceClient
+from mercato.platform.clients import RemoteProblem, ServiceClient
 from mercato.platform.staff import Staff
 
 
 @dataclass(frozen=True)
+class Market:
+    """Where catalog priced an answer: the market's currency and whether its prices include tax."""
+
+    id: str
+    currency: str
+    prices_include_tax: bool
+
+    @classmethod
+    def parse(cls, body: dict[str, Any]) -> Market:
+        return cls(id=body["id"], currency=body["currency"], prices_include_tax=body["prices_include_tax"])
+
+
+@dataclass(frozen=True)
 class Variant:
-    """What catalog says about a SKU in a market: how to show it on a cart line or an order, its price in
-    the market's currency, how many can be bought now, and what tax and shipping need (tax class,
-    weight)."""
+    """What catalog says about a SKU: how to show it on a cart line or an order, its price in the market
+    (None: not sold there), how many can be bought now, and what the quote needs (tax class, weight)."""
 
     sku: str
     product_id: str
     product_name: str
     attributes: dict[str, str]
     image_url: str | None
-    price: Money
+    price: Money | None
     available: int
     tax_class: str
     weight_grams: int
 
     @classmethod
-    def parse(cls, body: dict[str, Any]) -> Variant | None:
-        """None when the market does not sell it (no price in its currency)."""
-        if body["price"] is None:
-            return None
+    def parse(cls, body: dict[str, Any]) -> Variant:
         return cls(
             sku=body["sku"],
             product_id=body["product_id"],
             product_name=body["product_name"],
             attributes=body["attributes"],
             image_url=body["image_url"],
-            price=Money.model_validate(body["price"]),
+            price=Money.model_validate(body["price"]) if body.get("price") else None,
             available=body["available"],
             tax_class=body["tax_class"],
             weight_grams=body["weight_grams"],
         )
 
 
-def _sold(items: list[dict[str, Any]]) -> dict[str, Variant]:
-    """By SKU, the variants the market sells (those it does not are left out, as unknown ones are)."""
-    return {variant.sku: variant for item in items if (variant := Variant.parse(item)) is not None}
+@dataclass(frozen=True)
+class Priced:
+    """Catalog's answer for some SKUs in one market."""
+
+    market: Market
+    variants: dict[str, Variant]
 
 
 @dataclass(frozen=True)
@@ -81,19 +93,28 @@ class Catalog:
     def __init__(self, base_url: str, *, timeout: float) -> None:
         self.client = ServiceClient("catalog", base_url, timeout=timeout)
 
-    async def variants(self, skus: list[str], *, country: str | None = None) -> dict[str, Variant]:
-        """The SKUs as the market of `country` (None: the default market) sells them."""
+    async def variants(self, skus: list[str], *, country: str | None = None) -> Priced:
+        """The SKUs as sold in `country`'s market (the default market without one). No SKUs (an empty
+        cart): the market only. A country in no market: catalog's 422."""
         if not skus:
-            return {}
+            return Priced(await self.market(country), {})
         params = [("sku", s) for s in skus] + ([("country", country)] if country else [])
         found = await self.client.request("GET", "/internal/variants", params=params)
-        return _sold(found["variants"])
+        return Priced(Market.parse(found["market"]), {v["sku"]: Variant.parse(v) for v in found["variants"]})
+
+    async def market(self, country: str | None) -> Market:
+        markets = await self.client.request("GET", "/internal/markets")
+        for market in markets:
+            if (country and country.upper() in market["countries"]) or (not country and market["default"]):
+                return Market.parse(market)
+        raise RemoteProblem(
+            422, {"detail": f"No market sells to {country}.", "errors": {"country": "no market"}}
+        )
 
     async def reserve(
-        self, *, key: str, lines: dict[str, int], ttl_seconds: int, country: str | None = None
-    ) -> dict[str, Variant]:
-        """Hold the lines' stock under `key`; the reserved variants as the market of `country` sells
-        them now, by SKU (a line it does not sell is refused: 409 `not-sold-in-market`)."""
+        self, *, key: str, lines: dict[str, int], ttl_seconds: int, country: str | None
+    ) -> Priced:
+        """Hold the lines' stock under `key`; the reserved variants as sold now in `country`'s market."""
         body: dict[str, Any] = {
             "key": key,
             "lines": [{"sku": s, "quantity": q} for s, q in lines.items()],
@@ -102,7 +123,9 @@ class Catalog:
         if country:
             body["country"] = country
         reserved = await self.client.request("POST", "/internal/reservations", json=body)
-        return _sold(reserved["items"])
+        return Priced(
+            Market.parse(reserved["market"]), {item["sku"]: Variant.parse(item) for item in reserved["items"]}
+        )
 
     async def commit(self, key: str) -> None:
         await self.client.request("POST", f"/internal/reservations/{key}/commit")

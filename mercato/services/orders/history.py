@@ -11,12 +11,16 @@ from mercato.services.orders import repository as repo
 from mercato.services.orders.deps import Deps
 from mercato.services.orders.domain import may_cancel, order_number
 from mercato.services.orders.models import Order, OrderLine, OrderStateChange
+from mercato.services.orders.pricing.money import refunded_tax
+from mercato.services.orders.quoting import stored_method_out, stored_tax_lines_out
 from mercato.services.orders.schemas import (
+    MarketOut,
     OrderLineOut,
     OrderOut,
     OrderSummary,
     PaymentSummary,
     StateChangeOut,
+    Totals,
 )
 
 
@@ -37,20 +41,39 @@ def order_view(order: Order, lines: Iterable[OrderLine], history: Iterable[Order
                 image_url=line.image_url,
                 quantity=line.quantity,
                 unit_price=money(line.unit_price),
-                line_total=money(line.unit_price * line.quantity),
+                line_total=money(line.line_total),
+                tax=money(line.tax),
+                tax_rate=line.tax_rate,
+                discount=money(line.discount),
             )
             for line in lines
         ],
+        market=MarketOut(
+            id=order.market_id, currency=order.currency, prices_include_tax=order.prices_include_tax
+        ),
+        totals=Totals(
+            subtotal=money(order.subtotal),
+            discount=money(order.discount),
+            shipping=money(order.shipping),
+            tax=money(order.tax),
+            total=money(order.total),
+        ),
+        tax_lines=stored_tax_lines_out(order.tax_lines or [], order.currency),
         subtotal=money(order.subtotal),
         shipping=money(order.shipping),
         total=money(order.total),
         shipping_address=order.shipping_address,
+        billing_address=order.billing_address,
+        shipping_method=stored_method_out(order.shipping_method, order.currency),
         payment=PaymentSummary(
             status=order.payment_status,
             card_brand=order.card_brand,
             card_last4=order.card_last4,
             amount=money(order.total),
             refunded=money(order.refunded),
+            refunded_tax=money(
+                sum(refunded_tax([t["amount"] for t in order.tax_lines or []], order.total, order.refunded))
+            ),
         ),
         carrier=order.carrier,
         tracking_number=order.tracking_number,

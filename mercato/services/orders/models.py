@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from mercato.platform.columns import UTCDateTime
@@ -97,6 +97,16 @@ class Order(Base):
     # The short human number (shown as M-10042), given when the order is placed, in the placing
     # transaction, from OrderNumberCounter; never for a checkout that failed.
     number: Mapped[int | None] = mapped_column(Integer)
+    # The quote it was sold with, kept as it was (docs/money.md): never re-derived.
+    market_id: Mapped[str] = mapped_column(String(8), default="eu")
+    country: Mapped[str | None] = mapped_column(String(2))
+    prices_include_tax: Mapped[bool] = mapped_column(Boolean, default=True)
+    tax: Mapped[int] = mapped_column(Integer, default=0)
+    discount: Mapped[int] = mapped_column(Integer, default=0)
+    # {id, name, kind, price, tax, tax_rate, estimate: {min_days, max_days}}; null for a free nothing.
+    shipping_method: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    billing_address: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
+    tax_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{rate, label, amount}]
 
     @property
     def buyer_id(self) -> str:
@@ -125,6 +135,11 @@ class OrderLine(Base):
     image_url: Mapped[str | None] = mapped_column(String(300))
     unit_price: Mapped[int] = mapped_column(Integer)
     quantity: Mapped[int] = mapped_column(Integer)
+    line_total: Mapped[int] = mapped_column(Integer, default=0)
+    tax: Mapped[int] = mapped_column(Integer, default=0)
+    tax_rate: Mapped[str] = mapped_column(String(10), default="0")  # a percentage as text: "19", "5.5"
+    tax_class: Mapped[str] = mapped_column(String(10), default="standard")
+    discount: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class OrderStateChange(Base):

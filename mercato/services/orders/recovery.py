@@ -59,6 +59,7 @@ async def _recover(deps: Deps, order: Order) -> None:
                 key=order.id,
                 lines={line.sku: line.quantity for line in lines},
                 ttl_seconds=deps.settings.reservation_ttl_seconds,
+                country=order.country,
             )
             await deps.catalog.commit(order.id)
         except RemoteProblem:

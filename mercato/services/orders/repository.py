@@ -415,19 +415,30 @@ async def top_products(
 
 
 async def erase_shipping_addresses(session: AsyncSession, customer_id: str) -> int:
-    """Strip every order of the customer's to the country (kept for tax and the sales reports); guest
-    orders the customer claimed lose the e-mail they were bought with too."""
+    """Strip every order of the customer's, shipping and billing address, to the country (kept for tax and
+    the sales reports); guest orders the customer claimed lose the e-mail they were bought with too."""
     rows = (
         await session.execute(
-            select(Order.id, Order.shipping_address).where(Order.customer_id == customer_id)
+            select(Order.id, Order.shipping_address, Order.billing_address).where(
+                Order.customer_id == customer_id
+            )
         )
     ).all()
-    for order_id, address in rows:
+
+    def stripped(address: Any) -> dict[str, Any] | None:
         country = address.get("country") if isinstance(address, dict) else None
+        return {"country": country, "erased": True} if address is not None else None
+
+    for order_id, shipping, billing in rows:
         await session.execute(
             update(Order)
             .where(Order.id == order_id)
-            .values(shipping_address={"country": country, "erased": True}, email=None, email_index=None)
+            .values(
+                shipping_address=stripped(shipping),
+                billing_address=stripped(billing),
+                email=None,
+                email_index=None,
+            )
         )
     return len(rows)
 

@@ -23,6 +23,46 @@ class CartItemPatch(Input):
     quantity: Annotated[int, Field(ge=1, le=99)]
 
 
+Rate = Annotated[str, Field(description="A decimal percentage: `19`, `5.5`, `8.875`.", examples=["19"])]
+
+
+class MarketOut(BaseModel):
+    id: str = Field(examples=["eu"])
+    currency: str
+    prices_include_tax: bool = Field(description="Prices (and shipping) are gross; else tax is added.")
+
+
+class Estimate(BaseModel):
+    min_days: int
+    max_days: int
+
+
+class ShippingMethodOut(BaseModel):
+    id: str
+    name: str
+    kind: str = Field(description="standard | express | click_and_collect")
+    price: Money = Field(description="Gross where the market's prices include tax, net where they do not.")
+    estimate: Estimate
+
+
+class ShippingMethodList(BaseModel):
+    data: list[ShippingMethodOut]
+
+
+class TaxLineOut(BaseModel):
+    rate: Rate
+    label: str = Field(examples=["VAT"])
+    amount: Money
+
+
+class Totals(BaseModel):
+    subtotal: Money = Field(description="The lines' totals as priced (gross or net as the market's prices).")
+    discount: Money
+    shipping: Money
+    tax: Money = Field(description="Included in the total where prices include tax, added to it elsewhere.")
+    total: Money
+
+
 class CartLineOut(BaseModel):
     sku: str
     product_id: str | None
@@ -30,8 +70,10 @@ class CartLineOut(BaseModel):
     attributes: dict[str, str]
     image_url: str | None
     quantity: int
-    unit_price: Money | None
+    unit_price: Money | None = Field(description="In the cart's market; null: not sold there (or unknown).")
     line_total: Money | None
+    tax: Money | None = Field(description="This line's share of its tax line (docs/money.md).")
+    tax_rate: Rate | None
     available: int = Field(description="Units that can be bought now; fewer than `quantity` means a problem.")
     purchasable: bool
 
@@ -39,9 +81,15 @@ class CartLineOut(BaseModel):
 class CartOut(BaseModel):
     id: str | None = Field(description="The cart's id (`cart_…`); null for an account that never had one.")
     lines: list[CartLineOut]
-    subtotal: Money
-    shipping: Money
-    total: Money
+    market: MarketOut
+    country: str = Field(description="Where it is quoted for: the shipping address's country, or as chosen.")
+    shipping_address: dict | None
+    billing_address: dict | None
+    shipping_method: ShippingMethodOut | None = Field(
+        description="The method chosen, else the cheapest delivery that applies; null: none applies."
+    )
+    totals: Totals
+    tax_lines: list[TaxLineOut]
     item_count: int
     purchasable: bool
 
@@ -54,18 +102,37 @@ class GuestCartOut(BaseModel):
     cart_id: str
 
 
-class CheckoutIn(Input):
+class AddressesIn(Input):
     shipping_address: PostalAddress
-    email: EmailAddress | None = Field(
-        default=None,
-        description="Required without an account (a guest cart): the confirmation goes there. Ignored for "
-        "a signed-in shopper, whose account's address is used.",
-    )
+    billing_address: PostalAddress | None = Field(default=None, description="Omitted: the shipping address.")
+
+
+class CountryIn(Input):
+    country: Annotated[str, StringConstraints(to_upper=True, pattern=r"^[A-Za-z]{2}$")]
+
+
+class ShippingMethodIn(Input):
+    id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+
+
+class CheckoutIn(Input):
     payment_method: Annotated[
         str,
         StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,96}$"),
         Field(description="A token (pm_…) from the payment provider; card numbers are refused."),
     ]
+    shipping_address: PostalAddress | None = Field(default=None, description="Omitted: the cart's.")
+    billing_address: PostalAddress | None = Field(
+        default=None, description="Omitted: the cart's, else the shipping address."
+    )
+    shipping_method: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
+        default=None, description="Omitted: the cart's choice, else the cheapest delivery that applies."
+    )
+    email: EmailAddress | None = Field(
+        default=None,
+        description="Required without an account (a guest cart): the confirmation goes there. Ignored for "
+        "a signed-in shopper, whose account's address is used.",
+    )
 
 
 class OrderLineOut(BaseModel):
@@ -77,6 +144,14 @@ class OrderLineOut(BaseModel):
     quantity: int
     unit_price: Money
     line_total: Money
+    tax: Money
+    tax_rate: Rate
+    discount: Money
+
+
+class OrderShippingMethod(ShippingMethodOut):
+    tax: Money = Field(description="The tax in (or on) the shipping charge.")
+    tax_rate: Rate
 
 
 class StateChangeOut(BaseModel):
@@ -91,6 +166,9 @@ class PaymentSummary(BaseModel):
     card_last4: str | None
     amount: Money
     refunded: Money
+    refunded_tax: Money = Field(
+        description="The tax in what was refunded: the tax in proportion, cumulatively (docs/money.md)."
+    )
 
 
 class OrderOut(BaseModel):
@@ -98,10 +176,15 @@ class OrderOut(BaseModel):
     number: str | None = Field(description="The short human number, e.g. `M-10042`; null until placed.")
     state: str
     lines: list[OrderLineOut]
+    market: MarketOut
+    totals: Totals
+    tax_lines: list[TaxLineOut]
     subtotal: Money
     shipping: Money
     total: Money
     shipping_address: dict
+    billing_address: dict | None = Field(description="Null for orders placed before it was asked for.")
+    shipping_method: OrderShippingMethod | None = Field(description="As sold; null for older orders.")
     payment: PaymentSummary
     carrier: str | None = Field(description="Once shipped: the carrier's name, e.g. `DHL`.")
     tracking_number: str | None = Field(description="Once shipped.")
@@ -190,10 +273,15 @@ class StaffOrderOut(BaseModel):
     email: str | None = Field(default=None, description="A guest's order: the guest's e-mail address.")
     state: str
     lines: list[OrderLineOut]
+    market: MarketOut
+    totals: Totals
+    tax_lines: list[TaxLineOut]
     subtotal: Money
     shipping: Money
     total: Money
     shipping_address: dict
+    billing_address: dict | None
+    shipping_method: OrderShippingMethod | None
     payment: StaffPaymentSummary
     carrier: str | None
     tracking_number: str | None

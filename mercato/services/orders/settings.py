@@ -23,8 +23,8 @@ class OrdersSettings(ServiceSettings):
     reconcile_after_seconds: float = 60.0
     reconcile_every_seconds: float = 5.0
     reservation_ttl_seconds: int = 900
-    shipping_flat_amount: int = 495
-    free_shipping_from: int = 5000
+    # Where a cart is quoted for before the shopper says (an address, or the shop's country picker).
+    default_country: str = "DE"
     # The quote's tax rates and shipping methods are kept in memory (pricing/cache.py): reloaded this
     # often, so another replica's change in the back office applies here within this many seconds.
     pricing_refresh_seconds: float = 30.0

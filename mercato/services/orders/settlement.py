@@ -4,9 +4,10 @@ transaction), or failed once its reservation is released and its payment voided.
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
 
-from mercato.contracts.events import OrderLineSnapshot, OrderPlaced
+from mercato.contracts.events import OrderLineSnapshot, OrderPlaced, OrderTotals, TaxLine
 from mercato.contracts.money import Money
 from mercato.platform.clients import RemoteProblem
 from mercato.platform.errors import Conflict, Problem, ServiceUnavailable
@@ -54,25 +55,7 @@ async def place(
                 raise _NoLongerPending
             await record_event(
                 session,
-                OrderPlaced(
-                    order_id=order.id,
-                    number=order_number(number),
-                    customer_id=order.buyer_id,
-                    total=Money(amount=order.total, currency=order.currency),
-                    placed_at=placed_at,
-                    email=order.email,
-                    order_url=order_url(deps.settings, order.id) if order.email else None,
-                    lines=tuple(
-                        OrderLineSnapshot(
-                            sku=line.sku,
-                            product_id=line.product_id,
-                            name=line.product_name,
-                            quantity=line.quantity,
-                            unit_price=Money(amount=line.unit_price, currency=order.currency),
-                        )
-                        for line in lines
-                    ),
-                ),
+                _placed(deps, order, lines, number, placed_at),
                 aggregate_type="order",
                 aggregate_id=order.id,
             )
@@ -87,6 +70,48 @@ async def place(
         OrderStateChange(to_state=OrderState.PLACED, at=placed_at, reason=reason),
     ]
     return order_view(order, lines, history)
+
+
+def _placed(
+    deps: Deps, order: Order, lines: list[OrderLine], number: int, placed_at: datetime
+) -> OrderPlaced:
+    def money(amount: int) -> Money:
+        return Money(amount=amount, currency=order.currency)
+
+    return OrderPlaced(
+        order_id=order.id,
+        number=order_number(number),
+        customer_id=order.buyer_id,
+        total=money(order.total),
+        placed_at=placed_at,
+        email=order.email,
+        order_url=order_url(deps.settings, order.id) if order.email else None,
+        lines=tuple(
+            OrderLineSnapshot(
+                sku=line.sku,
+                product_id=line.product_id,
+                name=line.product_name,
+                quantity=line.quantity,
+                unit_price=money(line.unit_price),
+                tax=money(line.tax),
+                tax_rate=line.tax_rate,
+            )
+            for line in lines
+        ),
+        totals=OrderTotals(
+            subtotal=money(order.subtotal),
+            discount=money(order.discount),
+            shipping=money(order.shipping),
+            tax=money(order.tax),
+            total=money(order.total),
+        ),
+        tax_lines=tuple(
+            TaxLine(rate=t["rate"], label=t["label"], amount=money(t["amount"])) for t in order.tax_lines
+        ),
+        prices_include_tax=order.prices_include_tax,
+        shipping_method=(order.shipping_method or {}).get("name"),
+        market_id=order.market_id,
+    )
 
 
 def _stored_problem(status: int, problem: Problem) -> dict[str, Any]:

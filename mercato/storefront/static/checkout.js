@@ -21,6 +21,58 @@
     followChoice();
   }
 
+  // The billing address is the shipping one unless the box is unticked: then its fields appear.
+  var billingSame = document.getElementById("billing-same");
+  var billingSlot = document.getElementById("billing-slot");
+  var billingTemplate = document.getElementById("billing-template");
+  if (billingSame && billingSlot && billingTemplate) {
+    billingSame.addEventListener("change", function () {
+      billingSlot.textContent = "";
+      if (!billingSame.checked) billingSlot.appendChild(billingTemplate.content.cloneNode(true));
+    });
+  }
+
+  // The delivery options and the totals follow the address: a change asks orders for a new quote
+  // (the same request the "Update delivery options" button makes without JavaScript), and the
+  // delivery choices, the summary and the amount to pay are replaced by the answer's, in place, so
+  // nothing typed is lost.
+  var update = document.getElementById("update-delivery");
+  var pending = null;
+  function replace(fresh, selector) {
+    var now = document.querySelector(selector), next = fresh.querySelector(selector);
+    if (now && next) now.replaceWith(next);
+  }
+  function followMethods() {
+    form.querySelectorAll("input[name=shipping_method]").forEach(function (method) {
+      method.addEventListener("change", requote);
+    });
+  }
+  function requote() {
+    // A new address is quoted once it is complete; a half-typed one waits.
+    var fields = newAddress && !newAddress.disabled ? newAddress.querySelectorAll("[required]") : [];
+    for (var i = 0; i < fields.length; i++) if (!fields[i].value.trim()) return;
+    var body = new FormData(form);
+    pending = fetch(update.getAttribute("formaction"), {
+      method: "POST", body: new URLSearchParams(body), credentials: "same-origin"
+    }).then(function (response) { return response.text(); }).then(function (html) {
+      var fresh = new DOMParser().parseFromString(html, "text/html");
+      replace(fresh, "#delivery");
+      replace(fresh, ".summary");
+      replace(fresh, "#pay");
+      button = document.getElementById("pay");
+      followMethods();
+    }).catch(function () { /* the checkout itself still quotes and checks */ });
+  }
+  if (update) {
+    update.hidden = true;
+    choices.forEach(function (choice) { choice.addEventListener("change", requote); });
+    ["f-country", "f-postal_code", "f-region"].forEach(function (id) {
+      var input = document.getElementById(id);
+      if (input) input.addEventListener("change", requote);
+    });
+    followMethods();
+  }
+
   function value(id) { return document.getElementById(id).value.replace(/\s+/g, ""); }
   function fail(message) {
     error.textContent = message;
@@ -30,6 +82,7 @@
   }
 
   form.addEventListener("submit", function (event) {
+    if (event.submitter && event.submitter === update) return; // a new quote, not a payment
     if (hidden.value) return; // already tokenised: submit as is
     event.preventDefault();
     if (busy) return;
@@ -42,12 +95,15 @@
     body.set("card[exp_month]", value("card-exp-month"));
     body.set("card[exp_year]", value("card-exp-year"));
     body.set("card[cvc]", value("card-cvc"));
-    fetch(form.dataset.sandbox + "/v1/payment_methods", {
+    // A new quote under way (the address just changed) lands first, so what is paid is what is shown.
+    (pending || Promise.resolve()).then(function () {
+      return fetch(form.dataset.sandbox + "/v1/payment_methods", {
       method: "POST",
       headers: { "Authorization": "Bearer " + form.dataset.key },
       body: body,
       credentials: "omit",
       referrerPolicy: "no-referrer"
+      });
     }).then(function (response) {
       return response.json().then(function (data) { return { ok: response.ok, data: data }; });
     }).then(function (result) {

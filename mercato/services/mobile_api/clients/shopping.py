@@ -65,9 +65,9 @@ class Cart:
                 )
                 for line in body["lines"]
             ),
-            subtotal=money(body["subtotal"]),
-            shipping=money(body["shipping"]),
-            total=money(body["total"]),
+            subtotal=money(body["totals"]["subtotal"]),
+            shipping=money(body["totals"]["shipping"]),
+            total=money(body["totals"]["total"]),
             item_count=body["item_count"],
             purchasable=body["purchasable"],
         )

@@ -37,11 +37,13 @@ async def orders_of(session: AsyncSession, email_index: str) -> list[Order]:
 
 
 async def erase(session: AsyncSession, order_ids: list[str]) -> None:
-    """Strip those orders of the guest: the address keeps only its country (for tax and the reports),
+    """Strip those orders of the guest: the addresses keep only their country (for tax and the reports),
     the e-mail and its index go."""
     for order in await session.scalars(select(Order).where(Order.id.in_(order_ids))):
         country = order.shipping_address.get("country") if isinstance(order.shipping_address, dict) else None
         order.shipping_address = {"country": country, "erased": True}
+        if isinstance(order.billing_address, dict):
+            order.billing_address = {"country": order.billing_address.get("country"), "erased": True}
         order.email = None
         order.email_index = None
     await session.flush()
