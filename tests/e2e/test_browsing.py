@@ -195,3 +195,37 @@ def test_an_archived_product_is_gone_within_the_bound(shop: Shop, category: str)
     shop.change("POST", f"/admin/v1/products/{product['id']}/archive")
     assert shop.catalog.get(path).status_code == 404
     through_gateway_until(shop, path, fresh=lambda r: r.status_code == 404)
+
+
+def test_the_gateway_keeps_each_countrys_page_apart(shop: Shop, category: str) -> None:
+    """A product page per market through the real Envoy cache: each country's answer is kept under its own
+    URL, never served for another country, and the markets themselves are public and kept too."""
+    n = uuid.uuid4().hex[:8]
+    product = shop.change(
+        "POST",
+        "/admin/v1/products",
+        json={
+            "slug": f"market-tee-{n}",
+            "name": f"Market Tee {n}",
+            "brand": "Testbrand",
+            "category": category,
+            "variants": [
+                {
+                    "sku": f"MKT-{n.upper()}",
+                    "prices": [{"amount": 2000, "currency": "EUR"}, {"amount": 1799, "currency": "GBP"}],
+                    "stock": 5,
+                }
+            ],
+        },
+    ).json()
+    path = f"/api/v1/products/{product['slug']}"
+    for _ in range(2):  # the second round is answered from the cache
+        answers = {c: shop.gateway.get(path, params={"country": c}) for c in ("DE", "GB", "US")}
+        assert [answers[c].json()["market"]["currency"] for c in ("DE", "GB", "US")] == ["EUR", "GBP", "USD"]
+        assert answers["GB"].json()["variants"][0]["price"] == {"amount": 1799, "currency": "GBP"}
+        assert answers["US"].json()["for_sale"] is False
+        assert answers["GB"].headers["cache-control"].startswith("public")
+    assert "age" in answers["GB"].headers  # kept by the gateway, under its own key
+    assert shop.gateway.get(path, params={"country": "JP"}).status_code == 422
+    markets = shop.gateway.get("/api/v1/markets")
+    assert markets.status_code == 200 and [m["id"] for m in markets.json()["data"]] == ["eu", "uk", "us"]
