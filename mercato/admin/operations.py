@@ -148,6 +148,38 @@ async def order(request: Request, order_id: str) -> Response:
     return await order_page(request, order_id)
 
 
+CREDIT_NOTE = re.compile(r"^[A-Z]{2,8}-CN-[0-9]{4}-[0-9]{5,9}$")
+
+
+@router.get("/orders/{order_id}/invoice")
+async def invoice(request: Request, order_id: str) -> Response:
+    """The order's invoice (PDF), fetched with the staff member's token."""
+    return await _document(request, order_id, "invoice")
+
+
+@router.get("/orders/{order_id}/credit-notes/{number}")
+async def credit_note(request: Request, order_id: str, number: str) -> Response:
+    if not CREDIT_NOTE.match(number):
+        raise NotFound("orders", number)
+    return await _document(request, order_id, f"credit-notes/{number}")
+
+
+async def _document(request: Request, order_id: str, document: str) -> Response:
+    if not ORDER_ID.match(order_id):
+        raise NotFound("orders", order_id)
+    pdf = checked(
+        await caller(request).send("orders", "GET", f"/admin/v1/orders/{order_id}/{document}"), "orders"
+    )
+    return Response(
+        pdf.content,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": pdf.headers["content-disposition"],
+            "cache-control": "private, no-store",
+        },
+    )
+
+
 @posts.post("/orders/{order_id}/transitions")
 async def transition(request: Request, order_id: str) -> Response:
     form = await request.form()

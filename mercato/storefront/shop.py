@@ -191,6 +191,43 @@ async def order(request: Request, order_id: str) -> Response:
     return private(render(request, "order.jinja", order=found, cancellable=found["state"] in CANCELLABLE))
 
 
+CREDIT_NOTE = re.compile(r"^[A-Z]{2,8}-CN-[0-9]{4}-[0-9]{5,9}$")
+
+
+@router.get("/orders/{order_id}/invoice")
+async def invoice(request: Request, order_id: str, t: str | None = None) -> Response:
+    """The order's invoice (PDF): the signed-in shopper's, or a guest's by the order link's `t`."""
+    return await _document(request, order_id, "invoice", t)
+
+
+@router.get("/orders/{order_id}/credit-notes/{number}")
+async def credit_note(request: Request, order_id: str, number: str, t: str | None = None) -> Response:
+    if not CREDIT_NOTE.match(number):
+        raise NotFound("orders", number)
+    return await _document(request, order_id, f"credit-notes/{number}", t)
+
+
+async def _document(request: Request, order_id: str, document: str, t: str | None) -> Response:
+    if not ORDER_ID.match(order_id):
+        raise NotFound("orders", order_id)
+    path = f"/api/v1/orders/{order_id}/{document}"
+    if t:  # a guest's order link: its token goes to the API in a header, never in a URL
+        response = await gw(request).send("orders", "GET", path, headers={"X-Order-Token": t[:200]})
+    else:
+        response = await shopper_of(request).send("orders", "GET", path)
+    if response.status_code != 200:
+        raise NotFound("orders", order_id)
+    return Response(
+        response.content,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": response.headers["content-disposition"],
+            "cache-control": "private, no-store",
+            "referrer-policy": "no-referrer",
+        },
+    )
+
+
 @posts.post("/orders/{order_id}/cancel")
 async def cancel_order(request: Request, order_id: str) -> Response:
     shopper = shopper_of(request)
