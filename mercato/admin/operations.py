@@ -70,7 +70,7 @@ DEFAULT_STATES = tuple(state for state in ("pending_payment", *STATES) if state 
 async def customers_of(request: Request, orders: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The customers of a page of orders, by id, in one call to customers' batch look-up; empty if it
     cannot answer now (or the staff member's role may not see customers): the page shows ids then."""
-    ids = sorted({order["customer_id"] for order in orders})
+    ids = sorted({order["customer_id"] for order in orders if order["customer_id"]})  # a guest's: none
     if not ids:
         return {}
     try:
