@@ -33,6 +33,15 @@ async def _new_cart(request: Request) -> str:
     response.raise_for_status()
     request.state.new_cart = token = response.json()["cart_token"]
     request.state.forget_cart = False
+    shown = getattr(request.state, "shown", None)  # the market the pages are shown in (market.resolve)
+    if shown is not None and shown.country:  # the cart is priced there too
+        await gw(request).send(
+            "orders",
+            "PUT",
+            "/api/v1/cart/country",
+            json={"country": shown.country},
+            headers={"X-Cart-Token": token},
+        )
     return token
 
 
