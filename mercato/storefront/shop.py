@@ -243,7 +243,9 @@ async def linked_order(request: Request, order_id: str, token: str) -> Response:
     )
     if response.status_code != 200:
         raise NotFound("orders", order_id)
-    page = render(request, "order.jinja", order=response.json(), cancellable=False, by_link=True)
+    page = render(
+        request, "order.jinja", order=response.json(), cancellable=False, by_link=True, order_token=token
+    )
     page.headers["referrer-policy"] = "no-referrer"
     return private(page)
 

@@ -1,7 +1,7 @@
 """A guest buys in a real browser without an account — a declined card first, then a good one — gets
-the confirmation e-mail (the SMTP sink), opens the order by the e-mail's link in another browser; later
-registers with the same address, opens the e-mailed claim link and finds the order in the history. At
-desktop width and at 390 px (nothing scrolls sideways). The cart token lives in an HttpOnly cookie."""
+the confirmation e-mail with the invoice (the SMTP sink), opens the order by the e-mail's link in another
+browser; later registers with the same address, opens the e-mailed claim link and finds the order in the
+history. At desktop width and at 390 px (nothing scrolls sideways). The cart token is an HttpOnly cookie."""
 
 from __future__ import annotations
 
@@ -18,9 +18,6 @@ from tests.browser.test_buying import CARD, DECLINED
 from tests.browser.test_phone_widths import _fits
 from tests.e2e.staff import create_staff
 from tests.e2e.test_checkout import _wait_for_mail
-
-# TODO(lead): once the invoices helper's work has landed, assert the confirmation e-mail carries the
-# invoice PDF (its attachment in the SMTP sink's message) in test_a_guest_buys_and_later_claims_the_order.
 
 
 async def _fill_guest_checkout(page: Page, email: str, card: str) -> None:
@@ -85,8 +82,9 @@ async def _journey(browser: Browser, platform, *, width: int) -> None:
         await _fits(page)
 
     # The confirmation goes to the guest's address and links the order's signed page…
-    mail = _wait_for_mail(platform, email, "is confirmed")
+    mail = _wait_for_mail(platform, email, "is confirmed", timeout=60)
     assert mail["subject"] == f"Your order {number} is confirmed"
+    assert [a["content_type"] for a in mail["attachments"]] == ["application/pdf"]  # the invoice
     link = next(word for word in mail["text"].split() if "/orders/ord_" in word)
     # …which opens in another browser, with no cookie at all.
     elsewhere = await _new_page(browser, platform, width=width)
