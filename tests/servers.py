@@ -14,11 +14,10 @@ from moto.server import ThreadedMotoServer
 
 
 @asynccontextmanager
-async def served(app: FastAPI, port: int = 0) -> AsyncIterator[str]:
-    """The base URL of `app` listening on 127.0.0.1 (on `port`, or one the kernel picks). Its lifespan
-    stays with the caller."""
+async def served(app: FastAPI) -> AsyncIterator[str]:
+    """The base URL of `app` listening on 127.0.0.1. Its lifespan stays with the caller."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None, access_log=False)
+        uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None, access_log=False)
     )
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -36,7 +35,7 @@ async def served(app: FastAPI, port: int = 0) -> AsyncIterator[str]:
 @contextmanager
 def s3_server() -> Iterator[str]:
     """An S3-compatible server on loopback (moto's); boto3 speaks real S3 HTTP to it."""
-    port = free_port()
+    port = _free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     try:
@@ -45,7 +44,7 @@ def s3_server() -> Iterator[str]:
         server.stop()
 
 
-def free_port() -> int:
+def _free_port() -> int:
     """A port the kernel just handed out and took back: nothing listens on it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -54,4 +53,4 @@ def free_port() -> int:
 
 def closed_port_url() -> str:
     """A URL where nothing listens."""
-    return f"http://127.0.0.1:{free_port()}"
+    return f"http://127.0.0.1:{_free_port()}"

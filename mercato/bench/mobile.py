@@ -5,7 +5,8 @@ For each screen the benchmark makes the calls a client would make, through the g
 (`Accept-Encoding: br, gzip`), and counts the bytes of the answers as they crossed the wire (status line,
 headers and body, compressed where the gateway compressed; chunk framing left out), plus the bodies
 uncompressed. The web API's calls are those a client of `/api/v1` would make for the same screen (home:
-the category tree and the first products; checkout: the cart, the account and the address book; removing
+the category tree and the first products; checkout: the cart, the account and the address book; choosing
+the address: the address, then the shipping methods that apply; choosing a method: the method; removing
 a cart line: the DELETE, then the cart again). The gateway compresses only the mobile API's routes
 (`mercato.gateway.compression`), so the web API's answers arrive plain; what they would weigh compressed
 the same way (brotli, quality 5) is shown beside them.
@@ -155,12 +156,22 @@ async def _prepare(client: httpx.AsyncClient, topology: Topology) -> tuple[dict[
     return auth, skus, placed.json()["id"]
 
 
+async def _express(client: httpx.AsyncClient, auth: dict[str, str]) -> str:
+    """The dearest method for the cart delivered to ADDRESS (the one the "ship by" screen chooses)."""
+    (
+        await client.put("/api/v1/cart/address", json={"shipping_address": ADDRESS}, headers=auth)
+    ).raise_for_status()
+    methods = (await client.get("/api/v1/cart/shipping-methods", headers=auth)).raise_for_status().json()
+    return max(methods["data"], key=lambda m: m["price"]["amount"])["id"]
+
+
 def _reads(name: str, mobile: str, *web: str) -> Screen:
     return Screen(name, (Call("GET", mobile),), tuple(Call("GET", path) for path in web))
 
 
-def screens(skus: list[str], order_id: str) -> list[Screen]:
+def screens(skus: list[str], order_id: str, method_id: str) -> list[Screen]:
     removed = skus[1]
+    address = {"shipping_address": ADDRESS}
     return [
         _reads("home", "/mobile/v1/home", "/api/v1/categories", "/api/v1/products?limit=8"),
         _reads(
@@ -170,6 +181,16 @@ def screens(skus: list[str], order_id: str) -> list[Screen]:
         _reads("product", f"/mobile/v1/products/{PRODUCT}", f"/api/v1/products/{PRODUCT}"),
         _reads("cart", "/mobile/v1/cart", "/api/v1/cart"),
         _reads("checkout", "/mobile/v1/checkout", "/api/v1/cart", "/api/v1/me", "/api/v1/me/addresses"),
+        Screen(
+            "deliver to",
+            (Call("PUT", "/mobile/v1/checkout/address", address),),
+            (Call("PUT", "/api/v1/cart/address", address), Call("GET", "/api/v1/cart/shipping-methods")),
+        ),
+        Screen(
+            "ship by",
+            (Call("PUT", "/mobile/v1/checkout/shipping-method", {"id": method_id}),),
+            (Call("PUT", "/api/v1/cart/shipping-method", {"id": method_id}),),
+        ),
         _reads("orders", "/mobile/v1/orders", "/api/v1/orders"),
         _reads("order detail", f"/mobile/v1/orders/{order_id}", f"/api/v1/orders/{order_id}"),
         Screen(
@@ -185,8 +206,9 @@ async def run_mobile_bench(*, topology: Topology, console: Console) -> list[Scre
     async with httpx.AsyncClient(base_url=topology.gateway_url, timeout=30, trust_env=False) as client:
         with console.status("Registering a shopper, buying once, filling the cart…"):
             auth, skus, order_id = await _prepare(client, topology)
+            method_id = await _express(client, auth)
         results = []
-        for screen in screens(skus, order_id):
+        for screen in screens(skus, order_id, method_id):
             result = ScreenResult(screen)
             for attribute, calls, headers in (
                 ("mobile", screen.mobile, PHONE),

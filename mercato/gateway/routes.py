@@ -100,8 +100,9 @@ ROUTES: tuple[Route, ...] = (
         cacheable=True,
         compressed=True,
     ),
-    Route("/mobile/v1/cart", "mobile-api", "shopper", compressed=True),
-    Route("/mobile/v1/checkout", "mobile-api", "shopper", exact=True, compressed=True),
+    # (the cart and checkout serve a guest too: the app's cart token goes on to orders, as X-Cart-Token)
+    Route("/mobile/v1/cart", "mobile-api", "shopper-or-guest", compressed=True),
+    Route("/mobile/v1/checkout", "mobile-api", "shopper-or-guest", compressed=True),  # and its steps
     Route("/mobile/v1/orders", "mobile-api", "shopper", compressed=True),
     # payments: the provider's webhooks (authenticated by their Stripe-Signature, not by a token)
     Route("/webhooks/stripe", "payments", "public", exact=True),

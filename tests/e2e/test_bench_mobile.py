@@ -28,6 +28,8 @@ def test_each_screen_is_measured_on_both_apis(platform):
         "product": (1, 1),
         "cart": (1, 1),
         "checkout": (1, 3),
+        "deliver to": (1, 2),
+        "ship by": (1, 1),
         "orders": (1, 1),
         "order detail": (1, 1),
         "remove from cart": (1, 2),

@@ -24,9 +24,10 @@ ADDRESS = {
 }
 CARD = {"id", "slug", "name", "brand", "image", "price", "price_varies", "available"}
 CART_LINE = {
-    "sku", "product_id", "name", "attributes", "image", "quantity", "unit_price", "line_total", "available",
-    "purchasable",
+    "sku", "product_id", "name", "attributes", "image", "quantity", "unit_price", "line_total", "tax",
+    "tax_rate", "available", "purchasable",
 }  # fmt: skip
+CART = {"lines", "market", "totals", "tax_lines", "shipping_method", "item_count", "purchasable"}
 
 
 @pytest.fixture
@@ -57,6 +58,25 @@ def _checkout(gateway, auth, payment_method: str) -> httpx.Response:
         json={"shipping_address": ADDRESS, "payment_method": payment_method},
         headers=auth | {"Idempotency-Key": uuid.uuid4().hex},
     )
+
+
+def _trimmed(cart: dict) -> dict:
+    """Orders' cart as the mobile API passes its quote on: every figure unchanged."""
+    return {
+        "market": {k: cart["market"][k] for k in ("id", "currency", "prices_include_tax")},
+        "totals": cart["totals"],
+        "tax_lines": [{k: line[k] for k in ("rate", "label", "amount")} for line in cart["tax_lines"]],
+        "lines": [(line["sku"], line["line_total"], line["tax"], line["tax_rate"]) for line in cart["lines"]],
+    }
+
+
+def _mobile_quote(cart: dict) -> dict:
+    return {
+        "market": cart["market"],
+        "totals": cart["totals"],
+        "tax_lines": cart["tax_lines"],
+        "lines": [(line["sku"], line["line_total"], line["tax"], line["tax_rate"]) for line in cart["lines"]],
+    }
 
 
 def test_home_is_the_category_tree_and_featured_cards(gateway):
@@ -130,6 +150,7 @@ def test_the_products_variants_are_what_the_cart_receives(platform, gateway, sho
         headers=shopper | {"Idempotency-Key": uuid.uuid4().hex},
     )
     assert cart.status_code == 200, cart.text
+    assert set(cart.json()) == CART
     [line] = cart.json()["lines"]
     assert set(line) == CART_LINE
     assert (line["sku"], line["attributes"], line["unit_price"]) == (
@@ -160,21 +181,93 @@ def test_buy_with_a_tokenised_card_then_see_the_order(platform, gateway, shopper
     assert payment["provider"] == "stripe" and payment["publishable_key"].startswith("pk_")
     assert payment["api_base"] == platform.sandbox and set(payment["wallets"]) == {"apple_pay", "google_pay"}
 
-    placed = _checkout(gateway, shopper, platform.card("4242424242424242"))
+    # Deliver to Berlin: one call answers the screen, quoted there, with the methods that apply.
+    chosen = gateway.put("/mobile/v1/checkout/address", json={"shipping_address": ADDRESS}, headers=shopper)
+    assert chosen.status_code == 200, chosen.text
+    screen = chosen.json()
+    assert screen["shipping_address"]["city"] == "Berlin"
+    methods = gateway.get("/api/v1/cart/shipping-methods", headers=shopper).json()["data"]
+    assert [m["id"] for m in screen["shipping_methods"]] == [m["id"] for m in methods] and methods
+    assert _mobile_quote(screen["cart"]) == _trimmed(gateway.get("/api/v1/cart", headers=shopper).json())
+    assert screen["cart"]["market"] == {"id": "eu", "currency": "EUR", "prices_include_tax": True}
+    assert [line["rate"] for line in screen["cart"]["tax_lines"]] == ["19"]
+
+    # The dearest method: the screen again, its charge in the totals as orders quotes them.
+    dearest = max(screen["shipping_methods"], key=lambda m: m["price"]["amount"])
+    shipped = gateway.put("/mobile/v1/checkout/shipping-method", json={"id": dearest["id"]}, headers=shopper)
+    assert shipped.status_code == 200, shipped.text
+    cart = shipped.json()["cart"]
+    assert cart["shipping_method"]["id"] == dearest["id"]
+    assert cart["totals"]["shipping"] == dearest["price"]
+    assert _mobile_quote(cart) == _trimmed(gateway.get("/api/v1/cart", headers=shopper).json())
+    refused = gateway.put("/mobile/v1/checkout/shipping-method", json={"id": "no-such"}, headers=shopper)
+    assert refused.status_code == 422 and refused.headers["content-type"] == "application/problem+json"
+
+    billing = ADDRESS | {"name": "Ada's Company", "line1": "2 Side St"}
+    billed = gateway.put(
+        "/mobile/v1/checkout/address", json={"shipping_address": ADDRESS, "billing_address": billing},
+        headers=shopper,
+    )  # fmt: skip
+    assert billed.json()["billing_address"]["line1"] == "2 Side St"
+    assert billed.json()["cart"]["shipping_method"]["id"] == dearest["id"]
+
+    placed = gateway.post(
+        "/mobile/v1/checkout",
+        json={"payment_method": platform.card("4242424242424242")},  # the rest is the cart's
+        headers=shopper | {"Idempotency-Key": uuid.uuid4().hex},
+    )
     assert placed.status_code == 201, placed.text
     order = placed.json()
-    assert set(order) == {"id", "number", "status", "total", "placed_at"}
+    assert set(order) == {
+        "id", "number", "status", "placed_at", "market", "totals", "tax_lines", "shipping_method", "email",
+        "order_url",
+    }  # fmt: skip
+    assert order["email"] is None and order["order_url"] is None  # a guest's order has them
     assert order["status"] == "placed" and order["number"].startswith("M-")
-    assert order["total"] == checkout["cart"]["total"]
+    assert order["totals"] == cart["totals"] and order["tax_lines"] == cart["tax_lines"]
+    assert order["shipping_method"]["id"] == dearest["id"]
 
     history = gateway.get("/mobile/v1/orders", headers=shopper).json()
     assert history["items"][0]["id"] == order["id"] and history["items"][0]["item_count"] == 1
+    assert history["items"][0]["total"] == order["totals"]["total"]
     assert history["items"][0]["image"] == checkout["cart"]["lines"][0]["image"]
     detail = gateway.get(f"/mobile/v1/orders/{order['id']}", headers=shopper).json()
+    web = gateway.get(f"/api/v1/orders/{order['id']}", headers=shopper).json()
     assert [step["status"] for step in detail["timeline"]] == ["pending_payment", "placed"]
     assert detail["tracking"] is None and detail["can_cancel"] is True
     assert detail["lines"][0]["sku"] == sku and detail["shipping_address"]["city"] == "Berlin"
+    assert detail["billing_address"]["line1"] == "2 Side St"
+    assert detail["totals"] == web["totals"] == order["totals"]
+    assert detail["tax_lines"] == order["tax_lines"]
+    assert [(line["tax"], line["tax_rate"]) for line in detail["lines"]] == [
+        (line["tax"], line["tax_rate"]) for line in web["lines"]
+    ]
+    assert detail["shipping_method"]["name"] == dearest["name"]
+    assert detail["invoice_url"] == web.get("invoice_url")
     assert gateway.get("/mobile/v1/cart", headers=shopper).json()["lines"] == []
+
+
+def test_the_quote_follows_the_address_into_another_market(platform, gateway, shopper):
+    """A US address: dollars, tax on top of the prices (a Tax line), the methods offered there."""
+    sku = gateway.get("/mobile/v1/products/classic-cotton-t-shirt").json()["variants"][0]["sku"]
+    platform.set_stock(sku, 5)
+    gateway.post("/mobile/v1/cart/items", json={"sku": sku, "quantity": 2}, headers=shopper)
+    berlin = gateway.put("/mobile/v1/checkout/address", json={"shipping_address": ADDRESS}, headers=shopper)
+    new_york = ADDRESS | {"city": "New York", "postal_code": "10001", "region": "NY", "country": "US"}
+    us = gateway.put("/mobile/v1/checkout/address", json={"shipping_address": new_york}, headers=shopper)
+    assert us.status_code == 200, us.text
+    cart = us.json()["cart"]
+    assert cart["market"] == {"id": "us", "currency": "USD", "prices_include_tax": False}
+    assert {line["unit_price"]["currency"] for line in cart["lines"]} == {"USD"}
+    totals = cart["totals"]
+    assert totals["total"]["amount"] == (
+        totals["subtotal"]["amount"] - totals["discount"]["amount"] + totals["shipping"]["amount"]
+        + totals["tax"]["amount"]
+    )  # fmt: skip
+    assert _mobile_quote(cart) == _trimmed(gateway.get("/api/v1/cart", headers=shopper).json())
+    assert {m["id"] for m in us.json()["shipping_methods"]} != {
+        m["id"] for m in berlin.json()["shipping_methods"]
+    }
 
 
 def test_a_declined_card_is_the_402_orders_answers(platform, gateway, shopper):
@@ -205,6 +298,8 @@ def test_sold_out_is_the_409_orders_answers(platform, gateway, shopper):
         ("GET", "/mobile/v1/cart"),
         ("POST", "/mobile/v1/cart/items"),
         ("GET", "/mobile/v1/checkout"),
+        ("PUT", "/mobile/v1/checkout/address"),
+        ("PUT", "/mobile/v1/checkout/shipping-method"),
         ("POST", "/mobile/v1/checkout"),
         ("GET", "/mobile/v1/orders"),
         ("GET", "/mobile/v1/orders/ord_1"),

@@ -103,13 +103,19 @@ class Smoke(MercatoApp):
                 ("city", "Berlin"),
                 ("country", "DE"),
             ):
-                checkout.fields[field].value = value
+                checkout.shipping.fields[field].value = value
+            await tap(checkout.shipping.use)  # the methods that apply in Berlin, and the quote there
             checkout.card_number.value, checkout.card_expiry.value, checkout.card_cvc.value = (
                 "4242 4242 4242 4242",
                 "12/30",
                 "123",
             )
             await self.shot("checkout")
+            express = [b for b in _walk(checkout.methods) if str(b.id).startswith("method-shm_eu_express")]
+            if express:
+                await tap(express[0])
+            shop.scroller.vertical_position = shop.scroller.max_vertical_position // 2
+            await self.shot("checkout-delivery")  # the methods, the billing switch, the totals
             await tap(checkout.pay)
             await self.shot("confirmation")
             await tap(shop.screen.view)

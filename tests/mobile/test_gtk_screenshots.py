@@ -23,6 +23,7 @@ SCREENS = [
     "account",
     "cart",
     "checkout",
+    "checkout-delivery",
     "confirmation",
     "order",
     "orders",

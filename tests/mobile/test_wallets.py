@@ -198,7 +198,7 @@ async def test_pay_with_the_phone_wallet(platform, tmp_path, phone):
         assert method.json()["card"]["wallet"]["type"] == shop.device.wallet
         assert shop.device.finished == [True], "the sheet was told the payment went through"
         [(total, country)] = shop.device.asked
-        assert total == order["total"] and country == "DE"
+        assert total == order["totals"]["total"] and country == "DE"
     finally:
         await app.shop.gateway.close()
 

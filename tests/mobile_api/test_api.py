@@ -20,6 +20,7 @@ from tests.catalog.factories import add_categories, create_product
 from tests.servers import closed_port_url, served
 
 SHOPPER = {"x-mercato-customer-id": "cus_01M91FWCMHQQSVXMQSHQ7WE21F"}
+ADDRESS = {"name": "A", "line1": "1 St", "city": "B", "postal_code": "1", "country": "DE"}
 
 
 @asynccontextmanager
@@ -167,13 +168,17 @@ async def test_listing_without_words_is_catalogs(with_catalog: WithCatalog) -> N
         ("GET", "/mobile/v1/suggestions?q=shi"),
         ("GET", "/mobile/v1/cart"),
         ("GET", "/mobile/v1/checkout"),
+        ("PUT", "/mobile/v1/checkout/address"),
+        ("PUT", "/mobile/v1/checkout/shipping-method"),
         ("GET", "/mobile/v1/orders"),
         ("DELETE", "/mobile/v1/cart/items/TS-1-S"),
     ],
 )
 async def test_a_service_down_is_a_503_problem_never_a_500(method: str, path: str) -> None:
+    bodies = {"address": {"shipping_address": ADDRESS}, "shipping-method": {"id": "standard"}}
     async with mobile_api() as mobile:
-        answer = await mobile.request(method, path, headers=SHOPPER)
+        body = bodies.get(path.rsplit("/", 1)[-1])
+        answer = await mobile.request(method, path, headers=SHOPPER, json=body)
         assert answer.status_code == 503, answer.text
         assert answer.headers["content-type"] == "application/problem+json"
         assert answer.json()["status"] == 503
@@ -183,7 +188,12 @@ async def test_a_service_down_is_a_503_problem_never_a_500(method: str, path: st
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/mobile/v1/cart"), ("GET", "/mobile/v1/checkout"), ("GET", "/mobile/v1/orders/ord_1")],
+    [
+        ("GET", "/mobile/v1/cart"),
+        ("GET", "/mobile/v1/checkout"),
+        ("PUT", "/mobile/v1/checkout/address"),
+        ("GET", "/mobile/v1/orders/ord_1"),
+    ],
 )
 async def test_shopper_screens_refuse_a_request_without_an_identity(method: str, path: str) -> None:
     """The gateway refuses a missing token first; behind it, no identity is no answer either."""
@@ -208,3 +218,23 @@ async def test_checkout_needs_an_idempotency_key() -> None:
         answer = await mobile.post("/mobile/v1/checkout", json=body, headers=SHOPPER)
         assert answer.status_code == 400
         assert "idempotency-key" in {name.lower() for name in answer.json()["errors"]}
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/mobile/v1/checkout/address", {"shipping_address": ADDRESS | {"country": "Germany"}}, "country"),
+        ("/mobile/v1/checkout/address", {"billing_address": ADDRESS}, "shipping_address"),
+        ("/mobile/v1/checkout/shipping-method", {"id": "a b"}, "id"),
+        ("/mobile/v1/checkout/shipping-method", {"id": 7}, "id"),
+    ],
+)
+async def test_a_checkout_step_with_bad_input_is_a_422_before_any_service(
+    path: str, body: dict, field: str
+) -> None:
+    """Refused at the edge, as orders would refuse it (orders is down here: nothing was asked of it)."""
+    async with mobile_api() as mobile:
+        answer = await mobile.put(path, json=body, headers=SHOPPER)
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"] == "application/problem+json"
+        assert any(field in name for name in answer.json()["errors"]), answer.json()

@@ -10,17 +10,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Query, Request, Response
+from fastapi import APIRouter, Depends, Path, Query, Request, Response, Security
+from fastapi.security import APIKeyHeader
 from pydantic import BaseModel
 
-from mercato.platform.auth import Shopper, verified_shopper
+from mercato.platform.auth import OptionalShopper, Shopper, verified_shopper
+from mercato.platform.errors import Unauthorized
 from mercato.platform.etag import CACHEABLE, IfNoneMatch, cacheable_bytes
 from mercato.platform.idempotency import IdempotencyKey, RequiredIdempotencyKey
-from mercato.services.mobile_api.clients import Services
+from mercato.services.mobile_api.clients import Buyer, Services
 from mercato.services.mobile_api.schemas import (
     CartItemIn,
     CartItemPatch,
     CartOut,
+    CheckoutAddressIn,
     CheckoutIn,
     CheckoutOut,
     HomeOut,
@@ -29,9 +32,10 @@ from mercato.services.mobile_api.schemas import (
     OrdersOut,
     PlacedOut,
     ProductOut,
+    ShippingMethodIn,
     SuggestionsOut,
 )
-from mercato.services.mobile_api.screens import browse, orders, shopping
+from mercato.services.mobile_api.screens import browse, checkout, orders, shopping
 from mercato.services.mobile_api.settings import MobileApiSettings
 
 router = APIRouter(prefix="/mobile/v1")
@@ -39,6 +43,23 @@ router = APIRouter(prefix="/mobile/v1")
 # The gateway checked the token; its subject (and `iat`) arrive as headers, passed on to the services,
 # which check the session themselves.
 CurrentShopper = Annotated[Shopper, Depends(verified_shopper)]
+# The cart and checkout screens also serve a guest: the app's cart token (POST /api/v1/carts), passed on
+# to orders, which owns the cart it names; a shopper who just signed in sends both (orders merges).
+_cart_token = APIKeyHeader(
+    name="X-Cart-Token",
+    scheme_name="CartToken",
+    description="The token of a guest cart, from POST /api/v1/carts.",
+    auto_error=False,
+)
+
+
+async def _buyer(shopper: OptionalShopper, cart_token: Annotated[str | None, Security(_cart_token)]) -> Buyer:
+    if shopper is None and cart_token is None:
+        raise Unauthorized("Sign in, or send the X-Cart-Token of a guest cart (POST /api/v1/carts).")
+    return Buyer(shopper=shopper, cart_token=cart_token)
+
+
+CurrentBuyer = Annotated[Buyer, Depends(_buyer)]
 SkuPath = Annotated[str, Path(max_length=64)]
 IdPath = Annotated[str, Path(max_length=200)]
 
@@ -185,10 +206,10 @@ async def product(
 
 @router.get("/cart", response_model=CartOut, responses={**CACHEABLE, **SHOPPER_FAILURES}, tags=["cart"])
 async def cart(
-    request: Request, services: ServicesDep, shopper: CurrentShopper, if_none_match: IfNoneMatch = None
+    request: Request, services: ServicesDep, buyer: CurrentBuyer, if_none_match: IfNoneMatch = None
 ) -> Response:
     """My cart: lines with current prices and availability, and the totals."""
-    return _personal(request, await shopping.cart(services, shopper), if_none_match)
+    return _personal(request, await shopping.cart(services, buyer), if_none_match)
 
 
 @router.post(
@@ -202,10 +223,10 @@ async def cart(
     tags=["cart"],
 )
 async def add_item(
-    body: CartItemIn, services: ServicesDep, shopper: CurrentShopper, idempotency_key: IdempotencyKey = None
+    body: CartItemIn, services: ServicesDep, buyer: CurrentBuyer, idempotency_key: IdempotencyKey = None
 ) -> CartOut:
     """Add an item (or more of it); the cart as it is now."""
-    current = await services.orders.add_item(shopper, body.model_dump(), idempotency_key)
+    current = await services.orders.add_item(buyer, body.model_dump(), idempotency_key)
     return shopping.cart_screen(current)
 
 
@@ -221,10 +242,10 @@ async def add_item(
     tags=["cart"],
 )
 async def change_item(
-    sku: SkuPath, body: CartItemPatch, services: ServicesDep, shopper: CurrentShopper
+    sku: SkuPath, body: CartItemPatch, services: ServicesDep, buyer: CurrentBuyer
 ) -> CartOut:
     """Set a line's quantity; the cart as it is now."""
-    return shopping.cart_screen(await services.orders.set_quantity(shopper, sku, body.quantity))
+    return shopping.cart_screen(await services.orders.set_quantity(buyer, sku, body.quantity))
 
 
 @router.delete(
@@ -233,9 +254,9 @@ async def change_item(
     responses={**SHOPPER_FAILURES, 404: {"description": "Not in the cart"}},
     tags=["cart"],
 )
-async def remove_item(sku: SkuPath, services: ServicesDep, shopper: CurrentShopper) -> CartOut:
+async def remove_item(sku: SkuPath, services: ServicesDep, buyer: CurrentBuyer) -> CartOut:
     """Remove a line; the cart as it is now (one round trip for the app, not a 204 and a GET)."""
-    return shopping.cart_screen(await services.orders.remove_item(shopper, sku))
+    return shopping.cart_screen(await services.orders.remove_item(buyer, sku))
 
 
 # --- checkout ------------------------------------------------------------------------------------
@@ -247,12 +268,46 @@ async def remove_item(sku: SkuPath, services: ServicesDep, shopper: CurrentShopp
 async def checkout_screen(
     request: Request,
     services: ServicesDep,
-    shopper: CurrentShopper,
+    buyer: CurrentBuyer,
     settings: SettingsDep,
     if_none_match: IfNoneMatch = None,
 ) -> Response:
-    """The checkout screen: the cart, my address book, and how to tokenise a card at the provider."""
-    return _personal(request, await shopping.checkout(services, shopper, settings), if_none_match)
+    """The checkout screen: the cart quoted for its address (totals, tax lines), the shipping methods that
+    apply there (none before an address is chosen), my address book, and how to tokenise a card."""
+    return _personal(request, await checkout.checkout(services, buyer, settings), if_none_match)
+
+
+@router.put(
+    "/checkout/address",
+    response_model=CheckoutOut,
+    responses={
+        **SHOPPER_FAILURES,
+        422: {"description": "An invalid address, or a country the shop does not sell to"},
+    },
+    tags=["checkout"],
+)
+async def choose_address(
+    body: CheckoutAddressIn, services: ServicesDep, buyer: CurrentBuyer, settings: SettingsDep
+) -> CheckoutOut:
+    """Deliver to this address (and bill to `billing_address`, else to the same): the checkout screen
+    again, the cart quoted for that country's market and the shipping methods that apply there."""
+    return await checkout.set_address(services, buyer, body, settings)
+
+
+@router.put(
+    "/checkout/shipping-method",
+    response_model=CheckoutOut,
+    responses={
+        **SHOPPER_FAILURES,
+        422: {"description": "No such method, or it does not apply to this address and cart"},
+    },
+    tags=["checkout"],
+)
+async def choose_shipping_method(
+    body: ShippingMethodIn, services: ServicesDep, buyer: CurrentBuyer, settings: SettingsDep
+) -> CheckoutOut:
+    """Ship by this method: the checkout screen again, with the shipping charge and totals it makes."""
+    return await checkout.set_shipping_method(services, buyer, body, settings)
 
 
 @router.post(
@@ -264,20 +319,21 @@ async def checkout_screen(
         202: {"description": "Paid; the order is being finalised (its status is pending_payment)"},
         402: {"description": "The card was declined; nothing was charged"},
         409: {"description": "Sold out (nothing charged), or the Idempotency-Key was used for another body"},
-        422: {"description": "Invalid address or payment method"},
+        422: {"description": "Invalid address, shipping method or payment method"},
     },
     tags=["checkout"],
 )
-async def checkout(
+async def place_order(
     body: CheckoutIn,
     response: Response,
     services: ServicesDep,
-    shopper: CurrentShopper,
+    buyer: CurrentBuyer,
     idempotency_key: RequiredIdempotencyKey,
 ) -> PlacedOut:
-    """Buy the cart with a card token (pm_…) from the provider. A retry with the same Idempotency-Key
-    returns the same order and never charges twice (orders' checkout)."""
-    status, placed = await shopping.place_order(services, shopper, body, idempotency_key)
+    """Buy the cart with a card token (pm_…) from the provider, delivered and billed as the cart says
+    (or as the body says). A retry with the same Idempotency-Key returns the same order and never charges
+    twice (orders' checkout)."""
+    status, placed = await checkout.place_order(services, buyer, body, idempotency_key)
     response.status_code = status
     return placed
 

@@ -5,11 +5,12 @@ the service still has the last word (its problem comes back unchanged)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
 from mercato.contracts.addresses import PostalAddress
+from mercato.contracts.emails import EmailAddress
 from mercato.contracts.inputs import Input
 from mercato.contracts.money import Money
 
@@ -96,6 +97,46 @@ class ProductOut(BaseModel):
 
 
 # --- the shopper's own -------------------------------------------------------------------------------
+# Every figure below is orders' quote as orders answered it (CONTRACT-15 totals and tax lines); the mobile
+# API trims and renames, it never adds up.
+
+
+class TotalsOut(BaseModel):
+    subtotal: Money = Field(description="The lines as priced: gross where prices include tax, else net.")
+    discount: Money
+    shipping: Money
+    tax: Money = Field(description="The sum of `tax_lines`; included in `total` or added to it by market.")
+    total: Money
+
+
+class TaxLineOut(BaseModel):
+    rate: str = Field(description="A decimal percentage: `19`, `5.5`.", examples=["19"])
+    label: str = Field(examples=["VAT 19 %"])
+    amount: Money
+
+
+class EstimateOut(BaseModel):
+    min_days: int | None
+    max_days: int | None
+
+
+class ShippingMethodOut(BaseModel):
+    id: str
+    name: str
+    kind: str = Field(description="standard | express | click_and_collect")
+    price: Money = Field(description="What it costs for this cart and address (0 when free).")
+    estimate: EstimateOut = Field(description="Working days until delivery.")
+
+
+class PostalAddressOut(BaseModel):
+    name: str
+    line1: str
+    line2: str | None = None
+    city: str
+    postal_code: str
+    region: str | None = None
+    country: str
+    phone: str | None = None
 
 
 class CartLineOut(BaseModel):
@@ -107,15 +148,18 @@ class CartLineOut(BaseModel):
     quantity: int
     unit_price: Money | None
     line_total: Money | None
+    tax: Money | None = Field(description="This line's share of its tax line.")
+    tax_rate: str | None
     available: int
     purchasable: bool
 
 
 class CartOut(BaseModel):
     lines: list[CartLineOut]
-    subtotal: Money
-    shipping: Money
-    total: Money
+    market: MarketOut
+    totals: TotalsOut
+    tax_lines: list[TaxLineOut]
+    shipping_method: ShippingMethodOut | None = Field(description="The one chosen at checkout, if any.")
     item_count: int
     purchasable: bool
 
@@ -129,16 +173,8 @@ class CartItemPatch(Input):
     quantity: Quantity
 
 
-class AddressOut(BaseModel):
+class AddressOut(PostalAddressOut):
     id: str
-    name: str
-    line1: str
-    line2: str | None
-    city: str
-    postal_code: str
-    region: str | None
-    country: str
-    phone: str | None
 
 
 class PaymentOut(BaseModel):
@@ -149,28 +185,64 @@ class PaymentOut(BaseModel):
 
 
 class CheckoutOut(BaseModel):
+    """The checkout screen, and the answer of each of its steps: the cart quoted for where it goes, and
+    the shipping methods that apply there."""
+
     cart: CartOut
+    shipping_address: PostalAddressOut | None = Field(description="Where the cart is delivered, once chosen.")
+    billing_address: PostalAddressOut | None = Field(description="Null or equal: the shipping address.")
+    shipping_methods: list[ShippingMethodOut] = Field(
+        description="The methods that apply to the shipping address and the cart (none before an address)."
+    )
     addresses: list[AddressOut]
     default_address_id: str | None
-    email: str
+    email: str | None = Field(description="The account's; a guest's once given at checkout.")
     payment: PaymentOut
 
 
-class CheckoutIn(Input):
+ShippingMethodId = Annotated[
+    str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,64}$"), Field(description="A shipping method's id.")
+]
+PaymentMethod = Annotated[
+    str,
+    StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,96}$"),
+    Field(description="A token (pm_…) from the payment provider; card numbers are refused."),
+]
+
+
+class CheckoutAddressIn(Input):
     shipping_address: PostalAddress
-    payment_method: Annotated[
-        str,
-        StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,96}$"),
-        Field(description="A token (pm_…) from the payment provider; card numbers are refused."),
-    ]
+    billing_address: PostalAddress | None = Field(default=None, description="Omitted: the shipping address.")
+
+
+class ShippingMethodIn(Input):
+    id: ShippingMethodId
+
+
+class CheckoutIn(Input):
+    """What is not in the body comes from the cart (its addresses and shipping method; no method chosen:
+    the cheapest that applies)."""
+
+    payment_method: PaymentMethod
+    shipping_address: PostalAddress | None = None
+    billing_address: PostalAddress | None = None
+    shipping_method: ShippingMethodId | None = None
+    email: EmailAddress | None = Field(
+        default=None, description="A guest's (required without an account): where the confirmation goes."
+    )
 
 
 class PlacedOut(BaseModel):
     id: str
     number: str | None
     status: str
-    total: Money
     placed_at: datetime | None
+    market: MarketOut | None
+    totals: TotalsOut
+    tax_lines: list[TaxLineOut]
+    shipping_method: ShippingMethodOut | None
+    email: str | None = Field(description="A guest order's: where the confirmation went.")
+    order_url: str | None = Field(description="A guest order's signed link: the order without an account.")
 
 
 class OrderCard(BaseModel):
@@ -194,7 +266,10 @@ class OrderLineOut(BaseModel):
     attributes: dict[str, str]
     image: str | None
     quantity: int
+    unit_price: Money
     line_total: Money
+    tax: Money | None
+    tax_rate: str | None
 
 
 class TimelineEntry(BaseModel):
@@ -208,16 +283,26 @@ class TrackingOut(BaseModel):
     url: str | None
 
 
+class CreditNoteOut(BaseModel):
+    number: str
+    url: str
+    amount: Money
+
+
 class OrderOut(BaseModel):
     id: str
     number: str | None
     status: str
     placed_at: datetime | None
-    total: Money
-    subtotal: Money
-    shipping: Money
+    market: MarketOut | None = Field(description="Null for orders placed before markets existed.")
+    totals: TotalsOut
+    tax_lines: list[TaxLineOut]
     lines: list[OrderLineOut]
-    shipping_address: dict[str, Any]
+    shipping_address: PostalAddressOut
+    billing_address: PostalAddressOut | None
+    shipping_method: ShippingMethodOut | None
     timeline: list[TimelineEntry]
     tracking: TrackingOut | None
     can_cancel: bool
+    invoice_url: str | None = Field(description="The invoice (PDF) on the gateway, once issued.")
+    credit_notes: list[CreditNoteOut]

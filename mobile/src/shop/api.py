@@ -23,6 +23,11 @@ MOBILE = "/mobile/v1"
 API = "/api/v1"
 BROWSE = tuple(f"{MOBILE}/{screen}" for screen in ("home", "products", "suggestions"))
 """The reads priced in the shopper's market: each carries the country chosen on this device."""
+# Shopping needs no account: the cart and checkout screens take a guest's cart token instead of a sign-in
+# (POST /api/v1/carts, kept in the secure store); signed in with one still kept, the next cart call sends
+# both and orders merges the guest's cart into the account's.
+GUEST_PATHS = (f"{MOBILE}/cart", f"{MOBILE}/checkout")
+CART_TOKEN = "cart_token"  # noqa: S105 - the secure store's key, not a secret
 
 
 def problem(response: httpx.Response) -> ApiError:
@@ -47,6 +52,7 @@ class Gateway:
         timeout: float = 8.0,
     ):
         self.base_url = base_url.rstrip("/")
+        self.data_dir = Path(data_dir)
         self.cache = Store(Path(data_dir) / "cache")
         self.pending = PendingWrites(Store(Path(data_dir) / "state"))
         self.settings = Store(Path(data_dir) / "settings")
@@ -99,18 +105,39 @@ class Gateway:
         self.keep_tokens(response.json())
         return True
 
+    async def _cart_token(self) -> str:
+        """The guest's cart token; a new cart the first time."""
+        token = self.secrets.get(CART_TOKEN)
+        if token is None:
+            response = await self.http.post(f"{API}/carts")
+            if response.status_code != 201:
+                raise problem(response)
+            token = response.json()["cart_token"]
+            self.secrets.set(CART_TOKEN, token)
+        return token
+
     async def _send(self, method: str, path: str, *, auth: bool, **kwargs) -> httpx.Response:
         """One request (with one refresh-and-repeat on a 401); network errors propagate."""
-        if auth and not self.signed_in:
+        guest = auth and not self.signed_in and path.startswith(GUEST_PATHS)
+        if auth and not self.signed_in and not guest:
             raise SignedOut()
         headers = kwargs.pop("headers", {}) | (self._auth() if auth else {})
+        if guest:
+            headers["X-Cart-Token"] = await self._cart_token()
+        elif auth and path.startswith(GUEST_PATHS) and (token := self.secrets.get(CART_TOKEN)):
+            headers["X-Cart-Token"] = token  # signed in since: orders merges that cart into the account's
         response = await self.http.request(method, path, headers=headers, **kwargs)
+        if response.status_code == 401 and guest:
+            self.secrets.delete(CART_TOKEN)  # a cart that is gone (erased, expired): a new one next time
+            return response
         if response.status_code == 401 and auth and await self._refresh():
             headers |= self._auth()
             response = await self.http.request(method, path, headers=headers, **kwargs)
         if response.status_code == 401 and auth:
             self.forget_tokens()
             raise SignedOut()
+        if not guest and "X-Cart-Token" in headers and response.status_code < 400:
+            self.secrets.delete(CART_TOKEN)  # merged
         return response
 
     # --- the shopper's market: kept on this device ---------------------------------------------------
@@ -159,6 +186,27 @@ class Gateway:
         if cache:
             self.cache.write(name, data)
         return data, True
+
+    # --- documents: the shopper's own PDFs (invoices, credit notes), fetched with the token ----------------
+    def on_gateway(self, url: str) -> bool:
+        """A path on the gateway (or its full URL): the only place the shopper's token is ever sent."""
+        return url.startswith("/") or url.startswith(self.base_url + "/")
+
+    async def download(self, url: str, name: str) -> Path:
+        """Fetch a document from the gateway into `documents/` of the data directory; its path."""
+        try:
+            response = await self._send("GET", url, auth=True, headers={"Accept": "application/pdf"})
+        except httpx.TransportError as error:
+            self._connectivity(False)
+            raise Offline(str(error)) from error
+        self._connectivity(True)
+        if response.status_code >= 400:
+            raise problem(response)
+        folder = self.data_dir / "documents"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
+        path.write_bytes(response.content)
+        return path
 
     # --- writes: Idempotency-Key kept until answered ------------------------------------------------
     async def write(

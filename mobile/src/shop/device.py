@@ -1,4 +1,5 @@
-"""What only a phone has: a push token, a wallet. One small interface; on the desktop, neither.
+"""What only a phone has: a push token, a wallet, its own way to open a link or a document. One small
+interface; on the desktop, no push or wallet, and links and documents go to the system browser.
 
 iOS: the APNs device token arrives at the app delegate's
 `application:didRegisterForRemoteNotificationsWithDeviceToken:`; Toga's PythonAppDelegate has no such
@@ -7,13 +8,18 @@ Android: the FCM registration token from FirebaseMessaging (firebase-messaging i
 dependencies; the Firebase project's google-services.json goes into the Gradle project when building).
 Wallets: Apple Pay's sheet (wallet_ios.py, PassKit) and Google Pay's (wallet_android.py, Play services),
 imported only on their device; what they ask for and hand back is plain logic in wallets.py.
+Documents (a PDF invoice, fetched by the app with the shopper's token): iOS offers the share sheet
+(UIActivityViewController: Quick Look, Save to Files, Print); Android saves to Downloads through
+MediaStore and opens the PDF viewer with ACTION_VIEW.
 None of this device code can run on this machine: it is exercised on a device (docs/mobile.md)."""
 
 from __future__ import annotations
 
 import asyncio
 import sys
+import webbrowser
 from dataclasses import dataclass
+from pathlib import Path
 
 from shop import config
 from shop.wallets import WalletPayment, WalletUnavailable, google_pay_request
@@ -40,9 +46,36 @@ class Device:
         """Show the wallet sheet for `total`; what the wallet hands back (never a card number)."""
         raise WalletUnavailable()
 
+    async def open_url(self, url: str) -> None:
+        """A link in the system browser."""
+        webbrowser.open(url)
+
+    async def open_document(self, path: Path) -> None:
+        """A downloaded document (a PDF invoice) in the system's viewer."""
+        webbrowser.open(path.as_uri())
+
 
 class IOSDevice(Device):
     hooked = False
+
+    async def open_url(self, url: str) -> None:
+        from rubicon.objc import ObjCClass
+
+        link = ObjCClass("NSURL").URLWithString(url)
+        ObjCClass("UIApplication").sharedApplication.openURL(link, options={}, completionHandler=None)
+
+    async def open_document(self, path: Path) -> None:
+        """The share sheet for the file: Quick Look, Save to Files, Print, Books…"""
+        from rubicon.objc import ObjCClass
+
+        file_url = ObjCClass("NSURL").fileURLWithPath(str(path))
+        sheet = (
+            ObjCClass("UIActivityViewController")
+            .alloc()
+            .initWithActivityItems([file_url], applicationActivities=None)
+        )
+        root = ObjCClass("UIApplication").sharedApplication.keyWindow.rootViewController
+        root.presentViewController(sheet, animated=True, completion=None)
 
     async def wallet_ready(self, payment: dict) -> bool:
         from shop import wallet_ios
@@ -94,6 +127,36 @@ class IOSDevice(Device):
 
 
 class AndroidDevice(Device):
+    async def open_url(self, url: str) -> None:
+        from java import jclass
+
+        intent = jclass("android.content.Intent")(
+            jclass("android.content.Intent").ACTION_VIEW, jclass("android.net.Uri").parse(url)
+        )
+        jclass("org.beeware.android.MainActivity").singletonThis.startActivity(intent)
+
+    async def open_document(self, path: Path) -> None:
+        """Saved to Downloads (MediaStore, Android 10+: no storage permission), then opened by the PDF
+        viewer the shopper has."""
+        from java import jclass
+
+        activity = jclass("org.beeware.android.MainActivity").singletonThis
+        resolver = activity.getContentResolver()
+        values = jclass("android.content.ContentValues")()
+        columns = jclass("android.provider.MediaStore$MediaColumns")
+        values.put(columns.DISPLAY_NAME, path.name)
+        values.put(columns.MIME_TYPE, "application/pdf")
+        uri = resolver.insert(jclass("android.provider.MediaStore$Downloads").EXTERNAL_CONTENT_URI, values)
+        data = await asyncio.to_thread(path.read_bytes)
+        stream = resolver.openOutputStream(uri)
+        stream.write(data)
+        stream.close()
+        intent_class = jclass("android.content.Intent")
+        intent = intent_class(intent_class.ACTION_VIEW)
+        intent.setDataAndType(uri, "application/pdf")
+        intent.addFlags(intent_class.FLAG_GRANT_READ_URI_PERMISSION)
+        activity.startActivity(intent)
+
     async def wallet_ready(self, payment: dict) -> bool:
         from shop import wallet_android
 

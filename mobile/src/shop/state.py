@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 
-from shop.api import API, MOBILE, Gateway
+from shop.api import API, CART_TOKEN, MOBILE, Gateway
 from shop.device import Device
 from shop.errors import ApiError
 
@@ -41,6 +41,9 @@ class State:
 
     async def after_sign_in(self) -> None:
         self.me, _ = await self.gateway.get(f"{API}/me", auth=True, cache=False)
+        if self.gateway.secrets.get(CART_TOKEN):  # what was added as a guest joins the account's cart
+            cart, _ = await self.gateway.get(f"{MOBILE}/cart", auth=True)
+            self.cart_changed(cart)
         await self.sync_push()
 
     async def sync_push(self) -> None:
@@ -66,6 +69,7 @@ class State:
     async def sign_out(self) -> None:
         await self.forget_device()
         self.gateway.forget_tokens()
+        self.gateway.secrets.delete(CART_TOKEN)
         self.gateway.cache.clear("mobile_v1_cart")
         self.gateway.cache.clear("mobile_v1_orders")
         self.gateway.cache.delete("pending-checkout")

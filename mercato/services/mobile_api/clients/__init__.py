@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mercato.services.mobile_api.clients.accounts import Account, Address, Customers
 from mercato.services.mobile_api.clients.browsing import (
     Catalog,
     Category,
@@ -17,12 +18,13 @@ from mercato.services.mobile_api.clients.browsing import (
     Search,
     Variant,
 )
+from mercato.services.mobile_api.clients.quotes import ShippingMethod, TaxLine, Totals
 from mercato.services.mobile_api.clients.shopping import (
-    Account,
-    Address,
+    Buyer,
     Cart,
     CartLine,
-    Customers,
+    CreditNote,
+    Delivery,
     Order,
     OrderLine,
     Orders,
@@ -33,9 +35,10 @@ from mercato.services.mobile_api.clients.shopping import (
 )
 
 __all__ = [
-    "Account", "Address", "Cart", "CartLine", "Catalog", "Category", "Customers", "Market", "Order",
-    "OrderLine", "OrderSummary", "Orders", "Placed", "Product", "ProductEntry", "ProductList", "Search",
-    "Services", "StateChange", "Variant", "identity",
+    "Account", "Address", "Buyer", "Cart", "CartLine", "Catalog", "Category", "CreditNote", "Customers",
+    "Delivery", "Market", "Order", "OrderLine", "OrderSummary", "Orders", "Placed", "Product", "ProductEntry",
+    "ProductList", "Search", "Services", "ShippingMethod", "StateChange", "TaxLine", "Totals", "Variant",
+    "identity",
 ]  # fmt: skip
 
 

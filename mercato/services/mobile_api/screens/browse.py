@@ -47,7 +47,7 @@ def _category(category: Category) -> CategoryOut:
     )
 
 
-def _market(market: Market) -> MarketOut:
+def market_out(market: Market) -> MarketOut:
     return MarketOut(id=market.id, currency=market.currency, prices_include_tax=market.prices_include_tax)
 
 
@@ -62,7 +62,7 @@ async def home(services: Services, featured: int, country: str | None) -> HomeOu
     return HomeOut(
         categories=[_category(c) for c in tree],
         featured=[card(e) for e in products.entries],
-        market=_market(products.market),
+        market=market_out(products.market),
     )
 
 
@@ -147,7 +147,7 @@ def product_screen(product: Product) -> ProductOut:
         price=product.lowest,
         price_varies=product.highest != product.lowest,
         for_sale=product.lowest is not None,
-        market=_market(product.market),
+        market=market_out(product.market),
         available=product.available,
         options=product.options,
         variants=[

@@ -1,16 +1,25 @@
-"""The order history and an order's screen: its lines, the state timeline, tracking."""
+"""The order history and an order's screen: its lines, the totals and tax lines as stored at checkout, the
+shipping method, both addresses, the state timeline, tracking, the invoice and credit notes."""
 
 from __future__ import annotations
 
 from mercato.platform.auth import Shopper
 from mercato.services.mobile_api.clients import Order, Services
 from mercato.services.mobile_api.schemas import (
+    CreditNoteOut,
     OrderCard,
     OrderLineOut,
     OrderOut,
     OrdersOut,
     TimelineEntry,
     TrackingOut,
+)
+from mercato.services.mobile_api.screens.shopping import (
+    address_out,
+    market_out,
+    method_out,
+    tax_lines_out,
+    totals_out,
 )
 
 
@@ -45,9 +54,9 @@ def order_screen(order: Order) -> OrderOut:
         number=order.number,
         status=order.state,
         placed_at=order.placed_at or order.created_at,
-        total=order.total,
-        subtotal=order.subtotal,
-        shipping=order.shipping,
+        market=market_out(order.market) if order.market else None,
+        totals=totals_out(order.totals),
+        tax_lines=tax_lines_out(order.tax_lines),
         lines=[
             OrderLineOut(
                 sku=line.sku,
@@ -55,14 +64,23 @@ def order_screen(order: Order) -> OrderOut:
                 attributes=line.attributes,
                 image=line.image_url,
                 quantity=line.quantity,
+                unit_price=line.unit_price,
                 line_total=line.line_total,
+                tax=line.tax,
+                tax_rate=line.tax_rate,
             )
             for line in order.lines
         ],
-        shipping_address=order.shipping_address,
+        shipping_address=address_out(order.shipping_address),
+        billing_address=address_out(order.billing_address),
+        shipping_method=method_out(order.shipping_method) if order.shipping_method else None,
         timeline=[TimelineEntry(status=change.state, at=change.at) for change in order.history],
         tracking=tracking,
         can_cancel=order.can_cancel,
+        invoice_url=order.invoice_url,
+        credit_notes=[
+            CreditNoteOut(number=note.number, url=note.url, amount=note.amount) for note in order.credit_notes
+        ],
     )
 
 

@@ -1,22 +1,49 @@
-"""The cart and checkout screens: the orders service's cart trimmed, and what checkout needs in one answer
-(the cart, the address book, how to tokenise a card)."""
+"""The cart screen: orders' cart trimmed — its lines and the quote (totals, tax lines, the shipping
+method) exactly as orders answered them — and the quote's parts as every shopper screen shows them."""
 
 from __future__ import annotations
 
-import asyncio
+from typing import Any
 
-from mercato.platform.auth import Shopper
-from mercato.services.mobile_api.clients import Cart, Services
+from mercato.services.mobile_api.clients import Buyer, Cart, Services, ShippingMethod, TaxLine, Totals
 from mercato.services.mobile_api.schemas import (
-    AddressOut,
     CartLineOut,
     CartOut,
-    CheckoutIn,
-    CheckoutOut,
-    PaymentOut,
-    PlacedOut,
+    EstimateOut,
+    PostalAddressOut,
+    ShippingMethodOut,
+    TaxLineOut,
+    TotalsOut,
 )
-from mercato.services.mobile_api.settings import MobileApiSettings
+from mercato.services.mobile_api.screens.browse import market_out
+
+
+def totals_out(totals: Totals) -> TotalsOut:
+    return TotalsOut(
+        subtotal=totals.subtotal,
+        discount=totals.discount,
+        shipping=totals.shipping,
+        tax=totals.tax,
+        total=totals.total,
+    )
+
+
+def tax_lines_out(lines: tuple[TaxLine, ...]) -> list[TaxLineOut]:
+    return [TaxLineOut(rate=line.rate, label=line.label, amount=line.amount) for line in lines]
+
+
+def method_out(method: ShippingMethod) -> ShippingMethodOut:
+    return ShippingMethodOut(
+        id=method.id,
+        name=method.name,
+        kind=method.kind,
+        price=method.price,
+        estimate=EstimateOut(min_days=method.min_days, max_days=method.max_days),
+    )
+
+
+def address_out(address: dict[str, Any] | None) -> PostalAddressOut | None:
+    return PostalAddressOut.model_validate(address) if address else None
 
 
 def cart_screen(cart: Cart) -> CartOut:
@@ -31,62 +58,21 @@ def cart_screen(cart: Cart) -> CartOut:
                 quantity=line.quantity,
                 unit_price=line.unit_price,
                 line_total=line.line_total,
+                tax=line.tax,
+                tax_rate=line.tax_rate,
                 available=line.available,
                 purchasable=line.purchasable,
             )
             for line in cart.lines
         ],
-        subtotal=cart.subtotal,
-        shipping=cart.shipping,
-        total=cart.total,
+        market=market_out(cart.market),
+        totals=totals_out(cart.totals),
+        tax_lines=tax_lines_out(cart.tax_lines),
+        shipping_method=method_out(cart.shipping_method) if cart.shipping_method else None,
         item_count=cart.item_count,
         purchasable=cart.purchasable,
     )
 
 
-async def cart(services: Services, shopper: Shopper) -> CartOut:
-    return cart_screen(await services.orders.cart(shopper))
-
-
-async def checkout(services: Services, shopper: Shopper, settings: MobileApiSettings) -> CheckoutOut:
-    current, account = await asyncio.gather(
-        services.orders.cart(shopper), services.customers.account(shopper)
-    )
-    default = next((address.id for address in account.addresses if address.is_default), None)
-    return CheckoutOut(
-        cart=cart_screen(current),
-        addresses=[
-            AddressOut(
-                id=a.id,
-                name=a.name,
-                line1=a.line1,
-                line2=a.line2,
-                city=a.city,
-                postal_code=a.postal_code,
-                region=a.region,
-                country=a.country,
-                phone=a.phone,
-            )
-            for a in account.addresses
-        ],
-        default_address_id=default,
-        email=account.email,
-        payment=PaymentOut(
-            provider="stripe",
-            publishable_key=settings.payment_publishable_key,
-            api_base=settings.payment_api_base,
-            wallets=settings.payment_wallets,
-        ),
-    )
-
-
-async def place_order(
-    services: Services, shopper: Shopper, body: CheckoutIn, idempotency_key: str
-) -> tuple[int, PlacedOut]:
-    """Orders' checkout, with the app's Idempotency-Key: 201 placed (202: paid, being finalised)."""
-    placed = await services.orders.checkout(shopper, body.model_dump(exclude_none=True), idempotency_key)
-    order = placed.order
-    summary = PlacedOut(
-        id=order.id, number=order.number, status=order.state, total=order.total, placed_at=order.placed_at
-    )
-    return placed.status, summary
+async def cart(services: Services, buyer: Buyer) -> CartOut:
+    return cart_screen(await services.orders.cart(buyer))

@@ -1,4 +1,5 @@
-"""The cart: lines with quantities (− / + / remove), totals, and Checkout at the bottom."""
+"""The cart: lines with quantities (− / + / remove), the totals and tax as orders quotes them, and
+Checkout at the bottom."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from shop import theme
 from shop.api import MOBILE
 from shop.images import thumbnail
 from shop.screens.base import Screen, money
+from shop.screens.quote import totals
 
 
 class CartScreen(Screen):
@@ -17,7 +19,6 @@ class CartScreen(Screen):
         super().__init__(shop)
         self.cart: dict = {}
         self.lines = toga.Box(id="lines", style=theme.column())
-        self.totals = toga.Label("", id="totals", style=theme.text(weight="bold", margin_top=8))
         self.checkout = toga.Button(
             "Checkout", id="checkout", on_press=self.go_checkout, style=theme.primary()
         )
@@ -32,7 +33,7 @@ class CartScreen(Screen):
         self.shop.refresh_tabs()
         self.box.clear()
         self.lines.clear()
-        self.box.add(self.lines, self.totals)
+        self.box.add(self.lines)
         if not cart.get("lines"):
             self.lines.add(toga.Label("Your cart is empty.", id="empty", style=theme.muted()))
         for line in cart.get("lines", []):
@@ -80,11 +81,8 @@ class CartScreen(Screen):
                 ),
             )
             self.lines.add(row)
-        parts = [f"Subtotal {money(cart.get('subtotal'))}"]
-        if cart.get("shipping"):
-            parts.append(f"Shipping {money(cart['shipping'])}")
-        parts.append(f"Total {money(cart.get('total'))}")
-        self.totals.text = "\n".join(parts) if cart.get("lines") else ""
+        if cart.get("lines"):
+            self.box.add(totals(cart, pending_shipping=True))
         self.checkout.enabled = bool(cart.get("lines")) and cart.get("purchasable", True)
 
     def quantity(self, sku: str) -> int:

@@ -1,4 +1,5 @@
-"""Orders: the confirmation after checkout, the history, and an order with its timeline and tracking."""
+"""Orders: the confirmation after checkout (its totals and tax as orders stored them), the history, and
+an order with its totals, shipping method, addresses, timeline, tracking and invoice."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import toga
 from shop import theme
 from shop.api import API, MOBILE
 from shop.images import thumbnail
+from shop.screens.addresses import plain
 from shop.screens.base import Screen, heading, money
+from shop.screens.quote import method_text, totals
 
 STATUS = {
     "pending_payment": "Payment being confirmed",
@@ -52,14 +55,16 @@ class ConfirmationScreen(Screen):
                 id="order-number",
                 style=theme.text(weight="bold"),
             ),
-            toga.Label(
-                f"Total {money(order.get('total'))} · {status(order.get('status', 'placed'))}",
-                style=theme.text(),
-            ),
+            toga.Label(status(order.get("status", "placed")), style=theme.text()),
+            totals(order),
             toga.Label(
                 theme.wrap(
-                    "We'll send a confirmation by e-mail, and a notification if you turned them on.", 40
+                    f"We've sent the confirmation to {order['email']}."
+                    if order.get("email")
+                    else "We'll send a confirmation by e-mail, and a notification if you turned them on.",
+                    40,
                 ),
+                id="confirmation-note",
                 style=theme.muted(),
             ),
         )
@@ -68,6 +73,9 @@ class ConfirmationScreen(Screen):
         return [self.message, self.view, self.more]
 
     async def open(self, widget) -> None:
+        if not self.state.signed_in and self.order.get("order_url"):  # a guest: the order's signed link
+            await self.shop.device.open_url(self.order["order_url"])
+            return
         await self.shop.show(OrderScreen(self.shop, self.order["id"]))
 
     async def home(self, widget) -> None:
@@ -168,10 +176,7 @@ class OrderScreen(Screen):
         self.box.clear()
         self.box.add(
             toga.Label(status(order["status"]), id="order-status", style=theme.title()),
-            toga.Label(
-                f"Placed {when(order.get('placed_at'))}\nTotal {money(order.get('total'))}",
-                style=theme.text(),
-            ),
+            toga.Label(f"Placed {when(order.get('placed_at'))}", style=theme.text()),
         )
         tracking = order.get("tracking")
         if tracking:
@@ -204,11 +209,56 @@ class OrderScreen(Screen):
                     style=theme.text(),
                 )
             )
-        address = order.get("shipping_address") or {}
-        if address:
+        self.box.add(totals(order))
+        method = order.get("shipping_method")
+        if method:
             self.box.add(
-                heading("Delivery address"),
+                heading("Delivery"),
                 toga.Label(
-                    theme.wrap(", ".join(str(v) for v in address.values() if v), 38), style=theme.muted()
+                    theme.wrap(method_text(method), 38), id="order-shipping-method", style=theme.text()
                 ),
             )
+        shipping, billing = order.get("shipping_address"), order.get("billing_address")
+        for title, address, widget_id in (
+            ("Delivery address", shipping, "order-shipping-address"),
+            ("Billing address", billing, "order-billing-address"),
+        ):
+            if not address:
+                continue
+            text = ", ".join(str(v) for v in plain(address).values())
+            if widget_id == "order-billing-address" and plain(address) == plain(shipping):
+                text = "The same as the delivery address"
+            self.box.add(heading(title), toga.Label(theme.wrap(text, 38), id=widget_id, style=theme.muted()))
+        documents = [("Invoice", order["invoice_url"], "invoice")] if order.get("invoice_url") else []
+        documents += [
+            (f"Credit note {note['number']} · {money(note['amount'])}", note["url"], f"credit-note-{i}")
+            for i, note in enumerate(order.get("credit_notes") or [])
+        ]
+        if documents:
+            self.box.add(heading("Documents"))
+        for text, url, widget_id in documents:
+            self.box.add(
+                toga.Button(
+                    theme.shorten(f"{text} (PDF)", 38),
+                    id=widget_id,
+                    on_press=self.opener(url, f"{order.get('number') or order['id']}-{widget_id}.pdf"),
+                    style=theme.secondary(),
+                )
+            )
+
+    def opener(self, url: str, name: str):
+        """Open a document: one on the gateway is fetched with the shopper's token and handed to the
+        phone's viewer; one elsewhere (a signed link) opens in the system browser."""
+
+        async def open_document(widget) -> None:
+            async def fetch_and_show() -> None:
+                if self.gateway.on_gateway(url):
+                    path = await self.gateway.download(url, name)
+                    await self.shop.device.open_document(path)
+                else:
+                    await self.shop.device.open_url(url)
+
+            if await self.attempt(fetch_and_show):
+                self.say("Opened.", "info")
+
+        return open_document
