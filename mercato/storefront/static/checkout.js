@@ -37,7 +37,7 @@
   // delivery choices, the summary and the amount to pay are replaced by the answer's, in place, so
   // nothing typed is lost.
   var update = document.getElementById("update-delivery");
-  var pending = null;
+  var pending = null, asked = 0;
   function replace(fresh, selector) {
     var now = document.querySelector(selector), next = fresh.querySelector(selector);
     if (now && next) now.replaceWith(next);
@@ -51,10 +51,11 @@
     // A new address is quoted once it is complete; a half-typed one waits.
     var fields = newAddress && !newAddress.disabled ? newAddress.querySelectorAll("[required]") : [];
     for (var i = 0; i < fields.length; i++) if (!fields[i].value.trim()) return;
-    var body = new FormData(form);
+    var body = new FormData(form), mine = ++asked;
     pending = fetch(update.getAttribute("formaction"), {
       method: "POST", body: new URLSearchParams(body), credentials: "same-origin"
     }).then(function (response) { return response.text(); }).then(function (html) {
+      if (mine !== asked) return; // a later change asked again: only the latest answer is shown
       var fresh = new DOMParser().parseFromString(html, "text/html");
       replace(fresh, "#delivery");
       replace(fresh, ".summary");
