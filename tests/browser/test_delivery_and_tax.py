@@ -83,6 +83,7 @@ async def test_delivery_and_tax_follow_the_address_through_to_the_order(shop: Pa
     await shop.get_by_label("Month (MM)").fill("12")
     await shop.get_by_label("Year (YYYY)").fill("2030")
     await shop.get_by_label("CVC").fill("123")
+    await delivery.scroll_into_view_if_needed()
     await screenshot(shop, platform, f"checkout-delivery{suffix}")
     if phone:
         await _fits(shop)
