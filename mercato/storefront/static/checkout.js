@@ -51,11 +51,16 @@
     // A new address is quoted once it is complete; a half-typed one waits.
     var fields = newAddress && !newAddress.disabled ? newAddress.querySelectorAll("[required]") : [];
     for (var i = 0; i < fields.length; i++) if (!fields[i].value.trim()) return;
-    var body = new FormData(form), mine = ++asked;
-    pending = fetch(update.getAttribute("formaction"), {
-      method: "POST", body: new URLSearchParams(body), credentials: "same-origin"
-    }).then(function (response) { return response.text(); }).then(function (html) {
-      if (mine !== asked) return; // a later change asked again: only the latest answer is shown
+    var body = new URLSearchParams(new FormData(form)), mine = ++asked;
+    // One quote at a time, in order (the cart keeps the address each one sends), and a change
+    // superseded before its turn is not sent at all: only the latest answer is shown.
+    pending = (pending || Promise.resolve()).then(function () {
+      if (mine !== asked) return null;
+      return fetch(update.getAttribute("formaction"), {
+        method: "POST", body: body, credentials: "same-origin"
+      }).then(function (response) { return response.text(); });
+    }).then(function (html) {
+      if (!html || mine !== asked) return;
       var fresh = new DOMParser().parseFromString(html, "text/html");
       replace(fresh, "#delivery");
       replace(fresh, ".summary");
