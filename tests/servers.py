@@ -14,10 +14,11 @@ from moto.server import ThreadedMotoServer
 
 
 @asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    """The base URL of `app` listening on 127.0.0.1. Its lifespan stays with the caller."""
+async def served(app: FastAPI, port: int = 0) -> AsyncIterator[str]:
+    """The base URL of `app` listening on 127.0.0.1 (on `port`, or one the kernel picks). Its lifespan
+    stays with the caller."""
     server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=0, lifespan="off", log_config=None, access_log=False)
+        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_config=None, access_log=False)
     )
     task = asyncio.create_task(server.serve())
     while not server.started:
@@ -35,7 +36,7 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
 @contextmanager
 def s3_server() -> Iterator[str]:
     """An S3-compatible server on loopback (moto's); boto3 speaks real S3 HTTP to it."""
-    port = _free_port()
+    port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()
     try:
@@ -44,7 +45,7 @@ def s3_server() -> Iterator[str]:
         server.stop()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     """A port the kernel just handed out and took back: nothing listens on it."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -53,4 +54,4 @@ def _free_port() -> int:
 
 def closed_port_url() -> str:
     """A URL where nothing listens."""
-    return f"http://127.0.0.1:{_free_port()}"
+    return f"http://127.0.0.1:{free_port()}"

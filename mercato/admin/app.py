@@ -16,7 +16,18 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mercato.admin import auth, catalog, categories, imports, inventory, operations, people, reports, shipping
+from mercato.admin import (
+    auth,
+    catalog,
+    categories,
+    guests,
+    imports,
+    inventory,
+    operations,
+    people,
+    reports,
+    shipping,
+)
 from mercato.admin.web import cookies, error_page, gw, settings
 from mercato.webkit import csrf
 from mercato.webkit.caller import LoginRequired
@@ -51,7 +62,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-for part in (auth, catalog, categories, inventory, imports, operations, people, reports, shipping):
+for part in (auth, catalog, categories, inventory, imports, operations, people, guests, reports, shipping):
     app.include_router(part.router)
 
 

@@ -70,7 +70,7 @@ DEFAULT_STATES = tuple(state for state in ("pending_payment", *STATES) if state 
 async def customers_of(request: Request, orders: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The customers of a page of orders, by id, in one call to customers' batch look-up; empty if it
     cannot answer now (or the staff member's role may not see customers): the page shows ids then."""
-    ids = sorted({order["customer_id"] for order in orders})
+    ids = sorted({order["customer_id"] for order in orders if order["customer_id"]})  # a guest's: none
     if not ids:
         return {}
     try:
@@ -146,6 +146,38 @@ async def order_page(request: Request, order_id: str, status_code: int = 200, **
 @router.get("/orders/{order_id}")
 async def order(request: Request, order_id: str) -> Response:
     return await order_page(request, order_id)
+
+
+CREDIT_NOTE = re.compile(r"^[A-Z]{2,8}-CN-[0-9]{4}-[0-9]{5,9}$")
+
+
+@router.get("/orders/{order_id}/invoice")
+async def invoice(request: Request, order_id: str) -> Response:
+    """The order's invoice (PDF), fetched with the staff member's token."""
+    return await _document(request, order_id, "invoice")
+
+
+@router.get("/orders/{order_id}/credit-notes/{number}")
+async def credit_note(request: Request, order_id: str, number: str) -> Response:
+    if not CREDIT_NOTE.match(number):
+        raise NotFound("orders", number)
+    return await _document(request, order_id, f"credit-notes/{number}")
+
+
+async def _document(request: Request, order_id: str, document: str) -> Response:
+    if not ORDER_ID.match(order_id):
+        raise NotFound("orders", order_id)
+    pdf = checked(
+        await caller(request).send("orders", "GET", f"/admin/v1/orders/{order_id}/{document}"), "orders"
+    )
+    return Response(
+        pdf.content,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": pdf.headers["content-disposition"],
+            "cache-control": "private, no-store",
+        },
+    )
 
 
 @posts.post("/orders/{order_id}/transitions")

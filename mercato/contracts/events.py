@@ -105,6 +105,11 @@ class OrderPlaced(Event):
     )
     shipping_method: str | None = Field(default=None, description="The shipping method's name, as sold.")
     market_id: str | None = Field(default=None, description="`eu`, `uk`, `us`; absent from older events.")
+    invoice_number: str | None = Field(
+        default=None,
+        description="Its invoice's number, e.g. `EU-2026-00001` (absent from older events); the PDF is "
+        "orders' `GET /internal/orders/{order_id}/invoice`.",
+    )
 
 
 class OrderStatusChanged(Event):

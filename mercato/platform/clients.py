@@ -73,6 +73,16 @@ class ServiceClient:
         headers: dict[str, str] | None = None,
     ) -> tuple[int, Any]:
         """The answer's status and JSON body, for a caller to whom a 200 and a 201 differ."""
+        status, body = await self._exchange(method, path, params=params, json=json, headers=headers)
+        return status, orjson.loads(body) if body else None
+
+    async def fetch(self, path: str, *, params: Any = None) -> bytes:
+        """GET `path` and return the answer's bytes as they are (a PDF, say); problems as `call`'s."""
+        return (await self._exchange("GET", path, params=params, json=None, headers=None))[1]
+
+    async def _exchange(
+        self, method: str, path: str, *, params: Any, json: Any, headers: dict[str, str] | None
+    ) -> tuple[int, bytes]:
         headers = dict(headers or {})
         if rid := request_id_var.get():
             headers["x-request-id"] = rid
@@ -92,7 +102,7 @@ class ServiceClient:
             except orjson.JSONDecodeError:
                 problem = {"title": reason or "Error", "detail": body[:200].decode(errors="replace")}
             raise RemoteProblem(status, problem)
-        return status, orjson.loads(body) if body else None
+        return status, body
 
     async def close(self) -> None:
         if self._session is not None:

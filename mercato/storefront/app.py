@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mercato.storefront import account, checkout, market, pages, product, recovery, shop
+from mercato.storefront import account, checkout, guest, market, pages, product, recovery, shop
 from mercato.storefront.gateway import BadInput, Gateway, NotFound, Unavailable
 from mercato.storefront.pagecache import PageCacheMiddleware
 from mercato.storefront.web import cookies, error_page, gw, kept_pages, render, settings
@@ -84,6 +84,14 @@ app.add_middleware(SecurityHeadersMiddleware, headers=SECURITY_HEADERS)
 app.add_middleware(RelativeRedirectsMiddleware)  # no redirect to a client-chosen Host
 
 
+@app.middleware("http")
+async def guest_cart_cookie(request: Request, call_next: Any) -> Response:
+    """The guest cart's cookie, as the request left it (`mercato.storefront.guest`)."""
+    response = await call_next(request)
+    guest.write_cart_cookie(request, response)
+    return response
+
+
 # --- errors: friendly pages, never a traceback ----------------------------------------------------
 @app.exception_handler(NotFound)
 @app.exception_handler(404)
@@ -110,7 +118,8 @@ async def csrf_failed(request: Request, exc: Exception) -> Response:
 
 @app.exception_handler(LoginRequired)
 async def login_required(request: Request, exc: Exception) -> Response:
-    target = request.url.path if request.method == "GET" else request.headers.get("referer", "")
+    page = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = page if request.method == "GET" else request.headers.get("referer", "")
     return RedirectResponse(f"/login?{urlencode({'next': shop.local_path(target)})}", status_code=303)
 
 

@@ -2,7 +2,9 @@
 delivery (the methods orders offers for that address, priced), the billing address (the shipping one
 unless the shopper says otherwise) and the card, tokenised in the browser (checkout.js). Every figure is
 orders' quote (GET /api/v1/cart), never worked out here. A refused form comes back as it was sent: every
-field, the chosen address and the "save to my address book" tick — only the card is asked for again."""
+field, the chosen address and the "save to my address book" tick — only the card is asked for again.
+A guest (no account: `mercato.storefront.guest`) gives an e-mail address instead of choosing a saved
+address, and lands on the order's page by its signed link."""
 
 from __future__ import annotations
 
@@ -11,8 +13,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from mercato.storefront.guest import EMPTY_CART, is_guest, send_cart
 from mercato.storefront.session import Shopper
-from mercato.storefront.shop import ADDRESS_ID, csrf, field, private, problem, redirect
+from mercato.storefront.shop import ADDRESS_ID, csrf, field, local_path, private, problem, redirect
 from mercato.storefront.web import render, settings, shopper_of
 from mercato.webkit import forms
 
@@ -28,14 +31,16 @@ async def saved_addresses(shopper: Shopper) -> list[dict[str, Any]]:
 async def checkout_page(
     request: Request, shopper: Shopper, status_code: int = 200, **context: Any
 ) -> Response:
-    cart = (await shopper.send("orders", "GET", "/api/v1/cart")).json()
-    addresses = await saved_addresses(shopper)
+    answer = await send_cart(request, "GET", "/api/v1/cart")
+    cart = answer.json() if answer is not None else dict(EMPTY_CART)
+    guest = is_guest(request)
+    addresses = [] if guest else await saved_addresses(shopper)
     default = next(
         (a["id"] for a in addresses if a.get("is_default")), addresses[0]["id"] if addresses else "new"
     )
     if cart.get("lines") and not cart.get("shipping_address") and default != "new":
         # Quote for where it will most likely go: the default address, until the shopper picks another.
-        cart = await _put_address(shopper, await saved_address(shopper, default)) or cart
+        cart = await _put_address(request, await saved_address(shopper, default)) or cart
     context.setdefault("values", cart.get("shipping_address") or {})
     context.setdefault("errors", {})
     other_billing = cart.get("billing_address") not in (None, cart.get("shipping_address"))
@@ -44,9 +49,7 @@ async def checkout_page(
     context.setdefault("billing_errors", {})
     if not context.get("address_id"):
         context["address_id"] = _matching(addresses, cart.get("shipping_address")) or default
-    methods = (
-        await shopper.send("orders", "GET", "/api/v1/cart/shipping-methods") if cart.get("lines") else None
-    )
+    methods = await send_cart(request, "GET", "/api/v1/cart/shipping-methods") if cart.get("lines") else None
     return private(
         render(
             request,
@@ -55,6 +58,7 @@ async def checkout_page(
             cart=cart,
             methods=methods.json()["data"] if methods is not None and methods.status_code == 200 else [],
             addresses=addresses,
+            guest=guest,
             # A fresh key each time the page is shown: a double submit of this form is one order.
             idempotency_key=uuid.uuid4().hex,
             sandbox_url=settings.payment_sandbox_url.rstrip("/"),
@@ -80,14 +84,14 @@ def _matching(addresses: list[dict[str, Any]], address: dict[str, Any] | None) -
 
 
 async def _put_address(
-    shopper: Shopper, address: dict[str, Any] | None, billing: dict[str, Any] | None = None
+    request: Request, address: dict[str, Any] | None, billing: dict[str, Any] | None = None
 ) -> dict[str, Any] | None:
     """Quote the cart for `address` (orders keeps it on the cart); the cart, or None if refused."""
     if not address:
         return None
     body = {"shipping_address": address} | ({"billing_address": billing} if billing else {})
-    response = await shopper.send("orders", "PUT", "/api/v1/cart/address", json=body)
-    return response.json() if response.status_code == 200 else None
+    response = await send_cart(request, "PUT", "/api/v1/cart/address", json=body)
+    return response.json() if response is not None and response.status_code == 200 else None
 
 
 async def saved_address(shopper: Shopper, chosen: str) -> dict[str, Any] | None:
@@ -135,6 +139,8 @@ async def _addresses(
     chosen = field(form, "address_id", 100) or "new"
     billing_same = bool(field(form, "billing_same"))
     billing_values = forms.read_address(form, "billing_")
+    if email := field(form, "email", 320):  # a guest's
+        values["email"] = email
     kept: dict[str, Any] = {
         "values": values,
         "address_id": chosen,
@@ -166,13 +172,13 @@ async def update_delivery(request: Request) -> Response:
     kept, address, billing, error = await _addresses(shopper, form)
     if error:
         return await checkout_page(request, shopper, 422, **kept, error=error)
-    if await _put_address(shopper, address, billing) is None:
+    if await _put_address(request, address, billing) is None:
         return await checkout_page(
             request, shopper, 422, **kept, error="Sorry, we can't deliver to this address. Please check it."
         )
     if method := field(form, "shipping_method", 40):
         # One that does not apply to the new address is simply not kept: the cheapest is quoted.
-        await shopper.send("orders", "PUT", "/api/v1/cart/shipping-method", json={"id": method})
+        await send_cart(request, "PUT", "/api/v1/cart/shipping-method", json={"id": method})
     return redirect("/checkout")
 
 
@@ -191,10 +197,25 @@ async def place_order(request: Request) -> Response:
         body["billing_address"] = billing
     if method := field(form, "shipping_method", 40):
         body["shipping_method"] = method
-    response = await shopper.send(
-        "orders", "POST", "/api/v1/checkout", json=body, headers={"Idempotency-Key": key}
+    if guest := is_guest(request):
+        body["email"] = kept["values"].get("email", "")
+        if "@" not in body["email"]:
+            return await checkout_page(
+                request,
+                shopper,
+                422,
+                **kept,
+                errors={"email": "Please enter your e-mail address."},
+                error="We need your e-mail address to send the confirmation.",
+            )
+    response = await send_cart(
+        request, "POST", "/api/v1/checkout", json=body, headers={"Idempotency-Key": key}
     )
+    if response is None:  # a guest whose cart is gone
+        return redirect("/cart")
     if response.status_code in (200, 201, 202):
+        if guest:  # the order's page by its signed link (the guest has no account to sign in to)
+            return redirect(local_path(response.json()["order_url"]))
         if kept["address_id"] == "new" and kept["save_address"]:
             await shopper.send("account", "POST", "/api/v1/me/addresses", json=address)
         return redirect(f"/orders/{response.json()['id']}")

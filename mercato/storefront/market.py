@@ -21,6 +21,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.responses import RedirectResponse
 
 from mercato.storefront.gateway import GatewayError, Unavailable
+from mercato.storefront.guest import send_cart
 from mercato.storefront.session import Shopper
 from mercato.storefront.shop import local_path
 from mercato.storefront.web import COUNTRY_COOKIE, cookies, remember_country, shopper_of
@@ -146,13 +147,14 @@ def from_our_pages(request: Request) -> bool:
 async def choose(request: Request, country: str = "", next: str = "/") -> Response:
     """The header's picker: show the shop for this country from now on (a display preference, like a
     language: a GET form, so the pages holding the picker need no CSRF token and stay the same for every
-    visitor), and price a signed-in shopper's cart there — only when asked from our own pages."""
+    visitor), and price the shopper's cart there (an account's or a guest's) — only when asked from our
+    own pages."""
     country, target = country.strip().upper()[:2], local_path(next[:2000])
     response = RedirectResponse(target, status_code=303)
     if not any(country in m.countries for m in shown_of(request).markets):
         return response
     remember_country(request, response, country)
-    if cookies.signed_in(request) and from_our_pages(request):
-        with contextlib.suppress(LoginRequired, Unavailable):  # the cart follows the shop
-            await shopper_of(request).send("orders", "PUT", "/api/v1/cart/country", json={"country": country})
+    if from_our_pages(request):
+        with contextlib.suppress(LoginRequired, Unavailable):  # the cart follows the shop (a guest's too)
+            await send_cart(request, "PUT", "/api/v1/cart/country", json={"country": country})
     return response

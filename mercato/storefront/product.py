@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, Request, Response
 
 from mercato.storefront import market, pages
 from mercato.storefront.gateway import NotFound
+from mercato.storefront.guest import send_cart
 from mercato.storefront.shop import SKU, csrf, field, problem, quantity, redirect
-from mercato.storefront.web import error_page, gw, render, settings, shopper_of
+from mercato.storefront.web import error_page, gw, render, settings
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,199}$")
 OPTIONS = ("colour", "size")
@@ -109,10 +110,11 @@ async def add_the_pick(request: Request, form: Any, slug: str) -> Response:
         return product_page(request, item, size, colour, 422, message)
     if int(variant.get("available") or 0) <= 0:
         return product_page(request, item, size, colour, 409, sold_out(item, size, colour))
-    response = await shopper_of(request).send(
-        "orders",
+    response = await send_cart(
+        request,
         "POST",
         "/api/v1/cart/items",
+        create=True,
         json={"sku": variant["sku"], "quantity": max(1, quantity(form))},
     )
     if response.status_code == 409:
@@ -150,8 +152,12 @@ async def add_to_cart(request: Request) -> Response:
         return error_page(
             request, 400, "Please pick a size and colour", "Choose a variant, then add it to your cart."
         )
-    response = await shopper_of(request).send(
-        "orders", "POST", "/api/v1/cart/items", json={"sku": sku, "quantity": max(1, quantity(form))}
+    response = await send_cart(
+        request,
+        "POST",
+        "/api/v1/cart/items",
+        create=True,
+        json={"sku": sku, "quantity": max(1, quantity(form))},
     )
     if response.status_code == 409:
         return error_page(request, 409, "Sold out", "Sorry, that size and colour has just sold out.")

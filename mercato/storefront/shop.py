@@ -11,11 +11,13 @@ from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import RedirectResponse
 
 from mercato.storefront.gateway import NotFound
+from mercato.storefront.guest import EMPTY_CART, merge_at_sign_in, send_cart
 from mercato.storefront.session import Shopper
 from mercato.storefront.web import cookies, error_page, gw, render, settings, shopper_of
 
 SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,63}$")
 ORDER_ID = re.compile(r"^ord_[A-Za-z0-9_]{1,100}$")
+ORDER_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,100}$")
 ADDRESS_ID = re.compile(r"^[A-Za-z0-9_]{1,100}$")
 CANCELLABLE = {"placed", "confirmed", "processing"}
 
@@ -88,6 +90,7 @@ async def login(request: Request) -> Response:
             )
         )
     request.state.new_tokens = response.json()
+    await merge_at_sign_in(request, request.state.new_tokens)
     return redirect(target)
 
 
@@ -121,6 +124,7 @@ async def register(request: Request) -> Response:
     if tokens.status_code != 200:
         return redirect(f"/login?{urlencode({'next': target})}")
     request.state.new_tokens = tokens.json()
+    await merge_at_sign_in(request, request.state.new_tokens)
     return redirect(target)
 
 
@@ -140,8 +144,10 @@ def quantity(form: Any, default: int = 1) -> int:
 
 @router.get("/cart")
 async def cart(request: Request) -> Response:
-    response = await shopper_of(request).send("orders", "GET", "/api/v1/cart")
-    return private(render(request, "cart.jinja", cart=response.json()))
+    response = await send_cart(request, "GET", "/api/v1/cart")
+    return private(
+        render(request, "cart.jinja", cart=response.json() if response is not None else EMPTY_CART)
+    )
 
 
 @posts.post("/cart/items/{sku}")
@@ -150,14 +156,11 @@ async def change_cart_item(request: Request, sku: str) -> Response:
         raise NotFound("orders", sku)
     form = await request.form()
     count = quantity(form, default=0)
-    shopper = shopper_of(request)
     if count == 0:
-        response = await shopper.send("orders", "DELETE", f"/api/v1/cart/items/{sku}")
+        response = await send_cart(request, "DELETE", f"/api/v1/cart/items/{sku}")
     else:
-        response = await shopper.send(
-            "orders", "PATCH", f"/api/v1/cart/items/{sku}", json={"quantity": count}
-        )
-    if response.status_code == 409:
+        response = await send_cart(request, "PATCH", f"/api/v1/cart/items/{sku}", json={"quantity": count})
+    if response is not None and response.status_code == 409:
         return error_page(request, 409, "Not enough stock", "Sorry, we don't have that many left.")
     return redirect("/cart")
 
@@ -185,10 +188,87 @@ async def order_or_404(request: Request, shopper: Shopper, order_id: str) -> dic
 
 
 @router.get("/orders/{order_id}")
-async def order(request: Request, order_id: str) -> Response:
+async def order(request: Request, order_id: str, t: str | None = None) -> Response:
+    if t is not None:  # a guest's order, by the signed link of its confirmation
+        return await linked_order(request, order_id, t)
     shopper = shopper_of(request)
     found = await order_or_404(request, shopper, order_id)
     return private(render(request, "order.jinja", order=found, cancellable=found["state"] in CANCELLABLE))
+
+
+CREDIT_NOTE = re.compile(r"^[A-Z]{2,8}-CN-[0-9]{4}-[0-9]{5,9}$")
+
+
+@router.get("/orders/{order_id}/invoice")
+async def invoice(request: Request, order_id: str, t: str | None = None) -> Response:
+    """The order's invoice (PDF): the signed-in shopper's, or a guest's by the order link's `t`."""
+    return await _document(request, order_id, "invoice", t)
+
+
+@router.get("/orders/{order_id}/credit-notes/{number}")
+async def credit_note(request: Request, order_id: str, number: str, t: str | None = None) -> Response:
+    if not CREDIT_NOTE.match(number):
+        raise NotFound("orders", number)
+    return await _document(request, order_id, f"credit-notes/{number}", t)
+
+
+async def _document(request: Request, order_id: str, document: str, t: str | None) -> Response:
+    if not ORDER_ID.match(order_id):
+        raise NotFound("orders", order_id)
+    path = f"/api/v1/orders/{order_id}/{document}"
+    if t:  # a guest's order link: its token goes to the API in a header, never in a URL
+        response = await gw(request).send("orders", "GET", path, headers={"X-Order-Token": t[:200]})
+    else:
+        response = await shopper_of(request).send("orders", "GET", path)
+    if response.status_code != 200:
+        raise NotFound("orders", order_id)
+    return Response(
+        response.content,
+        media_type="application/pdf",
+        headers={
+            "content-disposition": response.headers["content-disposition"],
+            "cache-control": "private, no-store",
+            "referrer-policy": "no-referrer",
+        },
+    )
+
+
+async def linked_order(request: Request, order_id: str, token: str) -> Response:
+    """Anyone with the link sees the order (it is the guest's only key); the token goes to the API in
+    a header. The page is not kept anywhere, and tells no other site where it was (Referrer-Policy)."""
+    if not ORDER_ID.match(order_id) or not ORDER_TOKEN.match(token):
+        raise NotFound("orders", order_id)
+    response = await gw(request).send(
+        "orders", "GET", f"/api/v1/orders/{order_id}", headers={"X-Order-Token": token}
+    )
+    if response.status_code != 200:
+        raise NotFound("orders", order_id)
+    page = render(
+        request, "order.jinja", order=response.json(), cancellable=False, by_link=True, order_token=token
+    )
+    page.headers["referrer-policy"] = "no-referrer"
+    return private(page)
+
+
+# --- a new account claims the orders it bought as a guest (the link e-mailed at registration) --------
+@router.get("/account/claim-orders")
+async def claim_page(request: Request, t: str = "") -> Response:
+    await shopper_of(request).ensure_signed_in()
+    return private(render(request, "claim.jinja", token=t[:500]))
+
+
+@posts.post("/account/claim-orders")
+async def claim_orders(request: Request) -> Response:
+    token = field(await request.form(), "token", 500)
+    response = await shopper_of(request).send("orders", "POST", "/api/v1/order-claims", json={"token": token})
+    if response.status_code == 200:
+        return redirect("/orders")
+    message = (
+        "This link was sent for another account. Sign out, then sign in with the account you registered."
+        if response.status_code == 403
+        else str(problem(response).get("detail") or "This link doesn't work.")
+    )
+    return private(render(request, "claim.jinja", response.status_code, token=token, error=message))
 
 
 @posts.post("/orders/{order_id}/cancel")

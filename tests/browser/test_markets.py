@@ -1,6 +1,7 @@
 """The shop in the shopper's market, in a real browser: the header's "Ship to" picker switches every
 price from euros to pounds to dollars (tax included, then excluded), what is not sold in a market is
-neither listed nor for sale there, and other visitors keep their own market."""
+neither listed nor for sale there, other visitors keep their own market, and a signed-in shopper's cart
+moves with the picker (only with the picker: not with a link from elsewhere)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from playwright.async_api import Browser, Page, expect
 
 from mercato.webkit.money import format_money
 from tests.browser.conftest import screenshot
+from tests.browser.test_buying import _register
 from tests.browser.test_phone_widths import _fits
 
 SHIRT, CANDLE = "classic-cotton-t-shirt", "amber-noir-candle"  # the demo catalog's; no US price: the candle
@@ -84,3 +86,25 @@ async def test_the_picker_fits_a_phone(browser: Browser, platform):
     await expect(phone.locator("main .card .price").first).to_contain_text("£")
     await screenshot(phone, platform, "home-gb-phone")
     await context.close()
+
+
+async def test_a_signed_in_shoppers_cart_moves_with_the_picker_and_not_with_a_link_from_elsewhere(
+    page: Page, platform, gateway
+):
+    await _register(page)
+    await page.goto(f"/p/{SHIRT}")
+    await page.get_by_role("button", name="Add to cart").click()
+    await expect(page).to_have_url(re.compile(r"/cart$"))
+    await page.goto(f"/p/{SHIRT}")
+    await ship_to(page, "GB")
+    access = next(c["value"] for c in await page.context.cookies() if c["name"] == "mercato_access")
+    auth = {"authorization": f"Bearer {access}"}
+    cart = gateway.get("/api/v1/cart", headers=auth).json()
+    assert (cart["country"], cart["market"]["currency"]) == ("GB", "GBP")
+
+    # The same request from another site's link: the shop is shown for the US, the cart stays put.
+    sent = await page.request.get(
+        "/market?country=US&next=/", headers={"sec-fetch-site": "cross-site"}, max_redirects=0
+    )
+    assert sent.status == 303
+    assert gateway.get("/api/v1/cart", headers=auth).json()["country"] == "GB"

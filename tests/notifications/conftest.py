@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -265,21 +266,37 @@ class Service:
 
 
 @pytest.fixture
-async def notifications(databases, backend, mail_sink, sms_sandbox, push_sandbox) -> AsyncIterator[Service]:
-    settings = NotificationsSettings(
-        environment="test",
-        database_url=await databases.fresh("notifications", backend),
-        cursor_secret="test-cursor-secret",
-        smtp_port=mail_sink.smtp_port,
-        smtp_timeout_seconds=2,
-        twilio_api_base_url=sms_sandbox.web_url,
-        dispatch_interval_seconds=0.2,
-        dispatch_retry_base_seconds=0.2,
-        **push_sandbox.settings(),
-    )
-    app = build_app(settings)
-    async with (
-        app.router.lifespan_context(app),
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://notifications") as client,
-    ):
-        yield Service(app, client)
+def running_notifications(
+    databases, backend, mail_sink, sms_sandbox, push_sandbox
+) -> Callable[..., AbstractAsyncContextManager[Service]]:
+    """Starts the service on a fresh database with the stand-ins; keyword arguments change settings."""
+
+    @asynccontextmanager
+    async def running(**overrides: Any) -> AsyncIterator[Service]:
+        settings = NotificationsSettings(
+            environment="test",
+            database_url=await databases.fresh("notifications", backend),
+            cursor_secret="test-cursor-secret",
+            smtp_port=mail_sink.smtp_port,
+            smtp_timeout_seconds=2,
+            twilio_api_base_url=sms_sandbox.web_url,
+            dispatch_interval_seconds=0.2,
+            dispatch_retry_base_seconds=0.2,
+            **push_sandbox.settings() | overrides,
+        )
+        app = build_app(settings)
+        async with (
+            app.router.lifespan_context(app),
+            httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://notifications"
+            ) as client,
+        ):
+            yield Service(app, client)
+
+    return running
+
+
+@pytest.fixture
+async def notifications(running_notifications) -> AsyncIterator[Service]:
+    async with running_notifications() as service:
+        yield service

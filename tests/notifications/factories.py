@@ -123,6 +123,7 @@ def placed(
     order_id: str | None = None,
     lines: list[OrderLineSnapshot] | None = None,
     number: str | None = None,
+    invoice_number: str | None = None,
 ) -> OrderPlaced:
     """An order of `lines` (one Classic Tee by default); the total is their sum."""
     lines = lines or [line()]
@@ -130,6 +131,7 @@ def placed(
     return OrderPlaced(
         order_id=order_id or new_id("ord"),
         number=number,
+        invoice_number=invoice_number,
         customer_id=customer_id,
         total=Money(amount=sum(x.quantity * x.unit_price.amount for x in lines), currency=currency),
         lines=tuple(lines),

@@ -31,11 +31,12 @@ async def _catalog_app(databases, backend, tmp_path) -> FastAPI:
     )
 
 
-async def _orders_app(databases, backend, *, catalog_url: str, payments_url: str = "") -> FastAPI:
+async def _orders_app(databases, backend, tmp_path, *, catalog_url: str, payments_url: str = "") -> FastAPI:
     return build_orders(
         OrdersSettings(
             environment="test",
             database_url=await databases.fresh("orders", backend),
+            document_dir=tmp_path / "documents",
             cursor_secret="s",
             order_link_secret="test-order-links",
             reconcile_every_seconds=3600,
@@ -56,7 +57,7 @@ async def shop(databases, backend, tmp_path) -> AsyncIterator[tuple[httpx.AsyncC
     over TCP as deployed."""
     catalog_app = await _catalog_app(databases, backend, tmp_path)
     async with served(catalog_app) as catalog_url:
-        orders_app = await _orders_app(databases, backend, catalog_url=catalog_url)
+        orders_app = await _orders_app(databases, backend, tmp_path, catalog_url=catalog_url)
         async with (
             catalog_app.router.lifespan_context(catalog_app),
             orders_app.router.lifespan_context(orders_app),
@@ -120,7 +121,9 @@ async def back_office(databases, backend, tmp_path, payment_sandbox) -> AsyncIte
         )
     )
     async with served(catalog_app) as catalog_url, served(payments_app) as payments_url:
-        orders_app = await _orders_app(databases, backend, catalog_url=catalog_url, payments_url=payments_url)
+        orders_app = await _orders_app(
+            databases, backend, tmp_path, catalog_url=catalog_url, payments_url=payments_url
+        )
         async with (
             catalog_app.router.lifespan_context(catalog_app),
             payments_app.router.lifespan_context(payments_app),

@@ -7,7 +7,9 @@ that is down is retried with exponential backoff up to `dispatch_max_attempts`; 
 (no such mailbox, invalid number) fails the message at once. A push to a device its provider says is
 gone (uninstalled app, replaced token) fails, and the device is removed in the same transaction.
 Claims expire, so a message whose dispatcher died mid-send is sent again by another (with the same
-Message-ID, or apns-id).
+Message-ID, or apns-id). An e-mail with an attachment (the confirmation's invoice) fetches it from orders
+as it is sent: if orders cannot give it, the e-mail is retried like any other; its last attempt goes
+without it rather than not at all.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from mercato.platform.clients import RemoteProblem
 from mercato.platform.db import Database
+from mercato.platform.errors import ServiceUnavailable
 from mercato.services.notifications import mail, push
 from mercato.services.notifications import repository as repo
+from mercato.services.notifications.clients import Orders
 from mercato.services.notifications.devices import token_hash
 from mercato.services.notifications.mail import Mailer
 from mercato.services.notifications.models import Message
@@ -52,6 +57,7 @@ class Dispatcher:
         sms: SmsSender,
         sms_is_permanent: Any,
         pusher: PushSender,
+        orders: Orders,
         metrics: Any = None,
         batch_size: int = 100,
     ) -> None:
@@ -61,6 +67,7 @@ class Dispatcher:
         self.sms = sms
         self.sms_is_permanent = sms_is_permanent
         self.pusher = pusher
+        self.orders = orders
         self.metrics = metrics
         self.batch_size = batch_size
         self.wakeup = asyncio.Event()
@@ -122,6 +129,9 @@ class Dispatcher:
                         subject=message.subject or "",
                         text=message.body_text,
                         html=message.body_html,
+                        pdfs=await self._attachments(
+                            message, final=attempt >= self.settings.dispatch_max_attempts
+                        ),
                     )
                 )
             elif message.channel == "push":
@@ -170,6 +180,20 @@ class Dispatcher:
             "new_last_error": None,
             "new_next_attempt_at": now,
         }
+
+    async def _attachments(self, message: Message, *, final: bool) -> list[tuple[str, bytes]]:
+        """The order's invoice for an e-mail that attaches it. Orders unreachable, or not giving it: the
+        e-mail waits for a later attempt — but its last attempt is sent without it (the order's page
+        has the invoice too)."""
+        if message.attachment is None or message.order_id is None:
+            return []
+        try:
+            return [(f"{message.attachment}.pdf", await self.orders.invoice(message.order_id))]
+        except (RemoteProblem, ServiceUnavailable):
+            if not final:
+                raise
+            log.warning("e-mail sent without its invoice", extra={"message_id": message.id})
+            return []
 
     def _count(self, message: Message, outcome: str) -> None:
         if self.metrics is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import email.policy
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -51,7 +52,17 @@ class Mailer:
         self._smtp = smtp
         return smtp
 
-    def build(self, *, message_id: str, to: str, subject: str, text: str, html: str | None) -> EmailMessage:
+    def build(
+        self,
+        *,
+        message_id: str,
+        to: str,
+        subject: str,
+        text: str,
+        html: str | None,
+        pdfs: Sequence[tuple[str, bytes]] = (),
+    ) -> EmailMessage:
+        """The e-mail: text, its HTML alternative, and PDFs attached as (file name, bytes)."""
         # Lines up to 998 characters (RFC 5322's limit): folding a long non-ASCII subject into several
         # encoded words loses a space in Python's email package (CPython #144156).
         message = EmailMessage(policy=SMTP_POLICY)
@@ -64,6 +75,8 @@ class Mailer:
         message.set_content(text)
         if html:
             message.add_alternative(html, subtype="html")
+        for name, data in pdfs:
+            message.add_attachment(data, maintype="application", subtype="pdf", filename=name)
         return message
 
     async def send(self, message: EmailMessage) -> str:

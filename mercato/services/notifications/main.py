@@ -14,6 +14,7 @@ from fastapi import FastAPI
 
 from mercato.platform.app import create_app
 from mercato.services.notifications.api import internal, mobile
+from mercato.services.notifications.clients import Orders
 from mercato.services.notifications.consumers import handlers
 from mercato.services.notifications.dispatch import Dispatcher
 from mercato.services.notifications.mail import Mailer
@@ -36,6 +37,7 @@ def build_app(settings: NotificationsSettings | None = None) -> FastAPI:
             api_base_url=settings.twilio_api_base_url or None,
         )
         app.state.pusher = Pusher(settings)
+        app.state.orders = Orders(settings.orders_url, timeout=settings.orders_timeout_seconds)
         app.state.dispatcher = Dispatcher(
             db=app.state.db,
             settings=settings,
@@ -43,6 +45,7 @@ def build_app(settings: NotificationsSettings | None = None) -> FastAPI:
             sms=app.state.sms,
             sms_is_permanent=is_permanent,
             pusher=app.state.pusher,
+            orders=app.state.orders,
             metrics=app.state.metrics,
         )
         app.state.dispatch_task = asyncio.create_task(app.state.dispatcher.run())
@@ -54,6 +57,7 @@ def build_app(settings: NotificationsSettings | None = None) -> FastAPI:
         await app.state.mailer.close()
         await app.state.sms.close()
         await app.state.pusher.close()
+        await app.state.orders.client.close()
 
     return create_app(
         settings=settings,

@@ -81,6 +81,8 @@ class Message(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Encrypted())  # an SMTP error may quote the address
     provider_id: Mapped[str | None] = mapped_column(String(200))  # Message-ID, Twilio SID, apns-id, FCM name
+    # An e-mail's attachment, fetched when it is sent: the order's invoice, by its number (its file name).
+    attachment: Mapped[str | None] = mapped_column(String(40))
     event_id: Mapped[str] = mapped_column(String(36))
     event_occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -113,6 +113,7 @@ class Purpose:
     event_id: str
     occurred_at: datetime
     context: dict[str, Any]
+    attachment: str | None = None  # its e-mail attaches the order's invoice (by number) when sent
 
 
 async def write_messages(session: AsyncSession, renderer: Renderer, purposes: list[Purpose]) -> list[str]:
@@ -176,6 +177,7 @@ def _messages(purpose: Purpose, recipient: Any, rendered: Rendered, now: datetim
             "subject": subject,
             "body_text": text,
             "body_html": html,
+            "attachment": purpose.attachment if channel == "email" else None,
             "status": "pending" if wanted else "skipped",
             "attempts": 0,
             "last_error": None if wanted else f"the customer opted out of {name}",
@@ -209,6 +211,7 @@ def _pushes(
             "subject": title,
             "body_text": body,
             "body_html": None,
+            "attachment": None,
             "status": "pending" if recipient.opt_in_push else "skipped",
             "attempts": 0,
             "last_error": None if recipient.opt_in_push else "the customer opted out of push",
@@ -395,6 +398,7 @@ async def confirm_orders(
                     "order_url": item.event.order_url,
                     **_breakdown(item.event),
                 },
+                attachment=item.event.invoice_number,
             )
             for item in received
         ],

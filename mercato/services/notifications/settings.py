@@ -56,6 +56,9 @@ class NotificationsSettings(ServiceSettings):
     # port moves with MERCATO_PORT_OFFSET).
     fcm_token_uri: str | None = None
 
+    # Orders, asked for the invoice a confirmation e-mail attaches (default: the local topology's).
+    orders_url: str = ""
+    orders_timeout_seconds: float = 10.0
     # Where links in messages point (the web storefront).
     storefront_url: str = "http://127.0.0.1:8000"
     shop_name: str = "Mercato"
@@ -71,6 +74,7 @@ class NotificationsSettings(ServiceSettings):
         topology = Topology.from_env()
         if not self.smtp_port:
             self.smtp_port = topology.mail_sink_smtp_port
+        self.orders_url = self.orders_url or topology.service("orders").url
         if self.twilio_api_base_url == "local":
             if self.environment == "production":
                 raise ValueError(

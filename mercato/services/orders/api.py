@@ -87,7 +87,7 @@ def _buyer(shopper: Shopper | None, token: str | None) -> Buyer:
     return Buyer(shopper, token)
 
 
-async def _session_alive(deps: Deps, shopper: Shopper) -> None:
+async def session_alive(deps: Deps, shopper: Shopper) -> None:
     async with deps.db.read() as session:
         if await is_ended(session, shopper.id, shopper.issued_at):
             raise Unauthorized(SESSION_ENDED)
@@ -96,7 +96,7 @@ async def _session_alive(deps: Deps, shopper: Shopper) -> None:
 async def current_buyer(shopper: OptionalShopper, token: CartToken, deps: DepsDep) -> Buyer:
     buyer = _buyer(shopper, token)
     if shopper is not None:
-        await _session_alive(deps, shopper)
+        await session_alive(deps, shopper)
     return buyer
 
 
@@ -236,7 +236,7 @@ async def order(
         return await guest_orders.linked_order(deps, order_id, token)
     if shopper is None:
         raise Unauthorized("Sign in, or open the order by its link (X-Order-Token).")
-    await _session_alive(deps, shopper)
+    await session_alive(deps, shopper)
     return await history.get_order(deps, shopper.id, order_id)
 
 

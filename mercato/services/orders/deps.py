@@ -1,5 +1,6 @@
 """What every orders use case is given (the database, the two services it calls, the quote's
-configuration in memory, its settings), and who acts when an order changes state."""
+configuration in memory, its settings, the store of its documents), and who acts when an order changes
+state."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Literal
 
 from mercato.platform.db import Database
 from mercato.platform.staff import Staff
+from mercato.platform.storage import ObjectStore
 from mercato.services.orders.clients import Catalog, Notifications, Payments
 from mercato.services.orders.pricing.cache import PricingCache
 from mercato.services.orders.settings import OrdersSettings
@@ -22,6 +24,7 @@ class Deps:
     settings: OrdersSettings
     pricing: PricingCache
     notifications: Notifications  # asked only for a guest's GDPR export, never on checkout's path
+    documents: ObjectStore  # invoices and credit notes (invoicing/documents.py)
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,13 @@ from mercato.platform.errors import NotFound
 from mercato.services.orders import repository as repo
 from mercato.services.orders.deps import Deps
 from mercato.services.orders.domain import may_cancel, order_number
+from mercato.services.orders.invoicing import repository as invoicing_repo
+from mercato.services.orders.invoicing.models import CreditNote
 from mercato.services.orders.models import Order, OrderLine, OrderStateChange
 from mercato.services.orders.pricing.money import refunded_tax
 from mercato.services.orders.quoting import stored_method_out, stored_tax_lines_out
 from mercato.services.orders.schemas import (
+    CreditNoteOut,
     MarketOut,
     OrderLineOut,
     OrderOut,
@@ -24,9 +27,33 @@ from mercato.services.orders.schemas import (
 )
 
 
-def order_view(order: Order, lines: Iterable[OrderLine], history: Iterable[OrderStateChange]) -> OrderOut:
+def documents_view(
+    order: Order, credit_notes: Iterable[CreditNote], *, prefix: str
+) -> tuple[str | None, list[CreditNoteOut]]:
+    """The order's invoice URL and credit notes, under `prefix` (/api/v1 or /admin/v1)."""
+    base = f"{prefix}/orders/{order.id}"
+    return (f"{base}/invoice" if order.invoice_number else None), [
+        CreditNoteOut(
+            number=note.number,
+            url=f"{base}/credit-notes/{note.number}",
+            amount=Money(amount=note.amount, currency=order.currency),
+            tax=Money(amount=note.tax, currency=order.currency),
+            issued_at=note.issued_at,
+        )
+        for note in credit_notes
+    ]
+
+
+def order_view(
+    order: Order,
+    lines: Iterable[OrderLine],
+    history: Iterable[OrderStateChange],
+    credit_notes: Iterable[CreditNote] = (),
+) -> OrderOut:
     def money(amount: int) -> Money:
         return Money(amount=amount, currency=order.currency)
+
+    invoice_url, notes = documents_view(order, credit_notes, prefix="/api/v1")
 
     return OrderOut(
         id=order.id,
@@ -80,6 +107,9 @@ def order_view(order: Order, lines: Iterable[OrderLine], history: Iterable[Order
         tracking_url=tracking_link(order.carrier, order.tracking_number),
         history=[StateChangeOut(state=h.to_state, at=h.at, reason=h.reason) for h in history],
         can_cancel=may_cancel(order.state),
+        invoice_number=order.invoice_number,
+        invoice_url=invoice_url,
+        credit_notes=notes,
         created_at=order.created_at,
         placed_at=order.placed_at,
         email=order.email,
@@ -91,7 +121,10 @@ async def load_view(deps: Deps, order_id: str) -> OrderOut:
         order = await repo.order(session, order_id)
         assert order is not None
         return order_view(
-            order, await repo.lines_of(session, order_id), await repo.history_of(session, order_id)
+            order,
+            await repo.lines_of(session, order_id),
+            await repo.history_of(session, order_id),
+            await invoicing_repo.credit_notes_of(session, order_id),
         )
 
 
@@ -101,7 +134,10 @@ async def get_order(deps: Deps, customer_id: str, order_id: str) -> OrderOut:
         if order is None:  # someone else's order looks exactly like a missing one
             raise NotFound("There is no such order.")
         return order_view(
-            order, await repo.lines_of(session, order_id), await repo.history_of(session, order_id)
+            order,
+            await repo.lines_of(session, order_id),
+            await repo.history_of(session, order_id),
+            await invoicing_repo.credit_notes_of(session, order_id),
         )
 
 

@@ -14,7 +14,9 @@ from mercato.platform.errors import NotFound, UnprocessableEntity
 from mercato.services.orders import repository as repo
 from mercato.services.orders.deps import Deps
 from mercato.services.orders.domain import OrderState, order_number, parse_order_number
-from mercato.services.orders.history import order_view
+from mercato.services.orders.history import documents_view, order_view
+from mercato.services.orders.invoicing import repository as invoicing_repo
+from mercato.services.orders.invoicing.models import CreditNote
 from mercato.services.orders.models import Order, OrderLine, OrderStateChange
 from mercato.services.orders.schemas import (
     HistoryEntry,
@@ -25,9 +27,13 @@ from mercato.services.orders.schemas import (
 
 
 def staff_view(
-    order: Order, lines: Iterable[OrderLine], history: Iterable[OrderStateChange]
+    order: Order,
+    lines: Iterable[OrderLine],
+    history: Iterable[OrderStateChange],
+    credit_notes: Iterable[CreditNote] = (),
 ) -> StaffOrderOut:
     shopper = order_view(order, lines, [])
+    invoice_url, notes = documents_view(order, credit_notes, prefix="/admin/v1")
     refundable = order.total - order.refunded if order.placed_at else 0
     return StaffOrderOut(
         id=order.id,
@@ -65,6 +71,9 @@ def staff_view(
             for h in history
         ],
         failure=order.failure,
+        invoice_number=order.invoice_number,
+        invoice_url=invoice_url,
+        credit_notes=notes,
         created_at=order.created_at,
         updated_at=order.updated_at,
         placed_at=order.placed_at,
@@ -75,7 +84,12 @@ async def staff_view_in(session: AsyncSession, order_id: str) -> StaffOrderOut:
     order = await repo.order(session, order_id, fresh=True)
     if order is None:
         raise NotFound("There is no such order.")
-    return staff_view(order, await repo.lines_of(session, order_id), await repo.history_of(session, order_id))
+    return staff_view(
+        order,
+        await repo.lines_of(session, order_id),
+        await repo.history_of(session, order_id),
+        await invoicing_repo.credit_notes_of(session, order_id),
+    )
 
 
 async def staff_order(deps: Deps, order_id: str) -> StaffOrderOut:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from mercato.platform.app import create_app
+from mercato.platform.storage import object_store
 from mercato.services.orders.api import admin, router
 from mercato.services.orders.clients import Catalog, Notifications, Payments
 from mercato.services.orders.consumers import handlers
 from mercato.services.orders.deps import Deps
 from mercato.services.orders.guests.api import admin as guests_admin
 from mercato.services.orders.guests.api import router as guests_public
+from mercato.services.orders.invoicing import api as invoicing_api
+from mercato.services.orders.invoicing.documents import CACHE_CONTROL
 from mercato.services.orders.pricing.api import router as pricing_admin
 from mercato.services.orders.pricing.cache import PricingCache
 from mercato.services.orders.recovery import reconcile
@@ -38,6 +41,14 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
             settings=settings,
             pricing=PricingCache(frozenset(settings.us_tax_nexus)),
             notifications=Notifications(settings.notifications_url, timeout=timeout),
+            documents=object_store(
+                settings.document_store,
+                directory=settings.document_dir,
+                bucket=settings.document_s3_bucket,
+                endpoint_url=settings.document_s3_endpoint_url,
+                region=settings.document_s3_region,
+                cache_control=CACHE_CONTROL,
+            ),
         )
         await app.state.deps.pricing.refresh(app.state.db)
 
@@ -51,7 +62,16 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
         title="Mercato orders",
         description="Server-side carts, checkout, the order state machine and purchase history; the "
         "back office's order operations, refunds and sales reports.",
-        routers=[router, admin, pricing_admin, guests_public, guests_admin],
+        routers=[
+            router,
+            admin,
+            pricing_admin,
+            guests_public,
+            guests_admin,
+            invoicing_api.public,
+            invoicing_api.admin,
+            invoicing_api.internal,
+        ],
         periodic=[
             (settings.reconcile_every_seconds, reconcile_stuck_orders),
             (settings.pricing_refresh_seconds, refresh_pricing),

@@ -57,6 +57,7 @@ class Order(Base):
         UniqueConstraint("cart_id", "idempotency_key", name="uq_orders_cart_idempotency_key"),
         Index("ix_orders_email_index", "email_index"),
         UniqueConstraint("number", name="uq_orders_number"),
+        UniqueConstraint("invoice_number", name="uq_orders_invoice_number"),
         Index("ix_orders_customer", "customer_id", "id"),
         Index("ix_orders_state", "state", "updated_at"),
         Index("ix_orders_placed_at", "placed_at"),  # the back office's date filters and the reports
@@ -97,6 +98,9 @@ class Order(Base):
     # The short human number (shown as M-10042), given when the order is placed, in the placing
     # transaction, from OrderNumberCounter; never for a checkout that failed.
     number: Mapped[int | None] = mapped_column(Integer)
+    # Its invoice's number (EU-2026-00001), given with the order number in the placing transaction,
+    # gapless per market and year (invoicing/numbers.py); the invoice is dated when the order was placed.
+    invoice_number: Mapped[str | None] = mapped_column(String(24))
     # The quote it was sold with, kept as it was (docs/money.md): never re-derived.
     market_id: Mapped[str] = mapped_column(String(8), default="eu")
     country: Mapped[str | None] = mapped_column(String(2))

@@ -17,6 +17,7 @@ from mercato.services.orders import repository as repo
 from mercato.services.orders.deps import CUSTOMER, SYSTEM, Actor, Deps, now
 from mercato.services.orders.domain import OrderState, check_transition
 from mercato.services.orders.history import load_view
+from mercato.services.orders.invoicing.issue import credit_refund
 from mercato.services.orders.lookups import any_order, staff_order
 from mercato.services.orders.models import Order
 from mercato.services.orders.schemas import OrderOut, StaffOrderOut, TransitionIn
@@ -93,6 +94,8 @@ async def _transition(
 ) -> None:
     check_transition(order.state, target)
     async with deps.db.unit_of_work() as session:
+        if "refunded" in kwargs:  # a refund is settled: its credit note, in the same transaction
+            await credit_refund(session, order.id, refunded_to=kwargs["refunded"], reason=reason, at=now())
         moved = await record_transition(session, order, target, reason, by=by, **kwargs)
     if not moved:
         raise Conflict("The order changed meanwhile; reload it and try again.")

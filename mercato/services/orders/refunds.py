@@ -15,6 +15,7 @@ from mercato.services.orders import repository as repo
 from mercato.services.orders.clients import Payment
 from mercato.services.orders.deps import Actor, Deps, now
 from mercato.services.orders.domain import TRANSITIONS, OrderState
+from mercato.services.orders.invoicing.issue import credit_refund
 from mercato.services.orders.lookups import any_order, staff_view_in
 from mercato.services.orders.operations import record_transition
 from mercato.services.orders.schemas import StaffOrderOut, StaffRefundIn
@@ -85,7 +86,9 @@ async def _settle_refund(
     session: AsyncSession, order_id: str, payment: Payment, *, by: Actor, reason: str
 ) -> StaffOrderOut:
     """Take payments' word for what is refunded; refunded in full, the order becomes `refunded` if its
-    state allows (that change's event tells the customer nothing: the refund has its own e-mail)."""
+    state allows (that change's event tells the customer nothing: the refund has its own e-mail). What
+    the refund adds gets its credit note in this transaction."""
+    await credit_refund(session, order_id, refunded_to=payment.refunded.amount, reason=reason, at=now())
     order = await repo.order(session, order_id, fresh=True)
     assert order is not None
     refunded, status = payment.refunded.amount, payment.status

@@ -154,6 +154,14 @@ class OrderShippingMethod(ShippingMethodOut):
     tax_rate: Rate
 
 
+class CreditNoteOut(BaseModel):
+    number: str = Field(description="e.g. `EU-CN-2026-00001`: gapless per market and year.")
+    url: str = Field(description="The credit note as PDF (GET, with the same credentials as the order).")
+    amount: Money = Field(description="What this refund paid back, tax included.")
+    tax: Money = Field(description="The tax in it.")
+    issued_at: datetime
+
+
 class StateChangeOut(BaseModel):
     state: str
     at: datetime
@@ -191,6 +199,9 @@ class OrderOut(BaseModel):
     tracking_url: str | None = Field(description="The carrier's tracking page for the parcel, if it has one.")
     history: list[StateChangeOut]
     can_cancel: bool = Field(description="Whether the order can still be cancelled (POST …/cancel).")
+    invoice_number: str | None = Field(description="e.g. `EU-2026-00001`; null until placed.")
+    invoice_url: str | None = Field(description="The invoice as PDF (GET); null until placed.")
+    credit_notes: list[CreditNoteOut] = Field(description="One per refund, oldest first.")
     created_at: datetime
     placed_at: datetime | None
     email: str | None = Field(default=None, description="A guest's order: the address it was confirmed to.")
@@ -288,6 +299,9 @@ class StaffOrderOut(BaseModel):
     tracking_url: str | None
     history: list[HistoryEntry] = Field(description="Every state the order entered: when, why, who asked.")
     failure: dict | None = Field(description="Why a checkout failed (state `failed`): the answer it gave.")
+    invoice_number: str | None = Field(description="e.g. `EU-2026-00001`; null until placed.")
+    invoice_url: str | None = Field(description="The invoice as PDF (GET, staff); null until placed.")
+    credit_notes: list[CreditNoteOut] = Field(description="One per refund, oldest first.")
     created_at: datetime
     updated_at: datetime
     placed_at: datetime | None

@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
+import reportlab
 from pydantic import SecretStr, model_validator
 
 from mercato.platform.settings import DEVELOPMENT_SECRET, ServiceSettings, service_config
-from mercato.topology import Topology
+from mercato.topology import Topology, var_dir
+
+REPORTLAB_FONTS = Path(reportlab.__file__).parent / "fonts"
+DEMO_SELLER_VAT_ID = "DE000000000"
 
 
 class OrdersSettings(ServiceSettings):
@@ -41,6 +45,21 @@ class OrdersSettings(ServiceSettings):
     claim_link_days: int = 7
     # The longest range, in days, a back-office report covers (one year, leap years included).
     report_max_days: int = 366
+    # Invoices and credit notes (docs/invoices.md): who sells, as printed on them.
+    seller_name: str = "Mercato Demo GmbH"
+    seller_address: list[str] = ["Torstraße 1", "10119 Berlin", "Germany"]  # one item a printed line
+    seller_vat_id: str = DEMO_SELLER_VAT_ID  # refused in production: set the shop's own
+    seller_email: str | None = "orders@mercato.localhost"
+    # The fonts they are set in (TrueType). ReportLab's own Bitstream Vera covers Western European
+    # scripts; for others, name a font that has them (e.g. Debian's DejaVuSans.ttf and -Bold.ttf).
+    invoice_font: Path = REPORTLAB_FONTS / "Vera.ttf"
+    invoice_font_bold: Path = REPORTLAB_FONTS / "VeraBd.ttf"
+    # Where their PDFs are kept: local files (default var/documents) or an S3 bucket.
+    document_store: Literal["local", "s3"] = "local"
+    document_dir: Path | None = None
+    document_s3_bucket: str = "mercato-documents"
+    document_s3_endpoint_url: str | None = None  # None = AWS; set for MinIO and other S3-compatible stores
+    document_s3_region: str = "us-east-1"
     # Tests only: when this file exists, the process kills itself between capture and commit.
     crash_hook_file: Path | None = None
 
@@ -51,6 +70,9 @@ class OrdersSettings(ServiceSettings):
         self.payments_url = self.payments_url or topology.service("payments").url
         self.notifications_url = self.notifications_url or topology.service("notifications").url
         self.storefront_url = self.storefront_url or topology.storefront_url
+        self.document_dir = self.document_dir or var_dir() / "documents"
+        if self.seller_vat_id == DEMO_SELLER_VAT_ID and self.environment == "production":
+            raise ValueError("MERCATO_ORDERS_SELLER_VAT_ID must be the shop's own in production")
         if self.crash_hook_file and self.environment == "production":
             raise ValueError("the crash hook is for tests and refuses to run in production")
         return self

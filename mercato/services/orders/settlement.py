@@ -17,6 +17,7 @@ from mercato.services.orders.clients import Payment
 from mercato.services.orders.deps import SYSTEM, Actor, Deps, now
 from mercato.services.orders.domain import OrderState, order_number
 from mercato.services.orders.history import load_view, order_view
+from mercato.services.orders.invoicing.issue import number_invoice
 from mercato.services.orders.links import order_url
 from mercato.services.orders.models import Order, OrderLine, OrderStateChange
 from mercato.services.orders.schemas import OrderOut
@@ -35,9 +36,11 @@ async def place(
     placed_at = now()
     try:
         async with deps.db.unit_of_work() as session:
-            # The number first, set by the same UPDATE that places the order; if the order is no longer
-            # pending (the reconciler placed or failed it), everything rolls back: numbers stay gapless.
+            # The numbers first (the order's, its invoice's), set by the same UPDATE that places the order;
+            # if the order is no longer pending (the reconciler placed or failed it), everything rolls
+            # back: numbers stay gapless.
             number = await repo.next_order_number(session)
+            invoice_number = await number_invoice(session, market_id=order.market_id, placed_at=placed_at)
             if not await repo.move(
                 session,
                 order.id,
@@ -51,11 +54,12 @@ async def place(
                 card_brand=payment.card_brand,
                 card_last4=payment.card_last4,
                 number=number,
+                invoice_number=invoice_number,
             ):
                 raise _NoLongerPending
             await record_event(
                 session,
-                _placed(deps, order, lines, number, placed_at),
+                _placed(deps, order, lines, number, placed_at, invoice_number),
                 aggregate_type="order",
                 aggregate_id=order.id,
             )
@@ -63,7 +67,7 @@ async def place(
     except _NoLongerPending:  # the reconciler finished it meanwhile
         return await load_view(deps, order.id)
     order.state, order.placed_at, order.payment_status = OrderState.PLACED, placed_at, payment.status
-    order.number = number
+    order.number, order.invoice_number = number, invoice_number
     order.card_brand, order.card_last4, order.updated_at = payment.card_brand, payment.card_last4, placed_at
     history = [
         OrderStateChange(to_state=OrderState.PENDING_PAYMENT, at=order.created_at, reason="checkout"),
@@ -73,7 +77,7 @@ async def place(
 
 
 def _placed(
-    deps: Deps, order: Order, lines: list[OrderLine], number: int, placed_at: datetime
+    deps: Deps, order: Order, lines: list[OrderLine], number: int, placed_at: datetime, invoice_number: str
 ) -> OrderPlaced:
     def money(amount: int) -> Money:
         return Money(amount=amount, currency=order.currency)
@@ -111,6 +115,7 @@ def _placed(
         prices_include_tax=order.prices_include_tax,
         shipping_method=(order.shipping_method or {}).get("name"),
         market_id=order.market_id,
+        invoice_number=invoice_number,
     )
 
 

@@ -12,6 +12,7 @@ from mercato.services.orders import repository as repo
 from mercato.services.orders.deps import Deps
 from mercato.services.orders.domain import HIDDEN_FROM_CUSTOMERS
 from mercato.services.orders.history import order_view
+from mercato.services.orders.invoicing import repository as invoicing_repo
 from mercato.services.orders.links import opens, order_url
 from mercato.services.orders.schemas import OrderOut
 from mercato.services.orders.settings import OrdersSettings
@@ -40,7 +41,10 @@ async def linked_order(deps: Deps, order_id: str, token: str) -> OrderOut:
         if order is None or order.state in HIDDEN_FROM_CUSTOMERS:
             raise NotFound("There is no such order.")
         view = order_view(
-            order, await repo.lines_of(session, order_id), await repo.history_of(session, order_id)
+            order,
+            await repo.lines_of(session, order_id),
+            await repo.history_of(session, order_id),
+            await invoicing_repo.credit_notes_of(session, order_id),
         )
     view.order_url = order_url(deps.settings, order_id)
     return view

@@ -49,7 +49,7 @@ class AccountScreen(Screen):
                 ("country", "Country code (e.g. DE)"),
             )
         }
-        self.country = toga.Selection(id="country", style=theme.text(height=40))
+        self.country = toga.Selection(id="country", style=theme.text(flex=1))
         self.countries: dict[str, tuple[str, dict]] = {}  # choice → (country, its market)
         self.confirm_delete = False
         self.delete = toga.Button(
@@ -61,7 +61,6 @@ class AccountScreen(Screen):
 
     async def load(self) -> None:
         self.box.clear()
-        await self.add_market_picker()
         if not self.state.signed_in:
             self.title = "Create an account" if self.registering else "Sign in"
             fields = [toga.Label("Name", style=theme.muted()), self.name] if self.registering else []
@@ -72,6 +71,7 @@ class AccountScreen(Screen):
                 toga.Label("Password", style=theme.muted()),
                 self.password,
             )
+            await self.add_market_picker()
             return
         self.title = "Account"
         me, _ = await self.gateway.get(f"{API}/me", auth=True)
@@ -123,6 +123,7 @@ class AccountScreen(Screen):
             heading("Privacy"),
             self.delete,
         )
+        await self.add_market_picker()
 
     async def add_market_picker(self) -> None:
         """ "Shop in": every country of every market (GET /api/v1/markets), the one chosen picked."""
@@ -131,7 +132,7 @@ class AccountScreen(Screen):
         except (ApiError, Offline):
             return  # not now: the shop's default market (or what was chosen) stays
         self.countries = {
-            f"{country} · {market['name']} ({market['currency']})": (country, market)
+            f"{country} · {market['currency']}": (country, market)
             for market in markets["data"]
             for country in market["countries"]
         }
@@ -141,12 +142,12 @@ class AccountScreen(Screen):
         for choice, (country, _) in self.countries.items():
             if country == (chosen or default):
                 self.country.value = choice
+        save = toga.Button(
+            "Save", id="save-country", on_press=self.save_country, style=theme.secondary(width=90)
+        )
         self.box.add(
-            heading("Shop in"),
-            self.country,
-            toga.Button(
-                "Shop in this country", id="save-country", on_press=self.save_country, style=theme.secondary()
-            ),
+            toga.Label("Shop in", style=theme.muted()),
+            toga.Box(children=[self.country, save], style=theme.row()),
         )
 
     async def save_country(self, widget) -> None:
