@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 from shop.screens.product import ProductScreen
 
-from tests.mobile.conftest import find, launch, said, started, tap, texts
+from tests.mobile.conftest import find, launch, register, said, started, tap, texts
 
 pytestmark = pytest.mark.e2e
 
@@ -27,6 +27,7 @@ async def test_the_chosen_country_prices_every_screen_and_stays_on_the_device(
     app, platform, gateway, tmp_path
 ):
     shop = app.shop
+    await register(app)  # the Account screen, signed in, has the picker
     await choose(app, "GB")
     assert said(shop.screen.message) == "Prices are now in GBP, incl. VAT."
     await tap(shop.tab_buttons["home"])

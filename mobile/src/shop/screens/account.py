@@ -1,6 +1,6 @@
-"""Where to shop (the country whose market prices the shop: kept on this device, signed in or not);
-sign in / create an account; signed in: details, address book, communication opt-ins (push too), sign
-out, delete my account. Each is one /api/v1 call."""
+"""Sign in / create an account; signed in: details, address book, communication opt-ins (push too),
+where to shop (the country whose market prices every browsing screen: kept on this device), sign out,
+delete my account. Each is one /api/v1 call."""
 
 from __future__ import annotations
 
@@ -71,7 +71,6 @@ class AccountScreen(Screen):
                 toga.Label("Password", style=theme.muted()),
                 self.password,
             )
-            await self.add_market_picker()
             return
         self.title = "Account"
         me, _ = await self.gateway.get(f"{API}/me", auth=True)
