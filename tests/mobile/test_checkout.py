@@ -6,6 +6,7 @@ shipping method and both addresses, and its invoice opens as a PDF."""
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import httpx
@@ -125,6 +126,19 @@ async def test_the_quote_methods_billing_and_the_order_as_orders_answers_them(pl
         assert dearest["name"] in find(detail.box, "order-shipping-method").text
         assert "Paris" in said(find(detail.box, "order-billing-address"))
         assert "Berlin" in said(find(detail.box, "order-shipping-address"))
+
+        # The invoice, rendered after the order was placed: a button once issued, opened as a PDF.
+        async def issued() -> bool:
+            await shop.reload()
+            return find(shop.screen.box, "invoice") is not None
+
+        for _ in range(60):
+            if await issued():
+                break
+            await asyncio.sleep(0.25)
+        assert find(shop.screen.box, "invoice") is not None, texts(shop.screen.box)
+        await tap(find(shop.screen.box, "invoice"))
+        assert [pdf[:5] for pdf in shop.device.opened] == [b"%PDF-"], said(shop.screen.message)
     finally:
         await app.shop.gateway.close()
 
