@@ -1,18 +1,20 @@
 """Invoices through the whole platform, in a real browser: the confirmation e-mail carries the PDF; the
-shop's order page and the back office's link it (and later the credit note of a refund), and what they
-open is the PDF with the order's invoice number — at desktop and phone widths."""
+shop's order page (an account's, and a guest's opened by its link) and the back office's link it, and
+what they open is the PDF with the order's invoice number — at desktop and phone widths."""
 
 from __future__ import annotations
 
 import io
+import uuid
 from collections.abc import AsyncIterator
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.async_api import Page, expect
 from pypdf import PdfReader
 
 from tests.browser.conftest import screenshot
-from tests.browser.test_admin import _shopper_order, _wait_for_mail, sign_in_for_the_first_time
+from tests.browser.test_admin import ADDRESS, _shopper_order, _wait_for_mail, sign_in_for_the_first_time
 from tests.browser.test_orders_seen import assert_no_sideways_scroll, shopper_signs_in
 from tests.e2e.staff import create_staff
 
@@ -62,3 +64,30 @@ async def test_the_invoice_is_mailed_and_linked_in_the_shop_and_the_back_office(
     assert f"Number: {number}" in await _pdf_text(
         admin, await admin.locator("#invoice-link").get_attribute("href")
     )
+
+
+async def test_a_guest_opens_the_invoice_from_the_orders_link(page: Page, platform, gateway):
+    cart = {"X-Cart-Token": gateway.post("/api/v1/carts").json()["cart_token"]}
+    sku = gateway.get("/api/v1/products/boxy-organic-tee").json()["variants"][2]["sku"]
+    platform.set_stock(sku, 5)
+    assert gateway.post("/api/v1/cart/items", json={"sku": sku}, headers=cart).status_code == 200
+    placed = gateway.post(
+        "/api/v1/checkout",
+        json={
+            "shipping_address": ADDRESS,
+            "email": "ada-guest@example.com",
+            "payment_method": platform.card(),
+        },
+        headers=cart | {"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    link = urlsplit(order["order_url"])
+
+    await page.goto(f"{link.path}?{link.query}")
+    invoice = page.locator("#invoice-link")
+    await expect(invoice).to_have_text(f"Invoice {order['invoice_number']}")
+    text = await _pdf_text(page, await invoice.get_attribute("href"))
+    assert f"Number: {order['invoice_number']}" in text and "ada-guest@example.com" in text
+    response = await page.request.get(f"/orders/{order['id']}/invoice?t=not-the-token")
+    assert response.status == 404  # a wrong link opens nothing
