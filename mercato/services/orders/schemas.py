@@ -112,7 +112,7 @@ class CountryIn(Input):
 
 
 class ShippingMethodIn(Input):
-    id: Annotated[str, StringConstraints(min_length=1, max_length=40)]
+    id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 
 
 class CheckoutIn(Input):
@@ -125,7 +125,7 @@ class CheckoutIn(Input):
     billing_address: PostalAddress | None = Field(
         default=None, description="Omitted: the cart's, else the shipping address."
     )
-    shipping_method: Annotated[str, StringConstraints(min_length=1, max_length=40)] | None = Field(
+    shipping_method: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")] | None = Field(
         default=None, description="Omitted: the cart's choice, else the cheapest delivery that applies."
     )
     email: EmailAddress | None = Field(

@@ -83,7 +83,7 @@ def check_bands(rate_type: str | None, bands: list[BandIn] | None) -> None:
 
 
 class MethodIn(Input):
-    zone_id: Annotated[str, StringConstraints(max_length=40)]
+    zone_id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
     name: Name
     kind: Kind
     currency: Currency
