@@ -9,7 +9,7 @@ import uuid
 import httpx
 from playwright.async_api import Page, expect
 
-from tests.browser.test_buying import CARD, _pay, _register
+from tests.browser.test_buying import CARD, _fill_checkout, _pay, _register
 
 SLUG = "classic-cotton-t-shirt"
 
@@ -71,11 +71,18 @@ async def test_the_last_unit_bought_by_someone_else_is_refused_at_checkout_witho
     await page.get_by_role("button", name="Add to cart").click()
     await expect(page).to_have_url(re.compile(r"/cart"))
 
-    _buy_everything_left(platform, gateway, variant["sku"])
+    await _fill_checkout(page, CARD)  # the checkout page is open, the card typed in ...
 
-    await _pay(page, CARD)
+    _buy_everything_left(platform, gateway, variant["sku"])  # ... when someone else buys the last one
+
+    await page.locator("#pay").click()
     alert = page.get_by_role("alert").first
     await expect(alert).to_contain_text("sold out")
     await expect(alert).to_contain_text("nothing was charged")
     await page.goto("/orders")
     await expect(page.locator("main a[href^='/orders/ord_']")).to_have_count(0)
+
+    # Coming back to the checkout, the shopper is told why it cannot be paid, and where to go.
+    await page.goto("/checkout")
+    await expect(page.locator("#checkout-unavailable")).to_contain_text("review your cart")
+    await expect(page.locator("#pay")).to_be_disabled()
