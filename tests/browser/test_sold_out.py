@@ -9,7 +9,7 @@ import uuid
 import httpx
 from playwright.async_api import Page, expect
 
-from tests.browser.test_buying import CARD, _fill_checkout, _pay, _register
+from tests.browser.test_buying import CARD, _fill_checkout, _register
 
 SLUG = "classic-cotton-t-shirt"
 
