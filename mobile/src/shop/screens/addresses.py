@@ -56,9 +56,9 @@ class AddressPicker:
     def fill(self, book: list[dict], current: dict | None) -> None:
         """The address book's entries (and the cart's address if it is not one of them), `current`
         selected; no address yet: the new-address form."""
-        self.choices = {label(a): plain(a) for a in book}
+        self.choices = {theme.shorten(label(a), 30): plain(a) for a in book}  # 30: the picker fits 390 px
         if current and plain(current) not in self.choices.values():
-            self.choices[label(current)] = plain(current)
+            self.choices[theme.shorten(label(current), 30)] = plain(current)
         chosen = next((text for text, a in self.choices.items() if a == plain(current)), NEW)
         self.selection.on_change = None  # filling is not choosing
         self.selection.items = [*self.choices, NEW]

@@ -125,7 +125,7 @@ class CheckoutScreen(Screen):
             mark = "✓ " if method["id"] == chosen else ""
             self.methods.add(
                 toga.Button(
-                    theme.shorten(mark + method["name"], 36),
+                    theme.shorten(mark + method["name"], 30),
                     id=f"method-{method['id']}",
                     on_press=self.choose_method,
                     style=theme.secondary(font_size=14, margin=(4, 0, 0, 0)),

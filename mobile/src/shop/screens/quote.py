@@ -41,14 +41,15 @@ def method_text(method: dict) -> str:
 
 
 def _row(text: str, amount: str, widget_id: str, bold: bool = False, small: bool = False) -> toga.Box:
+    """Words on the left (up to 24 characters), the amount on the right: within 390 px."""
     weight = "bold" if bold else "normal"
     size = theme.SMALL if small else theme.BODY
     colour = theme.MUTED if small else theme.INK
     return toga.Box(
         id=widget_id,
         children=[
-            toga.Label(theme.shorten(text, 28), style=theme.text(size, colour, weight, flex=1)),
-            toga.Label(amount, style=theme.text(size, colour, weight, text_align="right", width=110)),
+            toga.Label(theme.shorten(text, 24), style=theme.text(size, colour, weight, flex=1)),
+            toga.Label(amount, style=theme.text(size, colour, weight, text_align="right", width=88)),
         ],
         style=theme.row(margin=(2, 0)),
     )
