@@ -1,5 +1,6 @@
-"""What notifications does with each event: thin handlers over the use cases in service.py. The events
-that come in numbers (orders, their updates, refunds, registrations) are handled a batch at a time."""
+"""What notifications does with each event: thin handlers over the use cases in service.py (and
+addressed.py, for e-mails to an address). The events that come in numbers (orders, their updates,
+refunds, registrations) are handled a batch at a time."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from mercato.contracts.events import (
     PaymentRefunded,
 )
 from mercato.platform.handlers import BatchContext, HandlerContext, Handlers, Received
-from mercato.services.notifications import service
+from mercato.services.notifications import addressed, service
 
 handlers = Handlers("notifications")
 
@@ -58,7 +59,7 @@ async def send_password_reset(
 ) -> None:
     _written(
         context,
-        await service.send_password_reset(
+        await addressed.send_password_reset(
             session,
             context.app.state.renderer,
             event,
@@ -72,7 +73,7 @@ async def send_password_reset(
 async def offer_guest_orders(session: AsyncSession, event: GuestOrdersFound, context: HandlerContext) -> None:
     _written(
         context,
-        await service.offer_guest_orders(
+        await addressed.offer_guest_orders(
             session,
             context.app.state.renderer,
             event,
