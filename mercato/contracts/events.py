@@ -56,6 +56,31 @@ class OrderLineSnapshot(_Snapshot):
     unit_price: Money
     tax: Money | None = Field(default=None, description="The line's tax (absent from older events).")
     tax_rate: str | None = Field(default=None, description="A decimal percentage: `19`, `5.5`.")
+    list_unit_price: Money | None = Field(
+        default=None,
+        description="The unit price before a catalogue promotion (a sale), when one applied; else absent.",
+    )
+    discount: Money | None = Field(
+        default=None, description="The line's share of the cart promotions' discount (docs/promotions.md)."
+    )
+    kind: str = Field(default="physical", description="`physical`, or `gift_card` (a digital gift card).")
+
+
+class AppliedPromotion(_Snapshot):
+    """A promotion an order was sold with, as it applied: what it took off (lines and shipping)."""
+
+    promotion_id: str
+    name: str
+    code: str | None = Field(default=None, description="The code it was applied by; null: automatic.")
+    amount: Money = Field(description="Everything it took off, its shipping discount included.")
+
+
+class Tender(_Snapshot):
+    """How (part of) an order was paid: a gift card (its code's last four characters) or a card."""
+
+    kind: Literal["gift_card", "card"]
+    amount: Money
+    last4: str | None = None
 
 
 class OrderTotals(_Snapshot):
@@ -110,6 +135,12 @@ class OrderPlaced(Event):
         description="Its invoice's number, e.g. `EU-2026-00001` (absent from older events); the PDF is "
         "orders' `GET /internal/orders/{order_id}/invoice`.",
     )
+    promotions: tuple[AppliedPromotion, ...] = Field(
+        default=(), description="The cart promotions it was sold with (absent from older events)."
+    )
+    tenders: tuple[Tender, ...] = Field(
+        default=(), description="Gift cards first, then the card; absent from older events (a card)."
+    )
 
 
 class OrderStatusChanged(Event):
@@ -153,6 +184,56 @@ class GuestErased(Event):
 
     buyer_ids: tuple[str, ...]
     erased_at: datetime
+
+
+# --- promotions (orders) --------------------------------------------------------------------------
+
+
+class PromotionApplied(Event):
+    """An order was placed with a promotion: one event per promotion it applied (published in the placing
+    transaction; the admin report and anyone analysing promotions count these)."""
+
+    type: ClassVar[str] = "PromotionApplied"
+    aggregate: ClassVar[str] = "order"
+
+    order_id: str
+    promotion_id: str
+    name: str
+    code: str | None = Field(default=None, description="The code it was applied by; null: automatic.")
+    customer_id: str = Field(description="The buyer id, as OrderPlaced names it.")
+    discount: Money = Field(description="What it took off the order (its lines and shipping).")
+    placed_at: datetime
+
+
+class CataloguePromotion(_Snapshot):
+    """A sale: an automatic promotion taking an amount or a percentage off each unit of the products it
+    names, with no condition on the cart; catalog and search show its price with the list price struck
+    through, and the quote charges exactly that (mercato.contracts.promotions.sale_price)."""
+
+    id: str
+    name: str
+    priority: int = 0
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    markets: tuple[str, ...] = Field(default=(), description="Market ids; empty: every market.")
+    product_ids: tuple[str, ...] = ()
+    category_ids: tuple[str, ...] = Field(default=(), description="A category covers those below it.")
+    skus: tuple[str, ...] = ()
+    percent: str | None = Field(default=None, description="A decimal percentage off each unit: `20`, `12.5`.")
+    amounts: dict[str, int] = Field(
+        default_factory=dict, description="Or a fixed amount off each unit, in minor units per currency."
+    )
+
+
+class CataloguePromotionsChanged(Event):
+    """The set of catalogue promotions (sales) changed: the payload is all of them, current and scheduled,
+    as of `changed_at` (a consumer keeps the newest set it has seen)."""
+
+    type: ClassVar[str] = "CataloguePromotionsChanged"
+    aggregate: ClassVar[str] = "promotion"
+
+    promotions: tuple[CataloguePromotion, ...]
+    changed_at: datetime
 
 
 # --- catalog --------------------------------------------------------------------------------------
@@ -336,6 +417,38 @@ class PaymentRefunded(Event):
     refunded_at: datetime
 
 
+class GiftCardIssued(Event):
+    """A gift card was issued: bought in an order (one per unit of a gift-card line) or by staff. The code
+    is not in the event: the one who sends it asks payments (`GET /internal/gift-cards/{id}/code`)."""
+
+    type: ClassVar[str] = "GiftCardIssued"
+    aggregate: ClassVar[str] = "gift_card"
+
+    gift_card_id: str
+    last4: str
+    balance: Money
+    order_id: str | None = Field(default=None, description="The order it was bought in; null: staff issued.")
+    customer_id: str | None = Field(default=None, description="The buyer id of that order.")
+    email: str | None = Field(
+        default=None, description="Where the code goes: the recipient staff named, or a guest buyer's e-mail."
+    )
+    expires_at: datetime | None = None
+    issued_at: datetime
+
+
+class GiftCardRedeemed(Event):
+    """Part of a gift card's balance paid for an order (published once the order's payment succeeded)."""
+
+    type: ClassVar[str] = "GiftCardRedeemed"
+    aggregate: ClassVar[str] = "gift_card"
+
+    gift_card_id: str
+    order_id: str
+    amount: Money
+    balance: Money = Field(description="What is left on the card.")
+    redeemed_at: datetime
+
+
 # --- staff ----------------------------------------------------------------------------------------
 
 
@@ -363,6 +476,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         OrderStatusChanged,
         GuestOrdersFound,
         GuestErased,
+        PromotionApplied,
+        CataloguePromotionsChanged,
         ProductCreated,
         ProductUpdated,
         ProductDeleted,
@@ -374,6 +489,8 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PasswordResetRequested,
         PaymentCaptured,
         PaymentRefunded,
+        GiftCardIssued,
+        GiftCardRedeemed,
         StaffActionRecorded,
     )
 }

@@ -29,6 +29,9 @@ class Cart(Base):
     billing_address: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     shipping_method_id: Mapped[str | None] = mapped_column(String(40))
     email: Mapped[str | None] = mapped_column(Encrypted())
+    # The promotion codes the shopper entered, normalised (upper case), in the order entered; each is
+    # weighed at every quote (applied, or rejected with its reason: docs/promotions.md).
+    codes: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -111,6 +114,12 @@ class Order(Base):
     shipping_method: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     billing_address: Mapped[dict[str, Any] | None] = mapped_column(EncryptedJSON)
     tax_lines: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{rate, label, amount}]
+    # The cart promotions it was sold with, as they applied (docs/promotions.md):
+    # [{promotion_id, name, code, kind, amount, shipping_amount}] — `amount` includes `shipping_amount`.
+    promotions: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    # How it was paid: [{kind: "gift_card", gift_card_id, last4, amount}, …, {kind: "card", amount}]
+    # (gift cards first); empty for orders from before gift cards (all by card).
+    tenders: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     @property
     def buyer_id(self) -> str:
@@ -143,7 +152,13 @@ class OrderLine(Base):
     tax: Mapped[int] = mapped_column(Integer, default=0)
     tax_rate: Mapped[str] = mapped_column(String(10), default="0")  # a percentage as text: "19", "5.5"
     tax_class: Mapped[str] = mapped_column(String(10), default="standard")
+    # The cart promotions' share of this line (largest remainder: the lines' sum to the order's).
     discount: Mapped[int] = mapped_column(Integer, default=0)
+    # The unit price before a catalogue promotion (a sale); None when none applied.
+    list_unit_price: Mapped[int | None] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(12), default="physical")  # physical | gift_card
+    # Units refunded by line (a return): what they paid back is computed cumulatively (docs/money.md).
+    refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class OrderStateChange(Base):
