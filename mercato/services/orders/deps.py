@@ -13,6 +13,7 @@ from mercato.platform.staff import Staff
 from mercato.platform.storage import ObjectStore
 from mercato.services.orders.clients import Catalog, Notifications, Payments
 from mercato.services.orders.pricing.cache import PricingCache
+from mercato.services.orders.promotions.cache import PromotionsCache
 from mercato.services.orders.settings import OrdersSettings
 
 
@@ -25,6 +26,7 @@ class Deps:
     pricing: PricingCache
     notifications: Notifications  # asked only for a guest's GDPR export, never on checkout's path
     documents: ObjectStore  # invoices and credit notes (invoicing/documents.py)
+    promotions: PromotionsCache  # cart promotions in memory (promotions/cache.py)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from mercato.services.orders.invoicing import api as invoicing_api
 from mercato.services.orders.invoicing.documents import CACHE_CONTROL
 from mercato.services.orders.pricing.api import router as pricing_admin
 from mercato.services.orders.pricing.cache import PricingCache
+from mercato.services.orders.promotions.cache import PromotionsCache
 from mercato.services.orders.recovery import reconcile
 from mercato.services.orders.settings import OrdersSettings
 
@@ -25,8 +26,10 @@ async def reconcile_stuck_orders(app: FastAPI) -> None:
 
 
 async def refresh_pricing(app: FastAPI) -> None:
-    """Other replicas' changes to tax rates and shipping methods (this one's are applied at once)."""
+    """Other replicas' changes to tax rates, shipping methods and promotions (this one's are applied at
+    once)."""
     await app.state.deps.pricing.refresh(app.state.db)
+    await app.state.deps.promotions.refresh(app.state.db)
 
 
 def build_app(settings: OrdersSettings | None = None) -> FastAPI:
@@ -49,8 +52,10 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
                 region=settings.document_s3_region,
                 cache_control=CACHE_CONTROL,
             ),
+            promotions=PromotionsCache(),
         )
         await app.state.deps.pricing.refresh(app.state.db)
+        await app.state.deps.promotions.refresh(app.state.db)
 
     async def on_shutdown(app: FastAPI) -> None:
         await app.state.deps.catalog.client.close()
