@@ -31,7 +31,9 @@ class Market:
 @dataclass(frozen=True)
 class Variant:
     """What catalog says about a SKU: how to show it on a cart line or an order, its price in the market
-    (None: not sold there), how many can be bought now, and what the quote needs (tax class, weight)."""
+    (None: not sold there; a sale applied), how many can be bought now, and what the quote needs (tax
+    class, weight; for promotions: the list price before a sale and the sale, the product's categories
+    and every one above them, and its kind — `physical` or `gift_card`)."""
 
     sku: str
     product_id: str
@@ -42,6 +44,10 @@ class Variant:
     available: int
     tax_class: str
     weight_grams: int
+    list_price: Money | None = None  # the price before a sale; None: not on sale
+    sale: tuple[str, str] | None = None  # (promotion_id, name) of the sale in `price`
+    category_ids: tuple[str, ...] = ()
+    kind: str = "physical"
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Variant:
@@ -55,6 +61,10 @@ class Variant:
             available=body["available"],
             tax_class=body["tax_class"],
             weight_grams=body["weight_grams"],
+            list_price=Money.model_validate(body["list_price"]) if body.get("list_price") else None,
+            sale=(sale["promotion_id"], sale["name"]) if (sale := body.get("sale")) else None,
+            category_ids=tuple(body.get("category_ids") or ()),
+            kind=body.get("kind") or "physical",
         )
 
 

@@ -12,9 +12,10 @@ from mercato.contracts.money import Money
 from mercato.services.orders.clients import Market, Variant
 from mercato.services.orders.pricing.config import PricingConfig
 from mercato.services.orders.pricing.quote import Market as QuoteMarket
-from mercato.services.orders.pricing.quote import Quote, QuoteLine, quote
+from mercato.services.orders.pricing.quote import PricedLine, Quote, QuoteLine, quote
 from mercato.services.orders.pricing.shipping import ShippingOption
 from mercato.services.orders.pricing.tax import Destination
+from mercato.services.orders.promotions.rules import Offers
 from mercato.services.orders.schemas import (
     Estimate,
     MarketOut,
@@ -49,9 +50,10 @@ def price(
     quantities: Sequence[tuple[str, int]],
     where: Destination,
     shipping_method: str | None,
+    offers: Offers | None = None,
 ) -> Quote:
     """The quote of the lines catalog prices in `market` (a line it does not is left out: not
-    purchasable, shown without a price)."""
+    purchasable, shown without a price), with the cart promotions of `offers` applied."""
     lines = [
         QuoteLine(
             sku=sku,
@@ -59,6 +61,10 @@ def price(
             quantity=quantity,
             tax_class=variant.tax_class,
             weight_grams=variant.weight_grams,
+            product_id=variant.product_id,
+            category_ids=variant.category_ids,
+            kind=variant.kind,
+            list_unit_price=variant.list_price.amount if variant.list_price else None,
         )
         for sku, quantity in quantities
         if (variant := variants.get(sku)) is not None and variant.price is not None
@@ -69,6 +75,7 @@ def price(
         destination=where,
         config=config,
         shipping_method=shipping_method,
+        offers=offers,
     )
 
 
@@ -123,8 +130,40 @@ def shipping_snapshot(priced: Quote) -> dict[str, Any] | None:
         "price": option.price,
         "tax": priced.shipping_tax,
         "tax_rate": rate_text(priced.shipping_tax_rate),
+        "discount": priced.shipping_discount,
         "estimate": {"min_days": option.min_days, "max_days": option.max_days},
     }
+
+
+def promotions_snapshot(priced: Quote) -> list[dict[str, Any]]:
+    """The cart promotions applied, as `orders.promotions` keeps them: `amount` includes
+    `shipping_amount`; `lines` are the (sku, amount) shares of the lines."""
+    return [
+        {
+            "promotion_id": d.promotion_id,
+            "name": d.name,
+            "code": d.code,
+            "kind": d.type,
+            "amount": d.amount,
+            "shipping_amount": d.shipping_amount,
+            "lines": [[sku, amount] for sku, amount in d.lines],
+        }
+        for d in priced.discounts
+    ]
+
+
+def line_figures(line: PricedLine, currency: str) -> dict[str, Money | str | None]:
+    """A priced line's promotion figures as the cart and the order show them: the unit price before a
+    sale (null: none), the cart promotions' share (null: none took anything off it), its kind."""
+    return {
+        "list_unit_price": money(line.list_unit_price, currency),
+        "discount": money(line.discount or None, currency),
+        "kind": line.kind,
+    }
+
+
+def money(amount: int | None, currency: str) -> Money | None:
+    return Money(amount=amount, currency=currency) if amount is not None else None
 
 
 def tax_lines_snapshot(priced: Quote) -> list[dict[str, Any]]:

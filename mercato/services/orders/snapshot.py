@@ -13,6 +13,7 @@ from mercato.services.orders.delivery import check_region
 from mercato.services.orders.models import Cart, CartLine, OrderLine
 from mercato.services.orders.pricing.config import PricingConfig
 from mercato.services.orders.pricing.quote import Quote
+from mercato.services.orders.promotions.rules import Offers
 from mercato.services.orders.schemas import CheckoutIn
 
 
@@ -50,8 +51,15 @@ def delivery(cart: Cart, body: CheckoutIn) -> Delivery:
     )
 
 
-def quote_for(config: PricingConfig, priced: Priced, lines: list[CartLine], where: Delivery) -> Quote:
-    """The checkout's quote; 422 when the method asked for, or any method, does not apply."""
+def quote_for(
+    config: PricingConfig,
+    priced: Priced,
+    lines: list[CartLine],
+    where: Delivery,
+    offers: Offers | None = None,
+) -> Quote:
+    """The checkout's quote, the cart promotions of `offers` applied; 422 when the method asked for, or
+    any method, does not apply to a cart with something to deliver (gift cards alone need none)."""
     quote = quoting.price(
         config,
         priced.market,
@@ -59,7 +67,10 @@ def quote_for(config: PricingConfig, priced: Priced, lines: list[CartLine], wher
         [(line.sku, line.quantity) for line in lines],
         quoting.destination(where.country, where.shipping_address),
         where.shipping_method,
+        offers,
     )
+    if not quote.needs_shipping:
+        return quote
     if quote.shipping is None:
         raise UnprocessableEntity(
             "No shipping method delivers this order to this address.",
@@ -88,6 +99,7 @@ def order_figures(quote: Quote, where: Delivery) -> dict[str, Any]:
         "total": totals.total,
         "shipping_method": quoting.shipping_snapshot(quote),
         "tax_lines": quoting.tax_lines_snapshot(quote),
+        "promotions": quoting.promotions_snapshot(quote),
         "shipping_address": where.shipping_address,
         "billing_address": where.billing_address,
     }
@@ -111,7 +123,9 @@ def order_lines(order_id: str, quote: Quote, priced: Priced) -> list[OrderLine]:
                 tax=line.tax,
                 tax_rate=quoting.rate_text(line.tax_rate),
                 tax_class=line.tax_class,
-                discount=0,
+                discount=line.discount,
+                list_unit_price=line.list_unit_price,
+                kind=line.kind,
             )
         )
     return out

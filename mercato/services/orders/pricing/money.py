@@ -31,3 +31,18 @@ def refunded_tax(tax_lines: Sequence[int], total: int, refunded: int) -> list[in
         return [0] * len(tax_lines)
     shares = [Decimal(tax) * min(refunded, total) / total for tax in tax_lines]
     return spread(round_half_up(sum(shares, Decimal(0))), shares)
+
+
+# Currencies whose minor unit is not a hundredth (ISO 4217 exponent), and the symbols shoppers read.
+EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
+SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
+
+
+def text(amount: int, currency: str) -> str:
+    """An amount for a sentence a shopper reads: 1200 EUR → "€12.00", 150000 USD → "$1,500.00"."""
+    exponent = EXPONENTS.get(currency, 2)
+    sign, amount = ("-" if amount < 0 else ""), abs(amount)
+    major, minor = divmod(amount, 10**exponent)
+    number = f"{major:,}" + (f".{minor:0{exponent}d}" if exponent else "")
+    symbol = SYMBOLS.get(currency)
+    return f"{sign}{symbol}{number}" if symbol else f"{sign}{number} {currency}"
