@@ -20,11 +20,14 @@ from mercato.admin import (
     auth,
     catalog,
     categories,
+    giftcards,
     guests,
     imports,
     inventory,
     operations,
     people,
+    promotion_report,
+    promotions,
     reports,
     shipping,
 )
@@ -63,6 +66,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 for part in (auth, catalog, categories, inventory, imports, operations, people, guests, reports, shipping):
+    app.include_router(part.router)
+for part in (promotion_report, promotions, giftcards):  # the report's path before /promotions/{id}
     app.include_router(part.router)
 
 
