@@ -293,6 +293,9 @@ async def confirm_orders(
                     "lines": [line.model_dump(mode="json") for line in item.event.lines],
                     "total": item.event.total.model_dump(),
                     "order_url": item.event.order_url,
+                    # what cart promotions took off, and how it was paid (gift cards, then the card)
+                    "promotions": [p.model_dump(mode="json") for p in item.event.promotions],
+                    "tenders": [t.model_dump(mode="json") for t in item.event.tenders],
                     **_breakdown(item.event),
                 },
                 attachment=item.event.invoice_number,

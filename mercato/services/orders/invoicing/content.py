@@ -9,7 +9,7 @@ from typing import Any
 
 from mercato.services.orders.domain import order_number
 from mercato.services.orders.invoicing.models import CreditNote
-from mercato.services.orders.invoicing.render import Document, Party, Row, TaxLine
+from mercato.services.orders.invoicing.render import Document, Party, Row, TaxLine, amount_text
 from mercato.services.orders.models import Order, OrderLine
 from mercato.services.orders.settings import OrdersSettings
 
@@ -51,6 +51,8 @@ def _description(line: OrderLine) -> str:
 
 
 def _rows(order: Order, lines: Iterable[OrderLine]) -> list[Row]:
+    """A row per line and one for shipping; a row's amount is what was taxed: its price less its share
+    of the cart promotions' discount (docs/promotions.md), which the row shows."""
     rows = [
         Row(
             description=_description(line),
@@ -58,13 +60,15 @@ def _rows(order: Order, lines: Iterable[OrderLine]) -> list[Row]:
             unit_price=line.unit_price,
             tax_rate=_rate(line.tax_rate),
             tax=line.tax,
-            amount=line.line_total,
+            amount=line.line_total - line.discount,
+            discount=line.discount,
         )
         for line in lines
     ]
     method = order.shipping_method
     if method is not None or order.shipping:
         price = method["price"] if method else order.shipping
+        off = sum(_minor(p.get("shipping_amount")) for p in order.promotions or ())  # free shipping
         rows.append(
             Row(
                 description=f"Shipping: {method['name']}" if method else "Shipping",
@@ -72,7 +76,8 @@ def _rows(order: Order, lines: Iterable[OrderLine]) -> list[Row]:
                 unit_price=price,
                 tax_rate=_rate(method.get("tax_rate") or 0) if method else _rate(0),
                 tax=method.get("tax", 0) if method else 0,
-                amount=price,
+                amount=price - off,
+                discount=off,
             )
         )
     return rows
@@ -90,10 +95,41 @@ def _tax_lines(order: Order, rows: list[Row]) -> list[TaxLine]:
     return taxed
 
 
-def _paid(order: Order) -> str:
+def _card(order: Order) -> str:
     brand = (order.card_brand or "card").title()
-    card = f"{brand} ending {order.card_last4}" if order.card_last4 else "card"
-    return f"Paid by {card}."
+    return f"{brand} ending {order.card_last4}" if order.card_last4 else "card"
+
+
+def _paid(order: Order) -> str:
+    return f"Paid by {_card(order)}."
+
+
+def _minor(value: Any) -> int:
+    """An amount as the order's JSON keeps it: minor units (or a Money object)."""
+    return int(value["amount"]) if isinstance(value, Mapping) else int(value or 0)
+
+
+def _tenders(order: Order) -> tuple[str, ...]:
+    """How it was paid: each gift card (its code's last four characters) and the card, with amounts;
+    an order from before gift cards was paid by card alone."""
+    if not order.tenders:
+        return (_paid(order),)
+    notes = []
+    for tender in order.tenders:
+        paid = f"{amount_text(_minor(tender['amount']), order.currency)} {order.currency}"
+        if tender.get("kind") == "gift_card":
+            notes.append(f"Paid by gift card ••••{tender.get('last4') or ''}: {paid}.")
+        else:
+            notes.append(f"Paid by card ({_card(order)}): {paid}.")
+    return tuple(notes)
+
+
+def _promotions(order: Order) -> list[tuple[str, int]]:
+    """The promotions the discount is made of, each under the Discount row."""
+    return [
+        (f"{p['name']} (code {p['code']})" if p.get("code") else p["name"], -_minor(p["amount"]))
+        for p in order.promotions or ()
+    ]
 
 
 def invoice_document(order: Order, lines: Iterable[OrderLine], settings: OrdersSettings) -> Document:
@@ -102,6 +138,7 @@ def invoice_document(order: Order, lines: Iterable[OrderLine], settings: OrdersS
     totals = [("Subtotal", order.subtotal)]
     if order.discount:
         totals.append(("Discount", -order.discount))
+        totals += _promotions(order)
     totals.append(("Shipping", order.shipping))
     totals.append(("Tax included" if order.prices_include_tax else "Tax", order.tax))
     totals.append(("Total", order.total))
@@ -117,7 +154,7 @@ def invoice_document(order: Order, lines: Iterable[OrderLine], settings: OrdersS
         rows=tuple(rows),
         tax_lines=tuple(_tax_lines(order, rows)),
         totals=tuple(totals),
-        notes=(_paid(order),),
+        notes=_tenders(order),
     )
 
 

@@ -45,7 +45,8 @@ class Row:
     unit_price: int
     tax_rate: str  # as printed: "19 %"
     tax: int
-    amount: int
+    amount: int  # after `discount`
+    discount: int = 0  # the row's share of the cart promotions (shown in its own column when any has one)
 
 
 @dataclass(frozen=True)
@@ -188,19 +189,34 @@ def _story(document: Document, styles: _Styles) -> list[Flowable]:
         )
     )
 
-    rows = [["Description", "Qty", "Unit price", "Tax rate", "Tax", "Amount"]]
+    # A Discount column only where a promotion took something off a row.
+    discounted = any(row.discount for row in document.rows)
+    rows = [
+        [
+            "Description",
+            "Qty",
+            "Unit price",
+            *(["Discount"] if discounted else []),
+            "Tax rate",
+            "Tax",
+            "Amount",
+        ]
+    ]
     for row in document.rows:
+        off = [amount_text(-row.discount, money) if row.discount else ""] if discounted else []
         rows.append(
             [
                 Paragraph(escape(row.description), styles.text),
                 str(row.quantity),
                 amount_text(row.unit_price, money),
+                *off,
                 row.tax_rate,
                 amount_text(row.tax, money),
                 amount_text(row.amount, money),
             ]
         )
-    story += [Spacer(1, 2 * mm), _table(rows, [70 * mm, 12 * mm, 24 * mm, 18 * mm, 22 * mm, 28 * mm], styles)]
+    widths = [70, 12, 24, 18, 22, 28] if not discounted else [54, 12, 22, 20, 16, 22, 28]
+    story += [Spacer(1, 2 * mm), _table(rows, [width * mm for width in widths], styles)]
 
     if document.tax_lines:
         taxes = [["Tax", "Rate", "Net amount", "Tax amount"]]
