@@ -249,6 +249,11 @@ class VariantSnapshot(_Snapshot):
     prices: tuple[Money, ...] = Field(
         default=(), description="The price list: one price per currency the variant is sold in."
     )
+    sale_prices: tuple[Money, ...] = Field(
+        default=(),
+        description="While a sale lowers it: what the variant costs now, per currency (absent: its list "
+        "price). A ProductUpdated follows whenever a sale starts or ends.",
+    )
     weight_grams: int = 0
     available: int = Field(description="Units on hand minus units reserved.")
 

@@ -19,6 +19,7 @@ async def catalog(databases, backend, tmp_path) -> AsyncIterator[httpx.AsyncClie
         image_dir=tmp_path / "images",
         cursor_secret="test-cursor-secret",
         expiry_sweep_seconds=3600,  # tests trigger expiry themselves
+        sale_flip_seconds=3600,  # tests flip sales themselves (catalog.sales.flip_due)
     )
     app = build_app(settings)
     async with app.router.lifespan_context(app):

@@ -241,6 +241,7 @@ async def test_documents_missing_or_built_for_another_image_url_are_built_at_sta
             image_base_url=image_base_url,
             cursor_secret="test-cursor-secret",
             expiry_sweep_seconds=3600,
+            sale_flip_seconds=3600,
         )
 
     app = build_app(settings("/api/v1/images"))

@@ -27,6 +27,7 @@ async def _catalog_app(databases, backend, tmp_path) -> FastAPI:
             image_dir=tmp_path / "img",
             cursor_secret="s",
             expiry_sweep_seconds=3600,
+            sale_flip_seconds=3600,  # tests flip sales themselves (catalog.sales.flip_due)
         )
     )
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -24,6 +25,7 @@ from mercato.services.catalog import repository as repo
 from mercato.services.catalog.markets import Markets, market_ref
 from mercato.services.catalog.markets import load as load_markets
 from mercato.services.catalog.models import Category, Image, Market, Product, Variant
+from mercato.services.catalog.prices import Priced, Sales, parse
 from mercato.services.catalog.schemas import (
     CategoryNode,
     CategoryRef,
@@ -32,6 +34,7 @@ from mercato.services.catalog.schemas import (
     PriceRange,
     ProductDetail,
     ProductSummary,
+    SaleOut,
     VariantOut,
 )
 
@@ -98,18 +101,47 @@ class LoadedProduct:
     images: list[Image]
     prices: dict[str, dict[str, int]]  # variant id → currency → amount (the variants' price lists)
     markets: Markets
+    sales: Sales
 
     @property
     def visible(self) -> bool:
         """Shown to shoppers: active, with something on sale."""
         return self.product.status == "active" and bool(self.variants)
 
-    def price(self, variant: Variant, currency: str) -> Money | None:
-        amount = self.prices.get(variant.id, {}).get(currency)
-        return None if amount is None else Money(amount=amount, currency=currency)
+    @property
+    def category_ids(self) -> tuple[str, ...]:
+        """The product's category and every one above it (root first)."""
+        return tuple(ref.id for ref in self.categories.breadcrumbs(self.product.category_id))
+
+    def priced(self, variant: Variant, market: Market) -> Priced | None:
+        """The variant's price in `market` now (a sale applied); None: it has none in its currency."""
+        amount = self.prices.get(variant.id, {}).get(market.currency)
+        if amount is None:
+            return None
+        return self.sales.price(
+            amount,
+            currency=market.currency,
+            sku=variant.sku,
+            product_id=self.product.id,
+            category_ids=self.category_ids,
+            market_id=market.id,
+            kind=variant.kind,
+        )
 
     def price_list(self, variant: Variant) -> tuple[Money, ...]:
+        """The variant's list prices, one per currency."""
         return tuple(Money(amount=a, currency=c) for c, a in self.prices.get(variant.id, {}).items())
+
+    def sale_prices(self, variant: Variant) -> tuple[Money, ...]:
+        """Its current price in each currency where a sale lowers it (priced in the first market of that
+        currency)."""
+        found = []
+        for currency in self.prices.get(variant.id, {}):
+            market = next((m for m in self.markets.all if m.currency == currency), None)
+            priced = self.priced(variant, market) if market is not None else None
+            if priced is not None and priced.sale is not None:
+                found.append(priced.price)
+        return tuple(found)
 
 
 async def load_product(session: AsyncSession, product: Product) -> LoadedProduct:
@@ -123,6 +155,7 @@ async def load_products(session: AsyncSession, products: Sequence[Product]) -> l
         return []
     categories = Categories(await repo.all_categories(session))
     markets = await load_markets(session)
+    sales = Sales(parse(await repo.catalogue_promotions(session)), datetime.now(UTC))
     loaded: list[LoadedProduct] = []
     for start in range(0, len(products), repo.CHUNK):
         chunk = products[start : start + repo.CHUNK]
@@ -134,23 +167,49 @@ async def load_products(session: AsyncSession, products: Sequence[Product]) -> l
         for image in await repo.images_of(session, ids):
             images[image.product_id].append(image)
         prices = await repo.prices_of(session, ids)
-        loaded += [LoadedProduct(p, categories, variants[p.id], images[p.id], prices, markets) for p in chunk]
+        loaded += [
+            LoadedProduct(p, categories, variants[p.id], images[p.id], prices, markets, sales) for p in chunk
+        ]
     return loaded
 
 
-def _price_range(loaded: LoadedProduct, currency: str) -> PriceRange | None:
-    prices = [p.amount for v, _ in loaded.variants if (p := loaded.price(v, currency)) is not None]
-    if not prices:
-        return None
+@dataclass(frozen=True)
+class _Pricing:
+    """A product's prices in one market: each variant's (None: not priced there), their range now, and
+    while some variant is on sale the range of their list prices and the sale."""
+
+    variants: list[Priced | None]
+    price_range: PriceRange | None
+    compare_at_price_range: PriceRange | None
+    sale: SaleOut | None
+
+
+def _range(amounts: list[int], currency: str) -> PriceRange:
     return PriceRange(
-        min=Money(amount=min(prices), currency=currency), max=Money(amount=max(prices), currency=currency)
+        min=Money(amount=min(amounts), currency=currency), max=Money(amount=max(amounts), currency=currency)
     )
+
+
+def _pricing(loaded: LoadedProduct, market: Market) -> _Pricing:
+    priced = [loaded.priced(variant, market) for variant, _ in loaded.variants]
+    found = [p for p in priced if p is not None]
+    if not found:
+        return _Pricing(priced, None, None, None)
+    on_sale = [p for p in found if p.sale is not None]
+    now = _range([p.price.amount for p in found], market.currency)
+    if not on_sale:
+        return _Pricing(priced, now, None, None)
+    listed = _range([(p.list_price or p.price).amount for p in found], market.currency)
+    cheapest = min(on_sale, key=lambda p: p.price.amount).sale
+    assert cheapest is not None
+    return _Pricing(priced, now, listed, SaleOut(name=cheapest.name, ends_at=cheapest.ends_at))
 
 
 def detail_view(loaded: LoadedProduct, image_base_url: str, market: Market) -> ProductDetail:
     """The product page in a market: prices in its currency (null for a variant not priced in it)."""
     product, categories, variants, images = loaded.product, loaded.categories, loaded.variants, loaded.images
-    price_range = _price_range(loaded, market.currency)
+    pricing = _pricing(loaded, market)
+    price_range = pricing.price_range
     attributes: dict[str, list[str]] = defaultdict(list)
     for variant, _ in variants:
         for name, value in variant.attributes.items():
@@ -167,6 +226,8 @@ def detail_view(loaded: LoadedProduct, image_base_url: str, market: Market) -> P
         market=market_ref(market),
         for_sale=price_range is not None,
         price_range=price_range,
+        compare_at_price_range=pricing.compare_at_price_range,
+        sale=pricing.sale,
         tax_class=product.tax_class,  # type: ignore[arg-type]
         available=any(available > 0 for _, available in variants),
         variants=[
@@ -174,10 +235,12 @@ def detail_view(loaded: LoadedProduct, image_base_url: str, market: Market) -> P
                 id=v.id,
                 sku=v.sku,
                 attributes=v.attributes,
-                price=loaded.price(v, market.currency),
+                price=priced.price if priced else None,
+                compare_at_price=priced.list_price if priced else None,
+                kind=v.kind,  # type: ignore[arg-type]
                 available=max(available, 0),
             )
-            for v, available in variants
+            for (v, available), priced in zip(variants, pricing.variants, strict=True)
         ],
         images=[image_out(image, image_base_url) for image in images],
         attributes=dict(attributes),
@@ -189,8 +252,8 @@ def detail_view(loaded: LoadedProduct, image_base_url: str, market: Market) -> P
 def summary_view(loaded: LoadedProduct, image_base_url: str, market: Market) -> ProductSummary | None:
     """The product's list entry in a market; None if it has no price there (it is not listed)."""
     product, variants, images = loaded.product, loaded.variants, loaded.images
-    price_range = _price_range(loaded, market.currency)
-    if price_range is None:
+    pricing = _pricing(loaded, market)
+    if pricing.price_range is None:
         return None
     return ProductSummary(
         id=product.id,
@@ -198,7 +261,9 @@ def summary_view(loaded: LoadedProduct, image_base_url: str, market: Market) -> 
         name=product.name,
         brand=product.brand,
         category=category_ref(loaded.categories.by_id[product.category_id]),
-        price_range=price_range,
+        price_range=pricing.price_range,
+        compare_at_price_range=pricing.compare_at_price_range,
+        sale=pricing.sale,
         available=any(available > 0 for _, available in variants),
         image=image_out(images[0], image_base_url) if images else None,
     )
@@ -224,7 +289,7 @@ def document_of(loaded: LoadedProduct, image_base_url: str) -> documents.Documen
         skus=tuple(variant.sku for variant, _ in loaded.variants),
         detail={m.id: documents.detail_parts(detail_view(loaded, image_base_url, m)) for m in markets},
         summary=summaries,
-        category_ids=tuple(ref.id for ref in loaded.categories.breadcrumbs(product.category_id)),
+        category_ids=loaded.category_ids,
     )
 
 

@@ -25,7 +25,7 @@ import orjson
 
 from mercato.services.catalog.schemas import MarketRef, ProductDetail, ProductSummary
 
-FORMAT = "2"  # bump when the bytes change shape: every document is rebuilt at the next start
+FORMAT = "3"  # bump when the bytes change shape: every document is rebuilt at the next start
 SLOT = b"\x00"
 
 

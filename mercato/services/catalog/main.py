@@ -8,7 +8,7 @@ from fastapi import FastAPI
 
 from mercato.platform.app import create_app
 from mercato.platform.storage import ObjectStore, object_store
-from mercato.services.catalog import markets
+from mercato.services.catalog import markets, sales
 from mercato.services.catalog.api import internal, public
 from mercato.services.catalog.browsing import ensure_documents
 from mercato.services.catalog.consumers import handlers
@@ -32,6 +32,12 @@ async def expire_reservations(app: FastAPI) -> None:
         await expire_due(session, datetime.now(UTC))
 
 
+async def flip_sales(app: FastAPI) -> None:
+    """A sale started or ended: its products' documents are rendered again (sales.py)."""
+    async with app.state.db.unit_of_work() as session:
+        await sales.flip_due(session, datetime.now(UTC), image_base_url=app.state.settings.image_base_url)
+
+
 def build_app(settings: CatalogSettings | None = None) -> FastAPI:
     settings = settings or CatalogSettings()
 
@@ -46,7 +52,10 @@ def build_app(settings: CatalogSettings | None = None) -> FastAPI:
         title="Mercato catalog",
         description="Categories, products with variants, prices, images, inventory and stock reservations.",
         routers=[public, internal, merchandising],
-        periodic=[(settings.expiry_sweep_seconds, expire_reservations)],
+        periodic=[
+            (settings.expiry_sweep_seconds, expire_reservations),
+            (settings.sale_flip_seconds, flip_sales),
+        ],
         on_startup=on_startup,
         handlers=handlers,
     )

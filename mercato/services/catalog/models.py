@@ -83,6 +83,7 @@ class Variant(Base):
     __table_args__ = (
         Index("ix_variants_product", "product_id", "position"),
         CheckConstraint("weight_grams >= 0", name="ck_variants_weight_not_negative"),
+        CheckConstraint("kind IN ('physical', 'gift_card')", name="ck_variants_kind"),
     )
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
@@ -93,6 +94,8 @@ class Variant(Base):
     # An inactive variant is kept (orders and stock history name it) but no longer shown or sold.
     active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     weight_grams: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # shipping by weight
+    # physical, or gift_card: a digital variant (payments issues a card per unit) never on sale.
+    kind: Mapped[str] = mapped_column(String(16), default="physical", server_default="physical")
 
 
 class VariantPrice(Base):
@@ -105,6 +108,19 @@ class VariantPrice(Base):
     variant_id: Mapped[str] = mapped_column(ForeignKey("variants.id", ondelete="CASCADE"), primary_key=True)
     currency: Mapped[str] = mapped_column(String(3), primary_key=True)
     amount: Mapped[int] = mapped_column(Integer)  # minor units
+
+
+class CataloguePromotions(Base):
+    """The newest set of sales orders published (CataloguePromotionsChanged), as one row (`id` "current"):
+    what every price catalog shows and answers is priced with (`sales.py`), and when the documents must be
+    rendered again because a sale starts or ends (`next_flip_at`; None: no boundary ahead)."""
+
+    __tablename__ = "catalogue_promotions"
+
+    id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    promotions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # CataloguePromotion, as JSON
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    next_flip_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Image(Base):

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from mercato.platform.db import insert_or_merge
 from mercato.services.catalog.documents import Document
 from mercato.services.catalog.models import (
+    CataloguePromotions,
     Category,
     Image,
     Inventory,
@@ -89,16 +90,30 @@ async def images_of(session: AsyncSession, product_ids: Sequence[str]) -> list[I
     )
 
 
-async def variant_infos(
-    session: AsyncSession, skus: Sequence[str], *, currency: str
-) -> list[tuple[Variant, Product, int, str | None, int | None]]:
+class VariantRow(NamedTuple):
+    variant: Variant
+    product: Product
+    available: int
+    image_key: str | None  # the product's first image
+    amount: int | None  # its list price in the currency asked for
+    category_ids: str | None  # the product's category and those above it, space-separated
+    promotions: list[dict[str, Any]]  # the sales catalog knows of (the same on every row)
+
+
+async def variant_infos(session: AsyncSession, skus: Sequence[str], *, currency: str) -> list[VariantRow]:
     """Sold variants of `skus` with their product, units available, the product's first image (its
-    storage key) and their price in `currency` (None: not priced in it): one query."""
+    storage key), their price in `currency` (None: not priced in it), the product's categories (as its
+    documents file it: a sold variant's product is visible) and the sales: one query."""
     first_image = (
         select(Image.storage_key)
         .where(Image.product_id == Product.id)
         .order_by(Image.position)
         .limit(1)
+        .scalar_subquery()
+    )
+    categories = (
+        select(func.aggregate_strings(ProductDocumentCategory.category_id, " "))
+        .where(ProductDocumentCategory.product_id == Product.id)
         .scalar_subquery()
     )
     rows = await session.execute(
@@ -108,6 +123,8 @@ async def variant_infos(
             func.coalesce(Inventory.on_hand - Inventory.reserved, 0),
             first_image,
             VariantPrice.amount,
+            categories,
+            _PROMOTIONS.scalar_subquery(),
         )
         .join(Product, Product.id == Variant.product_id)
         .outerjoin(Inventory, Inventory.sku == Variant.sku)
@@ -116,7 +133,7 @@ async def variant_infos(
         )
         .where(Variant.sku.in_(skus), Variant.active, Product.status == "active")
     )
-    return [tuple(row) for row in rows]  # type: ignore[misc]
+    return [VariantRow(*row) for row in rows]
 
 
 async def available_units(session: AsyncSession, skus: Sequence[str]) -> dict[str, int]:
@@ -124,6 +141,61 @@ async def available_units(session: AsyncSession, skus: Sequence[str]) -> dict[st
         select(Inventory.sku, Inventory.on_hand - Inventory.reserved).where(Inventory.sku.in_(skus))
     )
     return {sku: available for sku, available in rows}
+
+
+# --- sales (prices.py, sales.py) -----------------------------------------------------------------
+
+CURRENT = "current"  # the one row of catalogue_promotions
+_PROMOTIONS = select(CataloguePromotions.promotions).where(CataloguePromotions.id == CURRENT)
+
+
+async def catalogue_promotions(session: AsyncSession) -> list[dict[str, Any]]:
+    return await session.scalar(_PROMOTIONS) or []
+
+
+async def promotions_row(session: AsyncSession) -> CataloguePromotions:
+    """The set as stored, locked until the transaction ends (PostgreSQL): one change at a time."""
+    query = select(CataloguePromotions).where(CataloguePromotions.id == CURRENT).with_for_update()
+    return (await session.scalars(query)).one()
+
+
+async def due_flip(session: AsyncSession, now: datetime) -> CataloguePromotions | None:
+    """The set, if a sale has started or ended since the documents were last rendered."""
+    query = select(CataloguePromotions).where(
+        CataloguePromotions.id == CURRENT, CataloguePromotions.next_flip_at <= now
+    )
+    return await session.scalar(query)
+
+
+async def claim_flip(session: AsyncSession, *, seen: datetime, next_flip_at: datetime | None) -> bool:
+    """Move the next flip on from the one read: of replicas sweeping together, one does the rendering."""
+    result = await session.execute(
+        update(CataloguePromotions)
+        .where(CataloguePromotions.id == CURRENT, CataloguePromotions.next_flip_at == seen)
+        .values(next_flip_at=next_flip_at)
+    )
+    return result.rowcount == 1
+
+
+async def products_covered(
+    session: AsyncSession,
+    *,
+    everything: bool,
+    product_ids: Iterable[str],
+    category_ids: Iterable[str],
+    skus: Iterable[str],
+) -> list[Product]:
+    """The active products some sales name (by id, by SKU, or under a category), or every active one."""
+    query = select(Product).where(Product.status == "active").order_by(Product.id)
+    if not everything:
+        by_sku = select(Variant.product_id).where(Variant.sku.in_(list(skus)))
+        under = select(ProductDocumentCategory.product_id).where(
+            ProductDocumentCategory.category_id.in_(list(category_ids))
+        )
+        query = query.where(
+            or_(Product.id.in_(list(product_ids)), Product.id.in_(by_sku), Product.id.in_(under))
+        )
+    return list(await session.scalars(query))
 
 
 async def count_products(session: AsyncSession) -> int:

@@ -73,13 +73,27 @@ class PriceRange(BaseModel):
     max: Money
 
 
+VariantKind = Literal["physical", "gift_card"]
+
+
+class SaleOut(BaseModel):
+    """The sale a product is on (docs/promotions.md, "Sales"): of its cheapest variant on sale."""
+
+    name: str = Field(examples=["Summer sale"])
+    ends_at: datetime | None = Field(description="When the sale prices end; null: until further notice.")
+
+
 class ProductSummary(BaseModel):
     id: str
     slug: str
     name: str
     brand: str
     category: CategoryRef
-    price_range: PriceRange = Field(description="In the market's currency.")
+    price_range: PriceRange = Field(description="In the market's currency: what the variants cost now.")
+    compare_at_price_range: PriceRange | None = Field(
+        default=None, description="While some variant is on sale: the variants' list prices; else null."
+    )
+    sale: SaleOut | None = None
     available: bool
     image: ImageOut | None
 
@@ -97,7 +111,14 @@ class VariantOut(BaseModel):
     id: str
     sku: str
     attributes: dict[str, str]
-    price: Money | None = Field(description="In the market's currency; null: not sold in this market.")
+    price: Money | None = Field(
+        description="What it costs now (a sale applied), in the market's currency; null: not sold in this "
+        "market."
+    )
+    compare_at_price: Money | None = Field(
+        default=None, description="While on sale: the list price (shown struck through); else null."
+    )
+    kind: VariantKind = Field(default="physical", description="gift_card: a digital gift card, e-mailed.")
     available: int = Field(description="Units that can be bought now (on hand minus reserved).")
 
 
@@ -111,7 +132,13 @@ class ProductDetail(BaseModel):
     breadcrumbs: list[CategoryRef]
     market: MarketRef
     for_sale: bool = Field(description="Sold in this market: some variant has a price in its currency.")
-    price_range: PriceRange | None = Field(description="In the market's currency; null when not for sale.")
+    price_range: PriceRange | None = Field(
+        description="What the variants cost now, in the market's currency; null when not for sale."
+    )
+    compare_at_price_range: PriceRange | None = Field(
+        default=None, description="While some variant is on sale: the variants' list prices; else null."
+    )
+    sale: SaleOut | None = None
     tax_class: TaxClass
     available: bool
     variants: list[VariantOut]
@@ -156,6 +183,11 @@ class ReservationOut(BaseModel):
     lines: list[ReservationLineOut]
 
 
+class SaleRef(BaseModel):
+    promotion_id: str
+    name: str
+
+
 class VariantInfo(BaseModel):
     """What the orders service needs to price and check a cart line."""
 
@@ -165,11 +197,20 @@ class VariantInfo(BaseModel):
     product_name: str
     product_slug: str
     attributes: dict[str, str]
-    price: Money | None = Field(description="In the market's currency; null: not sold in that market.")
+    price: Money | None = Field(
+        description="What a unit costs now (a sale applied), in the market's currency; null: not sold in "
+        "that market."
+    )
+    list_price: Money | None = Field(
+        default=None, description="While on sale: the price before it; else null."
+    )
+    sale: SaleRef | None = Field(default=None, description="The sale that sets `price`; null: none.")
     available: int
     image_url: str | None
     tax_class: TaxClass
     weight_grams: int
+    category_ids: list[str] = Field(default=[], description="The product's category and every one above it.")
+    kind: VariantKind = "physical"
 
 
 class VariantInfos(BaseModel):

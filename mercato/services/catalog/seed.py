@@ -144,6 +144,7 @@ async def seed_demo_catalog(
                         for row, variant in zip(rows[Variant][first_variant:], seed.variants, strict=True)
                     ],
                     prices=lambda v, lists=price_lists: lists[v.sku],
+                    sale_prices=lambda v: (),  # a new catalog: a sale published later re-publishes it
                     default_currency=default_currency,
                     first_image=Image(**rows[Image][first_image]) if seed.images else None,
                     image_base_url=image_base_url,

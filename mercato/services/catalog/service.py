@@ -35,11 +35,13 @@ from mercato.services.catalog.models import (
     StockMovement,
     Variant,
 )
+from mercato.services.catalog.prices import Sales, parse
 from mercato.services.catalog.schemas import (
     ReservationIn,
     ReservationLineOut,
     ReservationOut,
     ReservedOut,
+    SaleRef,
     VariantInfo,
 )
 
@@ -49,26 +51,46 @@ from mercato.services.catalog.schemas import (
 async def variant_infos(
     session: AsyncSession, skus: list[str], *, market: Market, image_base_url: str
 ) -> list[VariantInfo]:
-    """The SKUs as `market` sells them: price in its currency (None: not sold there), tax class, weight."""
-    currency = market.currency
-    return [
-        VariantInfo(
-            sku=variant.sku,
-            variant_id=variant.id,
-            product_id=product.id,
-            product_name=product.name,
-            product_slug=product.slug,
-            attributes=variant.attributes,
-            price=None if amount is None else Money(amount=amount, currency=currency),
-            available=max(available, 0),
-            image_url=f"{image_base_url}/{image_key}" if image_key else None,
-            tax_class=product.tax_class,  # type: ignore[arg-type]
-            weight_grams=variant.weight_grams,
+    """The SKUs as `market` sells them: price in its currency now (None: not sold there; a sale applied,
+    with the list price and the sale beside it), tax class, weight, kind, the product's categories."""
+    rows = await repo.variant_infos(session, skus, currency=market.currency)
+    sales = Sales(parse(rows[0].promotions if rows else ()), datetime.now(UTC))
+    infos = []
+    for row in rows:
+        variant, product = row.variant, row.product
+        category_ids = (row.category_ids or "").split()
+        priced = None
+        if row.amount is not None:
+            priced = sales.price(
+                row.amount,
+                currency=market.currency,
+                sku=variant.sku,
+                product_id=product.id,
+                category_ids=category_ids,
+                market_id=market.id,
+                kind=variant.kind,
+            )
+        sale = priced.sale if priced else None
+        infos.append(
+            VariantInfo(
+                sku=variant.sku,
+                variant_id=variant.id,
+                product_id=product.id,
+                product_name=product.name,
+                product_slug=product.slug,
+                attributes=variant.attributes,
+                price=priced.price if priced else None,
+                list_price=priced.list_price if priced else None,
+                sale=SaleRef(promotion_id=sale.promotion_id, name=sale.name) if sale else None,
+                available=max(row.available, 0),
+                image_url=f"{image_base_url}/{row.image_key}" if row.image_key else None,
+                tax_class=product.tax_class,  # type: ignore[arg-type]
+                weight_grams=variant.weight_grams,
+                category_ids=category_ids,
+                kind=variant.kind,  # type: ignore[arg-type]
+            )
         )
-        for variant, product, available, image_key, amount in await repo.variant_infos(
-            session, skus, currency=currency
-        )
-    ]
+    return infos
 
 
 # --- events --------------------------------------------------------------------------------------
@@ -88,6 +110,7 @@ def product_state(
     categories: Categories,
     variants: Sequence[tuple[Variant, int]],
     prices: Callable[[Variant], tuple[Money, ...]],
+    sale_prices: Callable[[Variant], tuple[Money, ...]],
     default_currency: str,
     first_image: Image | None,
     image_base_url: str,
@@ -95,7 +118,8 @@ def product_state(
     """The whole product as a ProductCreated/ProductUpdated payload: the one place snapshots are built.
 
     `variants` are the product's, in display order, each with the units available now; `prices` gives a
-    variant's price list. A variant's `price` is its price in the default market (None if it has none)."""
+    variant's price list, `sale_prices` its prices now where a sale lowers them. A variant's `price` is
+    its list price in the default market (None if it has none)."""
     return event(
         product_id=product.id,
         slug=product.slug,
@@ -113,6 +137,7 @@ def product_state(
                 attributes=variant.attributes,
                 price=next((p for p in price_list if p.currency == default_currency), None),
                 prices=price_list,
+                sale_prices=sale_prices(variant),
                 weight_grams=variant.weight_grams,
                 available=max(available, 0),
             )
@@ -144,6 +169,7 @@ def _state(event: type[ProductState], loaded: LoadedProduct, *, image_base_url: 
         categories=loaded.categories,
         variants=loaded.variants,
         prices=loaded.price_list,
+        sale_prices=loaded.sale_prices,
         default_currency=loaded.markets.default.currency,
         first_image=loaded.images[0] if loaded.images else None,
         image_base_url=image_base_url,

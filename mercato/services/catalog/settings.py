@@ -30,6 +30,9 @@ class CatalogSettings(ServiceSettings):
     reservation_ttl_seconds: int = 900
     reservation_max_ttl_seconds: int = 3600
     expiry_sweep_seconds: float = 5.0
+    # How often each replica checks whether a sale started or ended (one small SELECT when none did): a
+    # page shows the new price within this (and the rendering) after the moment (catalog/sales.py).
+    sale_flip_seconds: float = 1.0
     # Uploads to the back office: an image, and a CSV import (bytes, and variant rows).
     image_max_bytes: int = 5 * MIB
     import_max_bytes: int = 10 * MIB

@@ -87,6 +87,7 @@ def admin_view(
                 price=money(listed, default_currency),
                 prices=[Money(amount=amount, currency=currency) for currency, amount in listed.items()],
                 weight_grams=v.weight_grams,
+                kind=v.kind,  # type: ignore[arg-type]
                 active=v.active,
             )
             for v in variants
@@ -327,6 +328,7 @@ async def create_product(session: AsyncSession, staff: Staff, data: ProductIn, m
             sku=v.sku,
             attributes=v.attributes,
             weight_grams=v.weight_grams,
+            kind=v.kind,
             position=position,
             active=v.active,
         )

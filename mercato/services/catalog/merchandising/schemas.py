@@ -18,6 +18,7 @@ from mercato.services.catalog.schemas import (
     Sku,
     Slug,
     TaxClass,
+    VariantKind,
 )
 
 ProductStatus = Literal["active", "draft", "archived"]
@@ -100,6 +101,11 @@ class VariantIn(Input):
     price: PriceIn | None = Field(default=None, description="One price; `prices` gives several.")
     prices: Prices = []
     weight_grams: Weight = 0
+    kind: VariantKind = Field(
+        default="physical",
+        description="gift_card: a digital gift card (e-mailed; no shipping; never on sale) — give the "
+        "product tax class zero.",
+    )
     stock: Annotated[int, Field(ge=0, le=10_000_000, description="Units on hand to start with.")] = 0
     active: bool = True
 
@@ -145,6 +151,7 @@ class VariantPatch(Patch):
     price: PriceIn | None = Field(default=None, description="Sets the price in its currency; others stay.")
     prices: Prices | None = Field(default=None, description="Replaces the whole price list.")
     weight_grams: Weight | None = None
+    kind: VariantKind | None = None
     attributes: Attributes | None = None
     active: bool | None = None
 
@@ -169,6 +176,7 @@ class AdminVariant(BaseModel):
     price: Money | None = Field(description="The price in the default market's currency; null if none.")
     prices: list[Money] = Field(description="The price list, by currency.")
     weight_grams: int
+    kind: VariantKind
     active: bool
 
 

@@ -61,6 +61,7 @@ async def add_variant(
         sku=data.sku,
         attributes=data.attributes,
         weight_grams=data.weight_grams,
+        kind=data.kind,
         position=max((v.position for v in variants), default=-1) + 1,
         active=data.active,
     )
@@ -117,6 +118,10 @@ async def update_variant(
         if variant.weight_grams != patch.weight_grams:
             fields.append("weight_grams")
         variant.weight_grams = patch.weight_grams
+    if patch.kind is not None:
+        if variant.kind != patch.kind:
+            fields.append("kind")
+        variant.kind = patch.kind
     if patch.attributes is not None:
         if clash := same_attributes([*((v.sku, v.attributes) for v in others), (sku, patch.attributes)]):
             raise Conflict(
