@@ -126,6 +126,7 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/v1/shipping-zones", "orders", "staff"),
     Route("/admin/v1/shipping-methods", "orders", "staff"),
     Route("/admin/v1/tax-rates", "orders", "staff", exact=True),
+    Route("/admin/v1/promotions", "orders", "staff"),  # promotions, their code batches (reports: above)
     # payments: the payment records of any order (the audit trail of money)
     Route("/admin/v1/payments", "payments", "staff"),
 )

@@ -16,6 +16,8 @@ from mercato.services.orders.invoicing import api as invoicing_api
 from mercato.services.orders.invoicing.documents import CACHE_CONTROL
 from mercato.services.orders.pricing.api import router as pricing_admin
 from mercato.services.orders.pricing.cache import PricingCache
+from mercato.services.orders.promotions import codes as promotion_codes
+from mercato.services.orders.promotions.api_admin import router as promotions_admin
 from mercato.services.orders.promotions.cache import PromotionsCache
 from mercato.services.orders.recovery import reconcile
 from mercato.services.orders.settings import OrdersSettings
@@ -56,8 +58,10 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
         )
         await app.state.deps.pricing.refresh(app.state.db)
         await app.state.deps.promotions.refresh(app.state.db)
+        await promotion_codes.resume(app.state.db)  # code batches a stopped process left running
 
     async def on_shutdown(app: FastAPI) -> None:
+        await promotion_codes.stop(app.state.db)
         await app.state.deps.catalog.client.close()
         await app.state.deps.payments.client.close()
         await app.state.deps.notifications.client.close()
@@ -71,6 +75,7 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
             router,
             admin,
             pricing_admin,
+            promotions_admin,
             guests_public,
             guests_admin,
             invoicing_api.public,
