@@ -57,8 +57,10 @@ def test_the_invoice_shows_line_discounts_the_promotions_and_the_gift_card_payme
     order = _order(
         discount=600 + 495,
         promotions=[
-            {"promotion_id": "prm_1", "name": "Ten off tees", "code": "TEN", "amount": 600, "shipping_amount": 0},
-            {"promotion_id": "prm_2", "name": "Free delivery", "code": None, "amount": 495, "shipping_amount": 495},
+            {"promotion_id": "prm_1", "name": "Ten off tees", "code": "TEN", "amount": 600,
+             "shipping_amount": 0},
+            {"promotion_id": "prm_2", "name": "Free delivery", "code": None, "amount": 495,
+             "shipping_amount": 495},
         ],
         tenders=[
             {"kind": "gift_card", "gift_card_id": "gft_1", "last4": "ABCD", "amount": 2000},
