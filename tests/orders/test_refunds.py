@@ -3,9 +3,21 @@ than was captured, and nothing half-written when the provider fails."""
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 
-from tests.orders.factories import outbox_events, place_order, staff_headers, staff_id_of
+from mercato.platform.ids import new_id
+from tests.orders.factories import (
+    address,
+    card_token,
+    outbox_events,
+    place_order,
+    priced_products,
+    staff_headers,
+    staff_id_of,
+)
+from tests.orders.invoicing.factories import fetch_pdf
 
 OPERATIONS = staff_headers(roles=("operations",))
 SUPPORT = staff_headers(roles=("support",))
@@ -253,3 +265,89 @@ async def test_only_operations_refund(back_office):
         back_office, order["id"], "k", amount=_eur(100), headers=staff_headers(roles=("admin",))
     )
     assert by_admin.status_code == 200
+
+
+async def _bought(office, *, country: dict, shirts: int = 2, books: int = 1) -> tuple[dict, dict[str, str]]:
+    """An order of shirts and books through the real checkout, taken through to `returned`."""
+    skus = await priced_products(office.catalog)
+    shopper = {"x-mercato-customer-id": new_id("cus")}
+    for sku, quantity in ((skus["shirt"], shirts), (skus["book"], books)):
+        added = await office.orders.post(
+            "/api/v1/cart/items", json={"sku": sku, "quantity": quantity}, headers=shopper
+        )
+        assert added.status_code == 200, added.text
+    body = {"shipping_address": country, "payment_method": card_token(sandbox=office.sandbox)}
+    placed = await office.orders.post(
+        "/api/v1/checkout", json=body, headers=shopper | {"Idempotency-Key": str(uuid.uuid4())}
+    )
+    assert placed.status_code == 201, placed.text
+    for state in ("processing", "shipped", "delivered", "returned"):
+        shipment = {"carrier": "UPS", "tracking_number": "1Z999AA10123456784"} if state == "shipped" else {}
+        moved = await office.orders.post(
+            f"/admin/v1/orders/{placed.json()['id']}/transitions",
+            json={"to": state, **shipment},
+            headers=OPERATIONS,
+        )
+        assert moved.status_code == 200, moved.text
+    return placed.json(), skus
+
+
+async def _credit_notes(office, order_id: str) -> list[dict]:
+    detail = await office.orders.get(f"/admin/v1/orders/{order_id}", headers=SUPPORT)
+    return detail.json()["credit_notes"]
+
+
+async def test_returned_units_refund_what_their_line_paid_with_its_tax_where_it_is_added(back_office):
+    # New York, tax added: shirts 2 x $21.00 (tax 168 of the 228), a book $10.00 (tax 40), delivery $4.99
+    order, skus = await _bought(back_office, country=address("US", region="NY", postal_code="10001"))
+    assert order["total"] == {"amount": 5927, "currency": "USD"}
+    shirt = [{"sku": skus["shirt"], "quantity": 1}]
+
+    first = await _refund(back_office, order["id"], "line-1", lines=shirt, reason="too small")
+    assert first.status_code == 200, first.text
+    assert first.json()["payment"]["refunded"]["amount"] == 2184  # (4200 + 168) x 1/2
+    second = await _refund(back_office, order["id"], "line-2", lines=shirt, reason="too small")
+    assert second.json()["payment"]["refunded"]["amount"] == 4368  # the line's 4368 exactly, in two refunds
+    replayed = await _refund(back_office, order["id"], "line-2", lines=shirt, reason="too small")
+    assert replayed.json() == second.json() and replayed.headers["Idempotent-Replayed"] == "true"
+
+    more = await _refund(back_office, order["id"], "line-3", lines=shirt)
+    assert (more.status_code, more.json()["errors"]) == (
+        422,
+        {"lines[0].quantity": "all are refunded already"},
+    )
+    book = await _refund(back_office, order["id"], "line-4", lines=[{"sku": skus["book"], "quantity": 1}])
+    assert book.json()["payment"]["refunded"]["amount"] == 4368 + 1040
+    assert book.json()["state"] == "returned"  # the delivery charge is not refunded by line
+    notes = await _credit_notes(back_office, order["id"])
+    assert [note["amount"]["amount"] for note in notes] == [2184, 2184, 1040]
+    text = await fetch_pdf(back_office.orders, notes[0]["url"], headers=SUPPORT)
+    assert f"Refund: too small: 1 x Quote shirt {skus['shirt'].split('-')[1]} ({skus['shirt']})" in text
+
+
+async def test_a_refund_by_line_that_makes_no_sense_moves_no_money(back_office):
+    order, skus = await _bought(back_office, country=address("DE"))
+    cases = [
+        ({"lines": [{"sku": "NOT-ON-IT", "quantity": 1}]}, {"lines[0].sku": "is not a line of this order"}),
+        (
+            {"lines": [{"sku": skus["shirt"], "quantity": 3}]},
+            {"lines[0].quantity": "exceeds the 2 of 2 left to refund"},
+        ),
+        (
+            {"lines": [{"sku": skus["book"], "quantity": 1}, {"sku": skus["book"], "quantity": 1}]},
+            {"lines[1].sku": "is named twice"},
+        ),
+        (
+            {"lines": [{"sku": skus["book"], "quantity": 1}], "amount": _eur(100)},
+            {"lines": "cannot be sent with amount"},
+        ),
+    ]
+    for i, (body, errors) in enumerate(cases):
+        refused = await _refund(back_office, order["id"], f"bad-{i}", **body)
+        assert (refused.status_code, refused.json().get("errors")) == (422, errors), body
+    empty = await _refund(back_office, order["id"], "bad-empty", lines=[])
+    assert empty.status_code == 422
+    assert (await _trail(back_office, order["id"]))["refunded"] == _eur(0)
+    # Germany, VAT included: a shirt refunds its price, the tax inside it
+    one = await _refund(back_office, order["id"], "good", lines=[{"sku": skus["shirt"], "quantity": 1}])
+    assert one.json()["payment"]["refunded"] == _eur(1999)

@@ -333,7 +333,10 @@ async def transition(
             "description": "Nothing to refund, refunding everything before shipping (cancel instead), the "
             "provider refused, or the Idempotency-Key was used for another request"
         },
-        422: {"description": "More than is left to refund, or another currency"},
+        422: {
+            "description": "More than is left to refund, another currency, or lines not on the order (or "
+            "more units than are left of them)"
+        },
         503: {"description": "The payment provider did not confirm: retry with the same Idempotency-Key"},
     },
 )
@@ -344,8 +347,8 @@ async def refund(
     deps: DepsDep,
     idempotency_key: RequiredIdempotencyKey,
 ) -> Response:
-    """Refund everything left (no `amount`) or part of it. Retrying with the same Idempotency-Key
-    answers the first response and never refunds twice."""
+    """Refund everything left (no `amount`), part of it, or what returned units paid (`lines`).
+    Retrying with the same Idempotency-Key answers the first response and never refunds twice."""
     return await refunds.staff_refund(deps, staff, order_id, idempotency_key, body)
 
 

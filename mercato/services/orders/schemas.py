@@ -256,9 +256,21 @@ class TransitionIn(Input):
     )
 
 
+class RefundLineIn(Input):
+    sku: Sku
+    quantity: Annotated[int, Field(ge=1, le=9999)]
+
+
 class StaffRefundIn(Input):
     amount: MoneyIn | None = Field(
-        default=None, description="Omit to refund everything not yet refunded; in the order's currency."
+        default=None,
+        description="Omit (and `lines`) to refund everything not yet refunded; in the order's currency.",
+    )
+    lines: Annotated[list[RefundLineIn], Field(min_length=1, max_length=100)] | None = Field(
+        default=None,
+        description="Instead of `amount`: the units returned. Each refunds what it paid — its share of the "
+        "line's total after discounts, plus its tax where prices exclude tax (docs/money.md); a line's "
+        "refunds add up to exactly what it paid.",
     )
     reason: Reason
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import random
 
-from mercato.services.orders.pricing.money import refunded_tax
+from mercato.services.orders.pricing.money import refunded_tax, units_paid
 
 
 def test_a_partial_refund_carries_its_share_of_the_tax():
@@ -33,3 +33,17 @@ def test_refunds_in_any_pieces_refund_exactly_the_tax():
             assert sum(now) >= sum(before)
             before = now
         assert before == tax_lines
+
+
+def test_a_lines_units_refund_exactly_what_it_paid_in_any_pieces():
+    # 3 units that paid 1000 together (a discount made it uneven): 333.33 → 333, 666.67 → 667, 1000
+    assert [units_paid(1000, 3, n) for n in range(4)] == [0, 333, 667, 1000]
+    rng = random.Random(8)
+    for _ in range(1000):
+        paid, quantity = rng.randint(0, 100000), rng.randint(1, 20)
+        done, pieces = 0, []
+        while done < quantity:
+            step = rng.randint(1, quantity - done)
+            pieces.append(units_paid(paid, quantity, done + step) - units_paid(paid, quantity, done))
+            done += step
+        assert sum(pieces) == paid and all(piece >= 0 for piece in pieces)

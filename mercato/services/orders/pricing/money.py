@@ -33,6 +33,15 @@ def refunded_tax(tax_lines: Sequence[int], total: int, refunded: int) -> list[in
     return spread(round_half_up(sum(shares, Decimal(0))), shares)
 
 
+def units_paid(paid: int, quantity: int, units: int) -> int:
+    """What `units` of a line's `quantity` paid, of the `paid` the whole line paid: rounded half up
+    once. Cumulative, so refunding units r+1..r+k pays back `units_paid(r + k) - units_paid(r)`: a line's
+    refunds, in any pieces, add up to exactly what it paid (docs/money.md)."""
+    if quantity <= 0:
+        return 0
+    return round_half_up(Decimal(paid) * min(units, quantity) / quantity)
+
+
 # Currencies whose minor unit is not a hundredth (ISO 4217 exponent), and the symbols shoppers read.
 EXPONENTS = {"JPY": 0, "KRW": 0, "ISK": 0, "CLP": 0, "BHD": 3, "KWD": 3, "JOD": 3, "OMR": 3, "TND": 3}
 SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥"}
