@@ -10,6 +10,10 @@ from mercato.services.orders.clients import Priced, Variant
 from mercato.services.orders.deps import Deps, now
 from mercato.services.orders.identity import Buyer, cart_to_write, merge_guest_cart, read_cart
 from mercato.services.orders.models import Cart, CartLine
+from mercato.services.orders.pricing.quote import Quote
+from mercato.services.orders.promotions import offers
+from mercato.services.orders.promotions.cart_schemas import AppliedPromotionOut, CartCodeOut
+from mercato.services.orders.promotions.offers import BuyerId, CartOffers
 from mercato.services.orders.schemas import CartItemIn, CartLineOut, CartOut
 
 
@@ -19,10 +23,12 @@ def country_of(deps: Deps, found: Cart | None) -> str:
     return (found.country if found else None) or deps.settings.default_country
 
 
-def cart_view(deps: Deps, found: Cart | None, lines: list[CartLine], priced: Priced) -> CartOut:
-    """The cart as the quote prices it (docs/money.md): lines, tax, shipping method, totals."""
+async def cart_view(deps: Deps, found: Cart | None, lines: list[CartLine], priced: Priced) -> CartOut:
+    """The cart as the quote prices it (docs/money.md): lines, tax, shipping method, promotions (its codes
+    applied or rejected, with reasons: docs/promotions.md), totals."""
     country = country_of(deps, found)
     shipping_address = found.shipping_address if found else None
+    weighed = await cart_offers(deps, found)
     quote = quoting.price(
         deps.pricing.config,
         priced.market,
@@ -30,6 +36,7 @@ def cart_view(deps: Deps, found: Cart | None, lines: list[CartLine], priced: Pri
         [(line.sku, line.quantity) for line in lines],
         quoting.destination(country, shipping_address),
         found.shipping_method_id if found else None,
+        weighed.offers,
     )
     currency = priced.market.currency
     quoted = {line.sku: line for line in quote.lines}
@@ -52,6 +59,7 @@ def cart_view(deps: Deps, found: Cart | None, lines: list[CartLine], priced: Pri
                 tax_rate=quoting.rate_text(q.tax_rate) if q else None,
                 available=available,
                 purchasable=q is not None and available >= line.quantity,
+                **(quoting.line_figures(q, currency) if q else {}),
             )
         )
     return CartOut(
@@ -66,7 +74,42 @@ def cart_view(deps: Deps, found: Cart | None, lines: list[CartLine], priced: Pri
         tax_lines=quoting.tax_lines_out(quote),
         item_count=sum(line.quantity for line in lines),
         purchasable=bool(out) and all(line.purchasable for line in out) and quote.shipping is not None,
+        codes=codes_out(quote, currency),
+        discounts=discounts_out(quote, currency),
     )
+
+
+async def cart_offers(deps: Deps, found: Cart | None) -> CartOffers:
+    """The promotions the cart's quote weighs: the live automatic ones and its codes'. A guest is known
+    by e-mail only at checkout, where the per-customer limits and first orders are weighed again."""
+    buyer = BuyerId(customer_id=found.customer_id if found else None)
+    return await offers.build(deps.db, deps.promotions, (found.codes or []) if found else [], buyer, now())
+
+
+def codes_out(quote: Quote, currency: str) -> list[CartCodeOut]:
+    return [
+        CartCodeOut(
+            code=c.code,
+            applied=c.applied,
+            promotion=c.promotion_name,
+            reason=c.reason,
+            message=c.message,
+            discount=Money(amount=c.amount, currency=currency),
+        )
+        for c in quote.codes
+    ]
+
+
+def discounts_out(quote: Quote, currency: str) -> list[AppliedPromotionOut]:
+    return [
+        AppliedPromotionOut(
+            promotion_id=d.promotion_id,
+            name=d.name,
+            code=d.code,
+            amount=Money(amount=d.amount, currency=currency),
+        )
+        for d in quote.discounts
+    ]
 
 
 async def cart(deps: Deps, buyer: Buyer) -> CartOut:
@@ -74,7 +117,7 @@ async def cart(deps: Deps, buyer: Buyer) -> CartOut:
     async with deps.db.read() as session:
         found, lines = await read_cart(session, buyer)
     priced = await deps.catalog.variants([line.sku for line in lines], country=country_of(deps, found))
-    return cart_view(deps, found, lines, priced)
+    return await cart_view(deps, found, lines, priced)
 
 
 async def _variant(deps: Deps, sku: str, country: str) -> Variant:
@@ -124,7 +167,7 @@ async def add_item(deps: Deps, buyer: Buyer, item: CartItemIn) -> CartOut:
     if missing := [line.sku for line in lines if line.sku not in priced.variants]:
         more = await deps.catalog.variants(missing, country=country_of(deps, found))
         priced = Priced(priced.market, priced.variants | more.variants)
-    return cart_view(deps, found, lines, priced)
+    return await cart_view(deps, found, lines, priced)
 
 
 async def set_quantity(deps: Deps, buyer: Buyer, sku: str, quantity: int) -> CartOut:

@@ -37,11 +37,15 @@ from mercato.services.orders import repository as repo
 from mercato.services.orders.clients import Priced
 from mercato.services.orders.deps import CUSTOMER, Deps, now
 from mercato.services.orders.domain import OrderState
-from mercato.services.orders.guests.orders import guest_contact
+from mercato.services.orders.guests.orders import email_index, guest_contact
 from mercato.services.orders.history import load_view, order_view
 from mercato.services.orders.identity import Buyer, merge_guest_cart, read_cart
 from mercato.services.orders.links import order_url
 from mercato.services.orders.models import Cart, Order, OrderLine, OrderStateChange
+from mercato.services.orders.pricing.quote import Quote
+from mercato.services.orders.promotions import usage
+from mercato.services.orders.promotions.offers import BuyerId, CartOffers
+from mercato.services.orders.promotions.offers import build as build_offers
 from mercato.services.orders.schemas import CheckoutIn, OrderOut
 from mercato.services.orders.settings import OrdersSettings
 from mercato.services.orders.settlement import abandon, fail, place, release
@@ -96,8 +100,10 @@ async def _checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tup
     await merge_guest_cart(deps, buyer)
     async with deps.db.read() as session:
         cart, lines = await read_cart(session, buyer)
-    holder = next((line.order_id for line in lines if line.order_id), None)
-    if cart is None or not lines or holder:
+        holder = next((line.order_id for line in lines if line.order_id), None)
+        free = cart is not None and bool(lines) and not holder
+        offers = await checkout_offers(deps, session, cart, buyer, body) if cart and free else None
+    if cart is None or offers is None:
         return await _without_a_free_cart(deps, buyer, cart, key, fingerprint, holder)
 
     where = delivery(cart, body)
@@ -109,7 +115,7 @@ async def _checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tup
     order_id = new_id("ord")
     priced = await _reserve(deps, order_id, {line.sku: line.quantity for line in lines}, where.country)
     try:
-        quote = quote_for(deps.pricing.config, priced, lines, where)
+        quote = quote_for(deps.pricing.config, priced, lines, where, offers.offers)
         if len(quote.lines) != len(lines):  # catalog refuses those; never charge for a part of the cart
             raise Conflict("Some items are not sold in this market.", slug="not-sold-in-market")
     except Problem:
@@ -132,9 +138,11 @@ async def _checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tup
         **guest_contact(deps.settings, body.email if buyer.is_guest else None),
     )
     try:
-        existing = await _write_pending(deps, buyer, order, order_lines)
-    except Problem:
+        existing = await _write_pending(deps, buyer, order, order_lines, quote, offers)
+    except Problem as problem:
         await release(deps, order_id)
+        if problem.slug == "promotion-unavailable":  # this process's counters are stale: read them again
+            await deps.promotions.refresh(deps.db)
         raise
     if existing:  # a concurrent request with the same key got there first
         await release(deps, order_id)
@@ -195,9 +203,12 @@ async def _reserve(deps: Deps, order_id: str, quantities: dict[str, int], countr
         ) from None
 
 
-async def _write_pending(deps: Deps, buyer: Buyer, order: Order, lines: list[OrderLine]) -> Order | None:
-    """The durable record that this checkout is in flight, holding the cart; or the order another
-    request with the same Idempotency-Key wrote first."""
+async def _write_pending(
+    deps: Deps, buyer: Buyer, order: Order, lines: list[OrderLine], quote: Quote, offers: CartOffers
+) -> Order | None:
+    """The durable record that this checkout is in flight, holding the cart and a use of each promotion it
+    applied (409 promotion-unavailable if one is gone); or the order another request with the same
+    Idempotency-Key wrote first."""
     async with deps.db.unit_of_work() as session:
         # The order holds personal data (the shipping address): it is written only while the session is
         # alive, serialised with the handling of an erasure (consumers.py), which erases every order
@@ -219,6 +230,7 @@ async def _write_pending(deps: Deps, buyer: Buyer, order: Order, lines: list[Ord
                 session, customer_id=order.customer_id, cart_id=order.cart_id, key=order.idempotency_key
             )
         await _hold_cart(session, order, lines)
+        await usage.reserve(session, order, quote.discounts, offers, order.created_at)
     return None
 
 
@@ -237,6 +249,26 @@ async def _hold_cart(session: AsyncSession, order: Order, lines: list[OrderLine]
         "Please review your cart and your orders; you have not been charged for this attempt.",
         slug="cart-changed",
     )
+
+
+async def checkout_offers(
+    deps: Deps, session: AsyncSession, cart: Cart, buyer: Buyer, body: CheckoutIn
+) -> CartOffers:
+    """The promotions this checkout's quote weighs, the buyer known now (a guest by e-mail). A code the
+    cart showed applied but now used up refuses the checkout (409, nothing charged) rather than charging
+    the total without it."""
+    email = body.email if buyer.is_guest else None
+    who = BuyerId(
+        customer_id=buyer.customer_id, email_index=email_index(deps.settings, email) if email else None
+    )
+    offers = await build_offers(deps.db, deps.promotions, cart.codes or [], who, now(), executor=session)
+    if refused := usage.refused_for_usage(offers):
+        raise usage.unavailable(
+            code=refused.code,
+            name=refused.promotion_name or "",
+            already_used=refused.reason == "already-used",
+        )
+    return offers
 
 
 def _checkout_in_progress(order_id: str) -> Conflict:

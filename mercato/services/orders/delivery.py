@@ -62,7 +62,7 @@ async def set_addresses(deps: Deps, buyer: Buyer, body: AddressesIn) -> CartOut:
         found.country, found.shipping_address, found.billing_address = country, shipping, billing
         found.updated_at = now()
         lines = await repo.cart_lines(session, found.id)
-    return cart_view(deps, found, lines, priced)
+    return await cart_view(deps, found, lines, priced)
 
 
 async def set_country(deps: Deps, buyer: Buyer, country: str) -> CartOut:
@@ -78,7 +78,7 @@ async def set_country(deps: Deps, buyer: Buyer, country: str) -> CartOut:
             found.country, found.shipping_address, found.billing_address = country, None, None
             found.updated_at = now()
         lines = await repo.cart_lines(session, found.id)
-    return cart_view(deps, found, lines, priced)
+    return await cart_view(deps, found, lines, priced)
 
 
 async def shipping_methods(deps: Deps, buyer: Buyer) -> list[ShippingMethodOut]:

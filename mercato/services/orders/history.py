@@ -14,6 +14,7 @@ from mercato.services.orders.invoicing import repository as invoicing_repo
 from mercato.services.orders.invoicing.models import CreditNote
 from mercato.services.orders.models import Order, OrderLine, OrderStateChange
 from mercato.services.orders.pricing.money import refunded_tax
+from mercato.services.orders.promotions.cart_schemas import AppliedPromotionOut
 from mercato.services.orders.quoting import stored_method_out, stored_tax_lines_out
 from mercato.services.orders.schemas import (
     CreditNoteOut,
@@ -72,6 +73,8 @@ def order_view(
                 tax=money(line.tax),
                 tax_rate=line.tax_rate,
                 discount=money(line.discount),
+                list_unit_price=money(line.list_unit_price) if line.list_unit_price is not None else None,
+                kind=line.kind or "physical",
             )
             for line in lines
         ],
@@ -86,6 +89,12 @@ def order_view(
             total=money(order.total),
         ),
         tax_lines=stored_tax_lines_out(order.tax_lines or [], order.currency),
+        promotions=[
+            AppliedPromotionOut(
+                promotion_id=p["promotion_id"], name=p["name"], code=p.get("code"), amount=money(p["amount"])
+            )
+            for p in order.promotions or ()
+        ],
         subtotal=money(order.subtotal),
         shipping=money(order.shipping),
         total=money(order.total),

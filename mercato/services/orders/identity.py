@@ -20,8 +20,16 @@ from mercato.platform.ids import new_id
 from mercato.services.orders import repository as repo
 from mercato.services.orders.deps import Deps, now
 from mercato.services.orders.models import Cart, CartLine
+from mercato.services.orders.promotions.offers import MAX_CODES
 
 UNKNOWN_CART = "This cart does not exist (any more): start a new one with POST /api/v1/carts, or sign in."
+
+
+def merged_codes(account: list[str] | None, guest: list[str] | None) -> list[str] | None:
+    """A guest cart's promotion codes joining the account's: the account's first, at most five."""
+    codes = list(account or [])
+    codes += [c for c in guest or [] if c not in codes]
+    return codes[:MAX_CODES] or None
 
 
 def token_hash(token: str) -> str:
@@ -98,9 +106,11 @@ async def merge_guest_cart(deps: Deps, buyer: Buyer) -> None:
         if guest is None:
             return  # merged and gone, or never a cart: the account's cart is all there is
         lines = await repo.take_free_lines(session, guest.id)
-        if not lines:
+        if not lines and not guest.codes:
             return
         account = await cart_to_write(session, buyer)
+        if guest.codes:  # the promotion codes entered as a guest come along (at most five in all)
+            account.codes, guest.codes = merged_codes(account.codes, guest.codes), None
         for sku, quantity, added_at in lines:
             await repo.add_to_cart_line(
                 session, account.id, sku, quantity, added_at, cap=deps.settings.max_line_quantity

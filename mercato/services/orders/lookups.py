@@ -45,6 +45,7 @@ def staff_view(
         market=shopper.market,
         totals=shopper.totals,
         tax_lines=shopper.tax_lines,
+        promotions=shopper.promotions,
         subtotal=shopper.subtotal,
         shipping=shopper.shipping,
         total=shopper.total,

@@ -18,6 +18,7 @@ from mercato.services.orders.pricing.api import router as pricing_admin
 from mercato.services.orders.pricing.cache import PricingCache
 from mercato.services.orders.promotions import codes as promotion_codes
 from mercato.services.orders.promotions.api_admin import router as promotions_admin
+from mercato.services.orders.promotions.api_cart import router as cart_codes
 from mercato.services.orders.promotions.cache import PromotionsCache
 from mercato.services.orders.recovery import reconcile
 from mercato.services.orders.settings import OrdersSettings
@@ -73,6 +74,7 @@ def build_app(settings: OrdersSettings | None = None) -> FastAPI:
         "back office's order operations, refunds and sales reports.",
         routers=[
             router,
+            cart_codes,
             admin,
             pricing_admin,
             promotions_admin,

@@ -10,6 +10,7 @@ from mercato.contracts.carriers import carrier_name
 from mercato.contracts.emails import EmailAddress
 from mercato.contracts.inputs import SINGLE_LINE, TEXT, Input
 from mercato.contracts.money import Money, MoneyIn
+from mercato.services.orders.promotions.cart_schemas import AppliedPromotionOut, CartCodeOut
 
 Sku = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[A-Z0-9][A-Z0-9-]{0,63}$")]
 
@@ -76,6 +77,13 @@ class CartLineOut(BaseModel):
     tax_rate: Rate | None
     available: int = Field(description="Units that can be bought now; fewer than `quantity` means a problem.")
     purchasable: bool
+    list_unit_price: Money | None = Field(
+        default=None, description="The unit price before a sale (struck through); null: not on sale."
+    )
+    discount: Money | None = Field(
+        default=None, description="The cart promotions' share of this line (docs/promotions.md)."
+    )
+    kind: str = Field(default="physical", description="`physical`, or `gift_card` (digital: no shipping).")
 
 
 class CartOut(BaseModel):
@@ -92,6 +100,12 @@ class CartOut(BaseModel):
     tax_lines: list[TaxLineOut]
     item_count: int
     purchasable: bool
+    codes: list[CartCodeOut] = Field(
+        default_factory=list, description="The codes entered (at most 5), in order, each applied or not."
+    )
+    discounts: list[AppliedPromotionOut] = Field(
+        default_factory=list, description="The cart promotions applied; they sum to `totals.discount`."
+    )
 
 
 class GuestCartOut(BaseModel):
@@ -147,6 +161,8 @@ class OrderLineOut(BaseModel):
     tax: Money
     tax_rate: Rate
     discount: Money
+    list_unit_price: Money | None = Field(default=None, description="Before a sale; null: not on sale.")
+    kind: str = Field(default="physical", description="`physical`, or `gift_card`.")
 
 
 class OrderShippingMethod(ShippingMethodOut):
@@ -187,6 +203,9 @@ class OrderOut(BaseModel):
     market: MarketOut
     totals: Totals
     tax_lines: list[TaxLineOut]
+    promotions: list[AppliedPromotionOut] = Field(
+        default_factory=list, description="The cart promotions it was sold with, as they applied."
+    )
     subtotal: Money
     shipping: Money
     total: Money
@@ -299,6 +318,9 @@ class StaffOrderOut(BaseModel):
     market: MarketOut
     totals: Totals
     tax_lines: list[TaxLineOut]
+    promotions: list[AppliedPromotionOut] = Field(
+        default_factory=list, description="The cart promotions it was sold with, as they applied."
+    )
     subtotal: Money
     shipping: Money
     total: Money

@@ -11,7 +11,7 @@ from mercato.contracts.events import OrderLineSnapshot, OrderPlaced, OrderTotals
 from mercato.contracts.money import Money
 from mercato.platform.clients import RemoteProblem
 from mercato.platform.errors import Conflict, Problem, ServiceUnavailable
-from mercato.platform.outbox import record_event
+from mercato.platform.outbox import record_events
 from mercato.services.orders import repository as repo
 from mercato.services.orders.clients import Payment
 from mercato.services.orders.deps import SYSTEM, Actor, Deps, now
@@ -20,6 +20,8 @@ from mercato.services.orders.history import load_view, order_view
 from mercato.services.orders.invoicing.issue import number_invoice
 from mercato.services.orders.links import order_url
 from mercato.services.orders.models import Order, OrderLine, OrderStateChange
+from mercato.services.orders.promotions import usage
+from mercato.services.orders.promotions.events import applied_promotions, promotions_applied
 from mercato.services.orders.schemas import OrderOut
 
 log = logging.getLogger("mercato.orders")
@@ -57,10 +59,12 @@ async def place(
                 invoice_number=invoice_number,
             ):
                 raise _NoLongerPending
-            await record_event(
+            await record_events(
                 session,
-                _placed(deps, order, lines, number, placed_at, invoice_number),
-                aggregate_type="order",
+                [
+                    _placed(deps, order, lines, number, placed_at, invoice_number),
+                    *promotions_applied(order, placed_at),
+                ],
                 aggregate_id=order.id,
             )
             await repo.remove_checked_out_lines(session, order.id)
@@ -99,6 +103,9 @@ def _placed(
                 unit_price=money(line.unit_price),
                 tax=money(line.tax),
                 tax_rate=line.tax_rate,
+                list_unit_price=money(line.list_unit_price) if line.list_unit_price is not None else None,
+                discount=money(line.discount or 0),
+                kind=line.kind or "physical",
             )
             for line in lines
         ),
@@ -116,6 +123,7 @@ def _placed(
         shipping_method=(order.shipping_method or {}).get("name"),
         market_id=order.market_id,
         invoice_number=invoice_number,
+        promotions=applied_promotions(order),
     )
 
 
@@ -144,6 +152,7 @@ async def fail(deps: Deps, order: Order, status: int, problem: Problem, *, reaso
             failure=_stored_problem(status, problem),
         )
         await repo.release_cart(session, order.id)
+        await usage.release(session, order)  # the promotions' uses it took are others' again
 
 
 async def release(deps: Deps, order_id: str) -> bool:
