@@ -5,22 +5,22 @@ downloaded as CSV (docs/promotions.md)."""
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import JSONResponse
 
 from mercato.admin import promotion_form as pf
 from mercato.admin.auth import checked, csrf, field, redirect
-from mercato.admin.web import caller, problem, render
+from mercato.admin.web import caller, format_when, problem, render, settings
 from mercato.webkit.gateway import NotFound
 
 router = APIRouter()
 posts = APIRouter(dependencies=[Depends(csrf)])
 
 ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-PREFIX = re.compile(r"^[A-Za-z0-9]{0,12}$")
+PREFIX = re.compile(r"^([A-Z0-9][A-Z0-9_-]{0,11})?$")
 MAX_CODES = 100_000
 DONE = {
     "created": "The promotion is saved.",
@@ -34,35 +34,39 @@ def _id(value: str) -> str:
     return value
 
 
-def status_of(promotion: dict[str, Any], now: datetime) -> tuple[str, str]:
-    """(badge class, words) for the list: archived, scheduled, ended or live."""
+WORDS = {"live": "Live", "scheduled": "Scheduled", "ended": "Ended", "archived": "Inactive"}
 
-    def when(name: str) -> datetime | None:
-        text = promotion.get(name)
-        return datetime.fromisoformat(text) if text else None
 
-    starts, ends = when("starts_at"), when("ends_at")
-    if not promotion.get("active", True):
-        return "archived", "Inactive"
-    if starts and starts > now:
-        return "scheduled", f"Starts {starts:%Y-%m-%d %H:%M}"
-    if ends and ends <= now:
-        return "archived", f"Ended {ends:%Y-%m-%d %H:%M}"
-    return "active", f"Live until {ends:%Y-%m-%d %H:%M}" if ends else "Live"
+def status_of(promotion: dict[str, Any]) -> tuple[str, str]:
+    """(badge class, words) for the list: orders' status (archived, scheduled, live, ended) and when its
+    window opens or closes."""
+    status = promotion.get("status") or "live"
+    starts, ends = (format_when(promotion.get(name)) for name in ("starts_at", "ends_at"))
+    if status == "scheduled" and starts:
+        return status, f"Starts {starts}"
+    if status == "live" and ends:
+        return "active", f"Live until {ends}"
+    if status == "ended" and ends:
+        return "archived", f"Ended {ends}"
+    return {"live": "active", "ended": "archived"}.get(status, status), WORDS.get(status, status)
 
 
 @router.get("/promotions")
 async def promotions(request: Request) -> Response:
+    params = {"limit": str(settings.page_size)}
+    if cursor := request.query_params.get("cursor", "")[:500]:
+        params["cursor"] = cursor
     listing = checked(
-        await caller(request).send("orders", "GET", "/admin/v1/promotions", params={"limit": "200"}), "orders"
-    ).json()["data"]
-    now = datetime.now(UTC)
+        await caller(request).send("orders", "GET", "/admin/v1/promotions", params=params), "orders"
+    ).json()
+    nxt = listing.get("next_cursor")
     return render(
         request,
         "promotions.jinja",
-        promotions=listing,
-        status_of=lambda p: status_of(p, now),
+        promotions=listing["data"],
+        status_of=status_of,
         summary=pf.summary,
+        next_url=f"/promotions?{urlencode({'cursor': nxt})}" if nxt else None,
         done=DONE.get(request.query_params.get("done", "")),
     )
 
@@ -173,7 +177,7 @@ async def generate_codes(request: Request, promotion_id: str) -> Response:
     if not count.isdigit() or not 1 <= int(count) <= MAX_CODES:
         errors["count"] = f"Enter how many codes, from 1 to {MAX_CODES:,}."
     if not PREFIX.match(prefix):
-        errors["prefix"] = "Letters and digits only, up to 12."
+        errors["prefix"] = "Up to 12 letters, digits, - and _, starting with a letter or digit."
     if not errors:
         response = checked(
             await caller(request).send(
