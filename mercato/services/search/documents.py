@@ -10,8 +10,10 @@ What the index keeps per product, every document carrying the product id (`id`):
   the searchable text: name (highest boost), a compact form of the name without separators ("T-Shirt" ->
   "tshirt"), brand and category slugs, attribute values, description (lowest); and the filter/sort/facet
   fields of the variants sold in that currency: the category path as a hierarchical facet, the minimum
-  price in that currency (minor units), attribute `key=value` pairs of all those variants and of the
-  in-stock ones, in-stock flag, creation time.
+  price in that currency as shoppers pay it now (minor units; a sale's price while one lowers it: the
+  snapshot's `sale_prices`, re-published by catalog whenever a sale starts or ends), attribute
+  `key=value` pairs of all those variants and of the in-stock ones, in-stock flag, creation time; the
+  hit shows the cheapest list price beside it while a sale lowers the price (`compare_at`).
 
 An archived or deleted product (or one with nothing to sell) has only its state document.
 """
@@ -27,7 +29,7 @@ import tantivy
 from mercato.contracts.events import VariantSnapshot
 from mercato.services.search.state import Product, _State, _utc
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 """Bumped whenever the schema or the analysis changes: an index of another version needs a rebuild."""
 
 MAX_TOKEN_CHARS = 40  # longer tokens are dropped (the index drops them too)
@@ -129,12 +131,18 @@ def _facet(path: Sequence[str]) -> tantivy.Facet:
 
 
 def variant_prices(variant: VariantSnapshot) -> dict[str, int]:
-    """A variant's price per currency (minor units): its price list, or the one price of an event from
-    before price lists."""
+    """A variant's list price per currency (minor units): its price list, or the one price of an event
+    from before price lists."""
     prices = {m.currency: m.amount for m in variant.prices}
     if not prices and variant.price is not None:
         prices[variant.price.currency] = variant.price.amount
     return prices
+
+
+def current_prices(variant: VariantSnapshot) -> dict[str, tuple[int, int]]:
+    """Per currency: (what the variant costs now, its list price) — a sale's price where one lowers it."""
+    on_sale = {m.currency: m.amount for m in variant.sale_prices}
+    return {c: (on_sale.get(c, amount), amount) for c, amount in variant_prices(variant).items()}
 
 
 def _documents(state: _State) -> list[tantivy.Document]:
@@ -147,14 +155,14 @@ def _documents(state: _State) -> list[tantivy.Document]:
         return [doc]
     p = state.product
     assert p is not None
-    by_currency: dict[str, list[tuple[VariantSnapshot, int]]] = {}
+    by_currency: dict[str, list[tuple[VariantSnapshot, int, int]]] = {}
     for variant in p.variants:
-        for currency, amount in variant_prices(variant).items():
-            by_currency.setdefault(currency, []).append((variant, amount))
+        for currency, (amount, listed) in current_prices(variant).items():
+            by_currency.setdefault(currency, []).append((variant, amount, listed))
     return [doc, *(_priced(p, currency, sold) for currency, sold in sorted(by_currency.items()))]
 
 
-def _priced(p: Product, currency: str, sold: list[tuple[VariantSnapshot, int]]) -> tantivy.Document:
+def _priced(p: Product, currency: str, sold: list[tuple[VariantSnapshot, int, int]]) -> tantivy.Document:
     """What shoppers paying in `currency` find of a product: the variants with a price in it."""
     doc = tantivy.Document()
     doc.add_text("id", p.product_id)
@@ -186,7 +194,7 @@ def _priced(p: Product, currency: str, sold: list[tuple[VariantSnapshot, int]]) 
     values: dict[str, None] = {}
     labels: dict[str, None] = {}
     live_labels: dict[str, None] = {}
-    for variant, _ in sold:
+    for variant, _, _ in sold:
         for k, v in _attribute_pairs(variant.attributes):
             values[v] = None
             labels[f"{k}={v}"] = None
@@ -200,8 +208,9 @@ def _priced(p: Product, currency: str, sold: list[tuple[VariantSnapshot, int]]) 
         doc.add_text("attr_live", label)
         doc.add_text("attr_live_label", label)
 
-    prices = [amount for _, amount in sold]
-    in_stock = any(variant.available > 0 for variant, _ in sold)
+    prices = [amount for _, amount, _ in sold]
+    listed = min(price for _, _, price in sold)
+    in_stock = any(variant.available > 0 for variant, _, _ in sold)
     doc.add_integer("price", min(prices))
     doc.add_boolean("in_stock", in_stock)
     doc.add_integer("created", _micros(p.created_at))
@@ -216,6 +225,7 @@ def _priced(p: Product, currency: str, sold: list[tuple[VariantSnapshot, int]]) 
                 "category_path": list(p.category_path),
                 "price": min(prices),
                 "price_max": max(prices),
+                "compare_at": listed if listed > min(prices) else None,  # the cheapest list price, on sale
                 "currency": currency,
                 "in_stock": in_stock,
                 "image_url": p.image_url,

@@ -118,8 +118,9 @@ class Hit:
     name: str
     brand: str
     category_path: tuple[str, ...]
-    price: int  # the cheapest variant, minor units of `currency`
+    price: int  # the cheapest variant now (a sale applied), minor units of `currency`
     price_max: int
+    compare_at: int | None  # while a sale lowers the cheapest: the variants' cheapest list price
     currency: str
     in_stock: bool
     image_url: str | None

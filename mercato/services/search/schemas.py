@@ -11,7 +11,13 @@ class SearchHit(BaseModel):
     name: str
     brand: str
     category_path: list[str] = Field(description="Category slugs from the root down.")
-    price_range: dict[str, Money]
+    price_range: dict[str, Money] = Field(
+        description="`min` and `max`: what the variants cost now (a sale applied), in the page's currency."
+    )
+    compare_at_price: Money | None = Field(
+        default=None,
+        description="While a sale lowers the price: the variants' lowest list price (shown struck through).",
+    )
     available: bool
     image_url: str | None
 

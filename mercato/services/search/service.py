@@ -23,6 +23,9 @@ def _page(results: SearchResults, currency: str, next_cursor: str | None) -> Sea
                 "min": Money(amount=hit.price, currency=hit.currency),
                 "max": Money(amount=hit.price_max, currency=hit.currency),
             },
+            compare_at_price=None
+            if hit.compare_at is None
+            else Money(amount=hit.compare_at, currency=hit.currency),
             available=hit.in_stock,
             image_url=hit.image_url,
         )
