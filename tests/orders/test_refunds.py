@@ -21,6 +21,7 @@ from tests.orders.invoicing.factories import fetch_pdf
 
 OPERATIONS = staff_headers(roles=("operations",))
 SUPPORT = staff_headers(roles=("support",))
+MERCHANDISING = staff_headers(roles=("merchandising",))
 SANDBOX_SECRET = ("sk_test_mercato_sandbox", "")
 
 
@@ -267,8 +268,11 @@ async def test_only_operations_refund(back_office):
     assert by_admin.status_code == 200
 
 
-async def _bought(office, *, country: dict, shirts: int = 2, books: int = 1) -> tuple[dict, dict[str, str]]:
-    """An order of shirts and books through the real checkout, taken through to `returned`."""
+async def _bought(
+    office, *, country: dict, shirts: int = 2, books: int = 1, shirts_off: int = 0
+) -> tuple[dict, dict[str, str]]:
+    """An order of shirts and books through the real checkout, taken through to `returned`;
+    `shirts_off`: a code promotion (made in the back office) takes that much off the shirts."""
     skus = await priced_products(office.catalog)
     shopper = {"x-mercato-customer-id": new_id("cus")}
     for sku, quantity in ((skus["shirt"], shirts), (skus["book"], books)):
@@ -276,6 +280,19 @@ async def _bought(office, *, country: dict, shirts: int = 2, books: int = 1) -> 
             "/api/v1/cart/items", json={"sku": sku, "quantity": quantity}, headers=shopper
         )
         assert added.status_code == 200, added.text
+    if shirts_off:
+        code = skus["shirt"].replace("-", "")
+        promotion = {
+            "name": "Shirts off",
+            "trigger": "code",
+            "conditions": {"skus": [skus["shirt"]]},
+            "action": {"type": "fixed", "target": "order", "amounts": {"EUR": shirts_off}},
+            "codes": [code],
+        }
+        made = await office.orders.post("/admin/v1/promotions", json=promotion, headers=MERCHANDISING)
+        assert made.status_code == 201, made.text
+        entered = await office.orders.post("/api/v1/cart/codes", json={"code": code}, headers=shopper)
+        assert entered.status_code == 200, entered.text
     body = {"shipping_address": country, "payment_method": card_token(sandbox=office.sandbox)}
     placed = await office.orders.post(
         "/api/v1/checkout", json=body, headers=shopper | {"Idempotency-Key": str(uuid.uuid4())}
@@ -351,3 +368,23 @@ async def test_a_refund_by_line_that_makes_no_sense_moves_no_money(back_office):
     # Germany, VAT included: a shirt refunds its price, the tax inside it
     one = await _refund(back_office, order["id"], "good", lines=[{"sku": skus["shirt"], "quantity": 1}])
     assert one.json()["payment"]["refunded"] == _eur(1999)
+
+
+async def test_a_returned_discounted_line_gives_back_its_share_of_the_discount(back_office):
+    # Germany: 3 shirts at €19.99 with €10.00 off them (a code), a book at €10.00 without
+    order, skus = await _bought(back_office, country=address("DE"), shirts=3, shirts_off=1000)
+    lines = {line["sku"]: line for line in order["lines"]}
+    assert lines[skus["shirt"]]["discount"] == _eur(1000) and lines[skus["book"]]["discount"] == _eur(0)
+    assert order["total"] == _eur(5997 - 1000 + 1000)  # delivery free from €50 (before discounts)
+    shirt = skus["shirt"]
+
+    one = await _refund(back_office, order["id"], "d-1", lines=[{"sku": shirt, "quantity": 1}])
+    assert one.json()["payment"]["refunded"] == _eur(1666)  # the line paid 4997: 4997 / 3 = 1665.67
+    two = await _refund(back_office, order["id"], "d-2", lines=[{"sku": shirt, "quantity": 2}])
+    assert two.json()["payment"]["refunded"] == _eur(4997)  # 1666 + 3331: exactly what the line paid
+    book = await _refund(back_office, order["id"], "d-3", lines=[{"sku": skus["book"], "quantity": 1}])
+    assert book.json()["payment"]["refunded"] == _eur(5997)
+    assert (book.json()["state"], book.json()["payment"]["refundable"]) == ("refunded", _eur(0))
+    notes = await _credit_notes(back_office, order["id"])
+    assert [note["amount"]["amount"] for note in notes] == [1666, 3331, 1000]
+    assert sum(note["tax"]["amount"] for note in notes) == order["totals"]["tax"]["amount"]
