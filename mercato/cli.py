@@ -16,6 +16,7 @@ from rich.table import Table
 
 from mercato.cli_bench import bench
 from mercato.cli_keys import keys_cli
+from mercato.cli_promotions import promotions_cli
 from mercato.topology import Topology, var_dir
 
 app = typer.Typer(
@@ -534,6 +535,7 @@ staff_cli = typer.Typer(
 )
 app.add_typer(staff_cli, name="staff")
 app.add_typer(keys_cli, name="keys")
+app.add_typer(promotions_cli, name="promotions")
 
 
 def _staff_unit_of_work(work):
