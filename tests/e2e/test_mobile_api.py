@@ -25,9 +25,12 @@ ADDRESS = {
 CARD = {"id", "slug", "name", "brand", "image", "price", "price_varies", "available"}
 CART_LINE = {
     "sku", "product_id", "name", "attributes", "image", "quantity", "unit_price", "line_total", "tax",
-    "tax_rate", "available", "purchasable",
+    "tax_rate", "available", "purchasable", "list_unit_price", "discount",
 }  # fmt: skip
-CART = {"lines", "market", "totals", "tax_lines", "shipping_method", "item_count", "purchasable"}
+CART = {
+    "lines", "market", "totals", "tax_lines", "shipping_method", "item_count", "purchasable", "codes",
+    "discounts",
+}  # fmt: skip
 
 
 @pytest.fixture

@@ -20,6 +20,7 @@ from mercato.platform.etag import CACHEABLE, IfNoneMatch, cacheable_bytes
 from mercato.platform.idempotency import IdempotencyKey, RequiredIdempotencyKey
 from mercato.services.mobile_api.clients import Buyer, Services
 from mercato.services.mobile_api.schemas import (
+    CartCodeIn,
     CartItemIn,
     CartItemPatch,
     CartOut,
@@ -61,6 +62,7 @@ async def _buyer(shopper: OptionalShopper, cart_token: Annotated[str | None, Sec
 
 CurrentBuyer = Annotated[Buyer, Depends(_buyer)]
 SkuPath = Annotated[str, Path(max_length=64)]
+CodePath = Annotated[str, Path(max_length=40)]
 IdPath = Annotated[str, Path(max_length=200)]
 
 LISTING_QUERY = ("category", "q", "cursor", "limit", "sort", "min_price", "max_price", "in_stock", "country")
@@ -257,6 +259,28 @@ async def change_item(
 async def remove_item(sku: SkuPath, services: ServicesDep, buyer: CurrentBuyer) -> CartOut:
     """Remove a line; the cart as it is now (one round trip for the app, not a 204 and a GET)."""
     return shopping.cart_screen(await services.orders.remove_item(buyer, sku))
+
+
+@router.post(
+    "/cart/codes",
+    response_model=CartOut,
+    responses={**SHOPPER_FAILURES, 422: {"description": "An unknown code (`unknown-code`), or six codes"}},
+    tags=["cart"],
+)
+async def add_code(body: CartCodeIn, services: ServicesDep, buyer: CurrentBuyer) -> CartOut:
+    """Enter a promotion code: the cart with it, its outcome in `codes` (applied, or why not)."""
+    return shopping.cart_screen(await services.orders.add_code(buyer, body.code))
+
+
+@router.delete(
+    "/cart/codes/{code}",
+    response_model=CartOut,
+    responses={**SHOPPER_FAILURES, 404: {"description": "Not on the cart"}},
+    tags=["cart"],
+)
+async def remove_code(code: CodePath, services: ServicesDep, buyer: CurrentBuyer) -> CartOut:
+    """Take a code off the cart; the cart as it is now."""
+    return shopping.cart_screen(await services.orders.remove_code(buyer, code))
 
 
 # --- checkout ------------------------------------------------------------------------------------

@@ -152,6 +152,42 @@ class CartLineOut(BaseModel):
     tax_rate: str | None
     available: int
     purchasable: bool
+    list_unit_price: Money | None = Field(
+        default=None, description="The price before a sale (show it struck through); null: not on sale."
+    )
+    discount: Money | None = Field(default=None, description="The cart promotions' share of this line.")
+
+
+class CodeOut(BaseModel):
+    """A code on the cart: applied, or rejected with a sentence to show (the code stays on the cart until
+    removed, and applies once its conditions hold)."""
+
+    code: str
+    applied: bool
+    promotion: str | None = Field(description="The promotion's name.")
+    reason: str | None = Field(
+        description="When rejected: unknown-code, expired, not-yet-valid, inactive, minimum-not-met, "
+        "no-eligible-items, wrong-market, first-order-only, not-combinable, usage-exhausted, already-used."
+    )
+    message: str | None = Field(description="When rejected: why, in words a shopper reads.")
+    discount: Money = Field(description="What it takes off now (0 when rejected).")
+
+
+class DiscountOut(BaseModel):
+    """A promotion applied: by a code, or automatically (`code` null)."""
+
+    promotion_id: str
+    name: str
+    code: str | None
+    amount: Money
+
+
+class TenderOut(BaseModel):
+    """How the order was paid: a gift card's part, the card's."""
+
+    kind: Literal["gift_card", "card"]
+    last4: str | None
+    amount: Money
 
 
 class CartOut(BaseModel):
@@ -162,6 +198,8 @@ class CartOut(BaseModel):
     shipping_method: ShippingMethodOut | None = Field(description="The one chosen at checkout, if any.")
     item_count: int
     purchasable: bool
+    codes: list[CodeOut] = Field(default=[], description="The codes entered, each with its outcome.")
+    discounts: list[DiscountOut] = Field(default=[], description="The promotions applied; `totals.discount`.")
 
 
 class CartItemIn(Input):
@@ -171,6 +209,14 @@ class CartItemIn(Input):
 
 class CartItemPatch(Input):
     quantity: Quantity
+
+
+class CartCodeIn(Input):
+    code: Annotated[
+        str,
+        StringConstraints(strip_whitespace=True, pattern=r"^[A-Za-z0-9-]{1,40}$"),
+        Field(description="A promotion code as the shopper typed it (any case).", examples=["SUMMER10"]),
+    ]
 
 
 class AddressOut(PostalAddressOut):
@@ -306,3 +352,5 @@ class OrderOut(BaseModel):
     can_cancel: bool
     invoice_url: str | None = Field(description="The invoice (PDF) on the gateway, once issued.")
     credit_notes: list[CreditNoteOut]
+    promotions: list[DiscountOut] = Field(default=[], description="The promotions the order used.")
+    tenders: list[TenderOut] = Field(default=[], description="How it was paid; empty before payment.")

@@ -13,6 +13,7 @@ from mercato.platform.auth import CUSTOMER_HEADER, ISSUED_AT_HEADER, Shopper
 from mercato.platform.clients import ServiceClient
 from mercato.services.mobile_api.clients.browsing import Market
 from mercato.services.mobile_api.clients.common import Params, money, segment
+from mercato.services.mobile_api.clients.promotions import CodeState, Discount, Tender
 from mercato.services.mobile_api.clients.quotes import (
     ShippingMethod,
     TaxLine,
@@ -64,6 +65,8 @@ class CartLine:
     tax_rate: str | None
     available: int
     purchasable: bool
+    list_unit_price: Money | None = None  # the price before a sale (null: not on sale)
+    discount: Money | None = None  # the cart promotions' share of this line
 
     @classmethod
     def parse(cls, line: dict[str, Any]) -> CartLine:
@@ -81,6 +84,8 @@ class CartLine:
             tax_rate=None if rate is None else str(rate),
             available=line["available"],
             purchasable=line["purchasable"],
+            list_unit_price=optional_money(line.get("list_unit_price")),
+            discount=optional_money(line.get("discount")),
         )
 
 
@@ -99,6 +104,8 @@ class Cart:
     tax_lines: tuple[TaxLine, ...]
     item_count: int
     purchasable: bool
+    codes: tuple[CodeState, ...] = ()
+    discounts: tuple[Discount, ...] = ()
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Cart:
@@ -114,6 +121,8 @@ class Cart:
             tax_lines=TaxLine.parse_all(body.get("tax_lines") or []),
             item_count=body["item_count"],
             purchasable=body["purchasable"],
+            codes=CodeState.parse_all(body.get("codes")),
+            discounts=Discount.parse_all(body.get("discounts")),
         )
 
 
@@ -183,6 +192,8 @@ class Order:
     invoice_url: str | None
     credit_notes: tuple[CreditNote, ...]
     order_url: str | None  # a guest's signed link to the order
+    promotions: tuple[Discount, ...] = ()
+    tenders: tuple[Tender, ...] = ()
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Order:
@@ -213,6 +224,8 @@ class Order:
                 for note in body.get("credit_notes") or ()
             ),
             order_url=body.get("order_url"),
+            promotions=Discount.parse_all(body.get("promotions")),
+            tenders=Tender.parse_all(body.get("tenders")),
         )
 
 
@@ -277,6 +290,16 @@ class Orders:
     async def remove_item(self, buyer: Buyer, sku: str) -> Cart:
         await self.client.request("DELETE", f"/api/v1/cart/items/{segment(sku)}", headers=buyer.headers())
         return await self.cart(buyer)
+
+    async def add_code(self, buyer: Buyer, code: str) -> Cart:
+        body = {"code": code}
+        return Cart.parse(
+            await self.client.request("POST", "/api/v1/cart/codes", json=body, headers=buyer.headers())
+        )
+
+    async def remove_code(self, buyer: Buyer, code: str) -> Cart:
+        path = f"/api/v1/cart/codes/{segment(code)}"
+        return Cart.parse(await self.client.request("DELETE", path, headers=buyer.headers()))
 
     async def shipping_methods(self, buyer: Buyer) -> tuple[ShippingMethod, ...]:
         body = await self.client.request("GET", "/api/v1/cart/shipping-methods", headers=buyer.headers())

@@ -11,11 +11,13 @@ from mercato.services.mobile_api.schemas import (
     OrderLineOut,
     OrderOut,
     OrdersOut,
+    TenderOut,
     TimelineEntry,
     TrackingOut,
 )
 from mercato.services.mobile_api.screens.shopping import (
     address_out,
+    discounts_out,
     market_out,
     method_out,
     tax_lines_out,
@@ -81,6 +83,8 @@ def order_screen(order: Order) -> OrderOut:
         credit_notes=[
             CreditNoteOut(number=note.number, url=note.url, amount=note.amount) for note in order.credit_notes
         ],
+        promotions=discounts_out(order.promotions),
+        tenders=[TenderOut(kind=t.kind, last4=t.last4, amount=t.amount) for t in order.tenders],
     )
 
 

@@ -6,9 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from mercato.services.mobile_api.clients import Buyer, Cart, Services, ShippingMethod, TaxLine, Totals
+from mercato.services.mobile_api.clients.promotions import Discount
 from mercato.services.mobile_api.schemas import (
     CartLineOut,
     CartOut,
+    CodeOut,
+    DiscountOut,
     EstimateOut,
     PostalAddressOut,
     ShippingMethodOut,
@@ -46,6 +49,12 @@ def address_out(address: dict[str, Any] | None) -> PostalAddressOut | None:
     return PostalAddressOut.model_validate(address) if address else None
 
 
+def discounts_out(discounts: tuple[Discount, ...]) -> list[DiscountOut]:
+    return [
+        DiscountOut(promotion_id=d.promotion_id, name=d.name, code=d.code, amount=d.amount) for d in discounts
+    ]
+
+
 def cart_screen(cart: Cart) -> CartOut:
     return CartOut(
         lines=[
@@ -62,6 +71,8 @@ def cart_screen(cart: Cart) -> CartOut:
                 tax_rate=line.tax_rate,
                 available=line.available,
                 purchasable=line.purchasable,
+                list_unit_price=line.list_unit_price,
+                discount=line.discount,
             )
             for line in cart.lines
         ],
@@ -71,6 +82,18 @@ def cart_screen(cart: Cart) -> CartOut:
         shipping_method=method_out(cart.shipping_method) if cart.shipping_method else None,
         item_count=cart.item_count,
         purchasable=cart.purchasable,
+        codes=[
+            CodeOut(
+                code=c.code,
+                applied=c.applied,
+                promotion=c.promotion,
+                reason=c.reason,
+                message=c.message,
+                discount=c.discount,
+            )
+            for c in cart.codes
+        ],
+        discounts=discounts_out(cart.discounts),
     )
 
 

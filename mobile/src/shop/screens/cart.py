@@ -1,5 +1,6 @@
-"""The cart: lines with quantities (− / + / remove), the totals and tax as orders quotes them, and
-Checkout at the bottom."""
+"""The cart: lines with quantities (− / + / remove), promotion codes (entered, each applied or rejected
+with orders' reason, removable), the totals with each discount and tax as orders quotes them, and Checkout
+at the bottom."""
 
 from __future__ import annotations
 
@@ -21,6 +22,12 @@ class CartScreen(Screen):
         self.lines = toga.Box(id="lines", style=theme.column())
         self.checkout = toga.Button(
             "Checkout", id="checkout", on_press=self.go_checkout, style=theme.primary()
+        )
+        self.code = toga.TextInput(
+            id="code", placeholder="Promotion code", on_confirm=self.apply_code, style=theme.text(flex=1)
+        )
+        self.apply = toga.Button(
+            "Apply", id="apply-code", on_press=self.apply_code, style=theme.secondary(width=84)
         )
 
     async def load(self) -> None:
@@ -82,8 +89,64 @@ class CartScreen(Screen):
             )
             self.lines.add(row)
         if cart.get("lines"):
+            self.box.add(self.codes(cart.get("codes") or []))
             self.box.add(totals(cart, pending_shipping=True))
         self.checkout.enabled = bool(cart.get("lines")) and cart.get("purchasable", True)
+
+    def codes(self, codes: list[dict]) -> toga.Box:
+        """The code field, then each code entered: what it takes off, or why it does not apply."""
+        box = toga.Box(id="codes", style=theme.column(margin=(8, 0, 0, 0)))
+        box.add(toga.Box(children=[self.code, self.apply], style=theme.row()))
+        for entry in codes:
+            code = entry["code"]
+            if entry["applied"]:
+                text = f"{code} · {entry.get('promotion') or ''} · −{money(entry.get('discount'))}"
+                style = theme.text(theme.SMALL, theme.ACCENT, flex=1)
+            else:
+                text = f"{code}: {entry.get('message') or 'does not apply'}"
+                style = theme.text(theme.SMALL, theme.DANGER, flex=1)
+            box.add(
+                toga.Box(
+                    id=f"code-{code}",
+                    children=[
+                        toga.Label(theme.wrap(text, 30), id=f"code-text-{code}", style=style),
+                        toga.Button(
+                            "Remove",
+                            id=f"drop-code-{code}",
+                            on_press=self.remove_code,
+                            style=theme.secondary(width=84),
+                        ),
+                    ],
+                    style=theme.row(margin=(4, 0)),
+                )
+            )
+        return box
+
+    async def apply_code(self, widget) -> None:
+        code = (self.code.value or "").strip()
+        if not code:
+            self.say("Enter a promotion code.")
+            return
+
+        async def send() -> None:
+            cart = await self.gateway.write("POST", f"{MOBILE}/cart/codes", {"code": code})
+            self.code.value = ""
+            self.show_cart(cart)
+            entry = next((c for c in cart.get("codes", []) if c["code"].upper() == code.upper()), None)
+            if entry and not entry["applied"]:
+                self.say(entry.get("message") or f"{entry['code']} does not apply to this cart.")
+            elif entry:
+                self.say(f"{entry['code']} applied: −{money(entry.get('discount'))}", "ok")
+
+        await self.attempt(send)
+
+    async def remove_code(self, widget) -> None:
+        code = widget.id.removeprefix("drop-code-")
+
+        async def send() -> None:
+            self.show_cart(await self.gateway.write("DELETE", f"{MOBILE}/cart/codes/{code}"))
+
+        await self.attempt(send)
 
     def quantity(self, sku: str) -> int:
         return next((line["quantity"] for line in self.cart.get("lines", []) if line["sku"] == sku), 0)

@@ -56,14 +56,18 @@ def _row(text: str, amount: str, widget_id: str, bold: bool = False, small: bool
 
 
 def totals(quote: dict, shipping_method: dict | None = None, *, pending_shipping: bool = False) -> toga.Box:
-    """Subtotal, shipping, discount, (tax,) total, (incl. tax) from a cart's or an order's `totals`,
-    `tax_lines` and `market`. `pending_shipping`: no method chosen and nothing charged for shipping yet
-    (the cart before checkout), so shipping is "at checkout"."""
+    """Subtotal, each promotion's discount, shipping, (tax,) total, (incl. tax) from a cart's or an
+    order's `totals`, `discounts` (an order's `promotions`), `tax_lines` and `market`; then how an order
+    was paid (`tenders`: a gift card's part, the card's). `pending_shipping`: no method chosen and
+    nothing charged for shipping yet (the cart before checkout), so shipping is "at checkout"."""
     figures = quote.get("totals") or {}
     includes = (quote.get("market") or {}).get("prices_include_tax", True)
     box = toga.Box(id="totals", style=theme.column(margin=(8, 0)))
     box.add(_row("Subtotal", money(figures.get("subtotal")), "total-subtotal"))
-    if (figures.get("discount") or {}).get("amount"):
+    applied = quote.get("discounts") or quote.get("promotions") or []  # a cart's, an order's
+    for i, discount in enumerate(applied):  # each promotion by name; they sum to totals.discount
+        box.add(_row(discount["name"], "−" + money(discount["amount"]), f"total-discount-{i}"))
+    if not applied and (figures.get("discount") or {}).get("amount"):
         box.add(_row("Discount", "−" + money(figures["discount"]), "total-discount"))
     method = shipping_method or quote.get("shipping_method")
     shipping = figures.get("shipping") or {}
@@ -81,4 +85,8 @@ def totals(quote: dict, shipping_method: dict | None = None, *, pending_shipping
         for line in tax_lines:
             text = f"incl. {rate_label(line)}"
             box.add(_row(text, money(line.get("amount")), f"total-tax-{line.get('rate')}", small=True))
+    for i, tender in enumerate(quote.get("tenders") or []):
+        paid = "Gift card" if tender["kind"] == "gift_card" else "Card"
+        words = f"Paid by {paid.lower()}" + (f" …{tender['last4']}" if tender.get("last4") else "")
+        box.add(_row(words, money(tender["amount"]), f"tender-{i}", small=True))
     return box
