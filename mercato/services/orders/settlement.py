@@ -140,7 +140,7 @@ def _stored_problem(status: int, problem: Problem) -> dict[str, Any]:
 
 async def fail(deps: Deps, order: Order, status: int, problem: Problem, *, reason: str | None = None) -> None:
     async with deps.db.unit_of_work() as session:
-        await repo.move(
+        failed = await repo.move(
             session,
             order.id,
             expected=OrderState.PENDING_PAYMENT,
@@ -152,7 +152,8 @@ async def fail(deps: Deps, order: Order, status: int, problem: Problem, *, reaso
             failure=_stored_problem(status, problem),
         )
         await repo.release_cart(session, order.id)
-        await usage.release(session, order)  # the promotions' uses it took are others' again
+        if failed:  # not placed meanwhile (by the reconciler): the promotions' uses are others' again
+            await usage.release(session, order)
 
 
 async def release(deps: Deps, order_id: str) -> bool:
