@@ -17,7 +17,19 @@ from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse,
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
-from mercato.storefront import account, checkout, guest, market, pages, product, recovery, shop
+from mercato.storefront import (
+    account,
+    checkout,
+    codes,
+    giftcards,
+    guest,
+    market,
+    pages,
+    product,
+    recovery,
+    shop,
+    tenders,
+)
 from mercato.storefront.gateway import BadInput, Gateway, NotFound, Unavailable
 from mercato.storefront.pagecache import PageCacheMiddleware
 from mercato.storefront.web import cookies, error_page, gw, kept_pages, render, settings
@@ -70,6 +82,8 @@ app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), na
 app.include_router(shop.router)
 app.include_router(product.router)
 app.include_router(checkout.router)
+app.include_router(codes.router)
+app.include_router(giftcards.router)
 app.include_router(account.router)
 app.include_router(recovery.router)
 app.include_router(market.router)
@@ -86,9 +100,11 @@ app.add_middleware(RelativeRedirectsMiddleware)  # no redirect to a client-chose
 
 @app.middleware("http")
 async def guest_cart_cookie(request: Request, call_next: Any) -> Response:
-    """The guest cart's cookie, as the request left it (`mercato.storefront.guest`)."""
+    """The guest cart's cookie, as the request left it (`mercato.storefront.guest`), and the gift cards'
+    (`mercato.storefront.tenders`)."""
     response = await call_next(request)
     guest.write_cart_cookie(request, response)
+    tenders.write_cookie(request, response)  # the gift cards held at checkout, as the request left them
     return response
 
 

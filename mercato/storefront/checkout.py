@@ -13,6 +13,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Request, Response
 
+from mercato.storefront import tenders
 from mercato.storefront.guest import EMPTY_CART, is_guest, send_cart
 from mercato.storefront.session import Shopper
 from mercato.storefront.shop import ADDRESS_ID, csrf, field, local_path, private, problem, redirect
@@ -59,6 +60,7 @@ async def checkout_page(
             methods=methods.json()["data"] if methods is not None and methods.status_code == 200 else [],
             addresses=addresses,
             guest=guest,
+            gift=tenders.split(tenders.held(request), (cart.get("totals") or {}).get("total")),
             # A fresh key each time the page is shown: a double submit of this form is one order.
             idempotency_key=uuid.uuid4().hex,
             sandbox_url=settings.payment_sandbox_url.rstrip("/"),
@@ -107,6 +109,11 @@ def refusal(response: Any) -> tuple[str, dict[str, str]]:
     """What to tell the shopper when orders refuses the checkout (never the API's own words)."""
     if response.status_code == 402:
         return "Your card was declined, and nothing was charged. Please try another card.", {}
+    if response.status_code == 409 and problem(response).get("type", "").endswith("promotion-unavailable"):
+        return str(
+            problem(response).get("detail")
+            or "A code in your cart was just used up; the totals now show the new price. Nothing was charged."
+        ), {}
     if response.status_code == 409 and problem(response).get("type", "").endswith("not-sold-in-market"):
         return (
             "Sorry, something in your cart isn't sold in that country, and nothing was charged. "
@@ -119,6 +126,8 @@ def refusal(response: Any) -> tuple[str, dict[str, str]]:
             "Please review your cart.",
             {},
         )
+    if response.status_code == 422 and "payment_method" in (problem(response).get("errors") or {}):
+        return "Please enter your card details: the gift cards don't cover the whole order.", {}
     if response.status_code == 422 and "shipping_method" in (problem(response).get("errors") or {}):
         return "This delivery option isn't available for this address: please choose another.", {}
     if response.status_code == 422:
@@ -130,7 +139,7 @@ def refusal(response: Any) -> tuple[str, dict[str, str]]:
     return "Sorry, we couldn't place your order. Nothing was charged.", {}
 
 
-async def _addresses(
+async def read_addresses(
     shopper: Shopper, form: Any
 ) -> tuple[dict[str, Any], dict[str, Any] | None, dict[str, Any] | None, str | None]:
     """(what the form keeps when shown again, the shipping address, the billing address — None: the
@@ -169,7 +178,7 @@ async def update_delivery(request: Request) -> Response:
     shows the methods that apply there and the new totals."""
     form = await request.form()
     shopper = shopper_of(request)
-    kept, address, billing, error = await _addresses(shopper, form)
+    kept, address, billing, error = await read_addresses(shopper, form)
     if error:
         return await checkout_page(request, shopper, 422, **kept, error=error)
     if await _put_address(request, address, billing) is None:
@@ -186,13 +195,18 @@ async def update_delivery(request: Request) -> Response:
 async def place_order(request: Request) -> Response:
     form = await request.form()
     shopper = shopper_of(request)
-    kept, address, billing, error = await _addresses(shopper, form)
+    kept, address, billing, error = await read_addresses(shopper, form)
     if error:
         return await checkout_page(request, shopper, 422, **kept, error=error)
     payment_method, key = field(form, "payment_method", 100), field(form, "idempotency_key", 255)
-    if not payment_method.startswith("pm_") or not key:
+    cards = tenders.held(request)
+    if not key or not (payment_method.startswith("pm_") or cards):  # gift cards may pay it all: orders says
         return await checkout_page(request, shopper, 422, **kept, error="Please enter your card details.")
-    body: dict[str, Any] = {"shipping_address": address, "payment_method": payment_method}
+    body: dict[str, Any] = {"shipping_address": address}
+    if payment_method.startswith("pm_"):
+        body["payment_method"] = payment_method
+    if cards:
+        body["gift_cards"] = [card.code for card in cards]
     if billing:
         body["billing_address"] = billing
     if method := field(form, "shipping_method", 40):
@@ -214,11 +228,15 @@ async def place_order(request: Request) -> Response:
     if response is None:  # a guest whose cart is gone
         return redirect("/cart")
     if response.status_code in (200, 201, 202):
+        tenders.keep(request, [])  # spent on this order
         if guest:  # the order's page by its signed link (the guest has no account to sign in to)
             return redirect(local_path(response.json()["order_url"]))
         if kept["address_id"] == "new" and kept["save_address"]:
             await shopper.send("account", "POST", "/api/v1/me/addresses", json=address)
         return redirect(f"/orders/{response.json()['id']}")
+    if (refused := tenders.refused(response, cards)) is not None:
+        tenders.keep(request, [card for card in cards if card not in refused[1]])
+        return await checkout_page(request, shopper, 422, **kept, error=refused[0])
     error, errors = refusal(response)
     return await checkout_page(request, shopper, response.status_code, **kept, errors=errors, error=error)
 

@@ -65,7 +65,10 @@
       replace(fresh, "#delivery");
       replace(fresh, ".summary");
       replace(fresh, "#pay");
+      replace(fresh, "#no-card-needed");
+      replace(fresh, "#card-part");
       button = document.getElementById("pay");
+      followCard();
       followMethods();
     }).catch(function () { /* the checkout itself still quotes and checks */ });
   }
@@ -79,6 +82,20 @@
     followMethods();
   }
 
+  // Gift cards that cover the whole order leave nothing to pay by card: its fields wait, disabled.
+  var cardFields = document.getElementById("card-fieldset");
+  function followCard() {
+    if (cardFields) cardFields.disabled = cardFields.hidden = button.dataset.card === "no";
+  }
+  // Enter in the gift card's field applies it (not the form's first button).
+  var giftCode = document.getElementById("gift-card-code");
+  var applyGift = document.getElementById("apply-gift-card");
+  if (giftCode && applyGift) {
+    giftCode.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") { event.preventDefault(); applyGift.click(); }
+    });
+  }
+
   function value(id) { return document.getElementById(id).value.replace(/\s+/g, ""); }
   function fail(message) {
     error.textContent = message;
@@ -89,7 +106,8 @@
 
   form.addEventListener("submit", function (event) {
     if (event.submitter && event.submitter === update) return; // a new quote, not a payment
-    if (hidden.value) return; // already tokenised: submit as is
+    if (event.submitter && event.submitter.getAttribute("formaction")) return; // a gift card added or removed
+    if (hidden.value || button.dataset.card === "no") return; // tokenised, or no card needed: submit as is
     event.preventDefault();
     if (busy) return;
     busy = true;
