@@ -38,8 +38,14 @@ def products(catalog: tuple[list[CategorySeed], list[ProductSeed]]) -> list[Prod
 
 
 @pytest.fixture(scope="module")
-def variants(products: list[ProductSeed]) -> list[VariantSeed]:
-    return [variant for product in products for variant in product.variants]
+def goods(products: list[ProductSeed]) -> list[ProductSeed]:
+    """The products that are shipped: all but the gift card."""
+    return [product for product in products if product.category_slug != "gift-cards"]
+
+
+@pytest.fixture(scope="module")
+def variants(goods: list[ProductSeed]) -> list[VariantSeed]:
+    return [variant for product in goods for variant in product.variants]
 
 
 def _depth(category: CategorySeed, by_slug: dict[str, CategorySeed]) -> int:
@@ -211,9 +217,9 @@ def test_shoes_come_in_eu_sizes(products: list[ProductSeed], categories: list[Ca
 
 
 def test_every_variant_has_a_gbp_and_but_for_candles_a_usd_price_ending_99(
-    products: list[ProductSeed],
+    goods: list[ProductSeed],
 ) -> None:
-    for product in products:
+    for product in goods:
         for variant in product.variants:
             prices = variant.prices
             assert prices["EUR"] == variant.price_amount
@@ -224,11 +230,28 @@ def test_every_variant_has_a_gbp_and_but_for_candles_a_usd_price_ending_99(
                 assert prices["USD"] % 100 == 99
                 assert abs(prices["USD"] - variant.price_amount / 1.19 * 1.08) <= 100
     assert price_list(2900) == {"EUR": 2900, "GBP": 2499, "USD": 2599}
-    assert sum(1 for product in products if product.category_slug == "home-candles") >= 3
+    assert sum(1 for product in goods if product.category_slug == "home-candles") >= 3
 
 
-def test_variants_weigh_something_and_a_few_products_are_reduced_rate(products: list[ProductSeed]) -> None:
-    assert all(variant.weight_grams > 0 for product in products for variant in product.variants)
-    reduced = [product for product in products if product.tax_class == "reduced"]
+def test_variants_weigh_something_and_a_few_products_are_reduced_rate(goods: list[ProductSeed]) -> None:
+    assert all(variant.weight_grams > 0 for product in goods for variant in product.variants)
+    assert all(variant.kind == "physical" for product in goods for variant in product.variants)
+    reduced = [product for product in goods if product.tax_class == "reduced"]
     assert reduced and all(product.category_slug == "sports-hydration" for product in reduced)
-    assert {product.tax_class for product in products} == {"standard", "reduced"}
+    assert {product.tax_class for product in goods} == {"standard", "reduced"}
+
+
+def test_the_gift_card_comes_in_three_denominations_in_every_currency(
+    products: list[ProductSeed], categories: list[CategorySeed]
+) -> None:
+    [card] = [product for product in products if product.category_slug == "gift-cards"]
+    assert card.name == "Mercato gift card" and card.tax_class == "zero"
+    assert [(v.sku, v.attributes, v.prices) for v in card.variants] == [
+        (f"GIFT-{n}", {"value": str(n)}, {"EUR": n * 100, "GBP": n * 100, "USD": n * 100})
+        for n in (25, 50, 100)
+    ]
+    assert all(v.kind == "gift_card" and v.weight_grams == 0 for v in card.variants)
+    assert all(v.stock >= 1_000_000 for v in card.variants)  # never sold out in practice
+    [category] = [c for c in categories if c.slug == "gift-cards"]
+    assert (category.name, category.parent_slug) == ("Gift cards", None)
+    ET.fromstring(card.images[0].data)

@@ -49,6 +49,22 @@ async def test_the_demo_seed_gives_a_realistic_browsable_catalog(databases, back
         assert b"<svg" in image.content
         assert "immutable" in image.headers["cache-control"]
 
+        # the gift card: a digital product, sold in every market at its face value, at the zero rate
+        for country, currency in [("DE", "EUR"), ("GB", "GBP"), ("US", "USD")]:
+            card = (
+                await client.get("/api/v1/products/mercato-gift-card", params={"country": country})
+            ).json()
+            assert card["tax_class"] == "zero" and card["category"]["slug"] == "gift-cards"
+            assert [(v["sku"], v["kind"], v["price"]) for v in card["variants"]] == [
+                (f"GIFT-{n}", "gift_card", {"amount": n * 100, "currency": currency}) for n in (25, 50, 100)
+            ]
+        found = (await client.get("/internal/variants", params={"sku": "GIFT-50"})).json()["variants"]
+        assert (found[0]["kind"], found[0]["weight_grams"], found[0]["available"]) == (
+            "gift_card",
+            0,
+            1_000_000,
+        )
+
         assert (
             await seed_demo_catalog(app.state.db, app.state.images)
         ).skipped  # running it again is a no-op

@@ -37,6 +37,7 @@ class VariantSeed:
     stock: int  # units on hand; some variants 0 (sold out)
     prices: dict[str, int]  # the price list: EUR, GBP and (but for a few products) USD — see price_list()
     weight_grams: int
+    kind: str = "physical"  # or gift_card: a digital card e-mailed to the buyer (GIFT_CARD below)
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,7 @@ class ProductSeed:
     description: str  # 2-4 sentences of plausible copy
     category_slug: str  # a LEAF category slug
     currency: str  # "EUR": the currency prices are set in; the others follow from it (price_list)
-    tax_class: str  # standard | reduced
+    tax_class: str  # standard | reduced | zero (the gift card)
     variants: tuple[VariantSeed, ...]
     images: tuple[ImageSeed, ...]
 
@@ -169,6 +170,7 @@ BRANCH_CATEGORIES: tuple[tuple[str, str, str | None], ...] = (
     ("home-kitchen", "Kitchen", "home"),
     ("home-living", "Living", "home"),
     ("sports", "Sports", None),
+    ("gift-cards", "Gift cards", None),
 )
 
 
@@ -903,6 +905,12 @@ DESCRIPTION_COPY: dict[str, tuple[tuple[str, ...], tuple[str, ...], tuple[str, .
 
 # Product illustrations on a 600x600 canvas, one per shape. Filled with the colour, outlined in a shade.
 SHAPES: dict[str, str] = {
+    "giftcard": (
+        '<rect x="120" y="170" width="360" height="230" rx="24"/>'
+        '<path d="M250 170 L250 400 M120 260 L480 260" fill="none" stroke="#ffffff"/>'
+        '<path d="M250 260 Q200 200 225 185 Q250 175 250 260 Q275 175 295 190 Q310 210 250 260 Z" '
+        'fill="#ffffff"/>'
+    ),
     "tee": (
         '<path d="M210 150 L255 128 Q300 165 345 128 L390 150 L455 215 L410 258 L385 236 L385 405 '
         'L215 405 L215 236 L190 258 L145 215 Z"/>'
@@ -1135,6 +1143,55 @@ def _product(rng: random.Random, leaf: LeafSpec, index: int, name: str) -> Produ
     )
 
 
+# The gift card (docs/gift-cards.md): one product of three denominations, the same figure in each
+# currency. A unit is a card payments issues and e-mails once the order is placed: it weighs nothing and
+# needs no shipping, is sold at the zero tax rate (tax is due when the card is spent, not bought) and is
+# never on sale. "Unlimited" stock is a million units on hand: reserved and sold like any other unit, so
+# checkout needs no special case, and far beyond what a shop sells between two top-ups (`catalog
+# inventory adjust`).
+GIFT_CARD_CATEGORY = "gift-cards"
+GIFT_CARD_DENOMINATIONS = (25, 50, 100)
+GIFT_CARD_STOCK = 1_000_000
+GIFT_CARD_COLOUR = "#2d5bd1"
+
+
+def gift_card() -> ProductSeed:
+    name, brand = "Mercato gift card", "Mercato"
+    variants = tuple(
+        VariantSeed(
+            sku=f"GIFT-{value}",
+            attributes={"value": str(value)},
+            price_amount=value * 100,
+            stock=GIFT_CARD_STOCK,
+            prices={currency: value * 100 for currency in ("EUR", "GBP", "USD")},
+            weight_grams=0,
+            kind="gift_card",
+        )
+        for value in GIFT_CARD_DENOMINATIONS
+    )
+    alt = "A Mercato gift card with a ribbon"
+    image = ImageSeed(
+        filename="mercato-gift-card.svg",
+        content_type=SVG_CONTENT_TYPE,
+        data=render_svg(name, brand, "giftcard", GIFT_CARD_COLOUR, alt),
+        alt=alt,
+    )
+    return ProductSeed(
+        slug="mercato-gift-card",
+        name=name,
+        brand=brand,
+        description=(
+            "A gift card for anything in the shop, e-mailed with its code as soon as the order is placed. "
+            "Its balance can be spent over several orders, alone or together with a card."
+        ),
+        category_slug=GIFT_CARD_CATEGORY,
+        currency=CURRENCY,
+        tax_class="zero",
+        variants=variants,
+        images=(image,),
+    )
+
+
 def _categories() -> list[CategorySeed]:
     """All categories, parents first (a depth-first walk), with 0-based positions among siblings."""
     rows = [*BRANCH_CATEGORIES, *((leaf.slug, leaf.name, leaf.parent_slug) for leaf in LEAF_CATEGORIES)]
@@ -1151,7 +1208,7 @@ def _categories() -> list[CategorySeed]:
     walk(None)
     if len(ordered) != len(rows):
         raise ValueError("demo catalog: a category's parent is missing")
-    if any(leaf.slug in children for leaf in LEAF_CATEGORIES):
+    if any(leaf.slug in children for leaf in LEAF_CATEGORIES) or GIFT_CARD_CATEGORY in children:
         raise ValueError("demo catalog: products must sit in leaf categories")
     return ordered
 
@@ -1178,6 +1235,7 @@ def demo_catalog(seed: int = 2026) -> tuple[list[CategorySeed], list[ProductSeed
         for leaf in LEAF_CATEGORIES
         for index, name in enumerate(leaf.products, start=1)
     ]
+    products.append(gift_card())  # last: built from no randomness, it changes nothing before it
     _check_unique("category slug", [category.slug for category in categories])
     _check_unique("product slug", [product.slug for product in products])
     _check_unique("SKU", [variant.sku for product in products for variant in product.variants])

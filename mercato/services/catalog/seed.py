@@ -108,6 +108,7 @@ async def seed_demo_catalog(
                         sku=variant.sku,
                         attributes=variant.attributes,
                         weight_grams=variant.weight_grams,
+                        kind=variant.kind,
                         position=position,
                     )
                 )
