@@ -199,7 +199,8 @@ async def remove_item(sku: SkuPath, buyer: CurrentBuyer, deps: DepsDep) -> Respo
         202: {"description": "Paid; the order is being finalised (its state is pending_payment)"},
         402: {"description": "The card was declined; nothing was charged and the stock is back"},
         409: {
-            "description": "Out of stock (nothing charged), or the Idempotency-Key was used for another body"
+            "description": "Out of stock, or a code of the cart used up (`promotion-unavailable`: `code`, "
+            "`promotion`) — nothing charged; or the Idempotency-Key was used for another body"
         },
     },
 )
