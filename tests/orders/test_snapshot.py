@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from mercato.platform.ids import new_id
+from tests.catalog.factories import create_product
 from tests.orders.factories import address, card_token, outbox_events, priced_products
 
 
@@ -179,3 +180,40 @@ async def test_checkout_refuses_what_cannot_be_delivered_or_sold_and_charges_not
     assert (await orders.get("/api/v1/orders", headers=shopper)).json()["data"] == []
     cart = (await orders.get("/api/v1/cart", headers=shopper)).json()
     assert [(line["sku"], line["purchasable"]) for line in cart["lines"]] == [(skus["candle"], True)]
+
+
+async def test_a_gift_card_alone_is_bought_without_a_shipping_method(back_office):
+    orders = back_office.orders
+    sku = f"QS-GIFT-{uuid.uuid4().hex[:8].upper()}"
+    card = {
+        "sku": sku,
+        "attributes": {"value": "50"},
+        "prices": [{"amount": 5000, "currency": "EUR"}],
+        "stock": 50,
+        "weight_grams": 0,
+        "kind": "gift_card",
+    }
+    await create_product(back_office.catalog, variants=[card], tax_class="zero", name=f"Gift card {sku}")
+    shopper = {"x-mercato-customer-id": new_id("cus")}
+    await orders.post("/api/v1/cart/items", json={"sku": sku}, headers=shopper)
+    cart = (
+        await orders.put("/api/v1/cart/address", json={"shipping_address": address("DE")}, headers=shopper)
+    ).json()
+    assert (cart["shipping_method"], cart["purchasable"]) == (None, True)
+    assert cart["lines"][0]["kind"] == "gift_card"
+
+    placed = await orders.post(
+        "/api/v1/checkout",
+        json={"payment_method": card_token(sandbox=back_office.sandbox)},
+        headers=shopper | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    assert order["shipping_method"] is None and order["tax_lines"] == []
+    assert tuple(order["totals"][name]["amount"] for name in ("subtotal", "shipping", "tax", "total")) == (
+        5000,
+        0,
+        0,
+        5000,
+    )
+    assert order["payment"]["amount"] == order["total"]

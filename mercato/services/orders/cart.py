@@ -73,7 +73,7 @@ async def cart_view(deps: Deps, found: Cart | None, lines: list[CartLine], price
         totals=quoting.totals_out(quote),
         tax_lines=quoting.tax_lines_out(quote),
         item_count=sum(line.quantity for line in lines),
-        purchasable=bool(out) and all(line.purchasable for line in out) and quote.shipping is not None,
+        purchasable=bool(out) and all(line.purchasable for line in out) and quote.deliverable,
         codes=codes_out(quote, currency),
         discounts=discounts_out(quote, currency),
     )
