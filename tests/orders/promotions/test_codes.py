@@ -8,13 +8,16 @@ import asyncio
 import csv
 import io
 import re
+import uuid
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from mercato.platform.ids import new_id
 from mercato.services.orders.promotions import codes
 from mercato.services.orders.promotions.models import PromotionCode, PromotionCodeBatch
-from tests.orders.factories import outbox_events, staff_headers
+from tests.catalog.factories import create_product
+from tests.orders.factories import ADDRESS, card_token, outbox_events, staff_headers
 from tests.orders.promotions.backoffice import MERCHANDISING, create, office
 
 __all__ = ["office"]  # the fixture
@@ -156,3 +159,49 @@ async def test_batches_are_refused_where_they_make_no_sense(office):
     assert elsewhere.status_code == 404
     support = staff_headers(roles=("support",))
     assert (await office.post(path, json={"count": 5}, headers=support)).status_code == 403
+
+
+async def test_a_generated_code_is_used_once_and_the_csv_and_the_report_say_so(back_office):
+    orders = back_office.orders
+    created = await orders.post(
+        "/admin/v1/promotions",
+        json={"name": "Partner 5", "trigger": "code", "action": {"type": "fixed", "amounts": {"EUR": 500}}},
+        headers=MERCHANDISING,
+    )
+    promotion_id = created.json()["id"]
+    asked = await orders.post(
+        f"/admin/v1/promotions/{promotion_id}/code-batches", json={"count": 3}, headers=MERCHANDISING
+    )
+    batch, _ = await _finished(orders, promotion_id, asked.json()["id"])
+    code = (await _csv(orders, promotion_id, batch["id"]))[0]["code"]
+
+    first, second = ({"x-mercato-customer-id": new_id("cus")} for _ in range(2))
+    sku = (await create_product(back_office.catalog, price=2000, stock=20))["variants"][0]["sku"]
+    for shopper in (first, second):
+        added = await orders.post("/api/v1/cart/items", json={"sku": sku, "quantity": 2}, headers=shopper)
+        assert added.status_code == 200, added.text
+    entered = await orders.post("/api/v1/cart/codes", json={"code": code.lower()}, headers=first)
+    assert entered.json()["codes"][0]["applied"] is True, entered.text
+    placed = await orders.post(
+        "/api/v1/checkout",
+        json={"shipping_address": ADDRESS, "payment_method": card_token(sandbox=back_office.sandbox)},
+        headers=first | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert placed.status_code == 201, placed.text
+    order = placed.json()
+    assert order["totals"]["discount"] == {"amount": 2 * 500, "currency": "EUR"}  # 5 off each unit
+
+    again = await orders.post("/api/v1/cart/codes", json={"code": code}, headers=second)
+    [outcome] = again.json()["codes"]
+    assert (outcome["applied"], outcome["reason"]) == (False, "usage-exhausted")
+    used = {row["code"]: row["used"] for row in await _csv(orders, promotion_id, batch["id"])}
+    assert used.pop(code) == "1" and set(used.values()) == {"0"}
+
+    report = await orders.get("/admin/v1/reports/promotions", headers=MERCHANDISING)
+    [row] = report.json()["data"]
+    assert (row["promotion_id"], row["orders"], row["revenue"], row["discount"]) == (
+        promotion_id,
+        1,
+        order["total"],
+        order["totals"]["discount"],
+    )
