@@ -20,6 +20,7 @@ PERSONAL_DATA = {
     "customers": "mercato.services.customers.models",
     "orders": "mercato.services.orders.models",
     "notifications": "mercato.services.notifications.models",
+    "payments": "mercato.services.payments.giftcards.models",  # gift cards' codes
 }
 
 keys_cli = typer.Typer(help="Data keys: encryption of personal data at rest.", no_args_is_help=True)

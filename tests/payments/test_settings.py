@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from mercato.platform.crypto import new_key
 from mercato.services.payments.provider import Provider
 from mercato.services.payments.settings import PaymentsSettings
 
@@ -23,5 +24,6 @@ def test_an_empty_api_base_means_stripe_itself(monkeypatch):
 def test_production_refuses_the_sandbox_key(monkeypatch):
     monkeypatch.setenv("MERCATO_PAYMENTS_ENVIRONMENT", "production")
     monkeypatch.setenv("MERCATO_PAYMENTS_CURSOR_SECRET", "a-real-secret")
+    monkeypatch.setenv("MERCATO_PAYMENTS_DATA_KEYS", new_key())  # (gift cards' codes are encrypted)
     with pytest.raises(ValueError, match="real Stripe key"):
         PaymentsSettings()

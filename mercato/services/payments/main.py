@@ -6,6 +6,8 @@ from fastapi import FastAPI
 
 from mercato.platform.app import create_app
 from mercato.services.payments.api import admin, internal, webhooks
+from mercato.services.payments.consumers import handlers
+from mercato.services.payments.giftcards import api as gift_cards
 from mercato.services.payments.provider import Provider
 from mercato.services.payments.settings import PaymentsSettings
 
@@ -22,10 +24,14 @@ def build_app(settings: PaymentsSettings | None = None) -> FastAPI:
     return create_app(
         settings=settings,
         title="Mercato payments",
-        description="Authorise, capture, void and refund through the payment provider; append-only records.",
-        routers=[internal, webhooks, admin],
+        description=(
+            "Authorise, capture, void and refund through the payment provider; gift cards; append-only "
+            "records."
+        ),
+        routers=[internal, webhooks, admin, gift_cards.public, gift_cards.internal, gift_cards.admin],
         on_startup=on_startup,
         on_shutdown=on_shutdown,
+        handlers=handlers,
     )
 
 

@@ -33,6 +33,9 @@ class Payment(Base):
     decline_code: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The gift cards that paid part of it, in the order they paid (giftcards/tender.py):
+    # [{gift_card_id, last4, amount, refunded, reversed}]; the card paid the rest of `amount`.
+    gift_cards: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
 
 
 class PaymentRecord(Base):

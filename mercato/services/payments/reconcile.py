@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from mercato.platform.db import Database
 from mercato.services.payments import repository as repo
+from mercato.services.payments.giftcards import tender
 from mercato.services.payments.provider import Provider
 from mercato.services.payments.service import PaymentStatus
 
@@ -69,24 +70,27 @@ async def reconcile(db: Database, provider: Provider) -> list[Difference]:
             differences.append(
                 Difference(payment.order_id, intent.id, "status differs", payment.status, intent.status)
             )
-        if (intent.amount_received or 0) != payment.captured_amount:
+        # (The provider holds the card's part only: what gift cards paid and got back is ours alone.)
+        captured = max(0, payment.captured_amount - tender.gift_total(payment))
+        if (intent.amount_received or 0) != captured:
             differences.append(
                 Difference(
                     payment.order_id,
                     intent.id,
                     "captured amount differs",
-                    str(payment.captured_amount),
+                    str(captured),
                     str(intent.amount_received or 0),
                 )
             )
         refunded = await provider.refunded_amount(intent.id) if intent.amount_received else 0
-        if refunded != payment.refunded_amount:
+        card_refunded = payment.refunded_amount - tender.gift_refunded(payment)
+        if refunded != card_refunded:
             differences.append(
                 Difference(
                     payment.order_id,
                     intent.id,
                     "refunded amount differs",
-                    str(payment.refunded_amount),
+                    str(card_refunded),
                     str(refunded),
                 )
             )

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -16,15 +16,31 @@ OrderId = Annotated[
 ]
 
 
+GiftCardCode = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=40),
+    SINGLE_LINE,
+    Field(description="A gift card's code as typed: `XXXX-XXXX-XXXX-XXXX`, dashes and spaces optional."),
+]
+
+
 class PaymentIn(Input):
     order_id: OrderId
     customer_id: Annotated[str, StringConstraints(min_length=1, max_length=40), SINGLE_LINE]
     amount: MoneyIn
-    payment_method: Annotated[
-        str,
-        StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,96}$"),
-        Field(description="A provider token (pm_…) made by the client; never a card number."),
-    ]
+    payment_method: (
+        Annotated[
+            str,
+            StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,96}$"),
+            Field(description="A provider token (pm_…) made by the client; never a card number."),
+        ]
+        | None
+    ) = Field(default=None, description="Needed unless the gift cards pay the whole amount.")
+    gift_cards: Annotated[list[GiftCardCode], Field(max_length=5)] = Field(
+        default_factory=list,
+        description="Gift card codes, debited in this order (each what it holds, up to what is left) "
+        "before the card is charged the rest (docs/gift-cards.md).",
+    )
     description: Annotated[str, StringConstraints(max_length=200), SINGLE_LINE] | None = None
 
 
@@ -63,6 +79,16 @@ class RecordOut(BaseModel):
     created_at: datetime
 
 
+class TenderOut(BaseModel):
+    """How (part of) a payment was made: a gift card, or the card for the rest."""
+
+    kind: Literal["gift_card", "card"]
+    gift_card_id: str | None = None
+    last4: str | None = Field(description="The gift card code's or the card's last four characters.")
+    amount: Money
+    refunded: Money
+
+
 class PaymentOut(BaseModel):
     id: str
     order_id: str
@@ -73,6 +99,9 @@ class PaymentOut(BaseModel):
     card: CardOut
     provider_intent_id: str | None
     decline_code: str | None
+    tenders: list[TenderOut] = Field(
+        default_factory=list, description="Gift cards first, in the order they paid, then the card."
+    )
     records: list[RecordOut] = []
 
 

@@ -32,6 +32,7 @@ from mercato.platform.ids import new_id
 from mercato.platform.outbox import record_event
 from mercato.platform.staff import Staff, record_staff_action
 from mercato.services.payments import repository as repo
+from mercato.services.payments.giftcards import tender
 from mercato.services.payments.models import Payment, PaymentRecord, ProviderEvent
 from mercato.services.payments.provider import (
     Declined,
@@ -83,6 +84,7 @@ def payment_out(payment: Payment, records: list[PaymentRecord] | None = None) ->
         card=CardOut(brand=payment.card_brand, last4=payment.card_last4),
         provider_intent_id=payment.provider_intent_id,
         decline_code=payment.decline_code,
+        tenders=tender.tenders_out(payment),
         records=[RecordOut.model_validate(r) for r in records or []],
     )
 
@@ -187,7 +189,7 @@ async def _apply_intent(
                 records.append(_record(payment, "authorised", intent.amount, intent.id))
                 payment.status = PaymentStatus.AUTHORISED
         if intent.status == "succeeded" and payment.status == PaymentStatus.AUTHORISED:
-            payment.captured_amount = intent.amount_received
+            payment.captured_amount = tender.gift_total(payment) + intent.amount_received
             payment.status = PaymentStatus.CAPTURED
             records.append(_record(payment, "captured", intent.amount_received, _charge_id(intent)))
             captured = True
@@ -197,22 +199,40 @@ async def _apply_intent(
         ):
             payment.status = PaymentStatus.VOIDED
             records.append(_record(payment, "voided", intent.amount, intent.id))
+            await tender.reverse(session, payment, datetime.now(UTC))
         if records:
             payment.updated_at = datetime.now(UTC)
             await repo.append_records(session, records)
         if captured:
-            await record_event(
-                session,
-                PaymentCaptured(
-                    payment_id=payment.id,
-                    order_id=payment.order_id,
-                    customer_id=payment.customer_id,
-                    amount=Money(amount=payment.captured_amount, currency=payment.currency),
-                    captured_at=payment.updated_at,
-                ),
-                aggregate_id=payment.id,
-            )
+            await _record_captured(session, payment)
         return payment
+
+
+async def _record_captured(session: AsyncSession, payment: Payment) -> None:
+    """The payment succeeded: PaymentCaptured, and GiftCardRedeemed for each gift card that paid."""
+    await record_event(
+        session,
+        PaymentCaptured(
+            payment_id=payment.id,
+            order_id=payment.order_id,
+            customer_id=payment.customer_id,
+            amount=Money(amount=payment.captured_amount, currency=payment.currency),
+            captured_at=payment.updated_at,
+        ),
+        aggregate_id=payment.id,
+    )
+    await tender.redeemed(session, payment, payment.updated_at)
+
+
+async def _paid_by_gift_cards(session: AsyncSession, payment: Payment, now: datetime) -> None:
+    """The gift cards paid it all (no card): captured in the transaction that debited them."""
+    payment.status = PaymentStatus.CAPTURED
+    payment.captured_amount = payment.amount
+    payment.updated_at = now
+    await repo.append_records(
+        session, [_record(payment, "captured", payment.amount, None, tender="gift_cards")]
+    )
+    await _record_captured(session, payment)
 
 
 def _charge_id(intent: stripe.PaymentIntent) -> str | None:
@@ -229,6 +249,7 @@ async def _apply_decline(db: Database, order_id: str, declined: Declined) -> Pay
             payment.decline_code = declined.code
             payment.provider_intent_id = declined.intent_id
             payment.updated_at = datetime.now(UTC)
+            await tender.reverse(session, payment, payment.updated_at)
             await repo.append_records(
                 session,
                 [_record(payment, "failed", payment.amount, declined.intent_id, decline_code=declined.code)],
@@ -246,6 +267,7 @@ async def _apply_refusal(db: Database, order_id: str, refused: Refused) -> Payme
             payment.status = PaymentStatus.FAILED
             payment.decline_code = refused.code
             payment.updated_at = datetime.now(UTC)
+            await tender.reverse(session, payment, payment.updated_at)
             record = _record(
                 payment,
                 "failed",
@@ -268,7 +290,7 @@ async def _authorise(db: Database, provider: Provider, payment: Payment, *, capt
     try:
         intent = await provider.authorise(
             order_id=payment.order_id,
-            amount=payment.amount,
+            amount=tender.card_amount(payment),  # the gift cards paid the rest
             currency=payment.currency,
             payment_method=payment.payment_method,
             description=f"Mercato order {payment.order_id}",
@@ -300,11 +322,15 @@ async def _authorise(db: Database, provider: Provider, payment: Payment, *, capt
 
 async def pay(db: Database, provider: Provider, data: PaymentIn) -> tuple[PaymentOut, bool]:
     """Authorise and capture the order's amount. Returns (payment, created). Repeating it for the same
-    order returns the same payment; it never charges twice."""
-    if problem := outside_charge_limits(data.amount.amount, data.amount.currency):
-        raise UnprocessableEntity(
-            "The payment provider cannot charge this amount.", errors={"amount.amount": problem}
-        )
+    order returns the same payment; it never charges twice. Gift cards are debited first, in the
+    transaction that claims the payment (giftcards/tender.py); the card is charged the rest."""
+    if not data.gift_cards:
+        if data.payment_method is None:
+            raise UnprocessableEntity("A payment method is needed.", errors={"payment_method": "is required"})
+        if problem := outside_charge_limits(data.amount.amount, data.amount.currency):
+            raise UnprocessableEntity(
+                "The payment provider cannot charge this amount.", errors={"amount.amount": problem}
+            )
     now = datetime.now(UTC)
     async with db.unit_of_work() as session:
         payment = Payment(
@@ -313,7 +339,7 @@ async def pay(db: Database, provider: Provider, data: PaymentIn) -> tuple[Paymen
             customer_id=data.customer_id,
             amount=data.amount.amount,
             currency=data.amount.currency,
-            payment_method=data.payment_method,
+            payment_method=data.payment_method or "",
             status=PaymentStatus.PENDING,
             captured_amount=0,
             refunded_amount=0,
@@ -321,13 +347,19 @@ async def pay(db: Database, provider: Provider, data: PaymentIn) -> tuple[Paymen
             updated_at=now,
         )
         created = await repo.add_payment(session, payment)
+        if created and data.gift_cards:
+            payment = await tender.debit(
+                session, data.order_id, data.gift_cards, payment_method=data.payment_method, now=now
+            )
+            if tender.card_amount(payment) == 0:
+                await _paid_by_gift_cards(session, payment, now)
         if not created:
             payment = await repo.payment_for_order(session, data.order_id)
             assert payment is not None
             if (payment.amount, payment.currency, payment.payment_method) != (
                 data.amount.amount,
                 data.amount.currency,
-                data.payment_method,
+                data.payment_method or "",
             ):
                 raise Conflict("This order already has a payment with other details.")
 
@@ -380,14 +412,19 @@ async def void(db: Database, provider: Provider, order_id: str) -> PaymentOut | 
             raise Conflict(f"The payment provider refused the void: {refused.message}") from None
         return payment_out(await _apply_intent(db, order_id, intent))
     if current.status in (PaymentStatus.CAPTURED, PaymentStatus.PARTIALLY_REFUNDED):
-        return await refund(db, provider, order_id, RefundIn(refund_key="void", reason="checkout_failed"))
+        return await refund(
+            db, provider, order_id, RefundIn(refund_key="void", reason="checkout_failed"), ledger="reversed"
+        )
     return current
 
 
-async def refund(db: Database, provider: Provider, order_id: str, data: RefundIn) -> PaymentOut:
-    """Refund `data.amount`, or all that is left. The refund key makes it idempotent all the way to
-    the provider: repeated, it answers the same and refunds nothing more; reused for another amount
-    or reason, it is refused."""
+async def refund(
+    db: Database, provider: Provider, order_id: str, data: RefundIn, *, ledger: str = "refunded"
+) -> PaymentOut:
+    """Refund `data.amount`, or all that is left: to the gift cards first (in the order they paid), then
+    the card. The refund key makes it idempotent all the way to the provider: repeated, it answers the
+    same and refunds nothing more; reused for another amount or reason, it is refused. `ledger`: the
+    gift cards' entry kind ("reversed" when a failed checkout is undone)."""
     payment = await _load(db, order_id)
     if payment.status not in SETTLED:
         raise Conflict(f"A {payment.status} payment cannot be refunded.")
@@ -410,23 +447,28 @@ async def refund(db: Database, provider: Provider, order_id: str, data: RefundIn
         )
     if amount == 0:
         raise Conflict("Everything captured has been refunded already.", slug="nothing-to-refund")
-    try:
-        provider_refund = await provider.refund(
-            payment.provider_intent_id or "", amount=amount, key=key, reason=data.reason
-        )
-    except ProviderUnavailable as error:
-        raise ServiceUnavailable("The payment provider did not confirm the refund.") from error
-    except (Declined, Refused) as refused:
-        raise Conflict(f"The provider refused the refund: {refused.message}") from None
+    gift_parts, card_part = tender.split_refund(payment, amount)
+    refund_id = None
+    if card_part:
+        try:
+            provider_refund = await provider.refund(
+                payment.provider_intent_id or "", amount=card_part, key=key, reason=data.reason
+            )
+        except ProviderUnavailable as error:
+            raise ServiceUnavailable("The payment provider did not confirm the refund.") from error
+        except (Declined, Refused) as refused:
+            raise Conflict(f"The provider refused the refund: {refused.message}") from None
+        refund_id, card_part = provider_refund.id, provider_refund.amount
     return payment_out(
         await _apply_refund(
             db,
             order_id,
-            provider_refund.id,
-            provider_refund.amount,
+            refund_id,
+            sum(gift_parts) + card_part,
             data.reason,
             request_key=key,
             requested_by=data.requested_by,
+            gift_parts=(gift_parts, ledger),
         )
     )
 
@@ -434,17 +476,25 @@ async def refund(db: Database, provider: Provider, order_id: str, data: RefundIn
 async def _apply_refund(
     db: Database,
     order_id: str,
-    refund_id: str,
+    refund_id: str | None,
     amount: int,
     reason: str,
     *,
     request_key: str | None = None,
     requested_by: RequestedBy | None = None,
+    gift_parts: tuple[list[int], str] = ([], "refunded"),
 ) -> Payment:
+    """`refund_id`: the provider's refund of the card's part; None when the gift cards took it all."""
     async with db.unit_of_work() as session:
         payment = await repo.payment_for_order(session, order_id)
         assert payment is not None
-        if not await repo.has_record(session, order_id, "refunded", refund_id):  # a replay records nothing
+        replayed = (
+            await repo.has_record(session, order_id, "refunded", refund_id)
+            if refund_id
+            else request_key is not None and await repo.record_with_key(session, request_key) is not None
+        )
+        if not replayed:  # a replay records nothing
+            await tender.refund(session, payment, gift_parts[0], datetime.now(UTC), kind=gift_parts[1])
             payment.refunded_amount += amount
             payment.status = (
                 PaymentStatus.REFUNDED

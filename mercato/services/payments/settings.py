@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from pydantic import SecretStr, model_validator
 
 from mercato.platform.settings import ServiceSettings, service_config
@@ -13,6 +15,7 @@ class PaymentsSettings(ServiceSettings):
     model_config = service_config("payments")
 
     service_name: str = "payments"
+    personal_data: ClassVar[bool] = True  # gift cards' codes (whoever knows one can spend it): encrypted
     # The official Stripe SDK talks to this API base: "local" (default) is the sandbox of the local
     # topology; empty means Stripe itself.
     stripe_api_base: str = "local"
