@@ -48,6 +48,7 @@ CONSUMERS = {
     "customers": "mercato.services.customers.consumers",
     "notifications": "mercato.services.notifications.consumers",
     "orders": "mercato.services.orders.consumers",
+    "payments": "mercato.services.payments.consumers",
     "search": "mercato.services.search.consumers",
 }
 

@@ -152,7 +152,7 @@ def test_every_subscription_of_the_consuming_services_appears(document):
     assert (
         {s.service for s in subscriptions}
         == set(CONSUMERS)
-        == {"catalog", "customers", "notifications", "orders", "search"}
+        == {"catalog", "customers", "notifications", "orders", "payments", "search"}
     )
     for subscription in subscriptions:
         channel = document["channels"][subscription.name]
