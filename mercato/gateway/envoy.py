@@ -238,6 +238,10 @@ def _envoy_route(route: Route, settings: GatewaySettings) -> Config:
     per_filter: Config = {JWT_AUTHN_FILTER: _jwt_per_route(route)}
     if route.rate_limit == "password":
         per_filter[RATE_LIMIT_FILTER] = password_rate_limit(settings)
+    if route.rate_limit == "code":
+        per_filter[RATE_LIMIT_FILTER] = password_rate_limit(
+            settings, per_minute=settings.code_per_address_per_minute, stat_prefix="rate_limit_code"
+        )
     if route.auth in ("staff", "staff-login"):
         outsider = _outside_allowlist(settings)
         per_filter[ADMIN_ALLOWLIST_FILTER] = _deny_when(OUTSIDE_ALLOWLIST_POLICY, outsider)
@@ -392,8 +396,11 @@ def rate_limit_filter(settings: GatewaySettings) -> Config:
     }
 
 
-def password_rate_limit(settings: GatewaySettings) -> Config:
+def password_rate_limit(
+    settings: GatewaySettings, *, per_minute: int | None = None, stat_prefix: str = "rate_limit_password"
+) -> Config:
     """The rate limit of a route that checks a password (argon2 at customers), replacing the filter's.
+    (Also of a route that checks a secret code — a gift card's balance — with `per_minute` of its own.)
 
     Two buckets, both of which must have a token: the route's own (the auth class's size: a flood from
     everywhere at once) and one per client address, `sign_in_per_address_per_minute` deep and refilled
@@ -403,14 +410,14 @@ def password_rate_limit(settings: GatewaySettings) -> Config:
     descriptors), at most `max_tracked_addresses`, least recently used dropped first. The front ends'
     own addresses (`sign_in_front_ends`) get the route's size instead: they speak for all their users.
     """
-    per_minute = settings.sign_in_per_address_per_minute
+    per_minute = per_minute or settings.sign_in_per_address_per_minute
     refill_seconds = 60 / per_minute
     per_address = {"max_tokens": per_minute, "tokens_per_fill": 1, "fill_interval": _duration(refill_seconds)}
     route_bucket = _token_bucket(settings.auth_rate_per_second, settings.auth_burst)
     always_on = {"default_value": {"numerator": 100, "denominator": "HUNDRED"}}
     return {
         "@type": LOCAL_RATELIMIT_TYPE,
-        "stat_prefix": "rate_limit_password",
+        "stat_prefix": stat_prefix,
         "token_bucket": route_bucket,
         "descriptors": [
             *(

@@ -17,7 +17,9 @@ rewriting), so a route is just a path match, a target service and two policies:
   attacker would hammer (registration, login, refresh); "default" is everything else. "password" is
   for the routes that check or set a password (argon2 at customers): a bucket of the auth class's
   size per route, plus a small one per client address (a few tries a minute, see
-  `mercato.gateway.envoy.password_rate_limit`). "browse" is the large bucket of the cacheable
+  `mercato.gateway.envoy.password_rate_limit`). "code" is the same per-address limiter (buckets of its
+  own, `code_per_address_per_minute`) for a route where a secret code is guessed: a gift card's balance
+  by its code. "browse" is the large bucket of the cacheable
   public reads, most of which the gateway answers from its cache without asking a service.
 - `cacheable`: anonymous GETs (no Authorization, no Cookie) may be answered from the gateway's HTTP
   cache, for as long as the service's `Cache-Control: public, max-age=…` allows, then revalidated
@@ -39,7 +41,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 Auth = Literal["public", "shopper", "shopper-or-guest", "staff", "staff-login"]
-RateLimitClass = Literal["default", "auth", "password", "browse"]
+RateLimitClass = Literal["default", "auth", "password", "code", "browse"]
 
 
 @dataclass(frozen=True)
@@ -104,8 +106,10 @@ ROUTES: tuple[Route, ...] = (
     Route("/mobile/v1/cart", "mobile-api", "shopper-or-guest", compressed=True),
     Route("/mobile/v1/checkout", "mobile-api", "shopper-or-guest", compressed=True),  # and its steps
     Route("/mobile/v1/orders", "mobile-api", "shopper", compressed=True),
-    # payments: the provider's webhooks (authenticated by their Stripe-Signature, not by a token)
+    # payments: the provider's webhooks (authenticated by their Stripe-Signature, not by a token); a gift
+    # card's balance by its code (anyone may ask, a few times a minute per address: guessing is hopeless)
     Route("/webhooks/stripe", "payments", "public", exact=True),
+    Route("/api/v1/gift-cards/", "payments", "public", rate_limit="code"),
     # --- the back office: staff only, from allowlisted addresses ------------------------------------
     # customers: staff sign-in (password, then TOTP), staff management, the audit log, customer support
     Route("/admin/v1/auth/login", "customers", "staff-login", rate_limit="password", exact=True),
@@ -129,4 +133,5 @@ ROUTES: tuple[Route, ...] = (
     Route("/admin/v1/promotions", "orders", "staff"),  # promotions, their code batches (reports: above)
     # payments: the payment records of any order (the audit trail of money)
     Route("/admin/v1/payments", "payments", "staff"),
+    Route("/admin/v1/gift-cards", "payments", "staff"),  # issue (code shown once), find, ledger, disable
 )

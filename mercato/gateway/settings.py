@@ -32,6 +32,9 @@ class GatewaySettings(BaseSettings):
     # Per client address, on the routes that check a password (sign-in, registration, staff sign-in):
     # this many a minute (and at once), then 429. The address is the TCP peer's, never a header.
     sign_in_per_address_per_minute: int = Field(default=10, ge=1, le=600)
+    # Per client address, on the routes that check a secret code (a gift card's balance): guessing one
+    # of 32^16 codes at this pace is hopeless. The front ends are exempt as above.
+    code_per_address_per_minute: int = Field(default=10, ge=1, le=600)
     max_tracked_addresses: int = Field(default=10_000, ge=1)  # buckets kept (least recently used go)
     # Front ends that sign people in from their own address (the storefront and the admin app call the
     # gateway server-side): exempt from the per-address bucket, which would otherwise be all of their

@@ -15,7 +15,11 @@ from tests.gateway.processes import Gateway, assert_problem, running_gateway, up
 
 TOPOLOGY = Topology(offset=19000)  # ports 27xxx: below the ephemeral range, clear of other tests
 SETTINGS = GatewaySettings(
-    auth_rate_per_second=100, auth_burst=200, sign_in_per_address_per_minute=4, access_log=False
+    auth_rate_per_second=100,
+    auth_burst=200,
+    sign_in_per_address_per_minute=4,
+    code_per_address_per_minute=3,
+    access_log=False,
 )
 
 
@@ -77,3 +81,17 @@ def test_password_reset_and_change_are_limited_per_address_like_sign_in(gateway:
         statuses = [client.post(path, json={}).status_code for _ in range(5)]
     allowed = 401 if path == "/api/v1/me/password" else 200
     assert statuses == [allowed] * 4 + [429]
+
+
+def test_guessing_gift_card_codes_is_throttled_per_address(gateway: Gateway) -> None:
+    """A gift card's balance by its code: a few tries a minute from one address, then 429 — its own
+    buckets, so a guesser neither spends nor is spared by the sign-in ones; other addresses go on."""
+    with client_at(gateway, "127.0.0.6") as guesser, client_at(gateway, "127.0.0.7") as shopper:
+        tries = [guesser.get(f"/api/v1/gift-cards/AAAA-BBBB-CCCC-{i:04d}") for i in range(5)]
+        assert [r.status_code for r in tries] == [200, 200, 200, 429, 429]
+        assert_problem(tries[-1], 429)
+        assert tries[-1].headers["retry-after"] == "20"  # one try back every 60/3 seconds
+        assert guesser.post("/api/v1/auth/token", json={}).status_code == 200  # sign-in's bucket is its own
+        assert shopper.get("/api/v1/gift-cards/AAAA-BBBB-CCCC-DDDD").status_code == 200
+    with client_at(gateway, "127.0.0.1") as storefront:  # the front end asks for all its shoppers
+        assert [storefront.get("/api/v1/gift-cards/X").status_code for _ in range(6)] == [200] * 6
