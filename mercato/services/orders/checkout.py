@@ -61,7 +61,8 @@ def _fingerprint(body: CheckoutIn) -> str:
 
 def _replayed_problem(order: Order) -> Problem:
     stored = order.failure or {}
-    problem = {402: PaymentRequired, 409: Conflict}.get(order.failure_status or 503, ServiceUnavailable)(
+    kinds: dict[int, type[Problem]] = {402: PaymentRequired, 409: Conflict, 422: UnprocessableEntity}
+    problem = kinds.get(order.failure_status or 503, ServiceUnavailable)(
         stored.get("detail"), errors=stored.get("errors"), **(stored.get("extensions") or {})
     )
     if stored.get("slug"):
@@ -88,6 +89,11 @@ async def checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tupl
         raise UnprocessableEntity(
             "An e-mail address is needed to check out without an account: the confirmation goes there.",
             errors={"email": "is required without an account"},
+        )
+    if body.payment_method is None and not body.gift_cards:
+        raise UnprocessableEntity(
+            "A payment method is needed (or gift cards that pay the whole total).",
+            errors={"payment_method": "is required"},
         )
     status, view = await _checkout(deps, buyer, key, body)
     if buyer.is_guest:
@@ -129,7 +135,7 @@ async def _checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tup
         cart_id=cart.id,
         state=OrderState.PENDING_PAYMENT,
         **order_figures(quote, where),
-        payment_method=body.payment_method,
+        payment_method=body.payment_method or "",  # none: the gift cards pay it all
         idempotency_key=key,
         request_hash=fingerprint,
         refunded=0,
@@ -147,7 +153,7 @@ async def _checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tup
     if existing:  # a concurrent request with the same key got there first
         await release(deps, order_id)
         return await _replay(deps, existing, fingerprint)
-    return await _complete(deps, order, order_lines)
+    return await _complete(deps, order, order_lines, gift_cards=body.gift_cards)
 
 
 async def _without_a_free_cart(
@@ -280,15 +286,20 @@ def _checkout_in_progress(order_id: str) -> Conflict:
     )
 
 
-async def _complete(deps: Deps, order: Order, lines: list[OrderLine]) -> tuple[int, OrderOut]:
+async def _complete(
+    deps: Deps, order: Order, lines: list[OrderLine], *, gift_cards: list[str]
+) -> tuple[int, OrderOut]:
     try:
         payment = await deps.payments.pay(
             order_id=order.id,
             customer_id=order.buyer_id,
             amount=Money(amount=order.total, currency=order.currency),
-            payment_method=order.payment_method,
+            payment_method=order.payment_method or None,
+            gift_cards=gift_cards,
         )
     except RemoteProblem as problem:
+        if problem.status == 422:  # a gift card that cannot pay, or no card for the rest: nothing charged
+            raise await _refused_by_payments(deps, order, problem) from None
         if problem.status != 402:
             raise await abandon(deps, order, f"payments refused the request ({problem.status})") from None
         await release(deps, order.id)
@@ -311,6 +322,19 @@ async def _complete(deps: Deps, order: Order, lines: list[OrderLine]) -> tuple[i
         )
         return 202, order_view(order, lines, [])
     return 201, await place(deps, order, lines, payment, reason="paid", by=CUSTOMER)
+
+
+async def _refused_by_payments(deps: Deps, order: Order, problem: RemoteProblem) -> Problem:
+    await release(deps, order.id)
+    refused = UnprocessableEntity(
+        problem.detail, errors=problem.errors, slug=problem.slug, **_extensions(problem, "reasons")
+    )
+    await fail(deps, order, 422, refused)
+    return refused
+
+
+def _extensions(problem: RemoteProblem, *names: str) -> dict[str, object]:
+    return {name: problem.body[name] for name in names if name in problem.body}
 
 
 def _crash_if_armed(settings: OrdersSettings) -> None:

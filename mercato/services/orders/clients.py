@@ -86,6 +86,9 @@ class Payment:
     refunded: Money
     card_brand: str | None
     card_last4: str | None
+    # How it was paid, as orders keeps it (`orders.tenders`): gift cards first, then the card;
+    # [{kind, gift_card_id, last4, amount (minor units)}].
+    tenders: tuple[dict[str, Any], ...] = ()
 
     @classmethod
     def parse(cls, body: dict[str, Any]) -> Payment:
@@ -96,6 +99,15 @@ class Payment:
             refunded=Money.model_validate(body["refunded"]),
             card_brand=card.get("brand"),
             card_last4=card.get("last4"),
+            tenders=tuple(
+                {
+                    "kind": t["kind"],
+                    "gift_card_id": t.get("gift_card_id"),
+                    "last4": t.get("last4"),
+                    "amount": Money.model_validate(t["amount"]).amount,
+                }
+                for t in body.get("tenders") or ()
+            ),
         )
 
 
@@ -148,13 +160,26 @@ class Payments:
     def __init__(self, base_url: str, *, timeout: float) -> None:
         self.client = ServiceClient("payments", base_url, timeout=timeout)
 
-    async def pay(self, *, order_id: str, customer_id: str, amount: Money, payment_method: str) -> Payment:
-        body = {
+    async def pay(
+        self,
+        *,
+        order_id: str,
+        customer_id: str,
+        amount: Money,
+        payment_method: str | None,
+        gift_cards: list[str] | None = None,
+    ) -> Payment:
+        """Gift cards first, the card (`payment_method`) for the rest; a 422 when a gift card cannot pay
+        (`gift-card-invalid`) or the rest needs a card and there is none — nothing charged either way."""
+        body: dict[str, Any] = {
             "order_id": order_id,
             "customer_id": customer_id,
             "amount": amount.model_dump(),
-            "payment_method": payment_method,
         }
+        if payment_method:
+            body["payment_method"] = payment_method
+        if gift_cards:
+            body["gift_cards"] = gift_cards
         return Payment.parse(await self.client.request("POST", "/internal/payments", json=body))
 
     async def resolve(self, order_id: str) -> Payment:

@@ -24,6 +24,7 @@ from mercato.services.orders.schemas import (
     OrderSummary,
     PaymentSummary,
     StateChangeOut,
+    TenderOut,
     Totals,
 )
 
@@ -111,6 +112,7 @@ def order_view(
                 sum(refunded_tax([t["amount"] for t in order.tax_lines or []], order.total, order.refunded))
             ),
         ),
+        tenders=tenders_view(order),
         carrier=order.carrier,
         tracking_number=order.tracking_number,
         tracking_url=tracking_link(order.carrier, order.tracking_number),
@@ -123,6 +125,19 @@ def order_view(
         placed_at=order.placed_at,
         email=order.email,
     )
+
+
+def tenders_view(order: Order) -> list[TenderOut]:
+    """As stored when it was placed; an order from before gift cards was paid by card, all of it."""
+    if not order.placed_at:
+        return []
+    stored = order.tenders or [{"kind": "card", "last4": order.card_last4, "amount": order.total}]
+    return [
+        TenderOut(
+            kind=t["kind"], last4=t.get("last4"), amount=Money(amount=t["amount"], currency=order.currency)
+        )
+        for t in stored
+    ]
 
 
 async def load_view(deps: Deps, order_id: str) -> OrderOut:

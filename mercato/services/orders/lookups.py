@@ -57,6 +57,7 @@ def staff_view(
             captured=Money(amount=order.total if order.placed_at else 0, currency=order.currency),
             refundable=Money(amount=max(refundable, 0), currency=order.currency),
         ),
+        tenders=shopper.tenders,
         carrier=order.carrier,
         tracking_number=order.tracking_number,
         tracking_url=shopper.tracking_url,

@@ -129,12 +129,29 @@ class ShippingMethodIn(Input):
     id: Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_-]{1,40}$")]
 
 
+GiftCardCode = Annotated[
+    str,
+    StringConstraints(min_length=1, max_length=40),
+    SINGLE_LINE,
+    Field(description="A gift card's code: `XXXX-XXXX-XXXX-XXXX`, dashes and spaces optional."),
+]
+
+
 class CheckoutIn(Input):
-    payment_method: Annotated[
-        str,
-        StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,96}$"),
-        Field(description="A token (pm_…) from the payment provider; card numbers are refused."),
-    ]
+    payment_method: (
+        Annotated[
+            str,
+            StringConstraints(pattern=r"^pm_[A-Za-z0-9_]{1,96}$"),
+            Field(description="A token (pm_…) from the payment provider; card numbers are refused."),
+        ]
+        | None
+    ) = Field(default=None, description="Required unless the gift cards pay the whole total.")
+    gift_cards: Annotated[list[GiftCardCode], Field(max_length=5)] = Field(
+        default_factory=list,
+        description="Gift card codes, used in this order (each what it holds, up to what is left) before "
+        "the card is charged the rest. A code that cannot pay: 422 `gift-card-invalid` naming it "
+        '(`errors: {"gift_cards[i]": …}`), nothing charged.',
+    )
     shipping_address: PostalAddress | None = Field(default=None, description="Omitted: the cart's.")
     billing_address: PostalAddress | None = Field(
         default=None, description="Omitted: the cart's, else the shipping address."
@@ -195,6 +212,14 @@ class PaymentSummary(BaseModel):
     )
 
 
+class TenderOut(BaseModel):
+    """How (part of) the order was paid: a gift card, or the card for the rest."""
+
+    kind: Literal["gift_card", "card"]
+    last4: str | None = Field(description="The gift card code's or the card's last four characters.")
+    amount: Money
+
+
 class OrderOut(BaseModel):
     id: str
     number: str | None = Field(description="The short human number, e.g. `M-10042`; null until placed.")
@@ -213,6 +238,9 @@ class OrderOut(BaseModel):
     billing_address: dict | None = Field(description="Null for orders placed before it was asked for.")
     shipping_method: OrderShippingMethod | None = Field(description="As sold; null for older orders.")
     payment: PaymentSummary
+    tenders: list[TenderOut] = Field(
+        default_factory=list, description="How it was paid: gift cards first (in the order used), then card."
+    )
     carrier: str | None = Field(description="Once shipped: the carrier's name, e.g. `DHL`.")
     tracking_number: str | None = Field(description="Once shipped.")
     tracking_url: str | None = Field(description="The carrier's tracking page for the parcel, if it has one.")
@@ -328,6 +356,7 @@ class StaffOrderOut(BaseModel):
     billing_address: dict | None
     shipping_method: OrderShippingMethod | None
     payment: StaffPaymentSummary
+    tenders: list[TenderOut] = Field(default_factory=list, description="As the shopper's order shows them.")
     carrier: str | None
     tracking_number: str | None
     tracking_url: str | None

@@ -7,7 +7,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from mercato.contracts.events import OrderLineSnapshot, OrderPlaced, OrderTotals, TaxLine
+from mercato.contracts.events import OrderLineSnapshot, OrderPlaced, OrderTotals, TaxLine, Tender
 from mercato.contracts.money import Money
 from mercato.platform.clients import RemoteProblem
 from mercato.platform.errors import Conflict, Problem, ServiceUnavailable
@@ -36,6 +36,7 @@ async def place(
 ) -> OrderOut:
     """The checkout's one decisive transaction: the order is placed, its event staged, its cart emptied."""
     placed_at = now()
+    order.tenders = list(payment.tenders)  # how payments says it was paid (gift cards, card)
     try:
         async with deps.db.unit_of_work() as session:
             # The numbers first (the order's, its invoice's), set by the same UPDATE that places the order;
@@ -55,6 +56,7 @@ async def place(
                 payment_status=payment.status,
                 card_brand=payment.card_brand,
                 card_last4=payment.card_last4,
+                tenders=order.tenders,
                 number=number,
                 invoice_number=invoice_number,
             ):
@@ -124,6 +126,10 @@ def _placed(
         market_id=order.market_id,
         invoice_number=invoice_number,
         promotions=applied_promotions(order),
+        tenders=tuple(
+            Tender(kind=t["kind"], amount=money(t["amount"]), last4=t.get("last4"))
+            for t in order.tenders or ()
+        ),
     )
 
 
