@@ -11,6 +11,7 @@ from mercato.contracts.events import (
     CustomerRegistered,
     CustomerSessionsRevoked,
     CustomerUpdated,
+    GiftCardIssued,
     GuestErased,
     GuestOrdersFound,
     OrderPlaced,
@@ -19,7 +20,7 @@ from mercato.contracts.events import (
     PaymentRefunded,
 )
 from mercato.platform.handlers import BatchContext, HandlerContext, Handlers, Received
-from mercato.services.notifications import addressed, service
+from mercato.services.notifications import addressed, giftcards, service
 
 handlers = Handlers("notifications")
 
@@ -60,6 +61,20 @@ async def send_password_reset(
     _written(
         context,
         await addressed.send_password_reset(
+            session,
+            context.app.state.renderer,
+            event,
+            event_id=context.event_id,
+            occurred_at=context.occurred_at,
+        ),
+    )
+
+
+@handlers.on(GiftCardIssued)
+async def send_gift_card(session: AsyncSession, event: GiftCardIssued, context: HandlerContext) -> None:
+    _written(
+        context,
+        await giftcards.send_gift_card(
             session,
             context.app.state.renderer,
             event,

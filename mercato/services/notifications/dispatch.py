@@ -25,8 +25,9 @@ from mercato.platform.db import Database
 from mercato.platform.errors import ServiceUnavailable
 from mercato.services.notifications import mail, push
 from mercato.services.notifications import repository as repo
-from mercato.services.notifications.clients import Orders
+from mercato.services.notifications.clients import Orders, Payments
 from mercato.services.notifications.devices import token_hash
+from mercato.services.notifications.giftcards import GIFT_CARD_CODE
 from mercato.services.notifications.mail import Mailer
 from mercato.services.notifications.models import Message
 from mercato.services.notifications.settings import NotificationsSettings
@@ -58,6 +59,7 @@ class Dispatcher:
         sms_is_permanent: Any,
         pusher: PushSender,
         orders: Orders,
+        payments: Payments | None = None,
         metrics: Any = None,
         batch_size: int = 100,
     ) -> None:
@@ -68,6 +70,7 @@ class Dispatcher:
         self.sms_is_permanent = sms_is_permanent
         self.pusher = pusher
         self.orders = orders
+        self.payments = payments
         self.metrics = metrics
         self.batch_size = batch_size
         self.wakeup = asyncio.Event()
@@ -122,13 +125,14 @@ class Dispatcher:
         attempt = message.attempts + 1
         try:
             if message.channel == "email":
+                text, html = await self._with_gift_card_code(message)
                 provider_id = await self.mailer.send(
                     self.mailer.build(
                         message_id=message.id,
                         to=message.to_address,
                         subject=message.subject or "",
-                        text=message.body_text,
-                        html=message.body_html,
+                        text=text,
+                        html=html,
                         pdfs=await self._attachments(
                             message, final=attempt >= self.settings.dispatch_max_attempts
                         ),
@@ -180,6 +184,15 @@ class Dispatcher:
             "new_last_error": None,
             "new_next_attempt_at": now,
         }
+
+    async def _with_gift_card_code(self, message: Message) -> tuple[str, str | None]:
+        """The e-mail's bodies, with the gift card's code it sends fetched from payments now (never
+        stored here); payments unreachable, the e-mail waits for a later attempt."""
+        if message.gift_card_id is None or self.payments is None:
+            return message.body_text, message.body_html
+        code = await self.payments.gift_card_code(message.gift_card_id)
+        html = message.body_html.replace(GIFT_CARD_CODE, code) if message.body_html else None
+        return message.body_text.replace(GIFT_CARD_CODE, code), html
 
     async def _attachments(self, message: Message, *, final: bool) -> list[tuple[str, bytes]]:
         """The order's invoice for an e-mail that attaches it. Orders unreachable, or not giving it: the

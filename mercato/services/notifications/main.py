@@ -14,7 +14,7 @@ from fastapi import FastAPI
 
 from mercato.platform.app import create_app
 from mercato.services.notifications.api import internal, mobile
-from mercato.services.notifications.clients import Orders
+from mercato.services.notifications.clients import Orders, Payments
 from mercato.services.notifications.consumers import handlers
 from mercato.services.notifications.dispatch import Dispatcher
 from mercato.services.notifications.mail import Mailer
@@ -38,6 +38,7 @@ def build_app(settings: NotificationsSettings | None = None) -> FastAPI:
         )
         app.state.pusher = Pusher(settings)
         app.state.orders = Orders(settings.orders_url, timeout=settings.orders_timeout_seconds)
+        app.state.payments = Payments(settings.payments_url, timeout=settings.payments_timeout_seconds)
         app.state.dispatcher = Dispatcher(
             db=app.state.db,
             settings=settings,
@@ -46,6 +47,7 @@ def build_app(settings: NotificationsSettings | None = None) -> FastAPI:
             sms_is_permanent=is_permanent,
             pusher=app.state.pusher,
             orders=app.state.orders,
+            payments=app.state.payments,
             metrics=app.state.metrics,
         )
         app.state.dispatch_task = asyncio.create_task(app.state.dispatcher.run())
@@ -58,6 +60,7 @@ def build_app(settings: NotificationsSettings | None = None) -> FastAPI:
         await app.state.sms.close()
         await app.state.pusher.close()
         await app.state.orders.client.close()
+        await app.state.payments.client.close()
 
     return create_app(
         settings=settings,

@@ -83,6 +83,9 @@ class Message(Base):
     provider_id: Mapped[str | None] = mapped_column(String(200))  # Message-ID, Twilio SID, apns-id, FCM name
     # An e-mail's attachment, fetched when it is sent: the order's invoice, by its number (its file name).
     attachment: Mapped[str | None] = mapped_column(String(40))
+    # A gift card whose code the e-mail carries: fetched from payments when it is sent, put where the
+    # body says GIFT_CARD_CODE (giftcards.py), never stored here.
+    gift_card_id: Mapped[str | None] = mapped_column(String(40))
     event_id: Mapped[str] = mapped_column(String(36))
     event_occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -59,6 +59,9 @@ class NotificationsSettings(ServiceSettings):
     # Orders, asked for the invoice a confirmation e-mail attaches (default: the local topology's).
     orders_url: str = ""
     orders_timeout_seconds: float = 10.0
+    # Payments, asked for the code of a gift card an e-mail sends (default: the local topology's).
+    payments_url: str = ""
+    payments_timeout_seconds: float = 10.0
     # Where links in messages point (the web storefront).
     storefront_url: str = "http://127.0.0.1:8000"
     shop_name: str = "Mercato"
@@ -75,6 +78,7 @@ class NotificationsSettings(ServiceSettings):
         if not self.smtp_port:
             self.smtp_port = topology.mail_sink_smtp_port
         self.orders_url = self.orders_url or topology.service("orders").url
+        self.payments_url = self.payments_url or topology.service("payments").url
         if self.twilio_api_base_url == "local":
             if self.environment == "production":
                 raise ValueError(
