@@ -5,11 +5,14 @@ refund goes to the gift card first."""
 
 from __future__ import annotations
 
+import re
+import time
 import uuid
 
 import httpx
 
 from tests.e2e.test_checkout import ADDRESS, _customer, _intents_for, _sku_with_stock
+from tests.e2e.test_guest_checkout import _guest
 
 
 def issue(platform, amount: int, currency: str = "EUR") -> dict:
@@ -139,3 +142,45 @@ def test_a_cancelled_orders_refund_goes_to_the_gift_card_first(platform, gateway
         params={"payment_intent": intent["id"]},
     ).json()["data"]
     assert [r["amount"] for r in refunds] == [order["total"]["amount"] - 1000]
+
+
+def test_a_bought_gift_card_is_issued_and_its_code_e_mailed_and_it_pays(platform, gateway):
+    """A guest buys two 25.00 gift cards (the demo catalog's digital product): payments issues one card per
+    unit once the order is placed, and notifications e-mails each code, fetched from payments as it is
+    sent. The code works: it has 25.00 on it and pays part of the next order."""
+    guest = _guest(gateway)
+    email = f"gift-{uuid.uuid4().hex[:8]}@example.com"
+    gateway.post("/api/v1/cart/items", json={"sku": "GIFT-25", "quantity": 2}, headers=guest)
+    bought = gateway.post(
+        "/api/v1/checkout",
+        json={"shipping_address": ADDRESS, "payment_method": platform.card(), "email": email},
+        headers=guest | {"Idempotency-Key": uuid.uuid4().hex},
+    )
+    assert bought.status_code == 201, bought.text
+    assert [line["kind"] for line in bought.json()["lines"]] == ["gift_card"]
+
+    mails = _mails(platform, email, "gift card", count=2)
+    codes = {re.search(r"Code: ([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})", m["text"]).group(1) for m in mails}
+    assert len(codes) == 2 and "[[gift-card-code]]" not in str(mails)
+    for code in codes:
+        answer = gateway.get(f"/api/v1/gift-cards/{code}").json()
+        assert answer["balance"] == {"amount": 2500, "currency": "EUR"} and answer["state"] == "active"
+
+    auth, _ = _cart(platform, gateway)
+    code = sorted(codes)[0]
+    paid = checkout(gateway, auth, gift_cards=[code], payment_method=platform.card())
+    assert paid.status_code == 201, paid.text
+    assert paid.json()["tenders"][0]["amount"]["amount"] == min(2500, paid.json()["total"]["amount"])
+
+
+def _mails(platform, email: str, subject: str, *, count: int, timeout: float = 30) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    found: list[dict] = []
+    while time.monotonic() < deadline:
+        found = httpx.get(
+            f"{platform.topology.mail_sink_web_url}/api/messages", params={"to": email, "subject": subject}
+        ).json()["data"]
+        if len(found) >= count:
+            return found
+        time.sleep(0.25)
+    raise AssertionError(f"{len(found)} e-mails to {email} about {subject!r}, not {count}")
