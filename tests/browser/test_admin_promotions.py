@@ -101,3 +101,14 @@ async def test_a_code_promotion_is_created_then_500_codes_are_generated_and_down
     await expect(row).to_contain_text("0 / 1000")
     await expect(row).to_contain_text("Combines")
     await fits(admin)
+
+    # Edited: 20 % off, exclusive; the list says so.
+    await row.get_by_role("link", name=name).click()
+    await form.get_by_label("Percent off").fill("20")
+    await form.get_by_label("Combines with other promotions").uncheck()
+    await form.get_by_role("button", name="Save changes").click()
+    await expect(admin.locator("#done")).to_contain_text("changes are saved")
+    await admin.get_by_role("link", name="← Promotions").click()
+    row = admin.locator("#promotions tbody tr", has_text=name)
+    await expect(row).to_contain_text("20% off")
+    await expect(row).to_contain_text("Exclusive")
