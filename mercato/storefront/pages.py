@@ -34,6 +34,20 @@ def format_price_range(price_range: dict[str, Any] | None) -> str:
     return format_money(low or high)
 
 
+def was_price(product: dict[str, Any]) -> str:
+    """While on sale, the list price to strike through beside `price_range`: a catalog entry's
+    `compare_at_price_range` (its lowest, as "from" goes) or a search hit's `compare_at_price`."""
+    compare = product.get("compare_at_price_range") or {}
+    listed = compare.get("min") or product.get("compare_at_price")
+    return format_money(listed) if listed else ""
+
+
+def sale_badge(product: dict[str, Any]) -> str:
+    """The sale's name (a catalog entry names it; a search hit only says it is on sale)."""
+    sale = product.get("sale") or {}
+    return sale.get("name") or ("Sale" if was_price(product) else "")
+
+
 def card(product: dict[str, Any]) -> dict[str, Any]:
     """One product tile from either a catalog list item or a search hit (their shapes differ a little)."""
     image = product.get("image") or {}
@@ -42,6 +56,8 @@ def card(product: dict[str, Any]) -> dict[str, Any]:
         "name": product["name"],
         "brand": product.get("brand") or "",
         "price": format_price_range(product.get("price_range")),
+        "was": was_price(product),
+        "sale": sale_badge(product),
         "available": bool(product.get("available")),
         "image_url": image.get("url") or product.get("image_url"),
         "image_alt": image.get("alt") or product["name"],
@@ -214,6 +230,7 @@ def picker_json(product: dict[str, Any]) -> Markup:
             "size": (variant.get("attributes") or {}).get("size"),
             "colour": (variant.get("attributes") or {}).get("colour"),
             "price": format_money(variant["price"]),
+            "was": format_money(variant["compare_at_price"]) if variant.get("compare_at_price") else "",
             "available": int(variant.get("available") or 0),
         }
         for variant in product.get("variants") or []

@@ -55,6 +55,10 @@ def product_page(
         price=pages.format_money(variant["price"])
         if variant
         else pages.format_price_range(item["price_range"]),
+        was=(pages.format_money(variant["compare_at_price"]) if variant.get("compare_at_price") else "")
+        if variant
+        else pages.was_price(item),
+        sale=item.get("sale"),
         for_sale=for_sale(item),
         error=error,
     )

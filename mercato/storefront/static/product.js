@@ -8,6 +8,10 @@
   if (!form || !data) return;
   var variants = JSON.parse(data.textContent).variants;
   var price = document.getElementById("price");
+  var priceValue = document.getElementById("price-value");
+  var was = document.getElementById("was");
+  var wasValue = document.getElementById("was-value");
+  var now = document.getElementById("now");
   var availability = document.getElementById("availability");
   var sku = document.getElementById("sku");
   var skuValue = document.getElementById("sku-value");
@@ -15,7 +19,8 @@
   var quantity = document.getElementById("quantity");
   var button = document.getElementById("add-to-cart");
   var check = document.getElementById("check-pick");
-  var initialPrice = price.textContent;
+  var initialPrice = priceValue.textContent;
+  var initialWas = wasValue.textContent;
   if (check) check.hidden = true;
 
   function picked(name) {
@@ -51,7 +56,11 @@
     var size = hasOption("size") ? picked("size") : null;
     var colour = hasOption("colour") ? picked("colour") : null;
     var variant = find(size, colour);
-    price.textContent = variant ? variant.price : initialPrice;
+    priceValue.textContent = variant ? variant.price : initialPrice;
+    var struck = variant ? variant.was : initialWas;  // the list price while on sale
+    wasValue.textContent = struck;
+    was.hidden = now.hidden = !struck;
+    price.classList.toggle("sale", !!struck);
     var stock = stockText(variant);
     availability.textContent = stock.text;
     availability.className = "stock" + (stock.state ? " " + stock.state : "");
