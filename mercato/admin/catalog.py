@@ -87,6 +87,11 @@ def price_fields(form: Any, currencies: list[str]) -> tuple[list[dict[str, Any]]
     return prices, errors
 
 
+def kind_field(form: Any) -> str:
+    """A variant's kind: physical, or gift_card (a digital gift card; catalog never puts it on sale)."""
+    return "gift_card" if field(form, "kind", 20) == "gift_card" else "physical"
+
+
 def weight_field(form: Any) -> tuple[int, dict[str, str]]:
     text = field(form, "weight_grams", 9) or "0"
     if not text.isdigit() or int(text) > MAX_WEIGHT:
@@ -166,6 +171,7 @@ async def create_product(request: Request) -> Response:
             "sku": field(form, "sku", 64).upper(),
             "prices": prices,
             "weight_grams": weight,
+            "kind": kind_field(form),
             "stock": stock,
             "attributes": attributes,
         }
@@ -335,6 +341,7 @@ async def save_variant(request: Request, product_id: str) -> Response:
         body: dict[str, Any] = {
             "prices": prices,
             "weight_grams": weight,
+            "kind": kind_field(form),
             "active": form.get("active") == "on",
         }
         response = await staff.send(
@@ -354,6 +361,7 @@ async def save_variant(request: Request, product_id: str) -> Response:
             "sku": sku,
             "prices": prices,
             "weight_grams": weight,
+            "kind": kind_field(form),
             "attributes": attributes,
             "stock": stock,
         }

@@ -8,7 +8,6 @@
   if (!form || !data) return;
   var variants = JSON.parse(data.textContent).variants;
   var price = document.getElementById("price");
-  var priceValue = document.getElementById("price-value");
   var was = document.getElementById("was");
   var wasValue = document.getElementById("was-value");
   var now = document.getElementById("now");
@@ -19,7 +18,7 @@
   var quantity = document.getElementById("quantity");
   var button = document.getElementById("add-to-cart");
   var check = document.getElementById("check-pick");
-  var initialPrice = priceValue.textContent;
+  var initialPrice = price.textContent;
   var initialWas = wasValue.textContent;
   if (check) check.hidden = true;
 
@@ -56,7 +55,7 @@
     var size = hasOption("size") ? picked("size") : null;
     var colour = hasOption("colour") ? picked("colour") : null;
     var variant = find(size, colour);
-    priceValue.textContent = variant ? variant.price : initialPrice;
+    price.textContent = variant ? variant.price : initialPrice;
     var struck = variant ? variant.was : initialWas;  // the list price while on sale
     wasValue.textContent = struck;
     was.hidden = now.hidden = !struck;
