@@ -4,13 +4,19 @@ the lines sold below their list price."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy import update
+import orjson
+from sqlalchemy import select, update
 
+from mercato.platform.ids import new_id
+from mercato.platform.messaging import Delivery
+from mercato.platform.tables import outbox
 from mercato.services.orders.models import Order, OrderLine
 from mercato.services.orders.promotions.models import PromotionRedemption
-from tests.orders.factories import add_order, staff_headers
+from tests.catalog.factories import create_product
+from tests.orders.factories import ADDRESS, add_order, card_token, staff_headers
 from tests.orders.promotions.backoffice import MERCHANDISING, create, office
 
 __all__ = ["office"]  # the fixture
@@ -155,3 +161,51 @@ async def test_the_report_is_for_merchandising_and_operations_over_a_sane_range(
     assert (
         await office.get("/admin/v1/reports/promotions", params={"from": "yesterday"}, headers=operations)
     ).status_code == 422
+
+
+async def test_a_sale_set_in_the_back_office_is_priced_by_catalog_and_counted_in_the_report(back_office):
+    """The sale's CataloguePromotionsChanged, as orders put it on its outbox, delivered to catalog's
+    consumer; a shopper buys two units at the sale price; the report credits the sale to the cent."""
+    product = await create_product(back_office.catalog, price=2999, stock=10)
+    created = await back_office.orders.post(
+        "/admin/v1/promotions",
+        json={
+            "name": "Spring sale",
+            "trigger": "sale",
+            "action": {"type": "percentage", "percent": "15"},
+            "conditions": {"product_ids": [product["id"]]},
+        },
+        headers=MERCHANDISING,
+    )
+    assert created.status_code == 201, created.text
+    async with back_office.orders_app.state.db.read() as session:
+        [envelope] = (
+            await session.scalars(
+                select(outbox.c.envelope).where(outbox.c.event_type == "CataloguePromotionsChanged")
+            )
+        ).all()
+    await back_office.catalog_app.state.consumer.on_deliveries([Delivery(orjson.dumps(envelope))])
+
+    shopper = {"x-mercato-customer-id": new_id("cus")}
+    sku = product["variants"][0]["sku"]
+    added = await back_office.orders.post(
+        "/api/v1/cart/items", json={"sku": sku, "quantity": 2}, headers=shopper
+    )
+    [line] = added.json()["lines"]
+    assert (line["unit_price"]["amount"], line["list_unit_price"]["amount"]) == (2549, 2999)  # 449.85 ↑ 450
+    placed = await back_office.orders.post(
+        "/api/v1/checkout",
+        json={"shipping_address": ADDRESS, "payment_method": card_token(sandbox=back_office.sandbox)},
+        headers=shopper | {"Idempotency-Key": str(uuid.uuid4())},
+    )
+    assert placed.status_code == 201, placed.text
+
+    report = await back_office.orders.get("/admin/v1/reports/promotions", headers=MERCHANDISING)
+    [row] = report.json()["data"]
+    assert (row["promotion_id"], row["trigger"], row["orders"], row["revenue"], row["discount"]) == (
+        created.json()["id"],
+        "sale",
+        1,
+        placed.json()["total"],
+        {"amount": 2 * 450, "currency": "EUR"},
+    )
