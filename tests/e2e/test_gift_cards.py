@@ -15,11 +15,11 @@ from tests.e2e.test_checkout import ADDRESS, _customer, _intents_for, _sku_with_
 from tests.e2e.test_guest_checkout import _guest
 
 
-def issue(platform, amount: int, currency: str = "EUR") -> dict:
+def issue(platform, amount: int, currency: str = "EUR", **body) -> dict:
     """A card issued in the back office (on payments' own port: the gateway's staff door has its tests)."""
     response = httpx.post(
         f"{platform.service_url('payments')}/admin/v1/gift-cards",
-        json={"amount": {"amount": amount, "currency": currency}},
+        json={"amount": {"amount": amount, "currency": currency}, **body},
         headers=platform.staff_headers("support"),
     )
     assert response.status_code == 201, response.text
@@ -184,3 +184,10 @@ def _mails(platform, email: str, subject: str, *, count: int, timeout: float = 3
             return found
         time.sleep(0.25)
     raise AssertionError(f"{len(found)} e-mails to {email} about {subject!r}, not {count}")
+
+
+def test_a_card_staff_issue_for_someone_is_e_mailed_to_them(platform):
+    email = f"friend-{uuid.uuid4().hex[:8]}@example.com"
+    card = issue(platform, 3000, recipient_email=email)
+    [mail] = _mails(platform, email, "gift card for you", count=1)
+    assert card["code"] in mail["text"] and "30.00 EUR" in mail["text"]
