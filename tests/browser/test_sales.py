@@ -1,8 +1,8 @@
 """A sale through the whole platform: merchandising creates it in the back office's API, orders publishes
 the set of sales (CataloguePromotionsChanged, through its outbox and the broker), catalog prices the
 product with it and tells search; the shop's product page, its category and search results show the sale
-price with the list price struck through, at 1280 and 390 px without scrolling sideways. Archived, the
-list price is back everywhere."""
+price with the list price struck through, at 1280 and 390 px without scrolling sideways, and the cart
+charges it. Archived, the list price is back everywhere."""
 
 from __future__ import annotations
 
@@ -95,6 +95,14 @@ async def test_a_sale_shows_struck_through_on_the_product_page_lists_and_search(
             await page.goto(path)
             await expect(page.locator("del.was").first).to_be_visible()
             await _no_sideways_scroll(page)
+
+        # the cart charges what the page shows, to the cent, with the list price struck through
+        await page.goto(f"/p/{SLUG}")
+        await page.get_by_role("button", name="Add to cart").click()
+        await expect(page).to_have_url(re.compile(r"/cart$"))
+        await expect(page.locator("main del.was").first).to_have_text(f"was {LIST}")
+        await expect(page.locator("main .sale").first).to_have_text(SALE)
+        await _no_sideways_scroll(page)
         await context.close()
     finally:
         etag = gateway.get(f"/admin/v1/promotions/{promotion['id']}", headers=staff).headers.get("etag")
