@@ -40,7 +40,13 @@ async def cards_page(request: Request, status_code: int = 200, **context: Any) -
     context.setdefault("values", {"currency": "EUR"})
     context.setdefault("errors", {})
     return render(
-        request, "gift_cards.jinja", status_code, last4=last4, found=found, currencies=CURRENCIES, **context
+        request,
+        "gift_cards.jinja",
+        status_code,
+        last4=last4,
+        found=found,
+        currencies=[(c, c) for c in CURRENCIES],
+        **context,
     )
 
 
@@ -52,7 +58,8 @@ async def gift_cards(request: Request) -> Response:
 @posts.post("/gift-cards")
 async def issue(request: Request) -> Response:
     form = await request.form()
-    values = {name: field(form, name, 500) for name in ("amount", "currency", "recipient_email", "note")}
+    names = ("amount", "currency", "recipient_email", "note", "expires_on")
+    values = {name: field(form, name, 500) for name in names}
     cents = parse_amount(values["amount"])
     if cents is None:
         return await cards_page(
@@ -67,6 +74,8 @@ async def issue(request: Request) -> Response:
     }
     if values["note"]:
         body["note"] = values["note"][:200]
+    if values["expires_on"]:  # the end of that day, UTC
+        body["expires_at"] = f"{values['expires_on'][:10]}T23:59:59Z"
     if values["recipient_email"]:
         body["recipient_email"] = values["recipient_email"]
     response = checked(
@@ -74,8 +83,8 @@ async def issue(request: Request) -> Response:
     )
     if response.status_code >= 400:
         errors = field_errors(response)
-        if "currency" in errors:  # the amount's currency: shown next to the currency
-            errors["currency"] = errors.pop("currency")
+        if "expires_at" in errors:
+            errors["expires_on"] = errors.pop("expires_at")
         return await cards_page(
             request,
             response.status_code,

@@ -1,6 +1,6 @@
 """After an order with a code, the back office's promotions report shows it — one order, its revenue and
-what the discount cost, per currency, in the chosen period — and the order page shows the promotion; in
-a real browser at 1280 and 390 px."""
+what the discount cost, per currency, in the chosen period — and the order page shows the promotion and
+how it was paid; in a real browser at 1280 and 390 px."""
 
 from __future__ import annotations
 
@@ -69,4 +69,6 @@ async def test_the_report_and_the_order_page_show_what_a_code_cost(admin: Page, 
     await expect(line).to_contain_text(promotion["name"])
     await expect(line).to_contain_text(code)
     await expect(line).to_contain_text(f"\u2212 {format_money(used['amount'])}")
+    total = format_money(order["totals"]["total"])
+    await expect(admin.locator("#tenders")).to_contain_text(f"Card …4242: {total}")
     await fits(admin)
