@@ -4,6 +4,7 @@ and a checkout that fails (a declined card, a code used up meanwhile) takes noth
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import httpx
@@ -193,3 +194,66 @@ async def test_a_guest_is_counted_by_e_mail(back_office):
     assert first.status_code == 201 and first.json()["promotions"][0]["code"] == "GUESTONCE"
     assert again.status_code == 409 and again.json()["type"].endswith("/promotion-unavailable")
     assert "already" in again.json()["detail"]
+
+
+async def test_an_automatic_promotion_applies_without_a_code_and_counts_too(back_office):
+    app = back_office.orders_app
+    promotion_id = await add_promotion(
+        app,
+        name="First five",
+        trigger="automatic",
+        usage_limit=1,
+        action={"type": "percentage", "percent": "5"},
+    )
+    first, second = _shopper(), _shopper()
+    await _cart(back_office, first)
+    await _cart(back_office, second)
+    shown = (await back_office.orders.get("/api/v1/cart", headers=second)).json()
+
+    placed = await _checkout(back_office, first)
+    refused = await _checkout(back_office, second)  # its cart showed it: refused, not charged more
+    after = (await back_office.orders.get("/api/v1/cart", headers=second)).json()
+    bought = await _checkout(back_office, second)
+
+    assert [(d["name"], d["code"]) for d in shown["discounts"]] == [("First five", None)]
+    assert placed.status_code == 201 and placed.json()["promotions"][0]["code"] is None
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/promotion-unavailable")
+    assert (refused.json()["code"], refused.json()["promotion"]) == (None, "First five")
+    assert after["discounts"] == [] and after["totals"]["discount"]["amount"] == 0  # read again at once
+    assert bought.status_code == 201 and bought.json()["promotions"] == []
+    assert (await counters(app, promotion_id))["used"] == 1
+
+
+async def test_a_first_order_promotion_is_for_buyers_without_a_placed_order(back_office):
+    app = back_office.orders_app
+    returning = _shopper()
+    await _cart(back_office, returning)
+    assert (await _checkout(back_office, returning)).status_code == 201
+    await add_promotion(app, name="Welcome", codes=["WELCOME"], conditions={"first_order": True})
+    newcomer = _shopper()
+
+    await _cart(back_office, returning, "WELCOME")
+    await _cart(back_office, newcomer, "WELCOME")
+    theirs = (await back_office.orders.get("/api/v1/cart", headers=returning)).json()["codes"]
+    mine = (await back_office.orders.get("/api/v1/cart", headers=newcomer)).json()["codes"]
+
+    assert [(c["applied"], c["reason"]) for c in theirs] == [(False, "first-order-only")]
+    assert [(c["applied"], c["reason"]) for c in mine] == [(True, None)]
+    placed = await _checkout(back_office, newcomer)
+    assert placed.status_code == 201 and placed.json()["promotions"][0]["code"] == "WELCOME"
+
+
+async def test_concurrent_checkouts_take_no_more_uses_than_the_limit(back_office):
+    app = back_office.orders_app
+    promotion_id = await add_promotion(app, name="Two left", codes=["TWOLEFT"], usage_limit=2)
+    shoppers = [_shopper() for _ in range(8)]
+    for auth in shoppers:  # every cart shows the code applied: each checkout's lookup finds uses left
+        await _cart(back_office, auth, "TWOLEFT")
+
+    responses = await asyncio.gather(*(_checkout(back_office, auth) for auth in shoppers))
+
+    statuses = sorted(r.status_code for r in responses)
+    assert statuses == [201] * 2 + [409] * 6, [r.text for r in responses]
+    assert all(r.json()["type"].endswith("/promotion-unavailable") for r in responses if r.status_code == 409)
+    used = await counters(app, promotion_id)
+    assert used["used"] == 2 and len(used["orders"]) == 2
