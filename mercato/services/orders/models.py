@@ -156,6 +156,9 @@ class OrderLine(Base):
     discount: Mapped[int] = mapped_column(Integer, default=0)
     # The unit price before a catalogue promotion (a sale); None when none applied.
     list_unit_price: Mapped[int | None] = mapped_column(Integer)
+    # The sale (a catalogue promotion) that priced it, as sold: the report credits it with what it took off.
+    sale_promotion_id: Mapped[str | None] = mapped_column(String(40))
+    sale_name: Mapped[str | None] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(12), default="physical")  # physical | gift_card
     # Units refunded by line (a return): what they paid back is computed cumulatively (docs/money.md).
     refunded_quantity: Mapped[int] = mapped_column(Integer, default=0)

@@ -125,6 +125,8 @@ def order_lines(order_id: str, quote: Quote, priced: Priced) -> list[OrderLine]:
                 tax_class=line.tax_class,
                 discount=line.discount,
                 list_unit_price=line.list_unit_price,
+                sale_promotion_id=variant.sale[0] if variant.sale and line.list_unit_price else None,
+                sale_name=variant.sale[1] if variant.sale and line.list_unit_price else None,
                 kind=line.kind,
             )
         )

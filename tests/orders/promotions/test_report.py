@@ -35,10 +35,12 @@ async def _order(
     total: int,
     lines: list[tuple[str, int, int | None, int]],
     redeemed: dict[str, int] = {},  # noqa: B006 (read only)
+    sales: dict[str, tuple[str, str]] = {},  # noqa: B006 (read only)
     currency: str = "EUR",
 ) -> str:
-    """An order as checkout leaves it: `lines` (product, unit price, list price or None, quantity),
-    its total after discounts, and the promotions it redeemed (id → amount)."""
+    """An order as checkout leaves it: `lines` (product, unit price, list price or None, quantity), the
+    sale that priced a product's line (product → (promotion id, name)), its total after discounts, and
+    the promotions it redeemed (id → amount)."""
     order_id = await add_order(
         app,
         placed_at=placed_at,
@@ -52,7 +54,11 @@ async def _order(
             await session.execute(
                 update(OrderLine)
                 .where(OrderLine.order_id == order_id, OrderLine.product_id == product)
-                .values(list_unit_price=list_price)
+                .values(
+                    list_unit_price=list_price,
+                    sale_promotion_id=sales.get(product, (None, None))[0],
+                    sale_name=sales.get(product, (None, None))[1],
+                )
             )
         session.add_all(
             PromotionRedemption(
@@ -103,12 +109,13 @@ async def test_revenue_and_discount_cost_per_promotion_and_currency(office):
         total=10800,
         lines=[(COAT, 8000, 10000, 1), (SHIRT, 2000, 2500, 2)],
         redeemed={ten: 1200, ship: 495},
+        sales={COAT: (coats, "Coats -20%"), SHIRT: (shirts, "Shirts -5")},
     )
     await _order(app, placed_at=at(3), total=2997, lines=[(MUG, 3330, None, 1)], redeemed={ten: 333})
     await _order(
         app, placed_at=at(2), total=2250, lines=[(MUG, 2500, None, 1)], redeemed={ten: 250}, currency="GBP"
     )
-    # a coat 30% off: no stored sale gives that price (a sale deleted since)
+    # a coat sold below its list price before order lines named their sale
     await _order(app, placed_at=at(2), total=7000, lines=[(COAT, 7000, 10000, 1)])
     # not counted: a checkout that failed, an order placed before the range
     await _order(app, placed_at=None, total=900, lines=[(MUG, 999, None, 1)], redeemed={ten: 99})
@@ -142,7 +149,7 @@ async def test_revenue_and_discount_cost_per_promotion_and_currency(office):
         (ship, "EUR"): ("Free shipping", "automatic", 1, money(10800), money(495)),
         (coats, "EUR"): ("Coats -20%", "sale", 1, money(10800), money(2000)),
         (shirts, "EUR"): ("Shirts -5", "sale", 1, money(10800), money(2 * 500)),
-        ("unattributed-sale", "EUR"): ("Sales no stored sale explains", "sale", 1, money(7000), money(3000)),
+        ("unattributed-sale", "EUR"): ("Sales before lines named them", "sale", 1, money(7000), money(3000)),
     }
     # the costliest first
     assert [r["discount"]["amount"] for r in report["data"]] == [3000, 2000, 1533, 1000, 495, 250]

@@ -3,11 +3,9 @@ applied to, their revenue (the orders' totals) and what it took off them (its co
 
 - Cart promotions (automatic, code): from `promotion_redemptions` of placed orders — the amounts the
   checkout recorded, to the cent (pending and failed checkouts have no placed time and no redemption).
-- Sales: from order lines with a `list_unit_price` (sold below their list price): the cost is
-  (list price - unit price) * quantity. An order line does not name its sale, so a line is counted for
-  the sale that gives exactly its unit price, in its market, on the day it was placed (the best such,
-  as `sale_price` ranks them: a higher priority, then the smaller id); a line no stored sale explains
-  (a sale deleted since) is counted under `promotion_id` "unattributed-sale".
+- Sales: from order lines with a `list_unit_price` (sold below their list price), each naming the sale
+  that priced it as catalog answered at checkout: the cost is (list price - unit price) * quantity.
+  Lines sold before order lines named their sale are counted under `promotion_id` "unattributed-sale".
 
 Placed orders count whatever became of them since (cancelled or refunded ones too), as the sales
 report's `gross` does.
@@ -18,13 +16,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from mercato.contracts.events import CataloguePromotion
 from mercato.contracts.money import Money
-from mercato.contracts.promotions import discounted, live
 from mercato.services.orders.deps import Deps
 from mercato.services.orders.lookups import day_start
 from mercato.services.orders.promotions import store
-from mercato.services.orders.promotions.admin import catalogue_promotion
 from mercato.services.orders.promotions.schemas import PromotionFigures, PromotionsReport
 from mercato.services.orders.reports import report_range
 
@@ -46,7 +41,6 @@ async def promotions_report(deps: Deps, *, start: date | None, end: date | None)
     async with deps.db.read() as session:
         redeemed = await store.redemptions_placed(session, start=since, end=until)
         sold = await store.sale_lines_placed(session, start=since, end=until)
-        sales = await store.every_sale(session)
     figures: dict[tuple[str, str], _Figures] = {}
 
     def add(key: tuple[str, str], name: str, trigger: str, order_id: str, total: int, off: int) -> None:
@@ -59,10 +53,9 @@ async def promotions_report(deps: Deps, *, start: date | None, end: date | None)
     for r in redeemed:
         key = (r.promotion_id, r.currency)
         add(key, r.name or r.promotion_id, r.trigger or "code", r.order_id, r.total, r.amount)
-    candidates = [catalogue_promotion(row) for row in sales]
     for line in sold:
-        sale = _sale_of(line, candidates)
-        promotion_id, name = (sale.id, sale.name) if sale else (UNATTRIBUTED, "Sales no stored sale explains")
+        promotion_id = line.sale_promotion_id or UNATTRIBUTED
+        name = line.sale_name or "Sales before lines named them"
         off = (line.list_unit_price - line.unit_price) * line.quantity
         add((promotion_id, line.currency), name, "sale", line.order_id, line.total, off)
     return PromotionsReport(
@@ -83,21 +76,3 @@ async def promotions_report(deps: Deps, *, start: date | None, end: date | None)
             )
         ],
     )
-
-
-def _sale_of(line: store.SaleLine, candidates: list[CataloguePromotion]) -> CataloguePromotion | None:
-    """The sale that gives the line's unit price from its list price, in its market, when it was placed."""
-    best: tuple[tuple[int, str], CataloguePromotion] | None = None
-    for sale in candidates:
-        if not live(sale, line.placed_at) or (sale.markets and line.market_id not in sale.markets):
-            continue
-        if sale.skus or sale.product_ids:
-            named = line.sku in sale.skus or line.product_id in sale.product_ids
-            if not named and not sale.category_ids:
-                continue
-        if discounted(line.list_unit_price, line.currency, sale) != line.unit_price:
-            continue
-        rank = (-sale.priority, sale.id)
-        if best is None or rank < best[0]:
-            best = (rank, sale)
-    return best[1] if best else None

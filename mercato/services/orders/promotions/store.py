@@ -207,12 +207,10 @@ class Redeemed:
 @dataclass(frozen=True)
 class SaleLine:
     order_id: str
-    placed_at: datetime
-    market_id: str
     currency: str
     total: int
-    sku: str
-    product_id: str
+    sale_promotion_id: str | None  # None: sold before order lines named their sale
+    sale_name: str | None
     unit_price: int
     list_unit_price: int
     quantity: int
@@ -238,16 +236,14 @@ async def redemptions_placed(session: AsyncSession, *, start: datetime, end: dat
 
 
 async def sale_lines_placed(session: AsyncSession, *, start: datetime, end: datetime) -> list[SaleLine]:
-    """The lines sold below their list price in the orders placed in [start, end)."""
+    """The lines sold below their list price (a sale) in the orders placed in [start, end)."""
     rows = await session.execute(
         select(
             Order.id,
-            Order.placed_at,
-            Order.market_id,
             Order.currency,
             Order.total,
-            OrderLine.sku,
-            OrderLine.product_id,
+            OrderLine.sale_promotion_id,
+            OrderLine.sale_name,
             OrderLine.unit_price,
             OrderLine.list_unit_price,
             OrderLine.quantity,
@@ -257,8 +253,3 @@ async def sale_lines_placed(session: AsyncSession, *, start: datetime, end: date
         .order_by(Order.placed_at, Order.id, OrderLine.sku)
     )
     return [SaleLine(*row) for row in rows]
-
-
-async def every_sale(session: AsyncSession) -> list[PromotionRow]:
-    """Every sale ever defined (archived ones too: they may have priced past orders)."""
-    return list(await session.scalars(select(PromotionRow).where(PromotionRow.trigger == "sale")))
