@@ -191,3 +191,22 @@ def test_a_card_staff_issue_for_someone_is_e_mailed_to_them(platform):
     card = issue(platform, 3000, recipient_email=email)
     [mail] = _mails(platform, email, "gift card for you", count=1)
     assert card["code"] in mail["text"] and "30.00 EUR" in mail["text"]
+
+
+def test_a_customer_gets_the_card_they_bought_at_their_accounts_address(platform, gateway):
+    email = f"buyer-{uuid.uuid4().hex[:8]}@example.com"
+    gateway.post(
+        "/api/v1/customers", json={"email": email, "password": "correct horse battery", "name": "Ada"}
+    )
+    token = gateway.post(
+        "/api/v1/auth/token", json={"email": email, "password": "correct horse battery"}
+    ).json()
+    auth = {"Authorization": f"Bearer {token['access_token']}"}
+    gateway.post("/api/v1/cart/items", json={"sku": "GIFT-50"}, headers=auth)
+    bought = checkout(gateway, auth, gift_cards=[], payment_method=platform.card())
+    assert bought.status_code == 201, bought.text
+
+    [mail] = _mails(platform, email, "gift card", count=1)
+    assert mail["text"].startswith("Hello Ada,") and "50.00 EUR" in mail["text"]
+    code = re.search(r"Code: (\S+)", mail["text"]).group(1)
+    assert balance(gateway, code) == 5000

@@ -362,3 +362,38 @@ async def test_the_ledger_refuses_changes(payments, kind):
     with pytest.raises(Exception, match="append-only"):
         async with payments.app.state.db.unit_of_work() as session:
             await session.execute(text(kind))
+
+
+async def test_an_order_placed_twice_issues_its_bought_cards_once(payments):
+    """One card per unit of each gift-card line, holding the unit price; the same event again (a
+    redelivery past the inbox) issues nothing more: the cards' ids derive from order, SKU and unit."""
+    from mercato.contracts.events import OrderLineSnapshot, OrderPlaced
+    from mercato.contracts.money import Money
+    from mercato.services.payments.giftcards.cards import issue_bought
+
+    def line(sku: str, kind: str, quantity: int, price: int) -> OrderLineSnapshot:
+        unit = Money(amount=price, currency="GBP")
+        return OrderLineSnapshot(
+            sku=sku, product_id="prd_1", name=sku, quantity=quantity, unit_price=unit, kind=kind
+        )
+
+    event = OrderPlaced(
+        order_id=new_id("ord"),
+        customer_id=new_id("cus"),
+        total=Money(amount=17500, currency="GBP"),
+        lines=(line("GIFT-50", "gift_card", 3, 5000), line("SHIRT", "physical", 1, 2500)),
+        placed_at=datetime.now(UTC),
+        email="buyer@example.com",
+    )
+    async with payments.app.state.db.unit_of_work() as session:
+        assert await issue_bought(session, event) == 3
+    async with payments.app.state.db.unit_of_work() as session:
+        assert await issue_bought(session, event) == 0
+    cards = (await payments.get("/admin/v1/gift-cards", headers=staff_headers())).json()["data"]
+    assert (
+        sorted((c["balance"]["amount"], c["balance"]["currency"], c["order_id"]) for c in cards)
+        == [(5000, "GBP", event.order_id)] * 3
+    )
+    issued = [e["payload"] for e in await _events(payments, "GiftCardIssued")]
+    assert len(issued) == 3 and {i["email"] for i in issued} == {"buyer@example.com"}
+    assert all("code" not in i for i in issued)
