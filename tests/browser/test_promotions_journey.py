@@ -161,3 +161,38 @@ async def test_two_codes_one_refused_a_gift_card_and_a_card_at_390_px(
     browser: Browser, platform, gateway, tmp_path
 ):
     await _journey(browser, platform, gateway, tmp_path, width=390)
+
+
+async def test_gift_cards_that_cover_the_whole_order_need_no_card(browser: Browser, platform, gateway):
+    """A code that doesn't exist is refused by the gift card field; one worth more than the order pays
+    it all: the card's fields go, Pay says so, and the order is paid by the gift card alone."""
+    gift_code, last4 = _gift_card(platform, gateway, amount=20000)
+    page = await _new_page(browser, platform, width=1280)
+    email = f"gift-{uuid.uuid4().hex[:8]}@example.com"
+    await page.goto("/p/classic-cotton-t-shirt")
+    await page.get_by_role("button", name="Add to cart").click()
+    await expect(page).to_have_url(re.compile(r"/cart$"))
+    await _fill_checkout(page, CARD, email=email, name="Grace Hopper")
+
+    await page.get_by_label(re.compile("Gift card code")).fill("0000-0000-0000-0000")
+    await page.locator("#apply-gift-card").click()
+    await expect(page.locator("#gift-card-error")).to_have_text(
+        "We don't know this gift card code. Please check it."
+    )
+    await expect(page.get_by_label("E-mail")).to_have_value(email)  # the form came back as typed
+
+    await page.get_by_label(re.compile("Gift card code")).fill(gift_code)
+    await page.locator("#apply-gift-card").click()
+    total = await page.locator("#checkout-total").inner_text()
+    await expect(page.locator("#no-card-needed")).to_be_visible()
+    await expect(page.locator("#card-fieldset")).to_be_hidden()
+    await expect(page.locator("#checkout-by-card")).to_have_text("€0.00")
+    await expect(page.locator("#pay")).to_have_text(f"Pay {total} with gift card")
+    await page.locator("#pay").click()
+
+    await expect(page).to_have_url(re.compile(r"/orders/ord_[0-9A-Z]+\?t="))
+    payment = page.locator("#order-payment")
+    await expect(payment).to_contain_text(f"Gift card ••••{last4}")
+    await expect(payment).to_contain_text(total)
+    await expect(payment).not_to_contain_text("ending")  # no card
+    await page.context.close()
