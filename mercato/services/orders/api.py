@@ -197,7 +197,15 @@ async def remove_item(sku: SkuPath, buyer: CurrentBuyer, deps: DepsDep) -> Respo
     tags=["checkout"],
     responses={
         202: {"description": "Paid; the order is being finalised (its state is pending_payment)"},
-        402: {"description": "The card was declined; nothing was charged and the stock is back"},
+        402: {
+            "description": "The card was declined; nothing was charged (gift cards keep their balance) "
+            "and the stock is back"
+        },
+        422: {
+            "description": "Invalid; or a gift card that cannot pay (`gift-card-invalid`: `errors` "
+            "`gift_cards[i]`, `reasons`), or no `payment_method` for what the gift cards leave — nothing "
+            "charged, the cart kept"
+        },
         409: {
             "description": "Out of stock, or a code of the cart used up (`promotion-unavailable`: `code`, "
             "`promotion`) — nothing charged; or the Idempotency-Key was used for another body"

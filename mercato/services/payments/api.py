@@ -49,13 +49,15 @@ ProviderDep = Annotated[Provider, Depends(_provider)]
         422: {
             "description": "Invalid, or beyond what the provider can charge (its minimum and maximum); "
             "or the provider refused the request (`payment-refused`: the payment is `failed`, nothing "
-            "was charged)"
+            "was charged); or a gift card cannot pay (`gift-card-invalid`: `errors` `gift_cards[i]`, "
+            "`reasons`) or the rest needs a `payment_method` — nothing debited"
         },
         503: {"description": "The provider did not answer: the outcome is unknown"},
     },
 )
 async def pay(body: PaymentIn, db: DB, provider: ProviderDep, response: Response) -> PaymentOut:
-    """Authorise and capture the order's amount with the client's payment method token."""
+    """Debit the gift cards given (in order), then authorise and capture the rest with the client's payment
+    method token; `tenders` says how it was paid."""
     payment, created = await service.pay(db, provider, body)
     response.status_code = 201 if created else 200
     return payment
