@@ -245,6 +245,28 @@ async def test_a_gift_card_only_payment_is_refunded_and_voided_onto_the_card(pay
     ]
 
 
+async def test_refunds_racing_on_a_gift_card_payment_are_recorded_once_and_never_exceed_it(payments):
+    """A double-clicked refund (one key, six requests at once) is recorded once; refunds with their own
+    keys racing for what is left never give the gift card more than it paid (PostgreSQL locks the
+    payment; SQLite serialises writers)."""
+    card = await _issue(payments, amount=5000)
+    body = _order(payments, amount=2000, gift_cards=[card["code"]], card=None)
+    await payments.post("/internal/payments", json=body)
+    url = f"/internal/payments/{body['order_id']}/refunds"
+    same = await asyncio.gather(
+        *(payments.post(url, json={"refund_key": "twice", "amount": 500}) for _ in range(6))
+    )
+    assert [r.status_code for r in same] == [200] * 6, [r.text for r in same]
+    assert await _balance(payments, card["code"]) == 3500
+    racing = await asyncio.gather(
+        *(payments.post(url, json={"refund_key": f"k{i}", "amount": 600}) for i in range(5))
+    )
+    statuses = sorted(r.status_code for r in racing)
+    assert statuses.count(200) == 2 and all(s in (409, 422) for s in statuses[2:]), statuses
+    assert await _balance(payments, card["code"]) == 3500 + 1200
+    assert [kind for kind, _, _ in await _ledger(payments, card["id"])].count("refunded") == 3
+
+
 async def test_a_card_that_cannot_pay_is_named_and_nothing_is_debited(payments):
     good = await _issue(payments, amount=5000)
     pounds = await _issue(payments, amount=5000, currency="GBP")

@@ -12,8 +12,10 @@ from mercato.platform.db import insert_or_merge, values_of
 from mercato.services.payments.models import Payment, PaymentRecord, ProviderEvent
 
 
-async def payment_for_order(session: AsyncSession, order_id: str) -> Payment | None:
-    return await session.scalar(select(Payment).where(Payment.order_id == order_id))
+async def payment_for_order(session: AsyncSession, order_id: str, *, lock: bool = False) -> Payment | None:
+    """`lock`: hold the row until commit (PostgreSQL; SQLite serialises writers anyway)."""
+    query = select(Payment).where(Payment.order_id == order_id)
+    return await session.scalar(query.with_for_update() if lock else query)
 
 
 async def payment_by_intent(session: AsyncSession, intent_id: str, *, lock: bool = False) -> Payment | None:

@@ -484,15 +484,28 @@ async def _apply_refund(
     requested_by: RequestedBy | None = None,
     gift_parts: tuple[list[int], str] = ([], "refunded"),
 ) -> Payment:
-    """`refund_id`: the provider's refund of the card's part; None when the gift cards took it all."""
+    """`refund_id`: the provider's refund of the card's part; None when the gift cards took it all.
+
+    The payment row is locked first, so refunds of one order are recorded one after the other: a
+    concurrent request with the same key finds the first one's record (a replay, recorded once), and a
+    refund the gift cards take alone is split again on what is left now, never more than they paid."""
     async with db.unit_of_work() as session:
-        payment = await repo.payment_for_order(session, order_id)
+        payment = await repo.payment_for_order(session, order_id, lock=True)
         assert payment is not None
         replayed = (
             await repo.has_record(session, order_id, "refunded", refund_id)
             if refund_id
             else request_key is not None and await repo.record_with_key(session, request_key) is not None
         )
+        if not replayed and refund_id is None:
+            parts, card_part = tender.split_refund(payment, amount)
+            if card_part or payment.refunded_amount + amount > payment.captured_amount:
+                raise Conflict(
+                    "Another refund of this order was made meanwhile; nothing was refunded. Check what is "
+                    "left to refund and try again.",
+                    slug="refund-conflict",
+                )
+            gift_parts = (parts, gift_parts[1])
         if not replayed:  # a replay records nothing
             await tender.refund(session, payment, gift_parts[0], datetime.now(UTC), kind=gift_parts[1])
             payment.refunded_amount += amount
