@@ -8,6 +8,7 @@ from mercato.services.orders import quoting
 from mercato.services.orders import repository as repo
 from mercato.services.orders.clients import Priced, Variant
 from mercato.services.orders.deps import Deps, now
+from mercato.services.orders.guests.orders import email_index
 from mercato.services.orders.identity import Buyer, cart_to_write, merge_guest_cart, read_cart
 from mercato.services.orders.models import Cart, CartLine
 from mercato.services.orders.pricing.quote import Quote
@@ -81,9 +82,19 @@ async def cart_view(deps: Deps, found: Cart | None, lines: list[CartLine], price
 
 async def cart_offers(deps: Deps, found: Cart | None) -> CartOffers:
     """The promotions the cart's quote weighs: the live automatic ones and its codes'. A guest is known
-    by e-mail only at checkout, where the per-customer limits and first orders are weighed again."""
-    buyer = BuyerId(customer_id=found.customer_id if found else None)
-    return await offers.build(deps.db, deps.promotions, (found.codes or []) if found else [], buyer, now())
+    by e-mail only once a checkout has named it (checkout.checkout_offers): until then per-customer limits
+    and first orders are weighed at checkout."""
+    return await offers.build(
+        deps.db, deps.promotions, (found.codes or []) if found else [], cart_buyer(deps, found), now()
+    )
+
+
+def cart_buyer(deps: Deps, found: Cart | None) -> BuyerId:
+    if found is None:
+        return BuyerId()
+    if found.customer_id is None and found.email:
+        return BuyerId(email_index=email_index(deps.settings, found.email))
+    return BuyerId(customer_id=found.customer_id)
 
 
 def codes_out(quote: Quote, currency: str) -> list[CartCodeOut]:

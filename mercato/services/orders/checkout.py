@@ -34,6 +34,7 @@ from mercato.platform.errors import (
 from mercato.platform.ids import new_id
 from mercato.platform.sessions import hold_customer, is_ended
 from mercato.services.orders import repository as repo
+from mercato.services.orders.cart import cart_buyer
 from mercato.services.orders.clients import Priced
 from mercato.services.orders.deps import CUSTOMER, Deps, now
 from mercato.services.orders.domain import OrderState
@@ -43,9 +44,11 @@ from mercato.services.orders.identity import Buyer, merge_guest_cart, read_cart
 from mercato.services.orders.links import order_url
 from mercato.services.orders.models import Cart, Order, OrderLine, OrderStateChange
 from mercato.services.orders.pricing.quote import Quote
+from mercato.services.orders.promotions import repository as promotions_repo
 from mercato.services.orders.promotions import usage
 from mercato.services.orders.promotions.offers import BuyerId, CartOffers
 from mercato.services.orders.promotions.offers import build as build_offers
+from mercato.services.orders.promotions.rules import Offers
 from mercato.services.orders.schemas import CheckoutIn, OrderOut
 from mercato.services.orders.settings import OrdersSettings
 from mercato.services.orders.settlement import abandon, fail, place, release
@@ -108,9 +111,10 @@ async def _checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tup
         cart, lines = await read_cart(session, buyer)
         holder = next((line.order_id for line in lines if line.order_id), None)
         free = cart is not None and bool(lines) and not holder
-        offers = await checkout_offers(deps, session, cart, buyer, body) if cart and free else None
-    if cart is None or offers is None:
+        found = await checkout_offers(deps, session, cart, buyer, body) if cart and free else None
+    if cart is None or found is None:
         return await _without_a_free_cart(deps, buyer, cart, key, fingerprint, holder)
+    offers, shown = found
 
     where = delivery(cart, body)
 
@@ -124,6 +128,10 @@ async def _checkout(deps: Deps, buyer: Buyer, key: str, body: CheckoutIn) -> tup
         quote = quote_for(deps.pricing.config, priced, lines, where, offers.offers)
         if len(quote.lines) != len(lines):  # catalog refuses those; never charge for a part of the cart
             raise Conflict("Some items are not sold in this market.", slug="not-sold-in-market")
+        if shown is not None:
+            await _as_shown(
+                deps, cart, body, quote, quote_for(deps.pricing.config, priced, lines, where, shown)
+            )
     except Problem:
         await release(deps, order_id)
         raise
@@ -259,10 +267,11 @@ async def _hold_cart(session: AsyncSession, order: Order, lines: list[OrderLine]
 
 async def checkout_offers(
     deps: Deps, session: AsyncSession, cart: Cart, buyer: Buyer, body: CheckoutIn
-) -> CartOffers:
+) -> tuple[CartOffers, Offers | None]:
     """The promotions this checkout's quote weighs, the buyer known now (a guest by e-mail). A code the
     cart showed applied but now used up refuses the checkout (409, nothing charged) rather than charging
-    the total without it."""
+    the total without it. For a guest the cart did not know by this e-mail address yet, also the offers
+    the cart was quoted with (see `_as_shown`)."""
     email = body.email if buyer.is_guest else None
     who = BuyerId(
         customer_id=buyer.customer_id, email_index=email_index(deps.settings, email) if email else None
@@ -274,7 +283,36 @@ async def checkout_offers(
             name=refused.promotion_name or "",
             already_used=refused.reason == "already-used",
         )
-    return offers
+    shown = None
+    if who.email_index and cart_buyer(deps, cart) != who and _weighs_buyer(deps, offers):
+        quoted = await build_offers(
+            deps.db, deps.promotions, cart.codes or [], cart_buyer(deps, cart), now(), executor=session
+        )
+        shown = quoted.offers
+    return offers, shown
+
+
+def _weighs_buyer(deps: Deps, offers: CartOffers) -> bool:
+    """Whether a promotion in play depends on who buys (a first order, a per-customer limit)."""
+    candidates = [*deps.promotions.automatic(offers.offers.at), *(o.promotion for o in offers.offers.offers)]
+    return any(p.conditions.first_order or p.per_customer_limit is not None for p in candidates)
+
+
+async def _as_shown(deps: Deps, cart: Cart, body: CheckoutIn, quote: Quote, shown: Quote) -> None:
+    """A guest's cart is quoted before the guest's e-mail is known: if a promotion limited per customer
+    or to a first order does not apply to this address, the checkout is refused (409, nothing charged)
+    rather than charging more than the cart showed; the cart then remembers the address, so it shows the
+    total this buyer pays, and the next try goes through."""
+    if quote.totals.total <= shown.totals.total:
+        return
+    assert body.email is not None
+    async with deps.db.unit_of_work() as session:
+        await promotions_repo.remember_guest_email(session, cart.id, body.email)
+    raise Conflict(
+        "A promotion your cart showed applies to a first order only, or a limited number of times per "
+        "customer, and not to this e-mail address; your cart shows the new total. You have not been charged.",
+        slug="promotion-unavailable",
+    )
 
 
 def _checkout_in_progress(order_id: str) -> Conflict:

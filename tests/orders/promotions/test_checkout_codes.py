@@ -243,6 +243,59 @@ async def test_a_first_order_promotion_is_for_buyers_without_a_placed_order(back
     assert placed.status_code == 201 and placed.json()["promotions"][0]["code"] == "WELCOME"
 
 
+async def test_a_guest_is_never_charged_more_than_the_cart_showed(back_office):
+    """A guest's cart is quoted before the e-mail is known: a first-order promotion shows there; at
+    checkout the address turns out to have bought before — 409, nothing charged; the cart, knowing the
+    address now, shows the total without it, and the next try is charged exactly that."""
+    app = back_office.orders_app
+
+    async def guest_checkout(guest: dict[str, str], email: str) -> httpx.Response:
+        body = {
+            "shipping_address": ADDRESS,
+            "payment_method": card_token(sandbox=back_office.sandbox),
+            "email": email,
+        }
+        return await back_office.orders.post(
+            "/api/v1/checkout", json=body, headers=guest | {"Idempotency-Key": str(uuid.uuid4())}
+        )
+
+    async def guest_cart() -> dict[str, str]:
+        guest = {"X-Cart-Token": (await back_office.orders.post("/api/v1/carts")).json()["cart_token"]}
+        await _cart(back_office, guest)
+        return guest
+
+    first = await guest_checkout(await guest_cart(), "back-again@example.com")
+    assert first.status_code == 201 and first.json()["promotions"] == []
+    await add_promotion(
+        app,
+        name="Welcome 15%",
+        trigger="automatic",
+        conditions={"first_order": True},
+        action={"type": "percentage", "percent": "15"},
+    )
+    guest = await guest_cart()
+    shown = (await back_office.orders.get("/api/v1/cart", headers=guest)).json()
+    refused = await guest_checkout(guest, "Back-Again@example.com")
+    after = (await back_office.orders.get("/api/v1/cart", headers=guest)).json()
+    bought = await guest_checkout(guest, "back-again@example.com")
+
+    assert [d["name"] for d in shown["discounts"]] == ["Welcome 15%"]
+    assert refused.status_code == 409 and refused.json()["type"].endswith("/promotion-unavailable")
+    assert "first order" in refused.json()["detail"]
+    assert (
+        after["discounts"] == [] and after["totals"]["total"]["amount"] > shown["totals"]["total"]["amount"]
+    )
+    assert bought.status_code == 201, bought.text
+    assert bought.json()["totals"]["total"] == after["totals"]["total"] and bought.json()["promotions"] == []
+    [charge] = await _charges(back_office, bought.json()["id"])
+    assert charge["captured"] == after["totals"]["total"]  # charged what the cart showed, to the cent
+    newcomer = await guest_cart()
+    welcomed = await guest_checkout(newcomer, "first-time@example.com")
+    assert welcomed.status_code == 201 and [p["name"] for p in welcomed.json()["promotions"]] == [
+        "Welcome 15%"
+    ]
+
+
 async def test_concurrent_checkouts_take_no_more_uses_than_the_limit(back_office):
     app = back_office.orders_app
     promotion_id = await add_promotion(app, name="Two left", codes=["TWOLEFT"], usage_limit=2)

@@ -16,7 +16,7 @@ from sqlalchemy import and_, delete, exists, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from mercato.platform.db import insert_or_merge
-from mercato.services.orders.models import Order
+from mercato.services.orders.models import Cart, Order
 from mercato.services.orders.promotions.models import (
     PromotionBuyerUses,
     PromotionCode,
@@ -188,3 +188,9 @@ async def give_back_buyer_use(session: AsyncSession, promotion_id: str, buyer_ke
         .values(used=PromotionBuyerUses.used - 1)
         .execution_options(synchronize_session=False)
     )
+
+
+async def remember_guest_email(session: AsyncSession, cart_id: str, email: str) -> None:
+    """A guest's e-mail address kept on the cart (encrypted), so its quote weighs what that buyer may use
+    (per-customer limits, first orders) before the next checkout."""
+    await session.execute(update(Cart).where(Cart.id == cart_id).values(email=email))
