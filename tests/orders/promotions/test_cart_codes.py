@@ -4,6 +4,7 @@ kept; five at most; a guest's too, and they follow the guest into the account on
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 from mercato.platform.ids import new_id
@@ -168,3 +169,18 @@ async def test_a_guest_enters_codes_and_they_follow_into_the_account_on_sign_in(
     await back_office.orders.delete("/api/v1/cart/codes/GUEST5", headers=account | guest)
     after = (await back_office.orders.get("/api/v1/cart", headers=account | guest)).json()
     assert [c["code"] for c in after["codes"]] == ["ACCOUNT5"]
+
+
+async def test_codes_entered_at_once_all_stay_on_the_cart(back_office):
+    """Two tabs (or a double tap) entering codes at the same moment: none is lost."""
+    app = back_office.orders_app
+    for code in ("ATONCE1", "ATONCE2", "ATONCE3", "ATONCE4"):
+        await add_promotion(app, name=code, codes=[code])
+    auth = _shopper()
+    await _cart_with(back_office, auth)
+
+    answers = await asyncio.gather(*(_enter(back_office, auth, f"ATONCE{i}") for i in range(1, 5)))
+
+    assert [a.status_code for a in answers] == [200] * 4, [a.text for a in answers]
+    cart = (await back_office.orders.get("/api/v1/cart", headers=auth)).json()
+    assert sorted(c["code"] for c in cart["codes"]) == ["ATONCE1", "ATONCE2", "ATONCE3", "ATONCE4"]

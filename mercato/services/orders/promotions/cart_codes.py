@@ -4,10 +4,13 @@ kept; one that exists is kept even if it does not apply yet (the cart may change
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from mercato.platform.errors import NotFound, UnprocessableEntity
 from mercato.services.orders.cart import cart
 from mercato.services.orders.deps import Deps, now
 from mercato.services.orders.identity import Buyer, cart_to_write, merge_guest_cart
+from mercato.services.orders.models import Cart
 from mercato.services.orders.promotions import repository as repo
 from mercato.services.orders.promotions.offers import MAX_CODES, normalise, unknown
 from mercato.services.orders.schemas import CartOut
@@ -25,7 +28,7 @@ async def add_code(deps: Deps, buyer: Buyer, code: str) -> CartOut:
             refusal.message, slug=refusal.reason, errors={"code": "is not a known code"}
         )
     async with deps.db.unit_of_work() as session:
-        found = await cart_to_write(session, buyer)
+        found = await _locked(session, buyer)
         codes = list(found.codes or [])
         if code not in codes:
             if len(codes) >= MAX_CODES:
@@ -41,9 +44,17 @@ async def remove_code(deps: Deps, buyer: Buyer, code: str) -> CartOut:
     code = normalise(code)
     await merge_guest_cart(deps, buyer)
     async with deps.db.unit_of_work() as session:
-        found = await cart_to_write(session, buyer)
+        found = await _locked(session, buyer)
         codes = list(found.codes or [])
         if code not in codes:
             raise NotFound(f"The code {code} is not on your cart.")
         found.codes, found.updated_at = [c for c in codes if c != code], now()
     return await cart(deps, buyer)
+
+
+async def _locked(session: AsyncSession, buyer: Buyer) -> Cart:
+    """The buyer's cart, its row held until commit and its codes read again under the lock: two codes
+    entered at once (two tabs, a double tap) both stay (PostgreSQL; SQLite serialises writers anyway)."""
+    found = await cart_to_write(session, buyer)
+    await session.refresh(found, ["codes"], with_for_update=True)
+    return found
