@@ -33,7 +33,7 @@ async def send_password_reset(
         reset_url=f"{renderer.defaults['storefront_url']}/reset-password?{urlencode({'token': event.token})}",
         expires_at=event.expires_at.strftime("%H:%M UTC"),
     )
-    return await _email_to(
+    return await email_to(
         session,
         event.email,
         rendered,
@@ -64,7 +64,7 @@ async def offer_guest_orders(
         order_count=event.order_count,
         expires_at=event.expires_at.strftime("%Y-%m-%d"),
     )
-    return await _email_to(
+    return await email_to(
         session,
         event.email,
         rendered,
@@ -75,7 +75,7 @@ async def offer_guest_orders(
     )
 
 
-async def _email_to(
+async def email_to(
     session: AsyncSession,
     address: str,
     rendered: Rendered,
@@ -84,6 +84,8 @@ async def _email_to(
     customer_id: str,
     event_id: str,
     occurred_at: datetime,
+    order_id: str | None = None,
+    gift_card_id: str | None = None,
 ) -> list[str]:
     """One e-mail to `address` (not a recipient's current one), once per event, whatever the opt-ins."""
     now = datetime.now(UTC)
@@ -95,13 +97,14 @@ async def _email_to(
                 "dedup_key": f"{kind}:{event_id}:email",
                 "platform": None,
                 "customer_id": customer_id,
-                "order_id": None,
+                "order_id": order_id,
                 "kind": kind,
                 "channel": "email",
                 "to_address": address,
                 "subject": rendered.subject,
                 "body_text": rendered.text,
                 "body_html": rendered.html,
+                "gift_card_id": gift_card_id,
                 "status": "pending",
                 "last_error": None,
                 "event_id": event_id,

@@ -5,13 +5,13 @@ from payments as it sends (dispatch.py), the way a confirmation fetches its invo
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from mercato.contracts.events import GiftCardIssued
-from mercato.platform.ids import new_id
 from mercato.services.notifications import repository as repo
+from mercato.services.notifications.addressed import email_to
 from mercato.services.notifications.rendering import Renderer
 from mercato.services.notifications.service import RecipientUnknown
 
@@ -42,31 +42,14 @@ async def send_gift_card(
         expires_at=event.expires_at.strftime("%Y-%m-%d") if event.expires_at else None,
         bought=event.order_id is not None,
     )
-    now = datetime.now(UTC)
-    inserted = await repo.add_messages(
+    return await email_to(
         session,
-        [
-            {
-                "id": new_id("msg"),
-                "dedup_key": f"gift_card:{event_id}:email",
-                "platform": None,
-                "customer_id": event.customer_id or "",
-                "order_id": event.order_id,
-                "kind": "gift_card",
-                "channel": "email",
-                "to_address": address,
-                "subject": rendered.subject,
-                "body_text": rendered.text,
-                "body_html": rendered.html,
-                "gift_card_id": event.gift_card_id,
-                "status": "pending",
-                "last_error": None,
-                "event_id": event_id,
-                "event_occurred_at": occurred_at,
-                "created_at": now,
-                "next_attempt_at": now,
-                "attempts": 0,
-            }
-        ],
+        address,
+        rendered,
+        kind="gift_card",
+        customer_id=event.customer_id or "",
+        event_id=event_id,
+        occurred_at=occurred_at,
+        order_id=event.order_id,
+        gift_card_id=event.gift_card_id,
     )
-    return ["email"] if inserted else []
