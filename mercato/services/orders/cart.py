@@ -101,6 +101,7 @@ def codes_out(quote: Quote, currency: str) -> list[CartCodeOut]:
     return [
         CartCodeOut(
             code=c.code,
+            status="applied" if c.applied else "rejected",
             applied=c.applied,
             promotion=c.promotion_name,
             reason=c.reason,

@@ -43,6 +43,7 @@ async def test_a_code_takes_its_share_off_the_lines_and_the_totals(back_office):
     assert cart["codes"] == [
         {
             "code": "SUMMER10",
+            "status": "applied",
             "applied": True,
             "promotion": "Summer 10%",
             "reason": None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, StringConstraints
 
@@ -24,7 +24,8 @@ class CartCodeOut(BaseModel):
     """A code on the cart and what became of it at this quote."""
 
     code: str = Field(examples=["SUMMER10"])
-    applied: bool
+    status: Literal["applied", "rejected"]
+    applied: bool = Field(description="`status` is `applied`.")
     promotion: str | None = Field(description="The name of the promotion it is for; null: unknown code.")
     reason: str | None = Field(
         description="Why it is not applied (a slug: `expired`, `minimum-not-met`, `not-combinable`, "
