@@ -17,7 +17,7 @@ from mercato.platform.db import Database
 from mercato.platform.errors import BadRequest
 from mercato.platform.pagination import Page, Paging
 from mercato.platform.staff import Staff, requires
-from mercato.services.payments import service
+from mercato.services.payments import refunds, service
 from mercato.services.payments.provider import Provider
 from mercato.services.payments.schemas import OrderId, PaymentIn, PaymentOut, RefundIn, StaffPaymentOut
 
@@ -78,7 +78,7 @@ async def resolve(order_id: OrderId, db: DB, provider: ProviderDep) -> PaymentOu
 @internal.post("/{order_id}/void", response_model=PaymentOut, responses={204: {"description": "No payment"}})
 async def void(order_id: OrderId, db: DB, provider: ProviderDep) -> PaymentOut | Response:
     """Undo the order's payment, whatever stage it reached: release the hold or refund the capture."""
-    result = await service.void(db, provider, order_id)
+    result = await refunds.void(db, provider, order_id)
     return result if result is not None else Response(status_code=204)
 
 
@@ -89,7 +89,7 @@ async def void(order_id: OrderId, db: DB, provider: ProviderDep) -> PaymentOut |
 )
 async def refund(order_id: OrderId, body: RefundIn, db: DB, provider: ProviderDep) -> PaymentOut:
     """Refund all or part of a captured payment; repeating a `refund_key` never refunds twice."""
-    return await service.refund(db, provider, order_id, body)
+    return await refunds.refund(db, provider, order_id, body)
 
 
 @webhooks.post("/webhooks/stripe", status_code=204)
@@ -105,7 +105,7 @@ async def stripe_webhook(
         event = provider.verify_webhook(payload, signature or "")
     except (ValueError, stripe.SignatureVerificationError):
         raise BadRequest("The webhook signature is not valid.") from None
-    await service.handle_provider_event(db, provider, event)
+    await refunds.handle_provider_event(db, provider, event)
     return Response(status_code=204)
 
 
