@@ -34,10 +34,24 @@ class Service:
 @dataclass(frozen=True)
 class Topology:
     offset: int = 0
+    # `mercato up --replicas N`: N processes of every service and the mobile API. Each replica listens
+    # on its own port (`replica_ports`); the service's own port stays its address for everyone else.
+    replicas: int = 1
 
     @classmethod
     def from_env(cls) -> Topology:
-        return cls(offset=int(os.environ.get("MERCATO_PORT_OFFSET", "0")))
+        return cls(
+            offset=int(os.environ.get("MERCATO_PORT_OFFSET", "0")),
+            replicas=int(os.environ.get("MERCATO_REPLICAS", "1")),
+        )
+
+    def replica_ports(self, name: str) -> list[int]:
+        """Where the replicas of `name` listen: its own port when there is one replica; with more, the
+        port plus 100, 200, … (the service's own port is then the gateway's balanced door to them)."""
+        port = self.service(name).port
+        if self.replicas == 1:
+            return [port]
+        return [port + 100 * k for k in range(1, self.replicas + 1)]
 
     def _port(self, base: int) -> int:
         return base + self.offset

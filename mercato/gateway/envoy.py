@@ -59,6 +59,7 @@ from mercato.gateway.cache import (
     personal_bypass,
 )
 from mercato.gateway.compression import compression_on, compressor_filters
+from mercato.gateway.placement import Placement, cluster
 from mercato.gateway.routes import ROUTES, RateLimitClass, Route
 from mercato.gateway.settings import GatewaySettings
 from mercato.platform.errors import PROBLEM_BASE, PROBLEM_JSON
@@ -111,6 +112,7 @@ BUFFER_PER_ROUTE_TYPE = _TYPE + "extensions.filters.http.buffer.v3.BufferPerRout
 ROUTER_TYPE = _TYPE + "extensions.filters.http.router.v3.Router"
 STDOUT_LOG_TYPE = _TYPE + "extensions.access_loggers.stream.v3.StdoutAccessLog"
 HTTP_OPTIONS_TYPE = _TYPE + "extensions.upstreams.http.v3.HttpProtocolOptions"
+PREVIOUS_HOSTS_TYPE = _TYPE + "extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate"
 DOWNSTREAM_CONNECTIONS_TYPE = (
     _TYPE + "extensions.resource_monitors.downstream_connections.v3.DownstreamConnectionsConfig"
 )
@@ -149,8 +151,8 @@ def _duration(seconds: float) -> str:
     return f"{seconds:g}s"
 
 
-def _address(port: int) -> Config:
-    return {"socket_address": {"address": HOST, "port_value": port}}
+def _address(port: int, host: str = HOST) -> Config:
+    return {"socket_address": {"address": host, "port_value": port}}
 
 
 # --- routes --------------------------------------------------------------------------------------
@@ -229,8 +231,19 @@ def _envoy_routes(route: Route, settings: GatewaySettings) -> list[Config]:
 def _to_service(service: str) -> Config:
     return {
         "cluster": service,
-        # Safe for any method: the request never reached the service.
-        "retry_policy": {"retry_on": "reset-before-request", "num_retries": 1},
+        # Safe for any method: the request never reached the service. With several replicas, the
+        # retry goes to another one.
+        "retry_policy": {
+            "retry_on": "reset-before-request,connect-failure",
+            "num_retries": 2,
+            "retry_host_predicate": [
+                {
+                    "name": "envoy.retry_host_predicates.previous_hosts",
+                    "typed_config": {"@type": PREVIOUS_HOSTS_TYPE},
+                }
+            ],
+            "host_selection_retry_max_attempts": 3,
+        },
     }
 
 
@@ -690,10 +703,10 @@ def cache_fill_connection_manager() -> Config:
     }
 
 
-def listener(topology: Topology, settings: GatewaySettings) -> Config:
+def listener(topology: Topology, settings: GatewaySettings, bind: str = HOST) -> Config:
     return {
         "name": "gateway",
-        "address": _address(topology.gateway_port),
+        "address": _address(topology.gateway_port, bind),
         # With SO_REUSEPORT (Envoy's default) a second gateway on the same port starts "fine" and
         # silently shares its traffic; without it, a port clash fails loudly at start-up.
         "enable_reuse_port": False,
@@ -720,21 +733,10 @@ def _http1_upstream() -> Config:
     }
 
 
-def clusters(topology: Topology) -> list[Config]:
-    """One static cluster per service (and the mobile API): HTTP/1.1 with pooled keep-alive connections."""
-    return [
-        {
-            "name": name,
-            "type": "STATIC",
-            "connect_timeout": "1s",
-            "load_assignment": {
-                "cluster_name": name,
-                "endpoints": [{"lb_endpoints": [{"endpoint": {"address": _address(service.port)}}]}],
-            },
-            "typed_extension_protocol_options": _http1_upstream(),
-        }
-        for name, service in topology.upstreams.items()
-    ]
+def clusters(topology: Topology, placement: Placement) -> list[Config]:
+    """One cluster per service (and the mobile API): HTTP/1.1 with pooled keep-alive connections, at the
+    addresses the placement gives."""
+    return [cluster(name, placement, _http1_upstream()) for name in topology.upstreams]
 
 
 def overload_manager() -> Config:
@@ -752,16 +754,18 @@ def overload_manager() -> Config:
     }
 
 
-def build_config(topology: Topology, settings: GatewaySettings) -> Config:
+def build_config(topology: Topology, settings: GatewaySettings, placement: Placement | None = None) -> Config:
     """The Envoy v3 bootstrap: one listener, one cluster per service, admin for readiness probes; with
-    the cache, the internal listener and cluster that fetch its misses."""
+    the cache, the internal listener and cluster that fetch its misses. `placement` says where Envoy
+    listens and finds the services (default: this machine's topology)."""
     check_routes(ROUTES, topology)
+    placement = placement or Placement.local(topology)
     config: Config = {
-        "admin": {"address": _address(topology.envoy_admin_port)},
+        "admin": {"address": _address(topology.envoy_admin_port, placement.bind)},
         "overload_manager": overload_manager(),
         "static_resources": {
-            "listeners": [listener(topology, settings)],
-            "clusters": clusters(topology),
+            "listeners": [listener(topology, settings, placement.bind)],
+            "clusters": clusters(topology, placement),
         },
     }
     if settings.cache:
@@ -771,10 +775,12 @@ def build_config(topology: Topology, settings: GatewaySettings) -> Config:
     return config
 
 
-def write_config(topology: Topology, settings: GatewaySettings, path: Path) -> Path:
+def write_config(
+    topology: Topology, settings: GatewaySettings, path: Path, placement: Placement | None = None
+) -> Path:
     """Write the bootstrap as JSON (Envoy picks the format from the `.json` suffix)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(build_config(topology, settings), indent=2) + "\n")
+    path.write_text(json.dumps(build_config(topology, settings, placement), indent=2) + "\n")
     return path
 
 
