@@ -13,7 +13,12 @@ GTK_APT   := libgirepository1.0-dev libcairo2-dev pkg-config gir1.2-gtk-3.0 libr
 GTK_STAMP := $(VENV)/.gtk-installed
 MERCATO_GATEWAY_URL ?= http://127.0.0.1:8080
 
-.PHONY: setup up test lint format bench clean browser gtk mobile
+# Deployment tooling from Debian: podman and buildah build and run the images (runc: podman 4.3's crun
+# fails on hybrid cgroups), mmdebstrap makes their base from the Debian mirror, Prometheus scrapes the
+# platform in the metrics tests. (kubectl with kustomize renders the Kubernetes manifests.)
+DEPLOY_APT := podman buildah runc mmdebstrap uidmap slirp4netns prometheus
+
+.PHONY: setup up test lint format bench clean browser gtk mobile deploy-tools
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -35,6 +40,10 @@ $(GTK_STAMP): $(STAMP)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,gtk]'
 	@touch $(GTK_STAMP)
 
+deploy-tools:  ## install podman, buildah, mmdebstrap and Prometheus (Debian's packages)
+	@dpkg -s $(DEPLOY_APT) >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEPLOY_APT); }
+
 gtk: $(GTK_STAMP)  ## install Toga's GTK backend and Xvfb for the shopping app on the desktop
 
 mobile: setup gtk  ## run the shopping app on the desktop against the running platform (`make up` first)
@@ -43,7 +52,7 @@ mobile: setup gtk  ## run the shopping app on the desktop against the running pl
 up: setup  ## migrate, seed the demo catalog, start Envoy and every service, print the URLs
 	$(BIN)/mercato up
 
-test: setup browser gtk lint  ## set up and run every test (SQLite; PostgreSQL too when MERCATO_TEST_DATABASE_URL is set)
+test: setup browser gtk deploy-tools lint  ## set up and run every test (SQLite; PostgreSQL too when MERCATO_TEST_DATABASE_URL is set)
 	$(BIN)/pytest
 
 lint: setup
