@@ -15,6 +15,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from mercato.cli_bench import bench
+from mercato.cli_deploy import deploy_cli
 from mercato.cli_keys import keys_cli
 from mercato.cli_promotions import promotions_cli
 from mercato.topology import Topology, var_dir
@@ -537,6 +538,7 @@ staff_cli = typer.Typer(
 app.add_typer(staff_cli, name="staff")
 app.add_typer(keys_cli, name="keys")
 app.add_typer(promotions_cli, name="promotions")
+app.add_typer(deploy_cli, name="deploy")
 
 
 def _staff_unit_of_work(work):
