@@ -18,7 +18,7 @@ MERCATO_GATEWAY_URL ?= http://127.0.0.1:8080
 # platform in the metrics tests. (kubectl with kustomize renders the Kubernetes manifests.)
 DEPLOY_APT := podman buildah runc mmdebstrap uidmap slirp4netns prometheus
 
-.PHONY: setup up test lint format bench clean browser gtk mobile deploy-tools
+.PHONY: setup up test lint format bench clean browser gtk mobile deploy-tools images
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,9 @@ deploy-tools:  ## install podman, buildah, mmdebstrap and Prometheus (Debian's p
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(DEPLOY_APT); }
 
 gtk: $(GTK_STAMP)  ## install Toga's GTK backend and Xvfb for the shopping app on the desktop
+
+images: setup deploy-tools  ## build localhost/mercato-base:bookworm (mmdebstrap, once) and localhost/mercato (when the source changed)
+	PYTHON=$(BIN)/python sh deploy/images/build.sh
 
 mobile: setup gtk  ## run the shopping app on the desktop against the running platform (`make up` first)
 	cd mobile && MERCATO_GATEWAY_URL=$(MERCATO_GATEWAY_URL) PYTHONPATH=src ../$(BIN)/python -m shop
