@@ -31,7 +31,8 @@ from tests.conftest import BACKENDS
 # Offsets in use: 14000 gateway, 15000/15010 sandbox, 16000 payments, 17000/17100 mail/SMS sandboxes,
 # 20000/21000 here, 22000/23000 the event platforms (tests/e2e/events.py), 11000 the storefront with
 # search stopped (tests/browser/test_search_down.py), 12000 the contract tests' platform (tests/contract),
-# 13000/13500 the encryption test's (tests/e2e/test_encryption.py).
+# 13000/13500 the encryption test's (tests/e2e/test_encryption.py), 24000-24999 the platform in
+# containers (tests/deploy/test_images.py: host ports 24080, 24110, 24126, 24901).
 PORT_OFFSETS = {"sqlite": 20000, "postgresql": 21000}
 
 

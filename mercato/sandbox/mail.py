@@ -63,6 +63,7 @@ _KEY_ORDER = re.compile(r"^(\d+)(?:\.M(\d+)P\d+Q(\d+))?")
 class MailSinkSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MERCATO_MAIL_SINK_", extra="ignore")
 
+    host: str = HOST  # 0.0.0.0 in a container, so the notifications service's container reaches it
     smtp_port: int = Field(default_factory=lambda: Topology.from_env().mail_sink_smtp_port)
     web_port: int = Field(default_factory=lambda: Topology.from_env().mail_sink_web_port)
     maildir: Path = Field(default_factory=lambda: var_dir() / "mail")
@@ -381,8 +382,8 @@ def create_app(settings: MailSinkSettings) -> Starlette:
                 loop=loop,
             )
 
-        server = await loop.create_server(smtp, host=HOST, port=settings.smtp_port)
-        log.info("SMTP sink on %s:%d, storing in %s", HOST, settings.smtp_port, settings.maildir)
+        server = await loop.create_server(smtp, host=settings.host, port=settings.smtp_port)
+        log.info("SMTP sink on %s:%d, storing in %s", settings.host, settings.smtp_port, settings.maildir)
         try:
             yield
         finally:
@@ -412,7 +413,7 @@ def main() -> None:
     settings = MailSinkSettings()
     uvicorn.run(
         create_app(settings),
-        host=HOST,
+        host=settings.host,
         port=settings.web_port,
         log_config=None,
         access_log=False,

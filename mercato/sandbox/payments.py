@@ -73,6 +73,7 @@ PREFLIGHT_HEADERS = {
 class PaymentSandboxSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MERCATO_PAYMENT_SANDBOX_", extra="ignore")
 
+    host: str = HOST  # 0.0.0.0 in a container, so the payments service's container reaches it
     port: int = Field(default_factory=lambda: Topology.from_env().payment_sandbox_port)
     state_file: Path = Field(default_factory=lambda: var_dir() / "sandbox" / "payments.db")
     # Test-mode keys, public by design: the sandbox moves no money.
@@ -460,7 +461,7 @@ def main() -> None:
     settings = PaymentSandboxSettings()
     uvicorn.run(
         create_app(settings),
-        host=HOST,
+        host=settings.host,
         port=settings.port,
         log_config=None,
         access_log=False,

@@ -78,11 +78,14 @@ class TcpProxy:
     machine's RabbitMQ): `cut()` drops every connection and refuses new ones — to the services, the
     broker is down — and `restore()` lets them through again."""
 
-    def __init__(self, target_port: int, *, port: int | None = None) -> None:
+    def __init__(self, target_port: int, *, port: int | None = None, host: str = "127.0.0.1") -> None:
+        """`host`: where it listens; an address not (yet) on this machine is fine (IP_FREEBIND), e.g. a
+        container network's gateway before its bridge is up."""
         import asyncio
         import threading
 
         self.target_port = target_port
+        self.host = host
         self.port = port or free_port()
         self.loop = asyncio.new_event_loop()
         self.server = None
@@ -119,7 +122,11 @@ class TcpProxy:
     async def _start(self) -> None:
         import asyncio
 
-        self.server = await asyncio.start_server(self._handle, "127.0.0.1", self.port, reuse_address=True)
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.setsockopt(socket.SOL_IP, getattr(socket, "IP_FREEBIND", 15), 1)
+        listener.bind((self.host, self.port))
+        self.server = await asyncio.start_server(self._handle, sock=listener)
 
     async def _stop(self) -> None:
         if self.server is not None:
