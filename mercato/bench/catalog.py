@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import re
 import resource
 import shutil
 import tempfile
@@ -33,11 +32,11 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from mercato.bench import metric_value
 from mercato.bench.cpu import Processes, per_operation
 from mercato.topology import Topology
 
 WRK_INSTALL = "wrk is not installed: `sudo apt-get install -y wrk` (Debian's package) and run again"
-STATEMENTS = re.compile(r"^mercato_sql_statements_total (\d+)", re.MULTILINE)
 RESULT_MARK = "MERCATO_WRK "
 LOAD_GENERATOR = "load generator (wrk)"
 SEARCH_QUERY = "shirt"
@@ -232,8 +231,8 @@ async def targets(client: httpx.AsyncClient, topology: Topology, runs: Sequence[
 async def _statements(client: httpx.AsyncClient, topology: Topology) -> dict[str, int]:
     counts = {}
     for name, service in topology.services.items():
-        match = STATEMENTS.search((await client.get(f"{service.url}/metrics")).text)
-        counts[name] = int(match.group(1)) if match else 0
+        text = (await client.get(f"{service.url}/metrics")).text
+        counts[name] = int(metric_value(text, "mercato_sql_statements_total"))
     return counts
 
 

@@ -10,7 +10,6 @@ development platform (`make up`), not a shop with real inventory.
 from __future__ import annotations
 
 import asyncio
-import re
 import statistics
 import time
 import uuid
@@ -21,7 +20,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from mercato.bench import setup_staff_headers
+from mercato.bench import metric_value, setup_staff_headers
 from mercato.bench.cpu import Processes, per_operation
 from mercato.topology import Topology
 
@@ -32,10 +31,6 @@ ADDRESS = {
     "city": "Berlin",
     "postal_code": "10115",
     "country": "DE",
-}
-COUNTERS = {
-    kind: re.compile(rf"^mercato_sql_{kind}_total (\d+)", re.MULTILINE)
-    for kind in ("statements", "transactions")
 }
 
 
@@ -64,9 +59,8 @@ async def _statements(client: httpx.AsyncClient, topology: Topology) -> dict[tup
     counts = {}
     for name, service in topology.services.items():
         text = (await client.get(f"{service.url}/metrics")).text
-        for kind, pattern in COUNTERS.items():
-            match = pattern.search(text)
-            counts[name, kind] = int(match.group(1)) if match else 0
+        for kind in ("statements", "transactions"):
+            counts[name, kind] = int(metric_value(text, f"mercato_sql_{kind}_total"))
     return counts
 
 

@@ -13,7 +13,7 @@ from typing import Annotated
 from urllib.parse import unquote_to_bytes
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, Response
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -26,7 +26,7 @@ from mercato.platform.errors import install_problem_handlers, problem_response
 from mercato.platform.handlers import Handlers
 from mercato.platform.idempotency import purge_expired_keys
 from mercato.platform.logging import configure_logging, request_id_var
-from mercato.platform.metrics import Metrics
+from mercato.platform.metrics import CONTENT_TYPE, UNMATCHED, Metrics
 from mercato.platform.openapi import install_openapi
 from mercato.platform.relay import Relay
 from mercato.platform.settings import ServiceSettings
@@ -37,7 +37,7 @@ PeriodicTask = tuple[float, Callable[[FastAPI], Awaitable[None]]]  # (every seco
 
 
 class RequestContextMiddleware:
-    """Request id, body size limit, request counts, and a log line for each notable request (a 5xx, or
+    """Request id, body size limit, request metrics, and a log line for each notable request (a 5xx, or
     slower than `slow_request_ms`; every request with `log_requests="all"`), as plain ASGI (no overhead
     of BaseHTTPMiddleware on the hot path). The gateway's access log has a line for every request at the
     door; a line per request here too cost more CPU than the request's own work (docs/performance.md)."""
@@ -113,8 +113,10 @@ class RequestContextMiddleware:
             await self.app(scope, limited_receive, send_with_id)
         finally:
             if scope["path"] not in ("/healthz", "/readyz", "/metrics"):
-                self.metrics.inc("mercato_http_requests_total", method=scope["method"], status=str(status))
-                duration_ms = (time.perf_counter() - started) * 1000
+                seconds = time.perf_counter() - started
+                route = scope.get("route")
+                self.metrics.request(getattr(route, "path", UNMATCHED), scope["method"], status, seconds)
+                duration_ms = seconds * 1000
                 if self.log_all or status >= 500 or duration_ms >= self.slow_ms:
                     log.info(
                         "request",
@@ -168,35 +170,14 @@ def _health_router() -> APIRouter:
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @router.get("/metrics", summary="Counters in Prometheus text format", response_class=PlainTextResponse)
-    async def metrics(request: Request) -> str:
-        registry: Metrics = request.app.state.metrics
-        database = request.app.state.db
-        for name, value, meaning in (
-            ()
-            if database is None
-            else (
-                (
-                    "mercato_sql_statements_total",
-                    database.statements,
-                    "SQL statements that read or write data",
-                ),
-                ("mercato_sql_transactions_total", database.transactions, "Database transactions begun"),
-            )
-        ):
-            registry.counters[name].clear()
-            registry.counters[name][()] = value
-            registry.help.setdefault(name, meaning)
-        text = registry.render()
-        if request.app.state.relay:
-            pending, age = await request.app.state.relay.lag()
-            text += (
-                "# HELP mercato_outbox_pending Events committed but not yet published to the broker\n"
-                f"# TYPE mercato_outbox_pending gauge\nmercato_outbox_pending {pending}\n"
-                "# HELP mercato_outbox_lag_seconds Age of the oldest unpublished event\n"
-                f"# TYPE mercato_outbox_lag_seconds gauge\nmercato_outbox_lag_seconds {age:.3f}\n"
-            )
-        return text
+    @router.get(
+        "/metrics",
+        summary="Metrics in Prometheus' text format (docs/observability.md)",
+        response_class=PlainTextResponse,
+    )
+    async def metrics(request: Request) -> Response:
+        state = request.app.state
+        return Response(await state.metrics.scrape(state), media_type=CONTENT_TYPE)
 
     @router.get("/readyz", summary="Readiness: the process can reach its database")
     async def readyz(request: Request):
@@ -294,7 +275,7 @@ def create_app(
     app = FastAPI(
         title=title, description=description, version="1.0.0", lifespan=lifespan, redirect_slashes=False
     )
-    app.state.metrics = Metrics()
+    app.state.metrics = Metrics(settings.service_name)
     install_problem_handlers(app)
     install_openapi(app)
     app.add_middleware(

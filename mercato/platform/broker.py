@@ -122,6 +122,7 @@ class Broker:
         self._rabbit_subscriptions: list[Subscription] = []
         self._pull_tasks: list[asyncio.Task[None]] = []
         self._pull_subscriptions: list[Any] = []
+        self._lag_readers: dict[str, Any] = {}  # NATS: subscription name -> its consumer's info
 
     # --- names --------------------------------------------------------------------------------------
     @property
@@ -185,6 +186,7 @@ class Broker:
                     config=self._consumer_config(subscription),
                 )
                 self._pull_subscriptions.append(pull)
+                self._lag_readers[subscription.name] = pull.consumer_info
                 self._pull_tasks.append(
                     asyncio.create_task(
                         jetstream.pull_forever(
@@ -211,11 +213,33 @@ class Broker:
             with contextlib.suppress(Exception):
                 await pull.unsubscribe()
         self._pull_subscriptions.clear()
+        self._lag_readers.clear()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.client.stop(), timeout=STOP_TIMEOUT_SECONDS)
 
     def _consumer_config(self, subscription: Subscription) -> Any:
         return jetstream.consumer_config(subscription, filter_subject=f"{self.ns}.{subscription.aggregate}.>")
+
+    async def lag(self) -> dict[str, int]:
+        """Per subscription, the events on the broker not acknowledged yet (for /metrics): on NATS its
+        durable consumer's pending and delivered-but-unacknowledged messages (in hand, or waiting out
+        a retry); on RabbitMQ the messages ready in its queue and its retry queue. Kafka: none (its
+        consumer groups' lag is read from Kafka's own exporter)."""
+        if self.kind == "nats":
+            lag = {}
+            for name, consumer_info in self._lag_readers.items():
+                info = await consumer_info()
+                lag[name] = info.num_pending + info.num_ack_pending
+            return lag
+        if self.kind == "rabbitmq":
+            lag = {}
+            for subscription in self._rabbit_subscriptions:
+                lag[subscription.name] = 0
+                for queue in (self._queue(subscription), self._retry_queue(subscription)):
+                    declared = await self.client.declare_queue(queue)  # FastStream's, remembered
+                    lag[subscription.name] += (await declared.declare()).message_count or 0
+            return lag
+        return {}
 
     # --- publishing -------------------------------------------------------------------------------
     async def publish(self, events: list[OutboundEvent]) -> None:

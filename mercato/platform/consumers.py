@@ -147,6 +147,10 @@ class EventConsumer:
             await self.broker.stop()
             self.broker = None
 
+    async def lag(self) -> dict[str, int]:
+        """Per subscription, the events waiting for this consumer on the broker (none: not connected)."""
+        return await self.broker.lag() if self.broker else {}
+
     # --- handling ---------------------------------------------------------------------------------
     def _work(self, deliveries: list[Delivery]) -> list[_Work]:
         work: list[_Work] = []
@@ -333,12 +337,7 @@ class EventConsumer:
         if self.metrics is None:
             return
         for item in work:
-            self.metrics.inc(
-                "mercato_events_consumed_total",
-                handler=item.handler.name,
-                event_type=item.envelope["type"],
-                outcome=outcome,
-            )
+            self.metrics.consumed(item.handler.name, item.envelope["type"], outcome)
 
 
 async def _before_commit(session: AsyncSession) -> None:

@@ -5,12 +5,12 @@ or place — is in the very next read, with a new ETag."""
 
 from __future__ import annotations
 
-import re
 import uuid
 
 import httpx
 from sqlalchemy import delete
 
+from mercato.bench import metric_value
 from mercato.services.catalog import browsing
 from mercato.services.catalog import repository as repo
 from mercato.services.catalog.main import build_app
@@ -21,14 +21,13 @@ from mercato.services.catalog.settings import CatalogSettings
 from tests.catalog.factories import MERCHANDISER, add_categories, adjust, create_product, reserve
 from tests.catalog.merchandising.test_images import _png, _upload
 
-STATEMENTS = re.compile(r"^mercato_sql_statements_total (\d+)", re.MULTILINE)
 # What the design needs (docs/performance.md, "Browsing"): the stored parts and the live units available
 # of a page, or of a page of the list, come back from one SELECT.
 BUDGET = 1
 
 
 async def _statements(catalog: httpx.AsyncClient) -> int:
-    return int(STATEMENTS.search((await catalog.get("/metrics")).text).group(1))
+    return int(metric_value((await catalog.get("/metrics")).text, "mercato_sql_statements_total"))
 
 
 async def _counted(catalog: httpx.AsyncClient, path: str, **params) -> tuple[httpx.Response, int]:

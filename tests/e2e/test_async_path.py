@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ import httpx
 import orjson
 import pytest
 
+from mercato.bench import metric_value
 from mercato.cli import _all_subscriptions
 from mercato.contracts.events import CustomerRegistered, OptIns
 from mercato.platform.broker import EventPublisher
@@ -233,7 +233,7 @@ def test_orders_succeed_while_the_broker_is_down_and_every_event_arrives_after(e
     try:
         orders = place_orders(events, gateway, customer_id, 10, sku)
         metrics = httpx.get(f"{events.platform.service_url('orders')}/metrics").text
-        pending = float(re.search(r"^mercato_outbox_pending (\S+)$", metrics, re.M)[1])
+        pending = metric_value(metrics, "mercato_outbox_pending_events", service="orders")
         assert pending >= 10  # committed, waiting in the outbox
     finally:
         events.start_broker()

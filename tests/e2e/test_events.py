@@ -9,6 +9,7 @@ import httpx
 import nats
 import orjson
 
+from mercato.bench import metric_value
 from mercato.platform.ids import new_id
 from tests.e2e.test_checkout import ADDRESS, _sku_with_stock
 
@@ -53,4 +54,4 @@ def test_a_placed_order_is_published_as_order_placed(platform, gateway):
     assert event["type"] == "OrderPlaced" and event["version"] == 1
     assert event["payload"]["total"] == order["total"]
     metrics = httpx.get(f"{platform.service_url('orders')}/metrics").text
-    assert "mercato_outbox_pending 0" in metrics
+    assert metric_value(metrics, "mercato_outbox_pending_events", service="orders") == 0

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from sqlalchemy import Column, Integer, MetaData, String, Table, select
 
+from mercato.bench import metric_value
 from mercato.contracts.events import OrderStatusChanged
 from mercato.platform import tracing
 from mercato.platform.broker import Broker, EventPublisher
@@ -20,6 +21,7 @@ from mercato.platform.db import Database
 from mercato.platform.handlers import Handlers, Received
 from mercato.platform.jetstream import MAX_ACK_PENDING, consumer_config
 from mercato.platform.messaging import OutboundEvent
+from mercato.platform.metrics import Metrics
 from mercato.platform.outbox import record_event
 from mercato.platform.relay import Relay
 from mercato.platform.tables import dead_letters, inbox, outbox
@@ -365,3 +367,45 @@ async def test_declaring_brings_an_existing_consumer_up_to_date(nats_broker):
     finally:
         await broker.stop()
     assert info.config.max_ack_pending == MAX_ACK_PENDING
+
+
+async def test_metrics_show_what_a_consumer_has_not_acknowledged_and_its_dead_letters(db, broker):
+    """A consumer stuck in a handler: the events behind it show as its lag; once it moves on, the lag
+    drains to 0, and an event it gives up on shows as a dead letter of its handler."""
+    gate = asyncio.Event()
+    handlers = Handlers("shop-test")
+
+    @handlers.on(OrderStatusChanged)
+    async def record_change(session, event: OrderStatusChanged, context) -> None:
+        if event.to_state == "poison":
+            raise RuntimeError("cannot handle poison")
+        await gate.wait()
+
+    consumer = await started(consumer_for(db, broker, handlers))  # its subscription now exists
+    await consumer.stop()
+    await stage(db, "ord_l", [f"s{i}" for i in range(5)])
+    await relay_all(db, broker.settings)
+    consumer = await started(consumer_for(db, broker, handlers))
+    metrics = Metrics("shop-test")
+
+    async def scraped(sample: str) -> float:
+        state = SimpleNamespace(db=db, relay=None, consumer=consumer)
+        return metric_value((await metrics.scrape(state)).decode(), sample, service="shop-test")
+
+    async def lag_at_least(messages: int) -> bool:
+        return await scraped("mercato_consumer_lag_messages") >= messages
+
+    try:
+        await wait_for(lambda: lag_at_least(4))  # RabbitMQ: the one in hand is not counted
+        assert await scraped("mercato_dead_letters") == 0
+        gate.set()
+        await stage(db, "ord_l", ["poison"])
+        await relay_all(db, broker.settings)
+        await wait_for(lambda: _scraped_equals(scraped, "mercato_dead_letters", 1))
+        await wait_for(lambda: _scraped_equals(scraped, "mercato_consumer_lag_messages", 0))
+    finally:
+        await consumer.stop()
+
+
+async def _scraped_equals(scraped, sample: str, value: float) -> bool:
+    return await scraped(sample) == value

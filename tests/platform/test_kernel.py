@@ -12,6 +12,7 @@ import pytest
 from fastapi import APIRouter
 from pydantic import BaseModel, ValidationError
 
+from mercato.bench import metric_value
 from mercato.platform.app import UnitOfWork, create_app
 from mercato.platform.crypto import new_key
 from mercato.platform.db import Database
@@ -163,6 +164,6 @@ def test_no_service_imports_another():
 async def test_metrics_count_requests_and_sql_statements(kernel_app):
     await kernel_app.post("/things", json={"name": "m"}, headers={"Idempotency-Key": "metrics"})
     text = (await kernel_app.get("/metrics")).text
-    assert 'mercato_http_requests_total{method="POST",status="201"} 1' in text
-    statements = next(line for line in text.splitlines() if line.startswith("mercato_sql_statements_total"))
-    assert int(statements.split()[-1]) >= 2  # the key's claim and its stored response
+    posted = {"route": "/things", "method": "POST", "status": "201"}
+    assert metric_value(text, "mercato_http_requests_total", service="customers", **posted) == 1
+    assert metric_value(text, "mercato_sql_statements_total") >= 2  # the key's claim and its stored response

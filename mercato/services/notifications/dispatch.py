@@ -23,6 +23,7 @@ from typing import Any, Protocol
 from mercato.platform.clients import RemoteProblem
 from mercato.platform.db import Database
 from mercato.platform.errors import ServiceUnavailable
+from mercato.platform.metrics import Metrics
 from mercato.services.notifications import mail, push
 from mercato.services.notifications import repository as repo
 from mercato.services.notifications.clients import Orders, Payments
@@ -60,7 +61,7 @@ class Dispatcher:
         pusher: PushSender,
         orders: Orders,
         payments: Payments | None = None,
-        metrics: Any = None,
+        metrics: Metrics,
         batch_size: int = 100,
     ) -> None:
         self.db = db
@@ -72,6 +73,11 @@ class Dispatcher:
         self.orders = orders
         self.payments = payments
         self.metrics = metrics
+        self.messages = metrics.counter(
+            "mercato_notifications_messages",
+            "Messages handed to a provider, by channel, kind and outcome",
+            ["channel", "kind", "outcome"],
+        )
         self.batch_size = batch_size
         self.wakeup = asyncio.Event()
         self.sending = asyncio.Semaphore(SENDING_AT_ONCE)
@@ -123,23 +129,25 @@ class Dispatcher:
 
     async def _send(self, message: Message) -> dict[str, Any]:
         attempt = message.attempts + 1
+        final_attempt = attempt >= self.settings.dispatch_max_attempts
+        is_permanent = {"email": mail.is_permanent, "push": push.is_permanent}.get(
+            message.channel, self.sms_is_permanent
+        )
         try:
             if message.channel == "email":
                 text, html = await self._with_gift_card_code(message)
-                provider_id = await self.mailer.send(
-                    self.mailer.build(
-                        message_id=message.id,
-                        to=message.to_address,
-                        subject=message.subject or "",
-                        text=text,
-                        html=html,
-                        pdfs=await self._attachments(
-                            message, final=attempt >= self.settings.dispatch_max_attempts
-                        ),
-                    )
+                email = self.mailer.build(
+                    message_id=message.id,
+                    to=message.to_address,
+                    subject=message.subject or "",
+                    text=text,
+                    html=html,
+                    pdfs=await self._attachments(message, final=final_attempt),
                 )
+                provider, sending = "smtp", self.mailer.send(email)
             elif message.channel == "push":
-                provider_id = await self.pusher.send(
+                provider = "apns" if message.platform == "ios" else "fcm"
+                sending = self.pusher.send(
                     platform=message.platform or "",
                     message_id=message.id,
                     token=message.to_address,
@@ -148,13 +156,11 @@ class Dispatcher:
                     data={"order_id": message.order_id or "", "type": message.kind},
                 )
             else:
-                provider_id = await self.sms.send(to=message.to_address, body=message.body_text)
+                provider, sending = "twilio", self.sms.send(to=message.to_address, body=message.body_text)
+            provider_id = await self.metrics.provider_call(provider, "send", sending, refused=is_permanent)
         except Exception as exc:
-            permanent = {
-                "email": mail.is_permanent,
-                "push": push.is_permanent,
-            }.get(message.channel, self.sms_is_permanent)(exc)
-            final = permanent or attempt >= self.settings.dispatch_max_attempts
+            permanent = is_permanent(exc)
+            final = permanent or final_attempt
             delay = min(300.0, self.settings.dispatch_retry_base_seconds * 2 ** (attempt - 1))
             self._count(message, "failed" if final else "retried")
             log.warning(
@@ -209,11 +215,4 @@ class Dispatcher:
             return []
 
     def _count(self, message: Message, outcome: str) -> None:
-        if self.metrics is not None:
-            self.metrics.inc(
-                "mercato_notifications_messages_total",
-                help_text="Messages handed to a provider, by channel, kind and outcome",
-                channel=message.channel,
-                kind=message.kind,
-                outcome=outcome,
-            )
+        self.messages.labels(self.metrics.service, message.channel, message.kind, outcome).inc()

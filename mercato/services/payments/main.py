@@ -16,7 +16,7 @@ def build_app(settings: PaymentsSettings | None = None) -> FastAPI:
     settings = settings or PaymentsSettings()
 
     async def on_startup(app: FastAPI) -> None:
-        app.state.provider = Provider(settings)
+        app.state.provider = Provider(settings, app.state.metrics)
 
     async def on_shutdown(app: FastAPI) -> None:
         await app.state.provider.close()
