@@ -41,6 +41,8 @@ from mercato.platform.errors import Problem
 
 # An execution option of `Database.read_one`'s connections: no BEGIN on SQLite (see `_on_begin`).
 SINGLE_STATEMENT = "mercato_single_statement"
+# Another: statements that are not the service's work (what /metrics reads) are not counted.
+UNCOUNTED = "mercato_uncounted"
 
 
 def _sqlite_engine(url: str, *, begin: str, pool_size: int, echo: bool) -> AsyncEngine:
@@ -139,9 +141,10 @@ class Database:
         self._writes = async_sessionmaker(self.writer, expire_on_commit=False, autoflush=False)
         self._reads = async_sessionmaker(self.reader, expire_on_commit=False, autoflush=False)
 
-    def _count_statement(self, _connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if not statement.startswith(_TRANSACTION_CONTROL):
-            self.statements += 1
+    def _count_statement(self, connection: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith(_TRANSACTION_CONTROL) or connection.get_execution_options().get(UNCOUNTED):
+            return
+        self.statements += 1
 
     def _count_transaction(self, connection: Any) -> None:
         if not connection.get_execution_options().get(SINGLE_STATEMENT):  # read_one: none begun
@@ -175,12 +178,13 @@ class Database:
             yield session
 
     @asynccontextmanager
-    async def read_one(self) -> AsyncIterator[AsyncConnection]:
+    async def read_one(self, *, counted: bool = True) -> AsyncIterator[AsyncConnection]:
         """A reader connection for a read that is ONE statement, outside any transaction (see the
         module docstring): Core only, no ORM session. On SQLite the connections are in the driver's
         autocommit mode already, so only our BEGIN is left out (changing the isolation level would cost
-        a round trip to the driver's thread, and another to restore it); PostgreSQL runs it AUTOCOMMIT."""
-        options: dict[str, Any] = {SINGLE_STATEMENT: True}
+        a round trip to the driver's thread, and another to restore it); PostgreSQL runs it AUTOCOMMIT.
+        Not `counted`: left out of `statements` (for reads about the service, not its work)."""
+        options: dict[str, Any] = {SINGLE_STATEMENT: True, UNCOUNTED: not counted}
         if not self.is_sqlite:
             options["isolation_level"] = "AUTOCOMMIT"
         async with self.reader.connect() as connection:

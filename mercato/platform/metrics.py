@@ -186,7 +186,7 @@ class Metrics:
         return [family]
 
     async def _dead_letters(self, consumer: Any) -> list[Metric]:
-        async with consumer.db.read_one() as connection:
+        async with consumer.db.read_one(counted=False) as connection:
             rows = await connection.execute(
                 select(dead_letters.c.handler, func.count())
                 .where(dead_letters.c.status == "dead")

@@ -209,9 +209,9 @@ class Relay:
 
     async def lag(self) -> tuple[int, float]:
         """(unpublished events, age in seconds of the oldest one): the outbox lag."""
-        async with self.db.read() as session:
+        async with self.db.read_one(counted=False) as connection:
             count, oldest = (
-                await session.execute(
+                await connection.execute(
                     select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
                 )
             ).one()
