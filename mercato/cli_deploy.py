@@ -74,3 +74,29 @@ def gateway_config(
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text)
         console.print(f"[green]✓[/] wrote {output}")
+
+
+@deploy_cli.command("databases")
+def databases(
+    admin_url: Annotated[
+        str | None,
+        typer.Option(help="A superuser's (or CREATEROLE+CREATEDB) URL; default $MERCATO_POSTGRES_ADMIN_URL."),
+    ] = None,
+    prefix: Annotated[str, typer.Option(help="Databases and roles: <prefix>_<service>.")] = "mercato",
+    secrets_dir: Annotated[
+        Path | None, typer.Option(help="Where each role's password is kept; default var/keys/postgres.")
+    ] = None,
+    host: Annotated[str | None, typer.Option(help="The server's host as the services reach it.")] = None,
+    port: Annotated[int | None, typer.Option(help="The server's port as the services reach it.")] = None,
+) -> None:
+    """Create, idempotently, a database and a login role per service, each role reaching only its own
+    database; print the services' database URLs as environment lines (`> database.env`)."""
+    from mercato.platform.provision import admin_url_from_env, default_secrets_dir, provision_all
+
+    directory = secrets_dir or default_secrets_dir()
+    urls = provision_all(admin_url or admin_url_from_env(), prefix, directory, host=host, port=port)
+    for name, url in urls.items():
+        print(f"{name}={url}")
+    Console(stderr=True).print(
+        f"[green]✓[/] {len(urls)} databases, each with its own role (passwords in {directory})"
+    )
