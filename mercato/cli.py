@@ -184,14 +184,30 @@ def up(
         list[str] | None,
         typer.Option(help="Don't start this process (e.g. to run it yourself in a debugger); repeatable."),
     ] = None,
+    profile: Annotated[
+        str,
+        typer.Option(
+            help="embedded: SQLite files, one NATS. scale-out: a PostgreSQL database and role per service "
+            "(MERCATO_POSTGRES_ADMIN_URL), a 3-node NATS JetStream cluster (unless MERCATO_BROKER_URL)."
+        ),
+    ] = "embedded",
+    replicas: Annotated[
+        int, typer.Option(min=1, help="Processes of every service and of the mobile API, behind Envoy.")
+    ] = 1,
 ) -> None:
     """Set up and run the whole platform: migrate, seed, start Envoy and every service, print the URLs."""
+    from mercato import scale_out
     from mercato.gateway.envoy import envoy_command, write_config
     from mercato.gateway.settings import GatewaySettings
     from mercato.platform.broker import BrokerSettings
     from mercato.supervisor import ProcessSpec, run
 
+    if profile not in scale_out.PROFILES:
+        console.print(f"[red]✗[/] --profile: one of {', '.join(scale_out.PROFILES)}")
+        raise typer.Exit(2)
+    os.environ["MERCATO_REPLICAS"] = str(replicas)
     topology = Topology.from_env()
+    cluster = profile == "scale-out" and scale_out.prepare_scale_out(topology)
     broker_settings = BrokerSettings()
     embedded_broker = not broker_settings.url  # the default: NATS from pip, run here
     migrate(None)
@@ -205,28 +221,15 @@ def up(
     config = write_config(topology, GatewaySettings(), var_dir() / "gateway" / "envoy.json")
     env = {"MERCATO_VAR_DIR": str(var_dir()), "MERCATO_PORT_OFFSET": str(topology.offset)}
     sandbox_env = env | {"MERCATO_PAYMENT_SANDBOX_WEBHOOK_URL": f"{topology.gateway_url}/webhooks/stripe"}
-    broker_store = var_dir() / "nats"
-    if not embedded_broker:
+    if cluster:
+        brokers = scale_out.broker_cluster(topology, env, _declare_subscriptions)
+    elif embedded_broker:
+        brokers = [scale_out.single_broker(topology, env, _declare_subscriptions)]
+    else:
+        brokers = []
         _broker_setup_or_warn()
     specs = [
-        ProcessSpec(
-            name="broker",
-            argv=[
-                str(Path(sys.executable).parent / "nats-server"),
-                "-a",
-                "127.0.0.1",
-                "-p",
-                str(topology.broker_port),
-                "--http_port",
-                str(topology.broker_monitor_port),
-                "-js",
-                "-sd",
-                str(broker_store),
-            ],
-            env=env,
-            ready_url=f"http://127.0.0.1:{topology.broker_monitor_port}/healthz?js-enabled-only=true",
-            then=_declare_subscriptions,
-        ),
+        *brokers,
         ProcessSpec(
             name="payment-sandbox",
             argv=[sys.executable, "-m", "mercato.sandbox.payments"],
@@ -251,17 +254,9 @@ def up(
             env=env,
             ready_url=f"{topology.push_sandbox_url}/_sandbox/health",
         ),
-        *(
-            ProcessSpec(
-                name=name,
-                argv=[sys.executable, "-m", "mercato", "serve", name],
-                env=env,
-                ready_url=f"{service.url}/readyz",
-            )
-            for name, service in topology.upstreams.items()
-        ),
+        *scale_out.services(topology, env),
     ]
-    skipped = set(without or ()) | (set() if embedded_broker else {"broker"})
+    skipped = set(without or ())
     unknown = skipped - {spec.name for spec in specs} - {"gateway", "storefront", "admin"}
     if unknown:
         console.print(f"[red]✗[/] --without: no process named {', '.join(sorted(unknown))}")

@@ -131,6 +131,11 @@ class Topology:
     def broker_monitor_port(self) -> int:
         return self._port(8322)
 
+    def broker_cluster(self, nodes: int = 3) -> list[tuple[int, int, int]]:
+        """The scale-out profile's NATS JetStream cluster: (client, cluster route, monitor) port of each
+        node; the first node is the single broker's ports."""
+        return [(self._port(4322 + i), self._port(6322 + i), self._port(8322 + i)) for i in range(nodes)]
+
     # --- local stand-ins for external providers (same wire protocol as the real ones) ----------
     @property
     def payment_sandbox_port(self) -> int:

@@ -57,6 +57,7 @@ class DatabaseFactory:
         self.root = root
         self.templates: dict[tuple[str, str], str] = {}
         self.created_pg: list[str] = []
+        self.created_roles: list[str] = []
         self.run = uuid.uuid4().hex[:8]
 
     async def _template(self, service: str, backend: str) -> str:
@@ -94,9 +95,23 @@ class DatabaseFactory:
         self.created_pg.append(name)
         return _pg_sqlalchemy_url(name)
 
+    async def own_role(self, service: str, url: str) -> str:
+        """Hand the PostgreSQL database at `url` to a new login role of its own, which reaches only that
+        database (as `mercato deploy databases` sets up a service); returns the URL as that role."""
+        from mercato.platform.provision import ServiceDatabase, provision
+
+        database = make_url(url).database
+        assert database
+        target = ServiceDatabase(service, database, role=database, password=uuid.uuid4().hex)
+        self.created_roles.append(database)
+        await provision(PG_URL, target)
+        return target.url(PG_URL)
+
     async def drop_all(self) -> None:
         for name in reversed(self.created_pg):
             await _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for name in self.created_roles:
+            await _pg_admin(f'DROP ROLE IF EXISTS "{name}"')
 
 
 @pytest.fixture(scope="session")

@@ -32,7 +32,8 @@ from tests.conftest import BACKENDS
 # 20000/21000 here, 22000/23000 the event platforms (tests/e2e/events.py), 11000 the storefront with
 # search stopped (tests/browser/test_search_down.py), 12000 the contract tests' platform (tests/contract),
 # 13000/13500 the encryption test's (tests/e2e/test_encryption.py), 24000-24999 the platform in
-# containers (tests/deploy/test_images.py: host ports 24080, 24110, 24126, 24901).
+# containers (tests/deploy/test_images.py: host ports 24080, 24110, 24126, 24901), 25000 the replicas
+# under failure (tests/e2e/test_replicas.py) and 25500 the one-replica benchmark of docs/performance.md.
 PORT_OFFSETS = {"sqlite": 20000, "postgresql": 21000}
 
 
@@ -170,16 +171,19 @@ def start_platform(var_dir: Path, topology: Topology, env: dict[str, str], *args
     return platform
 
 
-def launch(backend: str, var_dir: Path, topology: Topology, databases) -> Platform:
-    """A platform on `backend`: SQLite files under `var_dir`, or fresh PostgreSQL databases."""
-    env = platform_env(var_dir, topology)
+def launch(
+    backend: str, var_dir: Path, topology: Topology, databases, *args: str, env: dict[str, str] | None = None
+) -> Platform:
+    """A platform on `backend`: SQLite files under `var_dir`, or fresh PostgreSQL databases, each owned by
+    its service's own role that reaches no other (as in production). `args` go to `mercato up`."""
+    env = platform_env(var_dir, topology) | (env or {})
     if backend == "postgresql":
         import asyncio
 
         for service in topology.services:
             url = asyncio.run(databases.fresh(service, backend))
-            env[f"MERCATO_{service.upper()}_DATABASE_URL"] = url
-    return start_platform(var_dir, topology, env)
+            env[f"MERCATO_{service.upper()}_DATABASE_URL"] = asyncio.run(databases.own_role(service, url))
+    return start_platform(var_dir, topology, env, *args)
 
 
 def stop_platform(platform: Platform) -> None:

@@ -59,7 +59,7 @@ from mercato.gateway.cache import (
     personal_bypass,
 )
 from mercato.gateway.compression import compression_on, compressor_filters
-from mercato.gateway.placement import Placement, cluster
+from mercato.gateway.placement import Placement, cluster, internal_listeners
 from mercato.gateway.routes import ROUTES, RateLimitClass, Route
 from mercato.gateway.settings import GatewaySettings
 from mercato.platform.errors import PROBLEM_BASE, PROBLEM_JSON
@@ -764,7 +764,10 @@ def build_config(topology: Topology, settings: GatewaySettings, placement: Place
         "admin": {"address": _address(topology.envoy_admin_port, placement.bind)},
         "overload_manager": overload_manager(),
         "static_resources": {
-            "listeners": [listener(topology, settings, placement.bind)],
+            "listeners": [
+                listener(topology, settings, placement.bind),
+                *internal_listeners(topology, placement, route=_to_service, router=router_filter()),
+            ],
             "clusters": clusters(topology, placement),
         },
     }

@@ -14,7 +14,7 @@ that refuses connections, and retries a request that never reached a service on 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from ipaddress import ip_address
 from typing import Any
@@ -23,6 +23,10 @@ from mercato.topology import HOST, Topology
 
 Config = dict[str, Any]
 HEALTH_PATH = "/readyz"
+HCM_TYPE = (
+    "type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager"
+)
+INTERNAL_ROUTE_TIMEOUT = "60s"  # the calling service's own client timeout is the one that matters
 
 
 @dataclass(frozen=True)
@@ -113,3 +117,54 @@ def cluster(name: str, placement: Placement, protocol_options: Config) -> Config
         }
         config["common_lb_config"] = {"healthy_panic_threshold": {"value": 0}}
     return config
+
+
+def internal_listeners(
+    topology: Topology, placement: Placement, *, route: Callable[[str], Config], router: Config
+) -> list[Config]:
+    """With several replicas here, a service's own port — where the other services call it — is no
+    replica's: Envoy listens there (one listener per upstream), balanced over the replicas with the
+    gateway's health checks and retries, so orders' call to catalog survives a dead catalog replica.
+    Requests pass as they are: the identity headers on them were set by the gateway (or by the caller)."""
+    listeners = []
+    for name, service in topology.upstreams.items():
+        if placement.bind != HOST or (HOST, service.port) in placement.endpoints[name]:
+            continue
+        manager = {
+            "@type": HCM_TYPE,
+            "stat_prefix": f"internal_{name}",
+            "codec_type": "AUTO",
+            "preserve_external_request_id": True,
+            "server_header_transformation": "PASS_THROUGH",
+            "route_config": {
+                "name": f"internal-{name}",
+                "virtual_hosts": [
+                    {
+                        "name": name,
+                        "domains": ["*"],
+                        "routes": [
+                            {
+                                "match": {"prefix": "/"},
+                                "route": route(name) | {"timeout": INTERNAL_ROUTE_TIMEOUT},
+                            }
+                        ],
+                    }
+                ],
+            },
+            "http_filters": [router],
+        }
+        listeners.append(
+            {
+                "name": f"internal-{name}",
+                "address": {"socket_address": {"address": HOST, "port_value": service.port}},
+                "enable_reuse_port": False,
+                "filter_chains": [
+                    {
+                        "filters": [
+                            {"name": "envoy.filters.network.http_connection_manager", "typed_config": manager}
+                        ]
+                    }
+                ],
+            }
+        )
+    return listeners

@@ -66,9 +66,14 @@ ATTEMPT_HEADER = "x-mercato-attempt"  # RabbitMQ: which delivery of the event th
 class BrokerSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="MERCATO_BROKER_", extra="ignore")
 
-    url: str = ""  # default: the embedded NATS of the local topology
+    url: str = ""  # default: the embedded NATS of the local topology; several NATS servers: comma-separated
     enabled: bool = True
     namespace: str = "mercato"
+    # NATS: how many servers of a JetStream cluster keep the stream (3 on the scale-out profile).
+    stream_replicas: int = 1
+    # NATS: how long a delivery may stay unacknowledged before it goes to another consumer (a crashed
+    # replica's deliveries come again after this).
+    ack_wait_seconds: float = jetstream.ACK_WAIT_SECONDS
 
     def resolved_url(self) -> str:
         return self.url or Topology.from_env().broker_url
@@ -99,7 +104,7 @@ class Broker:
         self.client: Any
         if self.kind == "nats":
             self.client = NatsBroker(
-                url,
+                url.split(","),
                 max_reconnect_attempts=1 if fail_fast else -1,
                 reconnect_time_wait=0.5,
                 connect_timeout=1.0,
@@ -144,6 +149,7 @@ class Broker:
             self.stream_name,
             subjects=[f"{self.ns}.>"],
             duplicate_window=timedelta(hours=1).total_seconds(),
+            num_replicas=self.settings.stream_replicas,
             declare=True,
         )
 
@@ -218,7 +224,11 @@ class Broker:
             await asyncio.wait_for(self.client.stop(), timeout=STOP_TIMEOUT_SECONDS)
 
     def _consumer_config(self, subscription: Subscription) -> Any:
-        return jetstream.consumer_config(subscription, filter_subject=f"{self.ns}.{subscription.aggregate}.>")
+        return jetstream.consumer_config(
+            subscription,
+            filter_subject=f"{self.ns}.{subscription.aggregate}.>",
+            ack_wait=self.settings.ack_wait_seconds,
+        )
 
     async def lag(self) -> dict[str, int]:
         """Per subscription, the events on the broker not acknowledged yet (for /metrics): on NATS its

@@ -27,12 +27,14 @@ MAX_ACK_PENDING = 10_000
 PUBLISH_TIMEOUT_SECONDS = 5.0  # for a whole batch's acknowledgements
 
 
-def consumer_config(subscription: Subscription, *, filter_subject: str) -> ConsumerConfig:
+def consumer_config(
+    subscription: Subscription, *, filter_subject: str, ack_wait: float = ACK_WAIT_SECONDS
+) -> ConsumerConfig:
     return ConsumerConfig(
         durable_name=subscription.name,
         filter_subject=filter_subject,
         deliver_policy=DeliverPolicy.ALL if subscription.start == "all" else DeliverPolicy.NEW,
-        ack_wait=ACK_WAIT_SECONDS,
+        ack_wait=ack_wait,
         max_ack_pending=MAX_ACK_PENDING,
     )
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import hashlib
 import json
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -156,8 +158,14 @@ def _load_or_create_key(pem_setting: SecretStr | None, path: Path | None, *, wha
             new_key = Ed25519PrivateKey.generate().private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
             )
-            path.touch(mode=0o600)
-            path.write_bytes(new_key)
+            # Written aside, then linked into place: of several replicas starting at once, one key wins
+            # whole, and no replica ever reads a half-written file.
+            draft = path.with_name(f".{path.name}.{os.getpid()}")
+            draft.touch(mode=0o600)
+            draft.write_bytes(new_key)
+            with contextlib.suppress(FileExistsError):
+                os.link(draft, path)
+            draft.unlink()
         pem = path.read_bytes()
     key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
