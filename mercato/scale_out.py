@@ -30,13 +30,16 @@ def prepare_scale_out(topology: Topology) -> bool:
     """Point every service at its own PostgreSQL database and role (provisioned from
     MERCATO_POSTGRES_ADMIN_URL, unless every service's URL is already set) and the broker at a NATS
     cluster run here (unless MERCATO_BROKER_URL names one). True when the NATS cluster is to be run."""
-    from mercato.cli_deploy import ADMIN_URL_ENV, database_services, provision_all
-    from mercato.platform.provision import DEFAULT_ADMIN_URL
+    from mercato.platform.provision import (
+        admin_url_from_env,
+        database_services,
+        default_secrets_dir,
+        provision_all,
+    )
 
     names = [f"MERCATO_{service.upper()}_DATABASE_URL" for service in database_services()]
     if not all(os.environ.get(name) for name in names):
-        admin = os.environ.get(ADMIN_URL_ENV, DEFAULT_ADMIN_URL)
-        for name, url in provision_all(admin, "mercato", var_dir() / "keys" / "postgres").items():
+        for name, url in provision_all(admin_url_from_env(), "mercato", default_secrets_dir()).items():
             os.environ.setdefault(name, url)
     if os.environ.get("MERCATO_BROKER_URL"):
         return False
