@@ -136,6 +136,14 @@ def _container(process: Process, command: list[str], mounts: list[Manifest]) -> 
 
 def deployment(process: Process) -> Manifest:
     volumes, mounts = _volumes("1Gi" if process.name == "search" else "256Mi")
+    for number, (path, secret) in enumerate(process.secret_files.items()):
+        volumes.append(
+            {
+                "name": f"secret-{number}",
+                "secret": {"secretName": secret, "optional": True, "defaultMode": 0o440},
+            }
+        )
+        mounts.append({"name": f"secret-{number}", "mountPath": path, "readOnly": True})
     if process.name == "gateway":
         volumes.append({"name": "envoy", "configMap": {"name": ENVOY_CONFIGMAP}})
         mounts.append({"name": "envoy", "mountPath": "/etc/envoy", "readOnly": True})

@@ -55,6 +55,8 @@ class Process:
     size: Resources = SERVICE_SIZE
     public: bool = False  # reachable from outside the cluster (a LoadBalancer Service `<name>-public`)
     extra_ports: dict[str, int] = field(default_factory=dict)  # name → port (Envoy's admin)
+    # Secrets mounted as files (path → Secret), optional: push credentials are key files, not values.
+    secret_files: dict[str, str] = field(default_factory=dict)
     metrics_port: int | None = None  # where Prometheus scrapes (default: the process's port)
     metrics_path: str | None = "/metrics"  # None: nothing to scrape
 
@@ -82,6 +84,7 @@ INTERNET: dict[str, tuple[int, ...]] = {
     "payments": (HTTPS,),  # Stripe
     "notifications": (HTTPS, *SMTP_SUBMISSION),  # Twilio, APNs, FCM; the SMTP relay
 }
+PUSH_DIR = "/etc/mercato/push"  # APNs' .p8 key and FCM's service account (settings.env names the files)
 PERSONAL_DATA = ("customers", "orders", "payments", "notifications")
 BLIND_INDEX = ("customers", "orders")
 S3_USERS = ("catalog", "orders")
@@ -147,6 +150,7 @@ def processes(topology: Topology) -> dict[str, Process]:
             internet_ports=INTERNET.get(name, ()),
             secrets=service_secrets(name),
             size=Resources("250m", "384Mi", "1", "768Mi") if name == "customers" else SERVICE_SIZE,
+            secret_files={PUSH_DIR: "mercato-notifications-push"} if name == "notifications" else {},
         )
     found["gateway"] = Process(
         name="gateway",

@@ -133,7 +133,11 @@ def test_no_secret_value_is_in_git(rendered):
         settings = next(
             d for d in docs if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("mercato-s")
         )
-        leaked = [key for key in settings["data"] if SECRET_LIKE.search(key) and not key.endswith("_FILE")]
+        leaked = [
+            key
+            for key in settings["data"]
+            if SECRET_LIKE.search(key) and not key.endswith(("_FILE", "_KEY_ID"))
+        ]
         assert not leaked, f"{build}: {leaked} belong in a Secret"
 
 
@@ -275,3 +279,42 @@ def test_the_gateway_finds_every_pod_of_each_service_through_its_headless_servic
         assert cluster["type"] == "STRICT_DNS" and cluster["health_checks"]
     gateway = of_kind(docs, "Deployment")["gateway"]["spec"]["template"]["spec"]
     assert any(v.get("configMap", {}).get("name", "").startswith("gateway-envoy") for v in gateway["volumes"])
+
+
+def test_every_process_starts_in_production_from_the_configmap_and_its_secrets(rendered, monkeypatch):
+    """The settings each pod gets (the ConfigMap, then a value for every Secret key it references) load in
+    the production environment, with the URLs of the cluster's Services."""
+    from mercato.admin.settings import AdminSettings
+    from mercato.cli import _settings
+    from mercato.storefront.settings import StorefrontSettings
+
+    docs = rendered["production"]
+    settings = next(
+        d["data"] for n, d in of_kind(docs, "ConfigMap").items() if n.startswith("mercato-settings")
+    )
+    key = "k1:" + "A" * 43  # a data key's shape: an id and 32 bytes, base64url
+    for name, deployment in of_kind(docs, "Deployment").items():
+        with monkeypatch.context() as env:
+            for variable, value in settings.items():
+                env.setenv(variable, value)
+            for ref in deployment["spec"]["template"]["spec"]["containers"][0].get("env", []):
+                secret = ref["valueFrom"]["secretKeyRef"]["key"]
+                placeholder = {"data-keys": key, "blind-index-key": key}.get(secret, f"{secret}-of-{name}")
+                env.setenv(ref["name"], placeholder)
+            if name in SERVICES:
+                loaded = _settings(name)
+                assert (loaded.host, loaded.port, loaded.environment) == (
+                    "0.0.0.0",
+                    TOPOLOGY.service(name).port,
+                    "production",
+                )
+                for callee in CALLS[name]:
+                    assert (
+                        getattr(loaded, f"{callee}_url") == f"http://{callee}:{TOPOLOGY.service(callee).port}"
+                    )
+            elif name in ("storefront", "admin"):
+                front = (StorefrontSettings if name == "storefront" else AdminSettings)()
+                assert (front.host, front.gateway_url) == (
+                    "0.0.0.0",
+                    f"http://gateway:{TOPOLOGY.gateway_port}",
+                )
