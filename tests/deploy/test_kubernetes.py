@@ -318,3 +318,19 @@ def test_every_process_starts_in_production_from_the_configmap_and_its_secrets(r
                     "0.0.0.0",
                     f"http://gateway:{TOPOLOGY.gateway_port}",
                 )
+
+
+def test_docs_say_how_to_create_every_secret_the_manifests_reference(rendered):
+    docs = (ROOT / "docs" / "deploy.md").read_text()
+    for build, manifests in rendered.items():
+        pods = [d["spec"]["template"]["spec"] for d in manifests if d["kind"] in ("Deployment", "Job")]
+        for pod in pods:
+            for env in pod["containers"][0].get("env", []):
+                ref = env["valueFrom"]["secretKeyRef"]
+                assert f"s {ref['name']} " in docs, (
+                    f"{build}: Secret {ref['name']} missing from docs/deploy.md"
+                )
+                assert f"{ref['key']}=" in docs, f"{build}: key {ref['key']} of {ref['name']} missing"
+            for volume in pod["volumes"]:
+                if "secret" in volume:
+                    assert f"s {volume['secret']['secretName']} " in docs
