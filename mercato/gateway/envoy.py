@@ -45,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from mercato.contracts.staff import STAFF_AUDIENCE, STAFF_CLAIMS_HEADER
+from mercato.gateway import tracing
 from mercato.gateway.cache import (
     CACHE_FILL,
     CACHE_FILTER,
@@ -673,6 +674,8 @@ def http_connection_manager(topology: Topology, settings: GatewaySettings) -> Co
     }
     if settings.access_log:
         hcm["access_log"] = access_log()
+    if settings.otlp_endpoint:
+        hcm["tracing"] = tracing.hcm_tracing(settings.otlp_endpoint, settings.trace_sampling_percent)
     return hcm
 
 
@@ -771,6 +774,8 @@ def build_config(topology: Topology, settings: GatewaySettings, placement: Place
             "clusters": clusters(topology, placement),
         },
     }
+    if settings.otlp_endpoint:
+        config["static_resources"]["clusters"].append(tracing.collector_cluster(settings.otlp_endpoint))
     if settings.cache:
         config["bootstrap_extensions"] = bootstrap_extensions()
         config["static_resources"]["listeners"].append(fill_listener(cache_fill_connection_manager()))

@@ -56,6 +56,11 @@ class GatewaySettings(BaseSettings):
         default_factory=lambda: [ip_network("127.0.0.1/32"), ip_network("::1/128")]
     )
 
+    # Traces (mercato/gateway/tracing.py): an OTLP/HTTP receiver's base URL (`http://collector:4318`), or
+    # empty for none; and the share of requests the gateway traces (Envoy's random sampling).
+    otlp_endpoint: str = ""
+    trace_sampling_percent: float = Field(default=100.0, ge=0, le=100)
+
     model_config = SettingsConfigDict(env_prefix="MERCATO_GATEWAY_", extra="ignore")
 
     @field_validator("sign_in_front_ends", mode="before")

@@ -58,9 +58,7 @@ class RequestContextMiddleware:
         headers = dict(scope["headers"])
         request_id = headers.get(b"x-request-id", b"").decode("latin-1")[:128] or uuid.uuid4().hex
         token = request_id_var.set(request_id)
-        trace_token = tracing.traceparent_var.set(
-            tracing.child_of(headers.get(b"traceparent", b"").decode("latin-1"))
-        )
+        request_span = tracing.start_request(scope, headers.get(b"traceparent"))
         started = time.perf_counter()
         status = 500
 
@@ -75,7 +73,7 @@ class RequestContextMiddleware:
             )
             await response(scope, receive, send)
             request_id_var.reset(token)
-            tracing.traceparent_var.reset(trace_token)
+            tracing.end_request(request_span)
             return
 
         if _has_nul(scope):
@@ -88,7 +86,7 @@ class RequestContextMiddleware:
             )
             await response(scope, receive, send)
             request_id_var.reset(token)
-            tracing.traceparent_var.reset(trace_token)
+            tracing.end_request(request_span)
             return
 
         received = 0
@@ -128,7 +126,7 @@ class RequestContextMiddleware:
                         },
                     )
             request_id_var.reset(token)
-            tracing.traceparent_var.reset(trace_token)
+            tracing.end_request(request_span)
 
 
 def _has_nul(scope: Scope) -> bool:
@@ -225,6 +223,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         configure_logging(settings.service_name, settings.log_level)
+        tracing.configure(settings.service_name)
         app.state.settings = settings
         app.state.db = None
         if settings.has_database:
@@ -268,12 +267,18 @@ def create_app(
                 await on_shutdown(app)
             if app.state.db is not None:
                 await app.state.db.dispose()
+            tracing.shutdown()
 
     # No trailing-slash redirects: Starlette builds their Location from the client's Host header, so a
     # forged Host (`/api/v1/cart/` with `Host: evil.example.com`) came back as a redirect to another
     # site, one shared cache away from poisoning. API paths are exact; `/api/v1/cart/` is a 404.
     app = FastAPI(
-        title=title, description=description, version="1.0.0", lifespan=lifespan, redirect_slashes=False
+        title=title,
+        description=description,
+        version="1.0.0",
+        lifespan=lifespan,
+        redirect_slashes=False,
+        telemetry=tracing.FASTAPI_TELEMETRY,
     )
     app.state.metrics = Metrics(settings.service_name)
     install_problem_handlers(app)

@@ -86,14 +86,19 @@ class ServiceClient:
         headers = dict(headers or {})
         if rid := request_id_var.get():
             headers["x-request-id"] = rid
-        if trace := tracing.current():
-            headers["traceparent"] = tracing.child_of(trace)
-        try:
-            call = self._http().request(method, path, params=params, json=json, headers=headers)
-            async with call as response:
-                status, reason, body = response.status, response.reason, await response.read()
-        except (aiohttp.ClientError, TimeoutError) as exc:
-            raise ServiceUnavailable(f"{self.name} did not answer ({type(exc).__name__}).") from exc
+        with tracing.span(f"{method} {self.name}", kind=tracing.CLIENT) as span:
+            tracing.inject(headers)
+            try:
+                call = self._http().request(method, path, params=params, json=json, headers=headers)
+                async with call as response:
+                    status, reason, body = response.status, response.reason, await response.read()
+            except (aiohttp.ClientError, TimeoutError) as exc:
+                raise ServiceUnavailable(f"{self.name} did not answer ({type(exc).__name__}).") from exc
+            if span.is_recording():
+                span.set_attributes(
+                    {"http.request.method": method, "server.address": self.name, "url.path": path}
+                    | {"http.response.status_code": status}
+                )
         if status >= 500:
             raise ServiceUnavailable(f"{self.name} failed with {status}.")
         if status >= 400:

@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from mercato.platform import tracing
 from mercato.platform.crypto import DataKeys, bind_keys
 from mercato.platform.errors import Problem
 
@@ -148,6 +149,7 @@ class Database:
         for engine in {self.writer, self.reader}:
             event.listen(engine.sync_engine, "before_cursor_execute", self._count_statement)
             event.listen(engine.sync_engine, "begin", self._count_transaction)
+            tracing.trace_statements(engine.sync_engine, "sqlite" if self.is_sqlite else "postgresql")
         self.on_outbox_commit: Callable[[], Any] | None = None  # set by the relay, to wake it
         self._writes = async_sessionmaker(self.writer, expire_on_commit=False, autoflush=False)
         self._reads = async_sessionmaker(self.reader, expire_on_commit=False, autoflush=False)

@@ -43,7 +43,7 @@ class Received(Generic[E]):
     event: E
     event_id: str
     occurred_at: datetime
-    traceparent: str | None  # the producer's span: pass `tracing.child_of(it)` to events recorded for it
+    traceparent: str | None  # the producer's span: pass it to `record_event` for events recorded for it
     attempt: int  # 1 on first delivery
 
 
@@ -89,8 +89,8 @@ class Handler:
 def _one_at_a_time(function: HandlerFunction) -> BatchFunction:
     async def run(session: AsyncSession, received: list[Received[Any]], context: BatchContext) -> None:
         for item in received:
-            token = tracing.traceparent_var.set(tracing.child_of(item.traceparent))
-            try:
+            attributes = {"mercato.handler": function.__name__}
+            with tracing.consuming(f"process {item.event.type}", [item.traceparent], attributes):
                 await function(
                     session,
                     item.event,
@@ -102,8 +102,16 @@ def _one_at_a_time(function: HandlerFunction) -> BatchFunction:
                         attempt=item.attempt,
                     ),
                 )
-            finally:
-                tracing.traceparent_var.reset(token)
+
+    return run
+
+
+def _traced_batch(function: BatchFunction) -> BatchFunction:
+    async def run(session: AsyncSession, received: list[Received[Any]], context: BatchContext) -> None:
+        types = ", ".join(sorted({type(item.event).type for item in received}))
+        attributes = {"mercato.handler": function.__name__, "messaging.batch.message_count": len(received)}
+        with tracing.consuming(f"process {types}", [item.traceparent for item in received], attributes):
+            await function(session, received, context)
 
     return run
 
@@ -133,7 +141,7 @@ class Handlers:
         """Register a handler of every such event of a batch at once."""
 
         def register(function: BatchFunction) -> BatchFunction:
-            self._add(Handler(function.__name__, events, function))
+            self._add(Handler(function.__name__, events, _traced_batch(function)))
             return function
 
         return register

@@ -33,7 +33,7 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
-        if trace := tracing.trace_id(tracing.current()):
+        if trace := tracing.current_trace_id():
             entry["trace_id"] = trace
         for key, value in record.__dict__.items():
             if key not in _RESERVED and not key.startswith("_"):

@@ -26,7 +26,7 @@ async def record_event(
     The event continues the current trace (the request's or the consumed event's) unless
     `traceparent` says otherwise.
     """
-    envelope = event.envelope(traceparent=traceparent or tracing.child_of(tracing.current()))
+    envelope = event.envelope(traceparent=tracing.producer(f"create {event.type}", traceparent))
     session.info["outbox"] = True  # wakes the relay once the transaction commits
     await session.execute(
         outbox.insert().values(
@@ -47,7 +47,7 @@ async def record_events(
     if len(events) == 1:
         await record_event(session, events[0], aggregate_id=aggregate_id, aggregate_type=aggregate_type)
         return
-    parent = tracing.child_of(tracing.current())
+    parent = tracing.producer(f"create {', '.join(sorted({event.type for event in events}))}")
     session.info["outbox"] = True
     at = datetime.now(UTC)
     rows = []

@@ -31,6 +31,7 @@ from typing import Any
 import orjson
 from sqlalchemy import func, select, text, update
 
+from mercato.platform import tracing
 from mercato.platform.broker import EventPublisher
 from mercato.platform.db import Database
 from mercato.platform.messaging import OutboundEvent, PublishStopped
@@ -143,7 +144,14 @@ class Relay:
         if len(events) > 1 and self._crash_hook_armed():
             await self._publish_half_and_die(events)
         try:
-            await self.publisher.publish(events)
+            with tracing.span(
+                "publish",
+                kind=tracing.PRODUCER,
+                parent="",  # the relay's own trace, linked to each event's producer
+                attributes={"messaging.operation.type": "send", "messaging.batch.message_count": len(rows)},
+                links=[row.envelope.get("traceparent") for row in rows],
+            ):
+                await self.publisher.publish(events)
             published, error = len(rows), None
         except PublishStopped as stopped:  # the broker is down or refused: keep order, retry later
             published, error = stopped.published, stopped.error

@@ -20,6 +20,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from mercato.platform import tracing
 from mercato.platform.clients import RemoteProblem
 from mercato.platform.db import Database
 from mercato.platform.errors import ServiceUnavailable
@@ -125,7 +126,12 @@ class Dispatcher:
 
     async def _bounded_send(self, message: Message) -> dict[str, Any]:
         async with self.sending:
-            return {"message_id": message.id, **await self._send(message)}
+            attributes = {"mercato.message_kind": message.kind, "mercato.channel": message.channel}
+            with tracing.span(f"send {message.channel}", kind=tracing.CLIENT, attributes=attributes) as span:
+                outcome = await self._send(message)
+                if outcome["new_last_error"]:
+                    tracing.failed(span, outcome["new_last_error"])
+            return {"message_id": message.id, **outcome}
 
     async def _send(self, message: Message) -> dict[str, Any]:
         attempt = message.attempts + 1

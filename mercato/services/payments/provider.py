@@ -14,6 +14,7 @@ import orjson
 import stripe
 
 from mercato.contracts.currencies import MINOR_UNITS
+from mercato.platform import tracing
 from mercato.platform.metrics import Metrics
 from mercato.services.payments.settings import PaymentsSettings
 
@@ -98,6 +99,9 @@ class WebhookEvent:
             raise ValueError("not a provider event") from error
 
 
+STRIPE = {"peer.service": "stripe"}
+
+
 class Provider:
     def __init__(self, settings: PaymentsSettings, metrics: Metrics | None = None) -> None:
         """`metrics`: the service's, where each call's latency goes (a command's own, if not given)."""
@@ -117,7 +121,8 @@ class Provider:
 
     async def _call(self, operation: str, coroutine: Any) -> Any:
         try:
-            return await self.metrics.provider_call("stripe", operation, coroutine, refused=_refused)
+            with tracing.span(f"stripe {operation}", kind=tracing.CLIENT, attributes=STRIPE):
+                return await self.metrics.provider_call("stripe", operation, coroutine, refused=_refused)
         except stripe.CardError as error:
             intent = error.error.payment_intent if error.error else None
             raise Declined(
