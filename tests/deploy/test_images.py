@@ -19,16 +19,15 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
+import yaml
 from sqlalchemy.engine import make_url
 
 from mercato.cli import _all_subscriptions
-from mercato.gateway.envoy import write_config
-from mercato.gateway.placement import Placement
-from mercato.gateway.settings import GatewaySettings
 from mercato.platform.crypto import new_key
 from mercato.topology import Topology
 from tests.deploy.podman import IMAGE, Network, build_images, podman, wait_for
@@ -45,7 +44,10 @@ RABBITMQ_URL = os.environ.get("MERCATO_TEST_RABBITMQ_URL", "amqp://guest:guest@1
 NAME = "mercato-images-e2e"
 REPLICATED = ("orders", "catalog", "payments")
 # Host ports (24000-24999 are this test's): only what the test itself talks to is published.
-GATEWAY, ENVOY_ADMIN, SANDBOX, MAIL_WEB = 24080, 24901, 24110, 24126
+GATEWAY, ENVOY_ADMIN, SANDBOX, MAIL_WEB, STOREFRONT = 24080, 24901, 24110, 24126, 24000
+COMPOSE = yaml.safe_load((Path(__file__).resolve().parents[2] / "deploy" / "compose.yaml").read_text())[
+    "services"
+]
 TOPOLOGY = Topology()  # in a container every process is at its own port, offset 0
 
 
@@ -56,6 +58,7 @@ class Deployed:
     envoy_admin: str = f"http://127.0.0.1:{ENVOY_ADMIN}"
     sandbox: str = f"http://127.0.0.1:{SANDBOX}"
     mail: str = f"http://127.0.0.1:{MAIL_WEB}"
+    storefront: str = f"http://127.0.0.1:{STOREFRONT}"
 
 
 async def _databases(host: str) -> dict[str, str]:
@@ -112,6 +115,8 @@ def _environment(gateway_host: str, namespace: str) -> dict[str, str]:
         "MERCATO_MOBILE_API_CUSTOMERS_URL": "http://customers:8101",
         "MERCATO_MOBILE_API_PAYMENT_API_BASE": "http://payment-sandbox:8110",
         "MERCATO_CATALOG_BROWSE_MAX_AGE_SECONDS": "0",
+        "MERCATO_STOREFRONT_GATEWAY_URL": "http://gateway:8080",
+        "MERCATO_STOREFRONT_HOST": "0.0.0.0",
         "MERCATO_PAYMENT_SANDBOX_HOST": "0.0.0.0",
         "MERCATO_PAYMENT_SANDBOX_WEBHOOK_URL": "http://gateway:8080/webhooks/stripe",
         "MERCATO_MAIL_SINK_HOST": "0.0.0.0",
@@ -165,7 +170,7 @@ def _one_shots(network: Network, env: dict[str, str], databases: dict[str, str])
 
 
 @pytest.fixture(scope="module")
-def deployed(tmp_path_factory) -> Iterator[Deployed]:
+def deployed() -> Iterator[Deployed]:
     build_images()
     network = Network(NAME)
     gateway_host = network.create()
@@ -199,19 +204,26 @@ def deployed(tmp_path_factory) -> Iterator[Deployed]:
                 network.start(
                     watched[-1], ["mercato", "serve", name], alias=name, env=own, secrets=secrets.get(name)
                 )
-        config = tmp_path_factory.mktemp("gateway") / "envoy.json"
-        write_config(TOPOLOGY, GatewaySettings(), config, Placement.dns(TOPOLOGY, hosts={}))
-        config.chmod(0o644)
+        # As deploy/compose.yaml runs them: Envoy's config written at start (Placement.dns, upstreams by
+        # their DNS names) from the image's own route table; the storefront a client of the gateway.
         network.start(
             f"{NAME}-gateway",
-            ["envoy", "-c", "/etc/mercato/envoy.json", "--disable-hot-restart", "--log-level", "warn"],
+            COMPOSE["gateway"]["command"],
             alias="gateway",
             env=env,
             ports={GATEWAY: 8080, ENVOY_ADMIN: 9901},
-            volumes=[f"{config}:/etc/mercato/envoy.json:ro"],
         )
+        network.start(
+            f"{NAME}-storefront",
+            COMPOSE["storefront"]["command"],
+            alias="storefront",
+            env=env,
+            ports={STOREFRONT: 8000},
+        )
+        watched.append(f"{NAME}-storefront")
         deployed = Deployed(network)
         wait_for(f"{deployed.envoy_admin}/ready", network, watched)
+        wait_for(f"{deployed.storefront}/healthz", network, watched)
         for upstream in TOPOLOGY.upstreams:
             _wait_for_healthy(deployed, upstream, 2 if upstream in REPLICATED else 1, watched)
         yield deployed
@@ -252,7 +264,7 @@ def test_the_image_is_one_non_root_image_labelled_with_its_source(deployed):
     container = json.loads(podman("container", "inspect", f"{NAME}-orders-1").stdout)[0]
     assert container["HostConfig"]["ReadonlyRootfs"] is True
     assert container["Config"]["Healthcheck"]["Test"] == ["CMD", "mercato-healthcheck"]
-    for name in (f"{NAME}-orders-2", f"{NAME}-gateway", f"{NAME}-payment-sandbox"):
+    for name in (f"{NAME}-orders-2", f"{NAME}-gateway", f"{NAME}-storefront", f"{NAME}-payment-sandbox"):
         assert podman("healthcheck", "run", name, check=False).returncode == 0, deployed.network.logs(name)
 
 
@@ -299,6 +311,8 @@ def test_a_shopper_buys_through_the_gateway_and_both_replicas_serve(deployed):
         assert [s["health_flags"] for s in hosts.values()] == ["healthy", "healthy"], hosts
     served = {address: int(s["rq_total"]) for address, s in _hosts(deployed, "orders").items()}
     assert all(count > 0 for count in served.values()), served
+    shop = httpx.get(f"{deployed.storefront}/p/classic-cotton-t-shirt", timeout=15)
+    assert shop.status_code == 200 and sku in shop.text  # the storefront's page, through the gateway
 
 
 def _wait_for_mail(deployed: Deployed, email: str, subject: str, timeout: float = 30) -> None:
