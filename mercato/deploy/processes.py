@@ -37,6 +37,7 @@ class Resources:
     memory_limit: str
 
 
+GATEWAY_CPUS = 2  # Envoy's worker threads, and its CPU limit
 SERVICE_SIZE = Resources("250m", "256Mi", "1", "512Mi")
 
 
@@ -155,11 +156,21 @@ def processes(topology: Topology) -> dict[str, Process]:
     found["gateway"] = Process(
         name="gateway",
         port=topology.gateway_port,
-        command=("envoy", "-c", "/etc/envoy/envoy.json", "--disable-hot-restart", "--log-level", "warn"),
+        # As many workers as its CPU limit (by default Envoy starts one per CPU of the node).
+        command=(
+            "envoy",
+            "-c",
+            "/etc/envoy/envoy.json",
+            "--disable-hot-restart",
+            "--log-level",
+            "warn",
+            "--concurrency",
+            str(GATEWAY_CPUS),
+        ),
         ready_path="/ready",
         live_path="/server_info",
         calls=tuple(topology.upstreams),
-        size=Resources("250m", "128Mi", "2", "512Mi"),
+        size=Resources("250m", "128Mi", str(GATEWAY_CPUS), "512Mi"),
         public=True,
         extra_ports={"admin": topology.envoy_admin_port},
         metrics_port=topology.envoy_admin_port,

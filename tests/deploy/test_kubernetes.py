@@ -8,6 +8,7 @@ No control plane runs here: the manifests are rendered and validated, not applie
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -334,3 +335,23 @@ def test_docs_say_how_to_create_every_secret_the_manifests_reference(rendered):
             for volume in pod["volumes"]:
                 if "secret" in volume:
                     assert f"s {volume['secret']['secretName']} " in docs
+
+
+def test_the_tracing_component_points_every_pod_at_the_collector_and_lets_it_through(tmp_path):
+    """components/tracing, added to production: the settings every Deployment reads name the collector, and
+    a policy lets every pod reach it (nothing else)."""
+    overlay = Path(os.path.relpath(TREE / "overlays" / "production", tmp_path))
+    component = Path(os.path.relpath(TREE / "components" / "tracing", tmp_path))
+    (tmp_path / "kustomization.yaml").write_text(f"resources:\n- {overlay}\ncomponents:\n- {component}\n")
+    out = subprocess.run(["kubectl", "kustomize", str(tmp_path)], capture_output=True, text=True, check=True)
+    docs = [doc for doc in yaml.safe_load_all(out.stdout) if doc]
+    for doc in docs:
+        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
+    configmaps = of_kind(docs, "ConfigMap")
+    for name, deployment in of_kind(docs, "Deployment").items():
+        (source,) = deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
+        settings = configmaps[source["configMapRef"]["name"]]["data"]
+        assert settings["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(".monitoring.svc:4318"), name
+    otlp = of_kind(docs, "NetworkPolicy")["otlp"]["spec"]
+    assert otlp["podSelector"] == {"matchLabels": {"app.kubernetes.io/part-of": "mercato"}}
+    assert [port["port"] for rule in otlp["egress"] for port in rule["ports"]] == [4318]
