@@ -20,8 +20,8 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
-import asyncpg
 import httpx
 import pytest
 import yaml
@@ -29,6 +29,7 @@ from sqlalchemy.engine import make_url
 
 from mercato.cli import _all_subscriptions
 from mercato.platform.crypto import new_key
+from mercato.platform.provision import ServiceDatabase, drop
 from mercato.topology import Topology
 from tests.deploy.podman import IMAGE, Network, build_images, podman, wait_for
 from tests.e2e.test_checkout import ADDRESS
@@ -42,6 +43,7 @@ pytestmark = [
 PG_URL = os.environ.get("MERCATO_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 RABBITMQ_URL = os.environ.get("MERCATO_TEST_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")
 NAME = "mercato-images-e2e"
+PREFIX = "mercato_img"  # its databases and roles
 REPLICATED = ("orders", "catalog", "payments")
 # Host ports (24000-24999 are this test's): only what the test itself talks to is published.
 GATEWAY, ENVOY_ADMIN, SANDBOX, MAIL_WEB, STOREFRONT = 24080, 24901, 24110, 24126, 24000
@@ -61,24 +63,21 @@ class Deployed:
     storefront: str = f"http://127.0.0.1:{STOREFRONT}"
 
 
-async def _databases(host: str) -> dict[str, str]:
-    """Per service a database and a login role owning it; no one else may connect to it."""
-    url = make_url(PG_URL)
-    admin = await asyncpg.connect(user=url.username or "postgres", host=url.host, port=url.port or 5432)
-    urls = {}
-    try:
-        for service in TOPOLOGY.services:
-            name = f"mercato_img_{service}"
-            password = uuid.uuid4().hex
-            await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            await admin.execute(f'DROP ROLE IF EXISTS "{name}"')
-            await admin.execute(f"CREATE ROLE \"{name}\" LOGIN PASSWORD '{password}'")
-            await admin.execute(f'CREATE DATABASE "{name}" OWNER "{name}"')
-            await admin.execute(f'REVOKE CONNECT ON DATABASE "{name}" FROM PUBLIC')
-            urls[service] = f"postgresql+asyncpg://{name}:{password}@{host}:{url.port or 5432}/{name}"
-    finally:
-        await admin.close()
-    return urls
+def _databases(network: Network, host: str) -> dict[str, str]:
+    """`mercato deploy databases`, run from the image as an operator would: per service a database and a
+    login role owning it, which no other role may connect to. Left-overs of an earlier run go first."""
+    admin = make_url(PG_URL).set(drivername="postgresql", host=host)
+    for service in TOPOLOGY.services:
+        asyncio.run(drop(PG_URL, ServiceDatabase(service, f"{PREFIX}_{service}", f"{PREFIX}_{service}", "")))
+    run = network.once(
+        f"{NAME}-databases",
+        ["mercato", "deploy", "databases", "--prefix", PREFIX, "--secrets-dir", "/tmp/passwords"],
+        env={"MERCATO_POSTGRES_ADMIN_URL": admin.render_as_string(hide_password=False)},
+    )
+    output, _ = run.communicate(timeout=120)
+    assert run.returncode == 0, output
+    urls = dict(line.split("=", 1) for line in output.splitlines() if line.startswith("MERCATO_"))
+    return {service: urls[f"MERCATO_{service.upper()}_DATABASE_URL"] for service in TOPOLOGY.services}
 
 
 async def _drop_broker_namespace(namespace: str) -> None:
@@ -96,9 +95,11 @@ async def _drop_broker_namespace(namespace: str) -> None:
 
 def _environment(gateway_host: str, namespace: str) -> dict[str, str]:
     """What every container gets: where the others are (by DNS name), the broker; nothing secret."""
-    rabbit = make_url(RABBITMQ_URL.replace("amqp://", "postgresql://"))  # just to parse it
+    rabbit = urlsplit(RABBITMQ_URL)
+    address = f"{gateway_host}:{rabbit.port or 5672}"
+    broker = rabbit._replace(netloc=f"{rabbit.username}:{rabbit.password}@{address}")
     env = {
-        "MERCATO_BROKER_URL": f"amqp://{rabbit.username}:{rabbit.password}@{gateway_host}:{rabbit.port}/",
+        "MERCATO_BROKER_URL": broker.geturl(),
         "MERCATO_BROKER_NAMESPACE": namespace,
         "MERCATO_CUSTOMERS_NOTIFICATIONS_URL": "http://notifications:8105",
         "MERCATO_ORDERS_CATALOG_URL": "http://catalog:8102",
@@ -179,7 +180,7 @@ def deployed() -> Iterator[Deployed]:
     namespace = f"img{uuid.uuid4().hex[:8]}"
     try:
         env = _environment(gateway_host, namespace)
-        databases = asyncio.run(_databases(gateway_host))
+        databases = _databases(network, gateway_host)
         secrets = _secrets(network)
         network.start(
             f"{NAME}-payment-sandbox",
