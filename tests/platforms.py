@@ -34,7 +34,7 @@ from tests.conftest import BACKENDS
 # 13000/13500 the encryption test's (tests/e2e/test_encryption.py), 24000-24999 the platform in
 # containers (tests/deploy/test_images.py: host ports 24080, 24110, 24126, 24901), 25000 the replicas
 # under failure (tests/e2e/test_replicas.py), 25500 the one-replica benchmark of docs/performance.md,
-# 26000 the scraped platform (tests/e2e/test_prometheus.py) and 27000 the traced platform
+# 26000 the scraped platform (tests/e2e/test_prometheus.py; Prometheus on 35090) and 27000 the traced platform
 # (tests/e2e/test_traces.py).
 PORT_OFFSETS = {"sqlite": 20000, "postgresql": 21000}
 
