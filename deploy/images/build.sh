@@ -31,4 +31,8 @@ podman build --quiet --format docker \
     --build-arg VERSION="$VERSION" --build-arg SOURCE_HASH="$hash" \
     --file deploy/images/Containerfile \
     --tag "$IMAGE:$VERSION" --tag "$IMAGE:latest" .
+# The image this one replaced and the build stage, now untagged: not kept.
+for title in mercato mercato-base; do
+    podman image prune --force --filter "label=org.opencontainers.image.title=$title" >/dev/null
+done
 echo "$IMAGE:$VERSION built ($hash)"
