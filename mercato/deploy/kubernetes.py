@@ -155,7 +155,7 @@ def deployment(process: Process) -> Manifest:
             "prometheus.io/path": process.metrics_path,
         }
     pod_labels = labels(process.name, component(process)) | _network_labels(process)
-    return {
+    manifest: Manifest = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": process.name, "labels": labels(process.name, component(process))},
@@ -178,6 +178,26 @@ def deployment(process: Process) -> Manifest:
             },
         },
     }
+    return manifest if process.scalable else _stateful(manifest)
+
+
+def _stateful(manifest: Manifest) -> Manifest:
+    """One pod whose MERCATO_VAR_DIR (search's index) is a volume of its own that outlives it: a restarted
+    search resumes its subscription where it left off, with the index that subscription built."""
+    spec = manifest["spec"]
+    del spec["strategy"]
+    spec["replicas"] = 1
+    spec["serviceName"] = f"{manifest['metadata']['name']}-pods"
+    spec["template"]["spec"]["volumes"] = [
+        v for v in spec["template"]["spec"]["volumes"] if v["name"] != "var"
+    ]
+    spec["volumeClaimTemplates"] = [
+        {
+            "metadata": {"name": "var"},
+            "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": "2Gi"}}},
+        }
+    ]
+    return {**manifest, "kind": "StatefulSet"}
 
 
 def services(process: Process) -> list[Manifest]:
@@ -241,6 +261,8 @@ def autoscaler(process: Process) -> Manifest:
 
 
 def workload(process: Process) -> list[Manifest]:
+    if not process.scalable:
+        return [deployment(process), *services(process)]
     return [deployment(process), *services(process), disruption_budget(process), autoscaler(process)]
 
 

@@ -56,6 +56,8 @@ class Process:
     size: Resources = SERVICE_SIZE
     public: bool = False  # reachable from outside the cluster (a LoadBalancer Service `<name>-public`)
     extra_ports: dict[str, int] = field(default_factory=dict)  # name → port (Envoy's admin)
+    # False: one replica with a volume of its own, no autoscaler or disruption budget (SINGLE_REPLICA).
+    scalable: bool = True
     # Secrets mounted as files (path → Secret), optional: push credentials are key files, not values.
     secret_files: dict[str, str] = field(default_factory=dict)
     metrics_port: int | None = None  # where Prometheus scrapes (default: the process's port)
@@ -85,6 +87,10 @@ INTERNET: dict[str, tuple[int, ...]] = {
     "payments": (HTTPS,),  # Stripe
     "notifications": (HTTPS, *SMTP_SUBMISSION),  # Twilio, APNs, FCM; the SMTP relay
 }
+# Search keeps its index on the pod, fed by the service's one durable subscription: two replicas would
+# share that subscription's events, and each index would miss the other's half. One replica (a
+# StatefulSet, its index on a volume that outlives the pod) until each replica subscribes on its own.
+SINGLE_REPLICA = ("search",)
 PUSH_DIR = "/etc/mercato/push"  # APNs' .p8 key and FCM's service account (settings.env names the files)
 PERSONAL_DATA = ("customers", "orders", "payments", "notifications")
 BLIND_INDEX = ("customers", "orders")
@@ -152,6 +158,7 @@ def processes(topology: Topology) -> dict[str, Process]:
             secrets=service_secrets(name),
             size=Resources("250m", "384Mi", "1", "768Mi") if name == "customers" else SERVICE_SIZE,
             secret_files={PUSH_DIR: "mercato-notifications-push"} if name == "notifications" else {},
+            scalable=name not in SINGLE_REPLICA,
         )
     found["gateway"] = Process(
         name="gateway",

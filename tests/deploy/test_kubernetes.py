@@ -56,6 +56,11 @@ def of_kind(docs: list[dict], kind: str) -> dict[str, dict]:
     return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
 
 
+def workloads(docs: list[dict]) -> dict[str, dict]:
+    """The long-running processes: Deployments, and search's StatefulSet."""
+    return of_kind(docs, "Deployment") | of_kind(docs, "StatefulSet")
+
+
 def test_the_generated_files_are_what_mercato_deploy_kubernetes_writes_now():
     """Workloads, policies, Jobs and envoy.json follow the topology and the route table: regenerate them
     with `mercato deploy kubernetes` after changing either."""
@@ -76,7 +81,7 @@ def test_every_object_is_valid_kubernetes_strictly(rendered):
 
 def test_each_overlay_runs_every_process_with_its_sizes(rendered):
     for overlay in OVERLAYS:
-        deployments = of_kind(rendered[overlay], "Deployment")
+        deployments = workloads(rendered[overlay])
         assert set(PROCESSES) <= set(deployments)
         replicas = {name: d["spec"]["replicas"] for name, d in deployments.items() if name in PROCESSES}
         hpas = of_kind(rendered[overlay], "HorizontalPodAutoscaler")
@@ -84,8 +89,10 @@ def test_each_overlay_runs_every_process_with_its_sizes(rendered):
         if overlay == "dev":
             assert set(replicas.values()) == {1} and not hpas and not pdbs
         else:
-            assert min(replicas.values()) >= 2
-            assert set(hpas) == set(pdbs) == set(PROCESSES)
+            scalable = {name for name, p in PROCESSES.items() if p.scalable}
+            assert min(replicas[name] for name in scalable) >= 2
+            assert set(hpas) == set(pdbs) == scalable
+            assert all(replicas[name] == 1 for name in set(PROCESSES) - scalable)
             assert all(p["spec"]["minAvailable"] == 1 for p in pdbs.values())
             assert all(h["spec"]["minReplicas"] >= 2 for h in hpas.values())
             for d in deployments.values():
@@ -95,7 +102,7 @@ def test_each_overlay_runs_every_process_with_its_sizes(rendered):
 
 def test_every_pod_is_probed_limited_and_locked_down(rendered):
     for build, docs in rendered.items():
-        pods = [d["spec"]["template"] for d in docs if d["kind"] in ("Deployment", "Job")]
+        pods = [d["spec"]["template"] for d in docs if d["kind"] in ("Deployment", "StatefulSet", "Job")]
         for pod in pods:
             spec = pod["spec"]
             name = f"{build}: {pod['metadata']['labels']['app.kubernetes.io/name']}"
@@ -110,7 +117,7 @@ def test_every_pod_is_probed_limited_and_locked_down(rendered):
                 assert {"cpu", "memory"} <= set(container["resources"]["limits"]), name
                 assert {"cpu", "memory"} <= set(container["resources"]["requests"]), name
     for overlay in OVERLAYS:
-        for name, deployment in of_kind(rendered[overlay], "Deployment").items():
+        for name, deployment in workloads(rendered[overlay]).items():
             container = deployment["spec"]["template"]["spec"]["containers"][0]
             assert {"startupProbe", "readinessProbe", "livenessProbe"} <= set(container), name
             if name in SERVICES:
@@ -172,9 +179,7 @@ def _network(overlay: str) -> dict[str, str]:
 
 def test_each_service_reaches_only_its_database_the_broker_its_callees_and_dns(rendered):
     docs, network = rendered["production"], _network("production")
-    pod_labels = {
-        n: d["spec"]["template"]["metadata"]["labels"] for n, d in of_kind(docs, "Deployment").items()
-    }
+    pod_labels = {n: d["spec"]["template"]["metadata"]["labels"] for n, d in workloads(docs).items()}
     assert any(
         p["spec"]["podSelector"] == {} and p["spec"]["egress"] == []
         for p in of_kind(docs, "NetworkPolicy").values()
@@ -294,7 +299,7 @@ def test_every_process_starts_in_production_from_the_configmap_and_its_secrets(r
         d["data"] for n, d in of_kind(docs, "ConfigMap").items() if n.startswith("mercato-settings")
     )
     key = "k1:" + "A" * 43  # a data key's shape: an id and 32 bytes, base64url
-    for name, deployment in of_kind(docs, "Deployment").items():
+    for name, deployment in workloads(docs).items():
         with monkeypatch.context() as env:
             for variable, value in settings.items():
                 env.setenv(variable, value)
@@ -324,7 +329,11 @@ def test_every_process_starts_in_production_from_the_configmap_and_its_secrets(r
 def test_docs_say_how_to_create_every_secret_the_manifests_reference(rendered):
     docs = (ROOT / "docs" / "deploy.md").read_text()
     for build, manifests in rendered.items():
-        pods = [d["spec"]["template"]["spec"] for d in manifests if d["kind"] in ("Deployment", "Job")]
+        pods = [
+            d["spec"]["template"]["spec"]
+            for d in manifests
+            if d["kind"] in ("Deployment", "StatefulSet", "Job")
+        ]
         for pod in pods:
             for env in pod["containers"][0].get("env", []):
                 ref = env["valueFrom"]["secretKeyRef"]
@@ -348,7 +357,7 @@ def test_the_tracing_component_points_every_pod_at_the_collector_and_lets_it_thr
     for doc in docs:
         kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
     configmaps = of_kind(docs, "ConfigMap")
-    for name, deployment in of_kind(docs, "Deployment").items():
+    for name, deployment in workloads(docs).items():
         (source,) = deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
         settings = configmaps[source["configMapRef"]["name"]]["data"]
         assert settings["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(".monitoring.svc:4318"), name
