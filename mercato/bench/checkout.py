@@ -22,7 +22,7 @@ from rich.table import Table
 
 from mercato.bench import metric_value, setup_staff_headers
 from mercato.bench.cpu import Processes, per_operation
-from mercato.topology import Topology
+from mercato.topology import HOST, Topology
 
 PASSWORD = "bench mark password 1"  # noqa: S105 - throwaway benchmark accounts
 ADDRESS = {
@@ -54,13 +54,17 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+KINDS = ("statements", "transactions")
+
+
 async def _statements(client: httpx.AsyncClient, topology: Topology) -> dict[tuple[str, str], int]:
     """(service, "statements" | "transactions") → the service's counter now."""
-    counts = {}
-    for name, service in topology.services.items():
-        text = (await client.get(f"{service.url}/metrics")).text
-        for kind in ("statements", "transactions"):
-            counts[name, kind] = int(metric_value(text, f"mercato_sql_{kind}_total"))
+    counts = dict.fromkeys(((name, kind) for name in topology.services for kind in KINDS), 0)
+    for name in topology.services:
+        for port in topology.replica_ports(name):  # every replica's (they count apart)
+            text = (await client.get(f"http://{HOST}:{port}/metrics")).text
+            for kind in KINDS:
+                counts[name, kind] += int(metric_value(text, f"mercato_sql_{kind}_total"))
     return counts
 
 

@@ -20,7 +20,11 @@ _LISTEN = "0A"
 
 
 def _ports(topology: Topology) -> dict[int, str]:
-    ports = {service.port: name for name, service in topology.upstreams.items()}
+    ports = {}
+    for name in topology.upstreams:  # with replicas, each one (the service's own port is then Envoy's)
+        replica_ports = topology.replica_ports(name)
+        for k, port in enumerate(replica_ports, 1):
+            ports[port] = name if len(replica_ports) == 1 else f"{name}-{k}"
     ports |= {
         topology.gateway_port: "gateway (envoy)",
         topology.storefront_port: "storefront",
@@ -30,6 +34,8 @@ def _ports(topology: Topology) -> dict[int, str]:
         topology.mail_sink_smtp_port: "mail sink",
         topology.broker_port: "broker (nats)",
     }
+    for k, (client, _, _) in enumerate(topology.broker_cluster()[1:], 2):  # the scale-out profile's
+        ports[client] = f"broker-{k} (nats)"
     return ports
 
 
