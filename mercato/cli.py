@@ -192,7 +192,10 @@ def up(
         ),
     ] = "embedded",
     replicas: Annotated[
-        int, typer.Option(min=1, help="Processes of every service and of the mobile API, behind Envoy.")
+        int,
+        typer.Option(
+            min=1, help="Processes of every service (search: one) and of the mobile API, behind Envoy."
+        ),
     ] = 1,
 ) -> None:
     """Set up and run the whole platform: migrate, seed, start Envoy and every service, print the URLs."""

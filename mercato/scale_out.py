@@ -1,7 +1,7 @@
 """What `mercato up` runs besides the sandboxes and front ends: the broker and the services — one process
 each on the embedded profile; on `--profile scale-out`, a PostgreSQL database and role per service, a
 three-node NATS JetStream cluster keeping the stream on every node, and with `--replicas N` N processes of
-every service and of the mobile API.
+every service (but search, whose index is its own) and of the mobile API.
 
 Each replica listens on its own port (`Topology.replica_ports`) and is named `<service>-<k>` (the
 supervisor's prefix, `MERCATO_PROCESS_NAME`, and its PostgreSQL `application_name`, so `pg_stat_activity`

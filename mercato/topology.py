@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOST = "127.0.0.1"
+# Not replicated by `--replicas`: stateful beyond its database (search's Tantivy index is a directory;
+# two processes would split its subscription's events and fight over the index).
+SINGLE_PROCESS = frozenset({"search"})
 
 
 @dataclass(frozen=True)
@@ -34,8 +37,8 @@ class Service:
 @dataclass(frozen=True)
 class Topology:
     offset: int = 0
-    # `mercato up --replicas N`: N processes of every service and the mobile API. Each replica listens
-    # on its own port (`replica_ports`); the service's own port stays its address for everyone else.
+    # `mercato up --replicas N`: N processes of every service (but search) and the mobile API. Each
+    # replica listens on its own port (`replica_ports`); the service's own port stays everyone's address.
     replicas: int = 1
 
     @classmethod
@@ -47,9 +50,10 @@ class Topology:
 
     def replica_ports(self, name: str) -> list[int]:
         """Where the replicas of `name` listen: its own port when there is one replica; with more, the
-        port plus 100, 200, … (the service's own port is then the gateway's balanced door to them)."""
+        port plus 100, 200, … (the service's own port is then the gateway's balanced door to them).
+        Search is always one process: its index is its own (a directory), fed by one subscription."""
         port = self.service(name).port
-        if self.replicas == 1:
+        if self.replicas == 1 or name in SINGLE_PROCESS:
             return [port]
         return [port + 100 * k for k in range(1, self.replicas + 1)]
 

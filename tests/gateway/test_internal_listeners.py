@@ -16,7 +16,11 @@ def _listeners(topology: Topology) -> dict[str, dict]:
 def test_each_service_port_is_a_balanced_door_to_its_replicas():
     topology = Topology(offset=300, replicas=2)
     listeners = _listeners(topology)
+    assert topology.replica_ports("search") == [topology.service("search").port]  # its index is its own
     for name, service in topology.upstreams.items():
+        if name == "search":
+            assert "internal-search" not in listeners
+            continue
         listener = listeners[f"internal-{name}"]
         assert listener["address"]["socket_address"] == {"address": "127.0.0.1", "port_value": service.port}
         manager = listener["filter_chains"][0]["filters"][0]["typed_config"]
