@@ -28,6 +28,7 @@ mmdebstrap --variant=minbase --quiet \
     "deb $MIRROR bookworm-updates main" \
     "deb $SECURITY bookworm-security main"
 podman import \
+    --change 'ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' \
     --change 'CMD ["/bin/sh"]' \
     --change 'LABEL org.opencontainers.image.title="mercato-base"' \
     --change 'LABEL org.opencontainers.image.description="Debian bookworm minbase with Python 3 (mmdebstrap)"' \
