@@ -1,64 +1,37 @@
 """The Kubernetes manifests: each overlay renders (`kubectl kustomize`), every object is valid Kubernetes
 1.32 (kubernetes-validate, strict: no unknown fields), and what a reviewer checks by hand holds — probes,
-limits, a locked-down pod, no secret in git, a network where each service reaches only its database,
-the broker, its callees and DNS, and a gateway config that is the route table's current rendering.
-
-No control plane runs here: the manifests are rendered and validated, not applied (docs/deploy.md).
+limits, a locked-down pod, no secret in git, settings that start every process, Jobs for the
+migrations, references that resolve. The network: test_kubernetes_network.py.
 """
 
 from __future__ import annotations
-
-import os
-import re
-import shutil
-import subprocess
-from ipaddress import ip_network
-from pathlib import Path
 
 import kubernetes_validate
 import pytest
 import yaml
 
-from mercato.cli import APP_SETTINGS
-from mercato.deploy.processes import CALLS, processes
-from mercato.deploy.render import KUBERNETES_DIR, kubernetes_files
-from mercato.topology import Topology
-
-ROOT = Path(__file__).resolve().parents[2]
-TREE = ROOT / KUBERNETES_DIR
-KUBERNETES_VERSION = "1.32.0"  # a version kubernetes-validate ships the schemas of (and kubectl's)
-OVERLAYS = ("dev", "production")
-BUILDS = (*OVERLAYS, *(f"{overlay}/migrations" for overlay in OVERLAYS))
-TOPOLOGY = Topology()
-PROCESSES = processes(TOPOLOGY)
-SERVICES = set(TOPOLOGY.upstreams)
-SECRET_LIKE = re.compile(r"SECRET|PASSWORD|TOKEN|_KEY|_KEYS|_PEM|DATABASE_URL|BROKER_URL")
+from mercato.deploy.processes import CALLS
+from mercato.deploy.render import kubernetes_files
+from tests.deploy.manifests import (
+    KUBERNETES_VERSION,
+    OVERLAYS,
+    PROCESSES,
+    ROOT,
+    SECRET_LIKE,
+    SERVICES,
+    TOPOLOGY,
+    TREE,
+    of_kind,
+    policies_of,
+    render,
+    selects,
+    workloads,
+)
 
 
 @pytest.fixture(scope="module")
 def rendered() -> dict[str, list[dict]]:
-    kubectl = shutil.which("kubectl")
-    assert kubectl, "kubectl (with kustomize v5) renders the overlays: install it (docs/deploy.md)"
-    found = {}
-    for build in BUILDS:
-        out = subprocess.run(
-            [kubectl, "kustomize", str(TREE / "overlays" / build)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert out.returncode == 0, f"kubectl kustomize overlays/{build}: {out.stderr}"
-        found[build] = [doc for doc in yaml.safe_load_all(out.stdout) if doc]
-    return found
-
-
-def of_kind(docs: list[dict], kind: str) -> dict[str, dict]:
-    return {doc["metadata"]["name"]: doc for doc in docs if doc["kind"] == kind}
-
-
-def workloads(docs: list[dict]) -> dict[str, dict]:
-    """The long-running processes: Deployments, and search's StatefulSet."""
-    return of_kind(docs, "Deployment") | of_kind(docs, "StatefulSet")
+    return render()
 
 
 def test_the_generated_files_are_what_mercato_deploy_kubernetes_writes_now():
@@ -149,98 +122,6 @@ def test_no_secret_value_is_in_git(rendered):
         assert not leaked, f"{build}: {leaked} belong in a Secret"
 
 
-def test_the_callees_are_the_services_named_by_the_settings_urls(rendered):
-    """CALLS (what the network lets a service reach) is what its settings say it calls."""
-    for name, path in APP_SETTINGS.items():
-        module, _, cls = path.partition(":")
-        fields = getattr(__import__(module, fromlist=[cls]), cls).model_fields
-        named = {field.removesuffix("_url").replace("_", "-") for field in fields if field.endswith("_url")}
-        assert named & SERVICES == set(CALLS[name]), name
-    data = of_kind(rendered["production"], "ConfigMap")
-    settings = next(d["data"] for n, d in data.items() if n.startswith("mercato-settings"))
-    for name, callees in CALLS.items():
-        for callee in callees:
-            key = f"MERCATO_{name.upper().replace('-', '_')}_{callee.upper()}_URL"
-            assert settings[key] == f"http://{callee}:{TOPOLOGY.service(callee).port}", key
-
-
-def _selects(policy: dict, labels: dict[str, str]) -> bool:
-    wanted = policy["spec"]["podSelector"].get("matchLabels", {})
-    return all(labels.get(k) == v for k, v in wanted.items())
-
-
-def _policies_of(docs: list[dict], labels: dict[str, str]) -> list[dict]:
-    return [p for p in of_kind(docs, "NetworkPolicy").values() if _selects(p, labels)]
-
-
-def _network(overlay: str) -> dict[str, str]:
-    return yaml.safe_load((TREE / "overlays" / overlay / "common" / "network.yaml").read_text())["data"]
-
-
-def test_each_service_reaches_only_its_database_the_broker_its_callees_and_dns(rendered):
-    docs, network = rendered["production"], _network("production")
-    pod_labels = {n: d["spec"]["template"]["metadata"]["labels"] for n, d in workloads(docs).items()}
-    assert any(
-        p["spec"]["podSelector"] == {} and p["spec"]["egress"] == []
-        for p in of_kind(docs, "NetworkPolicy").values()
-    )
-    for name, process in PROCESSES.items():
-        reached: set[tuple[str, int]] = set()
-        for policy in _policies_of(docs, pod_labels[name]):
-            for rule in policy["spec"].get("egress", []):
-                ports = [port["port"] for port in rule["ports"]]
-                for peer in rule["to"]:
-                    if "ipBlock" in peer:
-                        block = peer["ipBlock"]
-                        target = block["cidr"] + ("" if "except" not in block else " (public)")
-                    elif "namespaceSelector" in peer:
-                        target = "dns"
-                    else:
-                        target = peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
-                    reached |= {(target, port) for port in ports}
-        expected = {("dns", 53)}
-        expected |= {(callee, PROCESSES[callee].port) for callee in process.calls}
-        if process.database:
-            expected.add((network[f"database-cidr-{name}"], 5432))
-        if process.broker:
-            expected.add((network["broker-cidr"], 4222))
-        expected |= {("0.0.0.0/0 (public)", port) for port in process.internet_ports}
-        assert reached == expected, name
-
-
-def test_only_the_public_front_doors_are_reachable_from_outside(rendered):
-    docs = rendered["production"]
-    opened = {}
-    for policy in of_kind(docs, "NetworkPolicy").values():
-        for rule in policy["spec"].get("ingress", []):
-            for peer in rule.get("from", []):
-                if "ipBlock" in peer:
-                    opened[policy["metadata"]["name"]] = peer["ipBlock"]["cidr"]
-    assert opened == {
-        "gateway": "0.0.0.0/0",
-        "storefront": "0.0.0.0/0",
-        "admin": _network("production")["admin-cidr"],
-    }
-    public = {n for n, s in of_kind(docs, "Service").items() if s["spec"].get("type") == "LoadBalancer"}
-    assert public == {"gateway-public", "storefront-public", "admin-public"}
-    for name in SERVICES:  # a service: from the gateway, its callers and Prometheus only
-        policy = of_kind(docs, "NetworkPolicy")[name]
-        peers = [peer for rule in policy["spec"]["ingress"] for peer in rule["from"]]
-        callers = {
-            p["podSelector"]["matchLabels"]["app.kubernetes.io/name"] for p in peers if "podSelector" in p
-        }
-        assert callers == {caller for caller, p in PROCESSES.items() if name in p.calls}, name
-        assert "gateway" in callers
-
-
-def test_the_cidrs_are_networks(rendered):
-    for overlay in OVERLAYS:
-        for key, cidr in _network(overlay).items():
-            ip_network(cidr)  # raises if an operator's edit is not a network
-            assert key.startswith(("database-cidr-", "broker-cidr", "admin-cidr")), key
-        assert {f"database-cidr-{n}" for n, p in PROCESSES.items() if p.database} <= set(_network(overlay))
-
-
 def test_migrations_are_one_job_per_database_and_the_broker_setup(rendered):
     for overlay in OVERLAYS:
         docs = rendered[f"{overlay}/migrations"]
@@ -256,35 +137,11 @@ def test_migrations_are_one_job_per_database_and_the_broker_setup(rendered):
                 "key": "database-url",
             }
             # its own database's policy lets it out; no other database's does
-            reaching = {p["metadata"]["name"] for p in _policies_of(docs, pod["metadata"]["labels"])}
+            reaching = {p["metadata"]["name"] for p in policies_of(docs, pod["metadata"]["labels"])}
             assert {f"{other}-database" for other in databases} & reaching == {f"{name}-database"}
         setup = jobs["broker-setup"]["spec"]["template"]["spec"]["containers"][0]
         assert setup["command"] == ["mercato", "broker", "setup"]
         assert [e["name"] for e in setup["env"]] == ["MERCATO_BROKER_URL"]
-
-
-def test_the_gateway_finds_every_pod_of_each_service_through_its_headless_service(rendered):
-    docs = rendered["production"]
-    envoy = of_kind(docs, "ConfigMap")
-    config = yaml.safe_load(
-        next(d for n, d in envoy.items() if n.startswith("gateway-envoy"))["data"]["envoy.json"]
-    )
-    services = of_kind(docs, "Service")
-    for cluster in config["static_resources"]["clusters"]:
-        if cluster["name"] not in SERVICES:
-            continue
-        (endpoint,) = cluster["load_assignment"]["endpoints"][0]["lb_endpoints"]
-        address = endpoint["endpoint"]["address"]["socket_address"]
-        headless = services[address["address"]]
-        assert headless["spec"]["clusterIP"] == "None"
-        assert (
-            headless["spec"]["ports"][0]["port"]
-            == address["port_value"]
-            == TOPOLOGY.service(cluster["name"]).port
-        )
-        assert cluster["type"] == "STRICT_DNS" and cluster["health_checks"]
-    gateway = of_kind(docs, "Deployment")["gateway"]["spec"]["template"]["spec"]
-    assert any(v.get("configMap", {}).get("name", "").startswith("gateway-envoy") for v in gateway["volumes"])
 
 
 def test_every_process_starts_in_production_from_the_configmap_and_its_secrets(rendered, monkeypatch):
@@ -346,21 +203,40 @@ def test_docs_say_how_to_create_every_secret_the_manifests_reference(rendered):
                     assert f"s {volume['secret']['secretName']} " in docs
 
 
-def test_the_tracing_component_points_every_pod_at_the_collector_and_lets_it_through(tmp_path):
-    """components/tracing, added to production: the settings every Deployment reads name the collector, and
-    a policy lets every pod reach it (nothing else)."""
-    overlay = Path(os.path.relpath(TREE / "overlays" / "production", tmp_path))
-    component = Path(os.path.relpath(TREE / "components" / "tracing", tmp_path))
-    (tmp_path / "kustomization.yaml").write_text(f"resources:\n- {overlay}\ncomponents:\n- {component}\n")
-    out = subprocess.run(["kubectl", "kustomize", str(tmp_path)], capture_output=True, text=True, check=True)
-    docs = [doc for doc in yaml.safe_load_all(out.stdout) if doc]
-    for doc in docs:
-        kubernetes_validate.validate(doc, KUBERNETES_VERSION, strict=True)
-    configmaps = of_kind(docs, "ConfigMap")
-    for name, deployment in workloads(docs).items():
-        (source,) = deployment["spec"]["template"]["spec"]["containers"][0]["envFrom"]
-        settings = configmaps[source["configMapRef"]["name"]]["data"]
-        assert settings["OTEL_EXPORTER_OTLP_ENDPOINT"].endswith(".monitoring.svc:4318"), name
-    otlp = of_kind(docs, "NetworkPolicy")["otlp"]["spec"]
-    assert otlp["podSelector"] == {"matchLabels": {"app.kubernetes.io/part-of": "mercato"}}
-    assert [port["port"] for rule in otlp["egress"] for port in rule["ports"]] == [4318]
+def test_every_reference_between_objects_resolves(rendered):
+    """Services select pods and name their ports, autoscalers and budgets their workloads, policies select
+    pods that exist, pods the ConfigMaps that exist: nothing points at a typo."""
+    for overlay in OVERLAYS:
+        docs = rendered[overlay]
+        pods = {name: w["spec"]["template"] for name, w in workloads(docs).items()}
+        labels = [pod["metadata"]["labels"] for pod in pods.values()]
+        configmaps = set(of_kind(docs, "ConfigMap"))
+        for name, service in of_kind(docs, "Service").items():
+            selected = [
+                p
+                for p in pods.values()
+                if selects(
+                    {"spec": {"podSelector": {"matchLabels": service["spec"]["selector"]}}},
+                    p["metadata"]["labels"],
+                )
+            ]
+            assert len(selected) == 1, f"{overlay}: Service {name}"
+            ports = {port["name"] for port in selected[0]["spec"]["containers"][0]["ports"]}
+            assert {port["targetPort"] for port in service["spec"]["ports"]} <= ports, name
+        for name, hpa in of_kind(docs, "HorizontalPodAutoscaler").items():
+            assert hpa["spec"]["scaleTargetRef"]["name"] in of_kind(
+                docs, hpa["spec"]["scaleTargetRef"]["kind"]
+            ), name
+        for name, pdb in of_kind(docs, "PodDisruptionBudget").items():
+            budgeted = {"spec": {"podSelector": pdb["spec"]["selector"]}}
+            assert [n for n, p in pods.items() if selects(budgeted, p["metadata"]["labels"])] == [name]
+        for name, policy in of_kind(docs, "NetworkPolicy").items():
+            assert any(selects(policy, pod) for pod in labels), (
+                f"{overlay}: NetworkPolicy {name} selects no pod"
+            )
+        for name, pod in pods.items():
+            for source in pod["spec"]["containers"][0].get("envFrom", []):
+                assert source["configMapRef"]["name"] in configmaps, name
+            for volume in pod["spec"]["volumes"]:
+                if "configMap" in volume:
+                    assert volume["configMap"]["name"] in configmaps, name
