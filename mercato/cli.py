@@ -270,6 +270,7 @@ def up(
             argv=envoy_command(config),
             env=env,
             ready_url=f"http://127.0.0.1:{topology.envoy_admin_port}/ready",
+            then=scale_out.replicas_healthy(topology) if topology.replicas > 1 else None,
         )
     )
     specs.append(

@@ -24,6 +24,7 @@ PROFILES = ("embedded", "scale-out")
 CLUSTER_NODES = 3
 CLUSTER_NAME = "mercato"
 DECLARE_TIMEOUT_SECONDS = 30.0  # a new cluster elects its JetStream leader first
+HEALTHY_TIMEOUT_SECONDS = 30.0
 
 
 def prepare_scale_out(topology: Topology) -> bool:
@@ -132,3 +133,24 @@ def services(topology: Topology, env: dict[str, str]) -> list[ProcessSpec]:
                 )
             )
     return specs
+
+
+def replicas_healthy(topology: Topology) -> Callable[[], Awaitable[None]]:
+    """Envoy routes to a replica once its health check passed: with replicas, the gateway is ready when
+    every replica has (its first checks may have run before the replicas listened)."""
+
+    async def wait() -> None:
+        import httpx
+
+        url = f"http://{HOST}:{topology.envoy_admin_port}/clusters"
+        deadline = asyncio.get_running_loop().time() + HEALTHY_TIMEOUT_SECONDS
+        async with httpx.AsyncClient(timeout=2, trust_env=False) as client:
+            while asyncio.get_running_loop().time() < deadline:
+                flags = [
+                    line for line in (await client.get(url)).text.splitlines() if "::health_flags::" in line
+                ]
+                if flags and all(line.endswith("::healthy") for line in flags):
+                    return
+                await asyncio.sleep(0.2)
+
+    return wait
