@@ -158,3 +158,37 @@ def test_the_tracing_component_points_every_pod_at_the_collector_and_lets_it_thr
     otlp = of_kind(docs, "NetworkPolicy")["otlp"]["spec"]
     assert otlp["podSelector"] == {"matchLabels": {"app.kubernetes.io/part-of": "mercato"}}
     assert [port["port"] for rule in otlp["egress"] for port in rule["ports"]] == [4318]
+
+
+def test_gateway_config_names_each_upstream_as_the_platform_it_runs_on_does(tmp_path):
+    """`mercato deploy gateway-config`: compose names, Kubernetes' headless Services, or a name given."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from mercato.cli import app
+
+    def upstreams(*args: str) -> dict[str, str]:
+        result = CliRunner().invoke(app, ["deploy", "gateway-config", *args])
+        assert result.exit_code == 0, result.output
+        clusters = json.loads(result.stdout)["static_resources"]["clusters"]
+        return {
+            c["name"]: c["load_assignment"]["endpoints"][0]["lb_endpoints"][0]["endpoint"]["address"][
+                "socket_address"
+            ]["address"]
+            for c in clusters
+            if c["name"] in SERVICES
+        }
+
+    assert upstreams("--hosts", "compose") == {name: name for name in SERVICES}
+    assert upstreams() == {name: f"{name}-pods" for name in SERVICES}
+    assert upstreams("--hosts", "compose", "--host", "orders=orders-pod")["orders"] == "orders-pod"
+    refused = CliRunner().invoke(app, ["deploy", "gateway-config", "--host", "nobody=x"])
+    assert refused.exit_code != 0
+    out = tmp_path / "envoy.json"
+    settings = tmp_path / "gateway.env"
+    settings.write_text("MERCATO_GATEWAY_ADMIN_ALLOWLIST=10.42.0.0/16\n")
+    result = CliRunner().invoke(
+        app, ["deploy", "gateway-config", "--settings", str(settings), "--output", str(out)]
+    )
+    assert result.exit_code == 0 and '"address_prefix": "10.42.0.0"' in out.read_text()
