@@ -39,6 +39,8 @@ CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 # timing out at ten seconds.
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 UNMATCHED = "unmatched"  # the route label of a request no route matched (a 404, a 413 before routing)
+# Any other method a client makes up is counted as "other": labels stay a bounded set, whatever comes in.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 SCRAPE_QUERY_TIMEOUT_SECONDS = 2.0
 
 
@@ -94,6 +96,8 @@ class Metrics:
 
     # --- the hot path ------------------------------------------------------------------------------
     def request(self, route: str, method: str, status: int, seconds: float) -> None:
+        if method not in METHODS:
+            method = "other"
         children = self._children.get((route, method, status))
         if children is None:
             children = self._children[route, method, status] = (

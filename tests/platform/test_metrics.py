@@ -46,6 +46,7 @@ async def service(databases, backend):
 async def test_requests_are_counted_and_timed_by_route_template_method_and_status(service):
     for path in ("/things/a", "/things/b", "/nowhere/c", "/boom", "/healthz", "/readyz"):
         await service.get(path)
+    await service.request("BREW", "/things/c")  # a made-up method: no series of its own
     text = (await service.get("/metrics")).text
 
     def requests(**labels: str) -> float:
@@ -54,12 +55,14 @@ async def test_requests_are_counted_and_timed_by_route_template_method_and_statu
     assert requests(route="/things/{thing_id}", method="GET", status="200") == 2  # never the raw path
     assert requests(route="unmatched", status="404") == 1
     assert requests(route="/boom", status="500") == 1
-    assert requests() == 4  # probes are not requests
+    assert requests(route="/things/{thing_id}", method="other", status="405") == 1
+    assert requests() == 5  # probes are not requests
     histogram = "mercato_http_request_duration_seconds"
-    assert metric_value(text, f"{histogram}_count", route="/things/{thing_id}") == 2
-    assert metric_value(text, f"{histogram}_bucket", route="/things/{thing_id}", le="0.005") <= 2
-    assert metric_value(text, f"{histogram}_bucket", route="/things/{thing_id}", le="10.0") == 2
-    assert metric_value(text, f"{histogram}_sum", route="/things/{thing_id}") > 0
+    thing = {"route": "/things/{thing_id}", "method": "GET"}
+    assert metric_value(text, f"{histogram}_count", **thing) == 2
+    assert metric_value(text, f"{histogram}_bucket", **thing, le="0.005") <= 2
+    assert metric_value(text, f"{histogram}_bucket", **thing, le="10.0") == 2
+    assert metric_value(text, f"{histogram}_sum", **thing) > 0
     assert metric_value(text, "mercato_sql_statements_total", service="customers") >= 2
     assert metric_value(text, "process_resident_memory_bytes") > 0
     assert "mercato_http_requests_created" not in text  # no `_created` twin per counter
