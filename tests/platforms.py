@@ -32,10 +32,12 @@ from tests.conftest import BACKENDS
 # 20000/21000 here, 22000/23000 the event platforms (tests/e2e/events.py), 11000 the storefront with
 # search stopped (tests/browser/test_search_down.py), 12000 the contract tests' platform (tests/contract),
 # 13000/13500 the encryption test's (tests/e2e/test_encryption.py), 24000-24999 the platform in
-# containers (tests/deploy/test_images.py: host ports 24080, 24110, 24126, 24901), 25000 the replicas
-# under failure (tests/e2e/test_replicas.py), 25500 the one-replica benchmark of docs/performance.md,
-# 26000 the scraped platform (tests/e2e/test_prometheus.py; Prometheus on 35090) and 27000 the traced platform
-# (tests/e2e/test_traces.py).
+# containers (tests/deploy/test_images.py: host ports 24080, 24110, 24126, 24901), 5600 the replicas
+# under failure (tests/e2e/test_replicas.py, with its NATS cluster's 9922-9924, 11922-11924 and
+# 13922-13924), 6800 the one-replica benchmark of docs/performance.md, 6000 the scraped platform
+# (tests/e2e/test_prometheus.py; Prometheus on 15090) and 6400 the traced platform (tests/e2e/test_traces.py).
+# A new offset must keep every port of its topology (replicas and the NATS cluster included) clear of
+# these and below 32768.
 PORT_OFFSETS = {"sqlite": 20000, "postgresql": 21000}
 
 

@@ -26,7 +26,7 @@ from tests.platforms import Platform, platform_env, start_platform, stop_platfor
 PROMETHEUS = shutil.which("prometheus") or "/usr/bin/prometheus"
 PROMTOOL = shutil.which("promtool") or "/usr/bin/promtool"
 DEPLOY = Path(__file__).parents[2] / "deploy" / "prometheus"
-OFFSET = 26000
+OFFSET = 6000  # ports 10322-15901 (Prometheus on 15090): below the ephemeral range, clear of other tests
 PROMETHEUS_PORT = OFFSET + 9090
 
 pytestmark = pytest.mark.skipif(

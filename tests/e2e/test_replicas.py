@@ -31,7 +31,7 @@ from tests.platforms import launch, stop_platform
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="PostgreSQL per service: set MERCATO_TEST_DATABASE_URL")
 
-OFFSET = 25000
+OFFSET = 5600  # ports 9922-15501 (replicas, NATS cluster): below the ephemeral range, clear of others
 SHOPPERS = 4
 ADDRESS = {
     "name": "Ada Lovelace",
