@@ -99,6 +99,8 @@ class ServiceClient:
                     {"http.request.method": method, "server.address": self.name, "url.path": path}
                     | {"http.response.status_code": status}
                 )
+                if status >= 500:
+                    tracing.failed(span, f"HTTP {status}")
         if status >= 500:
             raise ServiceUnavailable(f"{self.name} failed with {status}.")
         if status >= 400:

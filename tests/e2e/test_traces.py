@@ -21,6 +21,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import (
 )
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as SpanProto
 
+from mercato.platform.ids import new_id
 from mercato.topology import Topology
 from tests.platforms import Platform, platform_env, start_platform, stop_platform
 
@@ -265,3 +266,23 @@ def test_one_checkout_is_one_trace_from_the_gateway_to_the_order_confirmation(tr
     )
     assert published and published[0].kind == PRODUCER
     assert order["state"] == "placed"
+
+
+def test_the_gateway_continues_a_clients_trace(traced_platform, receiver):
+    trace_id, parent = uuid.uuid4().hex, uuid.uuid4().hex[:16]
+    response = httpx.get(
+        f"{traced_platform.gateway}/api/v1/cart",
+        headers=traced_platform.token_for(new_id("cus")) | {"traceparent": f"00-{trace_id}-{parent}-01"},
+    )
+    assert response.status_code == 200, response.text
+
+    def continued(spans: list[Span]) -> Trace | None:
+        trace = Trace([s for s in spans if s.trace_id == trace_id])
+        return trace if {s.service for s in trace.spans} >= {"mercato-gateway", "mercato-orders"} else None
+
+    trace = _wait_for(receiver, continued)
+    assert trace, "the client's trace id reached neither the gateway's spans nor orders'"
+    assert trace.one("gateway", SERVER, "ingress").parent_id == parent
+    assert trace.descends(
+        trace.one("orders", SERVER, "GET /api/v1/cart"), trace.one("gateway", SERVER, "ingress")
+    )
