@@ -108,14 +108,20 @@ def end_request(token: object | None) -> None:
         context_api.detach(token)  # type: ignore[arg-type]
 
 
+TRANSACTION_CONTROL = frozenset({"BEGIN", "SAVEPOINT", "RELEASE", "ROLLBACK", "COMMIT"})
+
+
 def trace_statements(engine: Any, system: str) -> None:
-    """A client span for each SQL statement `engine` (a sync Engine) runs — only when exporting."""
+    """A client span for each SQL statement `engine` (a sync Engine) runs that reads or writes data
+    (not BEGIN, SAVEPOINT, …) — only when exporting."""
     if not exporting:
         return
     from sqlalchemy import event
 
     def before(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: Any) -> None:
         operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+        if operation in TRANSACTION_CONTROL:
+            return  # a round trip, but no data: as the statement counts (metrics), no span
         context._mercato_span = tracer.start_span(
             f"{operation} {system}",
             kind=CLIENT,
