@@ -25,7 +25,7 @@ from mercato.platform.ids import new_id
 from mercato.topology import Topology
 from tests.platforms import Platform, platform_env, start_platform, stop_platform
 
-OFFSET = 27000  # tests/platforms.py lists the offsets in use
+OFFSET = 6400  # tests/platforms.py lists the offsets in use
 SERVER, CLIENT, PRODUCER, CONSUMER = (
     SpanProto.SPAN_KIND_SERVER,
     SpanProto.SPAN_KIND_CLIENT,
